@@ -1,0 +1,3 @@
+from icbmap.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,267 @@
+"""Data packs on disk: one GeoPackage per pack, written atomically, loaded fast.
+
+* the offline default is cached in the user's cache folder, keyed by its inputs' hash and
+  the builder version (``england-offline-<key>.gpkg``); it is rebuilt when the key changes;
+* packs imported from official files live in the user's data folder (``packs/<name>.gpkg``);
+* the pack in use is remembered in ``settings.json`` in the config folder.
+
+A pack file holds the layers ``units``, ``district`` ... ``region`` and the attribute tables
+``adjacency``, ``meta``, ``provenance`` (and ``practices`` when the pack has them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from icbmap.atlas.build import BUILDER_VERSION
+from icbmap.atlas.model import CRS, LEVELS, Adjacency, Atlas, Layer, Provenance
+from icbmap.errors import DataError
+from icbmap.paths import cache_dir, config_dir, data_dir
+from icbmap.progress import Progress
+
+OFFLINE = "england-offline"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+# ---------------------------------------------------------------- atomic helpers
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file, fsync and rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# ---------------------------------------------------------------- settings
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def read_settings() -> dict:
+    p = settings_path()
+    if not p.exists():
+        return {}
+    try:
+        return json.loads(p.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write_settings(settings: dict) -> None:
+    atomic_write_text(settings_path(), json.dumps(settings, indent=2))
+
+
+def current_pack_name() -> str:
+    return read_settings().get("pack", OFFLINE)
+
+
+def use_pack(name: str) -> None:
+    if name != OFFLINE and not pack_path(name).exists():
+        raise DataError(None, f"no data pack named {name!r}; see `icbmap data list`")
+    s = read_settings()
+    s["pack"] = name
+    write_settings(s)
+
+
+# ---------------------------------------------------------------- where packs live
+def packs_dir() -> Path:
+    p = data_dir() / "packs"
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def pack_path(name: str) -> Path:
+    if not NAME_RE.match(name):
+        raise DataError(None, f"invalid pack name {name!r}: use letters, digits, '.', '_' or '-'")
+    return packs_dir() / f"{name}.gpkg"
+
+
+def offline_cache_path(key: str) -> Path:
+    return cache_dir() / f"{OFFLINE}-{key}.gpkg"
+
+
+def list_packs() -> list[dict]:
+    """Known packs: the offline default plus every imported pack."""
+    out = [{"name": OFFLINE, "path": None, "kind": "offline default (built from PyPI-shipped data)"}]
+    for p in sorted(packs_dir().glob("*.gpkg")):
+        try:
+            meta = read_meta(p)
+        except DataError:
+            meta = {"description": "unreadable pack"}
+        out.append({"name": p.stem, "path": str(p), "kind": meta.get("description", "imported")})
+    return out
+
+
+# ---------------------------------------------------------------- write
+def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None) -> None:
+    """Write ``atlas`` to a GeoPackage at ``path`` atomically."""
+    progress = progress or Progress.silent()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp_name)
+    tmp = Path(tmp_name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            progress.step(0.0, "Writing units")
+            pyogrio.write_dataframe(atlas.units, tmp, layer="units", driver="GPKG")
+            for k, lvl in enumerate(LEVELS):
+                progress.step(0.4 + 0.4 * k / len(LEVELS), f"Writing {lvl} layer")
+                pyogrio.write_dataframe(atlas.layers[lvl].table, tmp, layer=lvl, driver="GPKG")
+            a, b, shared, bridge = atlas.adjacency.pairs()
+            adj = pd.DataFrame({"a": a, "b": b, "shared": shared, "bridge": bridge.astype(np.int8)})
+            pyogrio.write_dataframe(adj, tmp, layer="adjacency", driver="GPKG")
+            prov = dict(atlas.provenance)
+            for lvl in LEVELS:
+                prov[f"layer:{lvl}"] = atlas.layers[lvl].provenance
+            ptab = pd.DataFrame([{"key": k, **v.to_dict()} for k, v in prov.items()])
+            pyogrio.write_dataframe(ptab, tmp, layer="provenance", driver="GPKG")
+            mtab = pd.DataFrame({"key": list(atlas.meta), "value": [json.dumps(v) for v in atlas.meta.values()]})
+            pyogrio.write_dataframe(mtab, tmp, layer="meta", driver="GPKG")
+            if atlas.practices is not None and len(atlas.practices):
+                pyogrio.write_dataframe(pd.DataFrame(atlas.practices), tmp, layer="practices", driver="GPKG")
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        progress.step(1.0, f"Saved {path.name}")
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+
+
+# ---------------------------------------------------------------- read
+def _read_table(path: Path, layer: str) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+
+
+def read_meta(path: Path) -> dict:
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT key, value FROM meta").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise DataError(path, f"not a readable icbmap data pack ({exc})") from exc
+    return {k: json.loads(v) for k, v in rows}
+
+
+def read_atlas(path: Path) -> Atlas:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(path, "data pack not found")
+    try:
+        layers_present = {row[0] for row in pyogrio.list_layers(path)}
+    except Exception as exc:
+        raise DataError(path, f"not a readable GeoPackage ({exc})") from exc
+    need = {"units", "adjacency", "meta", "provenance", *LEVELS}
+    if not need <= layers_present:
+        raise DataError(path, f"not an icbmap data pack: missing layer(s) {sorted(need - layers_present)}")
+    try:
+        meta = read_meta(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            units = pyogrio.read_dataframe(path, layer="units", use_arrow=_arrow())
+            layers_tab = {lvl: pyogrio.read_dataframe(path, layer=lvl, use_arrow=_arrow()) for lvl in LEVELS}
+        adj = _read_table(path, "adjacency")
+        ptab = _read_table(path, "provenance")
+        practices = _read_table(path, "practices") if "practices" in layers_present else None
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(path, f"corrupt data pack ({exc.__class__.__name__}: {exc})") from exc
+    units = units.set_crs(CRS, allow_override=True)
+    for col in ("district", "council", "ca", "region", "place", "board"):
+        units[col] = units[col].astype(np.int32)
+    units["population"] = units["population"].astype(np.int64)
+    prov_all = {r["key"]: Provenance.from_dict(r) for r in ptab.to_dict("records")}
+    layers = {}
+    for lvl in LEVELS:
+        t = layers_tab[lvl].set_crs(CRS, allow_override=True)
+        t["population"] = t["population"].astype(np.int64)
+        layers[lvl] = Layer(lvl, t, prov_all.pop(f"layer:{lvl}"))
+    adjacency = Adjacency.from_pairs(
+        len(units), adj["a"].to_numpy(), adj["b"].to_numpy(), adj["shared"].to_numpy(),
+        adj["bridge"].to_numpy().astype(bool))
+    return Atlas(units=units, layers=layers, adjacency=adjacency, provenance=prov_all, meta=meta,
+                 practices=practices)
+
+
+def _arrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+# ---------------------------------------------------------------- the entry point
+def load_atlas(name: str | None = None, rebuild: bool = False,
+               progress: Progress | None = None) -> Atlas:
+    """Load the named pack (default: the one in use), building the offline one if needed."""
+    progress = progress or Progress.silent()
+    name = name or current_pack_name()
+    if name != OFFLINE:
+        return read_atlas(pack_path(name))
+    from icbmap.atlas import offline
+
+    key = offline.cache_key()
+    path = offline_cache_path(key)
+    if path.exists() and not rebuild:
+        try:
+            return read_atlas(path)
+        except DataError:
+            pass  # a damaged cache is rebuilt below
+    atlas = offline.build_offline(progress.sub(0.0, 0.9))
+    write_atlas(atlas, path, progress.sub(0.9, 1.0))
+    for old in cache_dir().glob(f"{OFFLINE}-*.gpkg"):
+        if old != path:
+            try:
+                old.unlink()
+            except OSError:
+                pass
+    return atlas
+
+
+def offline_cached() -> bool:
+    from icbmap.atlas import offline
+
+    return offline_cache_path(offline.cache_key()).exists()
+
+
+__all__ = [
+    "BUILDER_VERSION", "OFFLINE", "atomic_write_bytes", "atomic_write_text", "current_pack_name",
+    "list_packs", "load_atlas", "offline_cached", "pack_path", "read_atlas", "use_pack",
+    "write_atlas",
+]

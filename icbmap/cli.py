@@ -1,0 +1,125 @@
+"""``icbmap``: no arguments opens the app; subcommands are the headless CLI.
+
+Exit codes: 0 success, 1 bad input or a failed operation (the message names the file and
+the problem), 2 wrong usage, 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from icbmap import __version__
+from icbmap.errors import Cancelled, IcbmapError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="icbmap",
+        description="Redraw NHS England's integrated care boards. With no command, opens the app.",
+    )
+    p.add_argument("--version", action="version", version=f"icbmap {__version__}")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the offline England pack before starting")
+    p.add_argument("--pack", help="data pack to use for this run (default: the one chosen with `data use`)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    app = sub.add_parser("app", help="open the desktop app (the default)")
+    app.add_argument("proposal", nargs="?", help="a proposal file to open")
+
+    data = sub.add_parser("data", help="data packs: info, list, use, import, download")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    di = dsub.add_parser("info", help="layers of the pack in use: counts, population, sources")
+    di.add_argument("--format", choices=["table", "json"], default="table")
+    dsub.add_parser("list", help="list the data packs on this machine")
+    du = dsub.add_parser("use", help="choose the data pack the app and CLI use")
+    du.add_argument("name")
+    dsub.add_parser("build", help="build (or rebuild) the offline England pack")
+    dimp = dsub.add_parser("import", help="build a named pack from official ONS/NHS files")
+    dimp.add_argument("name", help="name for the new pack, e.g. ons-2021")
+    dimp.add_argument("--boundaries", required=True, help="LSOA 2021 boundaries (GeoJSON, GeoPackage, shapefile)")
+    dimp.add_argument("--icb-lookup", required=True, help="LSOA -> sub-ICB location -> ICB lookup (CSV)")
+    dimp.add_argument("--lad-lookup", required=True, help="LSOA -> district (LAD) lookup (CSV)")
+    dimp.add_argument("--population", help="LSOA population (CSV); without it, apportioned from district totals")
+    dimp.add_argument("--practices", help="GP practice registered patients (gp-reg-pat-prac-all.csv)")
+    dimp.add_argument("--practice-map", help="GP practice -> PCN -> sub-ICB map (gp-reg-pat-prac-map.csv)")
+    dimp.add_argument("--use", action="store_true", help="use the new pack from now on")
+    ddl = dsub.add_parser("download", help="download the latest official files and build a pack")
+    ddl.add_argument("name", nargs="?", default="ons-latest")
+    ddl.add_argument("--dest", help="folder for downloaded files (default: the user cache)")
+    ddl.add_argument("--base-url", help="override the server (testing, mirrors)")
+    ddl.add_argument("--use", action="store_true", help="use the new pack from now on")
+
+    met = sub.add_parser("metrics", help="print every metric for the baseline or a proposal")
+    met.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
+    met.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    met.add_argument("-o", "--output", help="write to a file instead of standard output")
+
+    exp = sub.add_parser("export", help="export the baseline or a proposal")
+    exp.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
+    exp.add_argument("--format", choices=["geojson", "gpkg", "csv"], default="geojson")
+    exp.add_argument("-o", "--output", required=True)
+    exp.add_argument("--precision", type=int, default=6, help="GeoJSON decimal places (default 6, ~0.1 m)")
+    exp.add_argument("--units", action="store_true", help="GeoJSON: add the unit-assignment layer")
+
+    imp = sub.add_parser("import", help="turn boards drawn elsewhere (polygons or CSV) into a proposal")
+    imp.add_argument("source", help="board polygons (GeoJSON, GeoPackage, shapefile) or an assignment CSV")
+    imp.add_argument("-o", "--output", required=True, help="proposal file to write")
+    imp.add_argument("--code-field", help="polygon attribute holding the board code")
+    imp.add_argument("--name-field", help="polygon attribute holding the board name")
+
+    pr = sub.add_parser("print", help="briefing map as PDF or PNG")
+    pr.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
+    pr.add_argument("-o", "--output", required=True, help="output .pdf or .png")
+    pr.add_argument("--paper", choices=["A4", "A3"], default="A4")
+    pr.add_argument("--title")
+    pr.add_argument("--subtitle")
+    pr.add_argument("--changed-pages", action="store_true", help="add a before/after page per changed board")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        if args.command in (None, "app"):
+            from icbmap.app.main import run_app
+
+            return run_app(proposal=getattr(args, "proposal", None), rebuild=args.rebuild, pack=args.pack)
+        if args.command == "data":
+            from icbmap import cli_data
+
+            return cli_data.run(args)
+        if args.command == "metrics":
+            from icbmap.metrics import cli as metrics_cli
+
+            return metrics_cli.run(args)
+        if args.command in ("export", "import", "print"):
+            from icbmap.export import cli as export_cli
+
+            return export_cli.run(args)
+    except Cancelled as exc:
+        print(f"icbmap: {exc}", file=sys.stderr)
+        return EXIT_CANCELLED
+    except IcbmapError as exc:
+        print(f"icbmap: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("icbmap: interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+    parser.print_usage(sys.stderr)
+    return EXIT_USAGE
+
+
+def load_atlas_for(args, progress=None):
+    """The atlas for a CLI run: ``--pack`` or the pack in use, building the offline one if needed."""
+    from icbmap.atlas.store import load_atlas
+    from icbmap.progress import Progress
+
+    return load_atlas(getattr(args, "pack", None), rebuild=getattr(args, "rebuild", False),
+                      progress=progress or Progress.stderr("data pack build"))

@@ -1,0 +1,108 @@
+"""``icbmap data ...``: data packs."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from icbmap.atlas.model import LEVEL_LABELS
+from icbmap.progress import Progress
+
+
+def info_rows(atlas) -> list[dict]:
+    rows = []
+    for r in atlas.summary():
+        prov = r["provenance"]
+        pop_note = ""
+        if r["layer"] == "unit" and atlas.population_estimated:
+            pop_note = "apportioned from district totals"
+        rows.append({
+            "layer": LEVEL_LABELS[r["layer"]],
+            "count": r["count"],
+            "population": r["population"],
+            "population_note": pop_note,
+            "source": prov.source,
+            "vintage": prov.vintage,
+            "licence": prov.licence,
+        })
+    return rows
+
+
+def format_info(atlas) -> str:
+    rows = info_rows(atlas)
+    lines = [
+        f"Data pack: {atlas.name}  (content hash {atlas.content_hash}, built {atlas.meta.get('built_at', '?')})",
+        f"England population: {atlas.total_population:,}  ({atlas.population_basis})",
+        "",
+        f"{'layer':<26} {'count':>7} {'population':>12}  source (vintage; licence)",
+        "-" * 100,
+    ]
+    for r in rows:
+        pop = f"{r['population']:,}"
+        lines.append(f"{r['layer']:<26} {r['count']:>7,} {pop:>12}  {r['source']} ({r['vintage']}; {r['licence']})")
+        if r["population_note"]:
+            lines.append(f"{'':<26} {'':>7} {'':>12}  population {r['population_note']}")
+    if atlas.practices is not None:
+        lines.append(f"{'GP practices':<26} {len(atlas.practices):>7,} "
+                     f"{int(atlas.practices['patients'].sum()):>12,}  registered patients")
+    lines += ["", "Attribution:"]
+    seen = set()
+    for prov in list(atlas.provenance.values()) + [atlas.layers[k].provenance for k in atlas.layers]:
+        if prov.attribution and prov.attribution not in seen:
+            seen.add(prov.attribution)
+            lines.append(f"  {prov.attribution}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    from icbmap.atlas import store
+    from icbmap.cli import load_atlas_for
+
+    cmd = args.data_command
+    if cmd == "info":
+        atlas = load_atlas_for(args)
+        if args.format == "json":
+            print(json.dumps({"pack": atlas.name, "content_hash": atlas.content_hash,
+                              "population_basis": atlas.population_basis,
+                              "england_population": atlas.total_population,
+                              "layers": info_rows(atlas)}, indent=2))
+        else:
+            print(format_info(atlas))
+        return 0
+    if cmd == "list":
+        current = store.current_pack_name()
+        for p in store.list_packs():
+            mark = "*" if p["name"] == current else " "
+            print(f"{mark} {p['name']:<24} {p['kind']}" + (f"  ({p['path']})" if p["path"] else ""))
+        return 0
+    if cmd == "use":
+        store.use_pack(args.name)
+        print(f"now using data pack {args.name}")
+        return 0
+    if cmd == "build":
+        atlas = store.load_atlas(store.OFFLINE, rebuild=True, progress=Progress.stderr("offline pack build"))
+        print(f"built {atlas.name}: {atlas.n_units:,} LSOAs, England {atlas.total_population:,}")
+        return 0
+    if cmd == "import":
+        from icbmap.atlas.official import import_pack
+
+        atlas = import_pack(
+            args.name, boundaries=args.boundaries, icb_lookup=args.icb_lookup,
+            lad_lookup=args.lad_lookup, population=args.population,
+            practices=getattr(args, "practices", None), practice_map=getattr(args, "practice_map", None),
+            progress=Progress.stderr("data import"))
+        if args.use:
+            store.use_pack(args.name)
+        print(format_info(atlas))
+        return 0
+    if cmd == "download":
+        from icbmap.download.pack import download_pack
+
+        atlas = download_pack(args.name, dest=args.dest, base_url=args.base_url,
+                              progress=Progress.stderr("download"))
+        if args.use:
+            store.use_pack(args.name)
+        print(format_info(atlas))
+        return 0
+    print(f"unknown data action {cmd}", file=sys.stderr)
+    return 2

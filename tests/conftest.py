@@ -1,0 +1,36 @@
+"""Shared fixtures.
+
+``ICBMAP_HOME`` points every test run at one folder under ``.pytest_cache`` so the England
+offline pack is built once per checkout (about 10 s) and then loaded from its cache.
+Qt runs offscreen.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("ICBMAP_HOME", str(ROOT / ".pytest_cache" / "icbmap-home"))
+
+SHARED = ROOT.parent / "shared"
+SHARED_DATA = SHARED / "data" / "raw"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ``../shared/data/raw``; the test is skipped (with the reason) if absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real official data not available: {path} is absent (see ../shared/data/README.md)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def england():
+    """The England offline atlas (built on first use, then cached)."""
+    from icbmap.atlas.store import OFFLINE, load_atlas
+
+    return load_atlas(OFFLINE)
