@@ -1,0 +1,958 @@
+"""The England map: a Qt Graphics View in British National Grid with level of detail.
+
+Layers are a handful of custom ``QGraphicsItem``s, not one item per LSOA:
+
+* board fills: one cached ``QPainterPath`` per board, dissolved from its LSOAs (a coverage
+  union, ~10 ms per board) and rebuilt only for the boards an edit touched;
+* outlines of NHS regions, combined authorities, councils and districts: static paths built
+  once from the atlas layers;
+* LSOA lines: drawn only when zoomed in, for the LSOAs in the exposed rectangle, from
+  per-LSOA paths made on first use;
+* selection, hover, drag ghost, practices, and labels placed greedily so they never overlap.
+
+The view knows nothing of plans or commands: it is told the assignment and the board
+colours, and it emits signals (hover, selection, move requests, paint strokes) that the
+controller turns into commands.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, QTimer
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath,
+                           QPen, QPixmap, QPolygonF, QTransform)
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsView,
+                               QStyleOptionGraphicsItem, QRubberBand)
+
+from icbmap.app import geomqt
+
+SELECT_LEVELS = ("unit", "district", "council", "place", "board")
+TOOLS = ("select", "lasso", "paint", "pan")
+
+#: zoom (device pixels per metre) above which LSOA boundaries are drawn
+LSOA_LINES_MIN_SCALE = 1 / 120.0
+#: zoom above which district labels are drawn
+DISTRICT_LABELS_MIN_SCALE = 1 / 600.0
+
+OUTLINE_STYLE = {
+    # level: (colour, width px, dash)
+    "region": ("#1b1b1b", 2.6, None),
+    "ca": ("#6a1b9a", 2.0, [4.0, 2.5]),
+    "council": ("#303030", 1.3, None),
+    "district": ("#5a5a5a", 0.6, None),
+}
+
+
+def short_board_name(name: str) -> str:
+    """'NHS Cheshire and Merseyside Integrated Care Board' -> 'Cheshire and Merseyside'."""
+    s = name
+    for prefix in ("NHS ",):
+        if s.startswith(prefix):
+            s = s[len(prefix):]
+    for suffix in (" Integrated Care Board", " ICB"):
+        if s.endswith(suffix):
+            s = s[: -len(suffix)]
+    return s
+
+
+def format_population(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.2f}m"
+    if n >= 1_000:
+        return f"{n / 1_000:.0f}k"
+    return f"{n}"
+
+
+class _Layer(QGraphicsItem):
+    """Base: an item covering the whole map whose paint gets the exposed rectangle."""
+
+    def __init__(self, rect: QRectF):
+        super().__init__()
+        self._rect = rect
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
+        return self._rect
+
+    @staticmethod
+    def scale_of(painter: QPainter) -> float:
+        return QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+
+
+class BoardFillLayer(_Layer):
+    def __init__(self, rect: QRectF):
+        super().__init__(rect)
+        self.paths: dict[int, QPainterPath] = {}
+        self.colours: dict[int, QColor] = {}
+        self.opacity_fill = 0.85
+        self.show_fill = True
+        self.outline_pen = QPen(QColor("#ffffff"), 1.0)
+        self.outline_pen.setCosmetic(True)
+        self.outline_pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        exposed = option.exposedRect
+        painter.setPen(Qt.PenStyle.NoPen)
+        for bid, path in self.paths.items():
+            if not path.boundingRect().intersects(exposed):
+                continue
+            colour = QColor(self.colours.get(bid, QColor("#cccccc")))
+            if not self.show_fill:
+                colour.setAlphaF(0.0)
+            else:
+                colour.setAlphaF(self.opacity_fill)
+            painter.fillPath(path, colour)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(self.outline_pen)
+        for path in self.paths.values():
+            if path.boundingRect().intersects(exposed):
+                painter.drawPath(path)
+
+
+class OutlineLayer(_Layer):
+    def __init__(self, rect: QRectF, path: QPainterPath, colour: str, width: float, dash):
+        super().__init__(rect)
+        self.path = path
+        self.pen = QPen(QColor(colour), width)
+        self.pen.setCosmetic(True)
+        self.pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        if dash:
+            self.pen.setDashPattern(dash)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(self.pen)
+        painter.drawPath(self.path)
+
+
+class UnitLinesLayer(_Layer):
+    """LSOA boundaries, only when zoomed in, only for LSOAs in view."""
+
+    def __init__(self, rect: QRectF, view: "MapView"):
+        super().__init__(rect)
+        self.view = view
+        self.pen = QPen(QColor(60, 60, 60, 120), 0.5)
+        self.pen.setCosmetic(True)
+        self.max_units = 8000
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if self.scale_of(painter) < LSOA_LINES_MIN_SCALE:
+            return
+        units = self.view.units_in_scene_rect(option.exposedRect)
+        if len(units) > self.max_units:
+            return
+        painter.setPen(self.pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for u in units:
+            painter.drawPath(self.view.unit_path(int(u)))
+
+
+class HighlightLayer(_Layer):
+    """Selection (hatched, thick outline), hover outline and the drag ghost."""
+
+    def __init__(self, rect: QRectF):
+        super().__init__(rect)
+        self.selection = QPainterPath()
+        self.hover = QPainterPath()
+        self.target = QPainterPath()
+        self.ghost_offset: QPointF | None = None
+        self.stroke = QPainterPath()
+        self.stroke_colour = QColor("#000000")
+        sel_pen = QPen(QColor("#000000"), 2.6)
+        sel_pen.setCosmetic(True)
+        self.sel_pen = sel_pen
+        inner = QPen(QColor("#ffeb3b"), 1.2)
+        inner.setCosmetic(True)
+        self.sel_inner = inner
+        hov = QPen(QColor("#111111"), 1.6)
+        hov.setCosmetic(True)
+        hov.setStyle(Qt.PenStyle.DashLine)
+        self.hover_pen = hov
+        tgt = QPen(QColor("#d81b60"), 3.0)
+        tgt.setCosmetic(True)
+        self.target_pen = tgt
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if not self.stroke.isEmpty():
+            c = QColor(self.stroke_colour)
+            c.setAlphaF(0.6)
+            painter.fillPath(self.stroke, c)
+        if not self.selection.isEmpty():
+            brush = QBrush(QColor(255, 235, 59, 110))
+            painter.fillPath(self.selection, brush)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(self.sel_pen)
+            painter.drawPath(self.selection)
+            painter.setPen(self.sel_inner)
+            painter.drawPath(self.selection)
+        if not self.target.isEmpty():
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(self.target_pen)
+            painter.drawPath(self.target)
+        if not self.hover.isEmpty():
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(self.hover_pen)
+            painter.drawPath(self.hover)
+        if self.ghost_offset is not None and not self.selection.isEmpty():
+            ghost = self.selection.translated(self.ghost_offset)
+            painter.fillPath(ghost, QColor(30, 30, 30, 70))
+            pen = QPen(QColor("#000000"), 1.5)
+            pen.setCosmetic(True)
+            pen.setStyle(Qt.PenStyle.DotLine)
+            painter.setPen(pen)
+            painter.drawPath(ghost)
+
+
+class PracticeLayer(_Layer):
+    """GP practices as circles, area proportional to list size, coloured by board."""
+
+    def __init__(self, rect: QRectF):
+        super().__init__(rect)
+        self.xy = np.zeros((0, 2))
+        self.size = np.zeros(0)
+        self.board = np.zeros(0, dtype=np.int32)
+        self.colours: dict[int, QColor] = {}
+        self.selected = np.zeros(0, dtype=bool)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if len(self.xy) == 0:
+            return
+        scale = self.scale_of(painter)
+        exposed = option.exposedRect
+        x, y = self.xy[:, 0], -self.xy[:, 1]
+        vis = ((x >= exposed.left()) & (x <= exposed.right()) & (y >= exposed.top()) & (y <= exposed.bottom()))
+        idx = np.flatnonzero(vis & np.isfinite(x))
+        # radius in pixels: 2..9 by list size; converted to scene units
+        rpx = 2.0 + 7.0 * np.sqrt(np.clip(self.size[idx], 0, 40_000) / 40_000.0)
+        if scale < 1 / 2000:
+            rpx = rpx * 0.6
+        edge = QPen(QColor("#202020"), 0.8)
+        edge.setCosmetic(True)
+        sel_edge = QPen(QColor("#ffeb3b"), 2.4)
+        sel_edge.setCosmetic(True)
+        for k, i in enumerate(idx):
+            r = rpx[k] / scale
+            painter.setPen(sel_edge if self.selected.size and self.selected[i] else edge)
+            painter.setBrush(QColor(self.colours.get(int(self.board[i]), QColor("#999999"))).darker(125))
+            painter.drawEllipse(QPointF(x[i], y[i]), r, r)
+
+
+@dataclass
+class Label:
+    text: str
+    sub: str
+    x: float  # scene
+    y: float
+    weight: float
+
+
+class MapView(QGraphicsView):
+    hoverChanged = Signal(int)              # unit index or -1
+    selectionChanged = Signal()
+    moveRequested = Signal(object, int)     # units (np.ndarray), target board id
+    practicesMoveRequested = Signal(object, int)
+    paintStarted = Signal(int)              # board id
+    paintArea = Signal(object, int)         # units, board id
+    paintFinished = Signal()
+    viewChanged = Signal()
+    dragStatus = Signal(str)
+    dropTargetQuery = None                  # callable(global QPoint) -> board id or None (boards panel)
+
+    def __init__(self, atlas, parent=None):
+        super().__init__(parent)
+        self.atlas = atlas
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setBackgroundBrush(QColor("#dfe9f2"))
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+
+        rect = geomqt.scene_rect(atlas.bounds).adjusted(-40_000, -40_000, 40_000, 40_000)
+        self._england_rect = geomqt.scene_rect(atlas.bounds).adjusted(-5_000, -5_000, 5_000, 5_000)
+        # a large scene so the user can pan past the coast
+        big = rect.adjusted(-rect.width(), -rect.height(), rect.width(), rect.height())
+        self._scene = QGraphicsScene(big, self)
+        self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.setScene(self._scene)
+
+        self._geoms = atlas.units.geometry.to_numpy()
+        self._tree = shapely.STRtree(self._geoms)
+        self._unit_paths: dict[int, QPainterPath] = {}
+        self._unit_xy = atlas.unit_xy
+
+        self.fill = BoardFillLayer(rect)
+        self.fill.setZValue(0)
+        self._scene.addItem(self.fill)
+        self.unit_lines = UnitLinesLayer(rect, self)
+        self.unit_lines.setZValue(1)
+        self._scene.addItem(self.unit_lines)
+        self.outlines: dict[str, OutlineLayer] = {}
+        for z, level in enumerate(("district", "council", "ca", "region")):
+            colour, width, dash = OUTLINE_STYLE[level]
+            lines = geomqt.shared_boundaries(atlas.layers[level].geometry)
+            item = OutlineLayer(rect, geomqt.lines_path(lines), colour, width, dash)
+            item.setZValue(2 + z)
+            self._scene.addItem(item)
+            self.outlines[level] = item
+        self.outlines["council"].setVisible(False)
+        self.outlines["region"].setVisible(False)
+        self.practices = PracticeLayer(rect)
+        self.practices.setZValue(8)
+        self._scene.addItem(self.practices)
+        self.highlight = HighlightLayer(rect)
+        self.highlight.setZValue(9)
+        self._scene.addItem(self.highlight)
+
+        self.show_board_labels = True
+        self.show_area_labels = True
+        self.label_font = QFont()
+        self.label_font.setPointSizeF(8.5)
+        self.label_font.setBold(True)
+        self.sub_font = QFont()
+        self.sub_font.setPointSizeF(7.5)
+
+        # state told by the controller
+        self.assignment = atlas.unit_level("board").astype(np.int32).copy()
+        self.board_names: dict[int, str] = {}
+        self.board_population: dict[int, int] = {}
+        self.board_colours: dict[int, QColor] = {}
+        self._board_geom: dict[int, object] = {}
+        self._board_label_pt: dict[int, tuple[float, float]] = {}
+        self._area_label_pts = {lvl: self._label_points(atlas.layers[lvl].geometry) for lvl in ("district", "council")}
+
+        # interaction state
+        self.level = "district"
+        self.tool = "select"
+        self.paint_board: int | None = None
+        self.selected_units = np.zeros(0, dtype=np.int64)
+        self.selected_practices = np.zeros(0, dtype=np.int64)
+        self.hover_unit = -1
+        self._press_pos = None
+        self._press_scene = None
+        self._mode = None  # 'drag', 'rubber', 'lasso', 'paint', 'pan', 'maybe-drag', 'maybe-rubber'
+        self._rubber = QRubberBand(QRubberBand.Shape.Rectangle, self.viewport())
+        self._lasso: list[QPointF] = []
+        self._painted: set[int] = set()
+        self._drop_target: int | None = None
+        self._pan_last = None
+        self._labels_cache = None
+        self.locked_boards: set[int] = set()
+        self.practice_board = np.zeros(0, dtype=np.int32)
+        self._area_path_cache: dict[tuple[str, int], QPainterPath] = {}
+        self._label_pixmaps: dict[tuple[str, str, bool], QPixmap] = {}
+
+    # ------------------------------------------------------------------ geometry helpers
+    @staticmethod
+    def _label_points(geoms) -> np.ndarray:
+        pts = np.array([_label_point(g) for g in geoms], dtype=float)
+        return pts
+
+    def unit_path(self, u: int) -> QPainterPath:
+        path = self._unit_paths.get(u)
+        if path is None:
+            path = geomqt.path_from_geometry(self._geoms[u])
+            self._unit_paths[u] = path
+        return path
+
+    def units_in_scene_rect(self, rect: QRectF) -> np.ndarray:
+        box = shapely.box(rect.left(), -rect.bottom(), rect.right(), -rect.top())
+        return self._tree.query(box)
+
+    def unit_at_scene(self, p: QPointF) -> int:
+        pt = shapely.Point(p.x(), -p.y())
+        hits = self._tree.query(pt, predicate="intersects")
+        return int(hits[0]) if len(hits) else -1
+
+    def unit_at(self, view_pos) -> int:
+        return self.unit_at_scene(self.mapToScene(view_pos))
+
+    def practice_at(self, view_pos, radius_px: float = 7.0) -> int:
+        xy = self.practices.xy
+        if len(xy) == 0 or not self.practices.isVisible():
+            return -1
+        p = self.mapToScene(view_pos)
+        scale = self.current_scale()
+        d = np.hypot(xy[:, 0] - p.x(), -xy[:, 1] - p.y()) * scale
+        d = np.where(np.isfinite(d), d, np.inf)
+        i = int(np.argmin(d)) if len(d) else -1
+        return i if i >= 0 and d[i] <= radius_px else -1
+
+    def area_units(self, unit: int, level: str | None = None) -> np.ndarray:
+        """All units of the area containing ``unit`` at ``level`` (board = current board)."""
+        level = level or self.level
+        if unit < 0:
+            return np.zeros(0, dtype=np.int64)
+        if level == "unit":
+            return np.array([unit], dtype=np.int64)
+        if level == "board":
+            return np.flatnonzero(self.assignment == self.assignment[unit])
+        area = int(self.atlas.unit_level(level)[unit])
+        return self.atlas.members(level, area).astype(np.int64)
+
+    def units_path(self, units: np.ndarray) -> QPainterPath:
+        if len(units) == 0:
+            return QPainterPath()
+        if len(units) == 1:
+            return self.unit_path(int(units[0]))
+        return geomqt.path_from_geometry(shapely.coverage_union_all(self._geoms[units]))
+
+    def current_scale(self) -> float:
+        return self.transform().m11()
+
+    # ------------------------------------------------------------------ state from the controller
+    def set_boards(self, assignment: np.ndarray, colours: dict[int, str], names: dict[int, str],
+                   populations: dict[int, int], changed: set[int] | None = None,
+                   locked: set[int] | None = None) -> None:
+        """Recolour and re-dissolve: only ``changed`` boards when given, else all."""
+        self.assignment = assignment
+        self.board_colours = {b: QColor(c) for b, c in colours.items()}
+        self.board_names = dict(names)
+        self.board_population = dict(populations)
+        self.locked_boards = set(locked or ())
+        active = set(names)
+        if changed is None:
+            changed = set(np.unique(assignment[assignment >= 0]).tolist()) | set(self._board_geom)
+        for bid in list(self._board_geom):
+            if bid not in active:
+                changed.add(bid)
+        for bid in changed:
+            units = np.flatnonzero(assignment == bid)
+            if bid not in active or len(units) == 0:
+                self._board_geom.pop(bid, None)
+                self.fill.paths.pop(bid, None)
+                self._board_label_pt.pop(bid, None)
+                continue
+            geom = shapely.coverage_union_all(self._geoms[units])
+            self._board_geom[bid] = geom
+            self.fill.paths[bid] = geomqt.path_from_geometry(geom)
+            self._board_label_pt[bid] = _label_point(geom)
+        self.fill.colours = self.board_colours
+        self.practices.colours = self.board_colours
+        if len(self.practice_board):
+            self.practices.board = self.practice_board
+        self._labels_cache = None
+        self.fill.update()
+        self.practices.update()
+        self.viewport().update()
+
+    def set_practices(self, xy: np.ndarray, patients: np.ndarray, board: np.ndarray) -> None:
+        self.practices.xy = np.asarray(xy, dtype=float)
+        self.practices.size = np.asarray(patients, dtype=float)
+        self.practices.board = np.asarray(board, dtype=np.int32)
+        self.practice_board = self.practices.board
+        self.practices.selected = np.zeros(len(xy), dtype=bool)
+        self.practices.update()
+
+    # ------------------------------------------------------------------ selection
+    def set_level(self, level: str) -> None:
+        if level not in SELECT_LEVELS:
+            raise ValueError(level)
+        self.level = level
+        self._set_hover(-1)
+
+    def set_tool(self, tool: str, board: int | None = None) -> None:
+        if tool not in TOOLS:
+            raise ValueError(tool)
+        self.tool = tool
+        if tool == "paint":
+            self.paint_board = board if board is not None else self.paint_board
+        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        cursor = {"pan": Qt.CursorShape.OpenHandCursor, "paint": Qt.CursorShape.CrossCursor,
+                  "lasso": Qt.CursorShape.CrossCursor}.get(tool, Qt.CursorShape.ArrowCursor)
+        self.viewport().setCursor(cursor)
+
+    def set_selection(self, units: np.ndarray, practices: np.ndarray | None = None) -> None:
+        self.selected_units = np.unique(np.asarray(units, dtype=np.int64))
+        if practices is not None:
+            self.selected_practices = np.unique(np.asarray(practices, dtype=np.int64))
+            sel = np.zeros(len(self.practices.xy), dtype=bool)
+            if len(sel):
+                sel[self.selected_practices] = True
+            self.practices.selected = sel
+            self.practices.update()
+        self.highlight.selection = self.units_path(self.selected_units)
+        self.highlight.update()
+        self.selectionChanged.emit()
+
+    def clear_selection(self) -> None:
+        self.set_selection(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+    def select_area_of(self, unit: int, add: bool = False) -> None:
+        units = self.area_units(unit)
+        if add:
+            if np.isin(units, self.selected_units).all():
+                units = np.setdiff1d(self.selected_units, units)
+            else:
+                units = np.union1d(self.selected_units, units)
+        self.set_selection(units, np.zeros(0, dtype=np.int64) if not add else None)
+
+    def _areas_by_points(self, inside) -> np.ndarray:
+        """Units of every area (at the current level) whose label point passes ``inside``."""
+        level = self.level
+        if level == "unit":
+            xy = self._unit_xy
+            return np.flatnonzero(inside(xy[:, 0], xy[:, 1]))
+        if level == "board":
+            chosen = [b for b, (x, y) in self._board_label_pt.items() if inside(np.array([x]), np.array([y]))[0]]
+            return np.flatnonzero(np.isin(self.assignment, chosen))
+        pts = self._area_label_pts.get(level)
+        if pts is None:
+            pts = self._label_points(self.atlas.layers[level].geometry)
+            self._area_label_pts[level] = pts
+        areas = np.flatnonzero(inside(pts[:, 0], pts[:, 1]))
+        return np.flatnonzero(np.isin(self.atlas.unit_level(level), areas))
+
+    def select_rect(self, rect: QRectF, add: bool = False) -> None:
+        x0, x1 = rect.left(), rect.right()
+        y0, y1 = -rect.bottom(), -rect.top()
+
+        def inside(x, y):
+            return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+        units = self._areas_by_points(inside)
+        if add:
+            units = np.union1d(self.selected_units, units)
+        self.set_selection(units, self._practices_in(inside) if self.practices.isVisible() else None)
+
+    def select_polygon(self, polygon, add: bool = False) -> None:
+        if polygon.is_empty:
+            return
+        shapely.prepare(polygon)
+
+        def inside(x, y):
+            return shapely.contains_xy(polygon, x, y)
+
+        units = self._areas_by_points(inside)
+        if add:
+            units = np.union1d(self.selected_units, units)
+        self.set_selection(units, self._practices_in(inside) if self.practices.isVisible() else None)
+
+    def _practices_in(self, inside) -> np.ndarray:
+        xy = self.practices.xy
+        if len(xy) == 0:
+            return np.zeros(0, dtype=np.int64)
+        ok = np.isfinite(xy[:, 0])
+        res = np.zeros(len(xy), dtype=bool)
+        res[ok] = inside(xy[ok, 0], xy[ok, 1])
+        return np.flatnonzero(res)
+
+    # ------------------------------------------------------------------ zoom and pan
+    def zoom_england(self) -> None:
+        self.fit_scene_rect(self._england_rect)
+
+    def fit_scene_rect(self, rect: QRectF, margin: float = 0.06) -> None:
+        if rect.isEmpty():
+            return
+        r = rect.adjusted(-rect.width() * margin, -rect.height() * margin,
+                          rect.width() * margin, rect.height() * margin)
+        self.fitInView(r, Qt.AspectRatioMode.KeepAspectRatio)
+        self._labels_cache = None
+        self.viewChanged.emit()
+
+    def zoom_to_units(self, units: np.ndarray) -> None:
+        if len(units) == 0:
+            return
+        minx, miny, maxx, maxy = shapely.total_bounds(self._geoms[units])
+        self.fit_scene_rect(QRectF(minx, -maxy, max(maxx - minx, 500), max(maxy - miny, 500)), margin=0.25)
+
+    def zoom_by(self, factor: float, anchor_view=None) -> None:
+        """Zoom by ``factor`` keeping the scene point under ``anchor_view`` still."""
+        if anchor_view is None:
+            anchor_view = self.viewport().rect().center()
+        new_scale = self.current_scale() * factor
+        if not (1 / 20_000 <= new_scale <= 1 / 2):  # England-wide to street level
+            return
+        before = self.mapToScene(anchor_view)
+        self.scale(factor, factor)
+        after = self.mapToScene(anchor_view)
+        d = (after - before) * self.current_scale()
+        self.pan_by_pixels(d.x(), d.y())
+
+    def pan_by_pixels(self, dx: float, dy: float) -> None:
+        """Move the map content by (dx, dy) screen pixels."""
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() - round(dx))
+        v.setValue(v.value() - round(dy))
+        self._labels_cache = None
+        self.viewChanged.emit()
+
+    def visible_scene_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def view_state(self) -> tuple[float, float, float]:
+        c = self.visible_scene_rect().center()
+        return (c.x(), c.y(), self.current_scale())
+
+    def restore_view(self, cx: float, cy: float, scale: float) -> None:
+        if not (1 / 20_000 <= scale <= 1 / 2):
+            return
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.centerOn(QPointF(cx, cy))
+        self._labels_cache = None
+        self.viewChanged.emit()
+
+    # ------------------------------------------------------------------ events
+    def wheelEvent(self, event) -> None:  # noqa: N802
+        delta = event.angleDelta().y() or event.pixelDelta().y()
+        if delta == 0:
+            return
+        factor = math.pow(1.0015, delta)  # 120 units (one notch) = x1.2
+        self.zoom_by(factor, event.position().toPoint())
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        key = event.key()
+        step = 80
+        if key == Qt.Key.Key_Escape:
+            if self._mode in ("drag", "maybe-drag", "paint", "lasso", "rubber", "maybe-rubber"):
+                self._cancel_interaction()
+            else:
+                self.clear_selection()
+            event.accept()
+            return
+        moves = {Qt.Key.Key_Left: (step, 0), Qt.Key.Key_Right: (-step, 0),
+                 Qt.Key.Key_Up: (0, step), Qt.Key.Key_Down: (0, -step)}
+        if key in moves:
+            self.pan_by_pixels(*moves[key])
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(1.25)
+            return
+        if key == Qt.Key.Key_Minus:
+            self.zoom_by(0.8)
+            return
+        super().keyPressEvent(event)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        pos = event.position().toPoint()
+        self._press_pos = pos
+        self._press_scene = self.mapToScene(pos)
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self.tool == "pan"):
+            self._mode = "pan"
+            self._pan_last = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if button != Qt.MouseButton.LeftButton:
+            return
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if self.tool == "paint":
+            if self.paint_board is None:
+                self.dragStatus.emit("Pick a board to paint with first (boards panel or Edit \u25b8 Paint)")
+                return
+            self._mode = "paint"
+            self._painted = set()
+            self.highlight.stroke_colour = self.board_colours.get(self.paint_board, QColor("#000"))
+            self.paintStarted.emit(self.paint_board)
+            self._paint_at(pos)
+            return
+        if self.tool == "lasso":
+            self._mode = "lasso"
+            self._lasso = [self._press_scene]
+            return
+        practice = self.practice_at(pos)
+        if practice >= 0:
+            if shift:
+                sel = np.setxor1d(self.selected_practices, [practice])
+            elif practice in self.selected_practices:
+                sel = self.selected_practices
+            else:
+                sel = np.array([practice])
+            self.set_selection(self.selected_units if shift else np.zeros(0, dtype=np.int64), sel)
+            self._mode = "maybe-drag"
+            return
+        unit = self.unit_at(pos)
+        if unit >= 0 and unit in self.selected_units and not shift:
+            self._mode = "maybe-drag"
+            return
+        if unit >= 0:
+            self.select_area_of(unit, add=shift)
+            self._mode = "maybe-drag" if not shift else "maybe-rubber"
+            return
+        if not shift:
+            self.clear_selection()
+        self._mode = "maybe-rubber"
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        pos = event.position().toPoint()
+        if self._mode == "pan":
+            d = event.position() - self._pan_last
+            self._pan_last = event.position()
+            self.pan_by_pixels(d.x(), d.y())
+            return
+        if self._mode == "paint":
+            self._paint_at(pos)
+            return
+        if self._mode == "lasso":
+            self._lasso.append(self.mapToScene(pos))
+            self.highlight.stroke = QPainterPath()
+            poly = QPolygonF(self._lasso)
+            self.highlight.stroke.addPolygon(poly)
+            self.highlight.stroke_colour = QColor(255, 235, 59)
+            self.highlight.update()
+            return
+        moved = self._press_pos is not None and (pos - self._press_pos).manhattanLength() > 4
+        if self._mode == "maybe-drag" and moved:
+            if len(self.selected_units) or len(self.selected_practices):
+                self._mode = "drag"
+                self.viewport().setCursor(Qt.CursorShape.DragMoveCursor)
+        elif self._mode == "maybe-rubber" and moved:
+            self._mode = "rubber"
+        if self._mode == "drag":
+            self.highlight.ghost_offset = self.mapToScene(pos) - self._press_scene
+            self._update_drop_target(event.globalPosition().toPoint(), pos)
+            self.highlight.update()
+            return
+        if self._mode == "rubber":
+            from PySide6.QtCore import QRect
+
+            self._rubber.setGeometry(QRect(self._press_pos, pos).normalized())
+            self._rubber.show()
+            return
+        unit = self.unit_at(pos)
+        self._set_hover(unit)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        pos = event.position().toPoint()
+        mode, self._mode = self._mode, None
+        if mode == "pan":
+            self.set_tool(self.tool)
+            return
+        if mode == "paint":
+            self.highlight.stroke = QPainterPath()
+            self.highlight.update()
+            self.paintFinished.emit()
+            return
+        if mode == "lasso":
+            self._lasso.append(self.mapToScene(pos))
+            poly = geomqt.geom_from_scene_polygon(self._lasso)
+            self.highlight.stroke = QPainterPath()
+            self.select_polygon(poly, add=bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+            self._lasso = []
+            return
+        if mode == "rubber":
+            self._rubber.hide()
+            rect = QRectF(self._press_scene, self.mapToScene(pos)).normalized()
+            self.select_rect(rect, add=bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+            return
+        if mode == "drag":
+            target = self._drop_target
+            self._end_drag()
+            if target is not None:
+                if len(self.selected_practices) and not len(self.selected_units):
+                    self.practicesMoveRequested.emit(self.selected_practices.copy(), target)
+                else:
+                    self.moveRequested.emit(self.selected_units.copy(), target)
+            return
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        if self._mode is None:
+            self._set_hover(-1)
+        super().leaveEvent(event)
+
+    def _cancel_interaction(self) -> None:
+        mode, self._mode = self._mode, None
+        self._rubber.hide()
+        self._lasso = []
+        self.highlight.stroke = QPainterPath()
+        if mode in ("drag", "maybe-drag"):
+            self._end_drag()
+            self.dragStatus.emit("Move cancelled")
+        if mode == "paint":
+            self.paintFinished.emit()
+        self.highlight.update()
+
+    def _end_drag(self) -> None:
+        self.highlight.ghost_offset = None
+        self.highlight.target = QPainterPath()
+        self._drop_target = None
+        self.set_tool(self.tool)
+        self.highlight.update()
+        if callable(self.dropTargetQuery):
+            self.dropTargetQuery(None)
+
+    def _update_drop_target(self, global_pos, view_pos) -> None:
+        target = None
+        if callable(self.dropTargetQuery):
+            target = self.dropTargetQuery(global_pos)
+        if target is None and self.viewport().rect().contains(view_pos):
+            u = self.unit_at(view_pos)
+            if u >= 0:
+                target = int(self.assignment[u])
+        if target is not None and target < 0:
+            target = None
+        self._drop_target = target
+        path = self.fill.paths.get(target) if target is not None else None
+        self.highlight.target = path if path is not None else QPainterPath()
+        if target is None:
+            self.dragStatus.emit("Drop on a board to move the selection; Esc cancels")
+        else:
+            name = short_board_name(self.board_names.get(target, str(target)))
+            n = len(self.selected_units)
+            what = f"{n:,} LSOA{'s' if n != 1 else ''}" if n else f"{len(self.selected_practices)} practice(s)"
+            lock = " (locked)" if target in self.locked_boards else ""
+            self.dragStatus.emit(f"Drop to move {what} to {name}{lock}; Esc cancels")
+
+    def _paint_at(self, pos) -> None:
+        unit = self.unit_at(pos)
+        if unit < 0 or unit in self._painted:
+            return
+        units = self.area_units(unit)
+        self._painted.update(int(u) for u in units)
+        self.highlight.stroke.addPath(self.units_path(units))
+        self.highlight.update()
+        self.paintArea.emit(units, self.paint_board)
+
+    def _set_hover(self, unit: int) -> None:
+        if unit == self.hover_unit:
+            return
+        self.hover_unit = unit
+        if unit < 0:
+            self.highlight.hover = QPainterPath()
+        elif self.level == "unit":
+            self.highlight.hover = self.unit_path(unit)
+        elif self.level == "board":
+            self.highlight.hover = self.fill.paths.get(int(self.assignment[unit]), QPainterPath())
+        else:
+            self.highlight.hover = self._area_path(self.level, int(self.atlas.unit_level(self.level)[unit]))
+        self.highlight.update()
+        self.hoverChanged.emit(unit)
+
+    def _area_path(self, level: str, area: int) -> QPainterPath:
+        key = (level, area)
+        cache = self._area_path_cache
+        path = cache.get(key)
+        if path is None:
+            path = geomqt.path_from_geometry(self.atlas.layers[level].geometry[area])
+            cache[key] = path
+        return path
+
+    # ------------------------------------------------------------------ labels
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        if not (self.show_board_labels or self.show_area_labels):
+            return
+        painter.save()
+        painter.resetTransform()
+        for lab_rect, label, bold in self._placed_labels():
+            self._draw_label(painter, lab_rect, label, bold)
+        painter.restore()
+
+    def _placed_labels(self):
+        if self._labels_cache is not None:
+            return self._labels_cache
+        placed: list[tuple[QRectF, Label, bool]] = []
+        taken: list[QRectF] = []
+        fm = QFontMetricsF(self.label_font)
+        fs = QFontMetricsF(self.sub_font)
+        view_rect = QRectF(self.viewport().rect())
+        candidates: list[tuple[Label, bool]] = []
+        if self.show_board_labels:
+            for bid, (x, y) in self._board_label_pt.items():
+                pop = self.board_population.get(bid, 0)
+                name = short_board_name(self.board_names.get(bid, ""))
+                candidates.append((Label(name, format_population(pop), x, -y, pop * 10.0), True))
+        scale = self.current_scale()
+        if self.show_area_labels and scale >= DISTRICT_LABELS_MIN_SCALE:
+            level = "district" if self.outlines["district"].isVisible() else "council"
+            table = self.atlas.layers[level].table
+            pts = self._area_label_pts[level]
+            names = table["name"].to_numpy()
+            pops = table["population"].to_numpy()
+            for i in range(len(table)):
+                candidates.append((Label(str(names[i]), "", pts[i, 0], -pts[i, 1], float(pops[i])), False))
+        candidates.sort(key=lambda c: -c[0].weight)
+        for label, bold in candidates:
+            vp = self.mapFromScene(QPointF(label.x, label.y))
+            if not view_rect.contains(vp.x(), vp.y()):
+                continue
+            f = fm if bold else fs
+            w = max(f.horizontalAdvance(label.text), fs.horizontalAdvance(label.sub)) + 8
+            h = f.height() + (fs.height() if label.sub else 0) + 4
+            r = QRectF(vp.x() - w / 2, vp.y() - h / 2, w, h)
+            if any(r.intersects(t) for t in taken):
+                continue
+            taken.append(r)
+            placed.append((r, label, bold))
+        self._labels_cache = placed
+        return placed
+
+    def _draw_label(self, painter: QPainter, r: QRectF, label: Label, bold: bool) -> None:
+        key = (label.text, label.sub, bold)
+        pix = self._label_pixmaps.get(key)
+        if pix is None:
+            pix = self._render_label(label, bold)
+            if len(self._label_pixmaps) > 2000:
+                self._label_pixmaps.clear()
+            self._label_pixmaps[key] = pix
+        ratio = pix.devicePixelRatio() or 1.0
+        w, h = pix.width() / ratio, pix.height() / ratio
+        painter.drawPixmap(QPointF(r.center().x() - w / 2, r.center().y() - h / 2), pix)
+
+    def _render_label(self, label: Label, bold: bool) -> QPixmap:
+        """A label with a white halo, rendered once and then blitted every frame."""
+        font = self.label_font if bold else self.sub_font
+        fm = QFontMetricsF(font)
+        fs = QFontMetricsF(self.sub_font)
+        w = max(fm.horizontalAdvance(label.text), fs.horizontalAdvance(label.sub)) + 8
+        h = fm.height() + (fs.height() if label.sub else 0) + 4
+        ratio = self.devicePixelRatioF() or 1.0
+        pix = QPixmap(int(math.ceil(w * ratio)), int(math.ceil(h * ratio)))
+        pix.setDevicePixelRatio(ratio)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        path = QPainterPath()
+        y = 2 + fm.ascent()
+        path.addText(QPointF((w - fm.horizontalAdvance(label.text)) / 2, y), font, label.text)
+        if label.sub:
+            y2 = y + fm.descent() + fs.ascent()
+            path.addText(QPointF((w - fs.horizontalAdvance(label.sub)) / 2, y2), self.sub_font, label.sub)
+        pen = QPen(QColor(255, 255, 255, 235), 3.0)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(path)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#111111") if bold else QColor("#333333"))
+        p.drawPath(path)
+        p.end()
+        return pix
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._labels_cache = None
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
+        super().scrollContentsBy(dx, dy)
+        self._labels_cache = None
+
+    def setTransform(self, matrix, combine: bool = False) -> None:  # noqa: N802
+        super().setTransform(matrix, combine)
+        self._labels_cache = None
+
+    def labels(self) -> list[str]:
+        """Texts of the labels currently placed (for tests and accessibility)."""
+        return [lab.text for _, lab, _ in self._placed_labels()]
+
+
+def _label_point(geom) -> tuple[float, float]:
+    """A good label anchor: the pole of inaccessibility of the largest part."""
+    if geom is None or shapely.is_empty(geom):
+        return (math.nan, math.nan)
+    parts = shapely.get_parts(geom)
+    biggest = parts[int(np.argmax(shapely.area(parts)))]
+    try:
+        p = shapely.polylabel(biggest, tolerance=max(200.0, math.sqrt(biggest.area) / 50))
+    except Exception:  # pragma: no cover - degenerate shapes
+        p = shapely.point_on_surface(biggest)
+    return (p.x, p.y)

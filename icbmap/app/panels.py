@@ -1,0 +1,317 @@
+"""Dock panels: boards (a drop target), metrics tables, layers, legend.
+
+Panels only display what the controller hands them (records from the metrics report) and
+emit what the user asks for; they never change the plan themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
+
+FLASH_MS = 900
+FLASH_COLOUR = QColor(255, 213, 79)
+
+
+class _SortItem(QTableWidgetItem):
+    """Sorts by the raw value stored in UserRole, not by the displayed text."""
+
+    def __lt__(self, other):  # noqa: D401
+        a = self.data(Qt.ItemDataRole.UserRole + 1)
+        b = other.data(Qt.ItemDataRole.UserRole + 1)
+        if a is None or b is None:
+            return super().__lt__(other)
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)
+
+
+Column = tuple[str, str, Callable[[Any], str] | None]  # key, header, formatter
+
+
+def fmt_int(v) -> str:
+    return "" if v is None else f"{int(v):,}"
+
+
+def fmt_pct(v) -> str:
+    return "" if v is None else f"{100 * float(v):.1f}%"
+
+
+def fmt_float(v) -> str:
+    return "" if v is None else f"{float(v):.3f}"
+
+
+def fmt_list(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v)
+    return str(v)
+
+
+def fmt_bool(v) -> str:
+    return "" if v is None else ("yes" if v else "no")
+
+
+class RecordsTable(QTableWidget):
+    """A sortable table of records keyed by ``key``; changed cells flash briefly."""
+
+    def __init__(self, columns: Sequence[Column], key: str, parent=None):
+        super().__init__(0, len(columns), parent)
+        self.columns = list(columns)
+        self.key = key
+        self.setHorizontalHeaderLabels([c[1] for c in columns])
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(22)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setSortingEnabled(True)
+        self._values: dict[Any, list[str]] = {}
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setSingleShot(True)
+        self._flash_timer.timeout.connect(self._unflash)
+        self._flashed: list[QTableWidgetItem] = []
+        self.last_changed: set[tuple[Any, str]] = set()
+
+    def row_of(self, key) -> int:
+        for r in range(self.rowCount()):
+            it = self.item(r, 0)
+            if it is not None and it.data(Qt.ItemDataRole.UserRole) == key:
+                return r
+        return -1
+
+    def key_at_row(self, row: int):
+        it = self.item(row, 0)
+        return None if it is None else it.data(Qt.ItemDataRole.UserRole)
+
+    def set_records(self, records: Sequence[dict], flash: bool = True) -> None:
+        sort_col = self.horizontalHeader().sortIndicatorSection()
+        sort_order = self.horizontalHeader().sortIndicatorOrder()
+        self.setSortingEnabled(False)
+        keys = [r[self.key] for r in records]
+        structure_changed = set(keys) != set(self._values)
+        changed: set[tuple[Any, str]] = set()
+        if structure_changed:
+            self.setRowCount(len(records))
+        rows = {self.key_at_row(r): r for r in range(self.rowCount())} if not structure_changed else {}
+        new_values: dict[Any, list[str]] = {}
+        for i, rec in enumerate(records):
+            k = rec[self.key]
+            row = i if structure_changed else rows.get(k, i)
+            texts = []
+            for c, (field, _header, fmt) in enumerate(self.columns):
+                value = rec.get(field)
+                text = fmt(value) if fmt else ("" if value is None else str(value))
+                texts.append(text)
+                old = self._values.get(k)
+                item = self.item(row, c)
+                if item is None:
+                    item = _SortItem(text)
+                    self.setItem(row, c, item)
+                if item.text() != text or structure_changed:
+                    item.setText(text)
+                    sort_value = value if isinstance(value, (int, float, str)) else text
+                    item.setData(Qt.ItemDataRole.UserRole + 1, sort_value)
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                if c == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, k)
+                if old is not None and old[c] != text:
+                    changed.add((k, field))
+                    if flash:
+                        item.setBackground(QBrush(FLASH_COLOUR))
+                        self._flashed.append(item)
+            self.decorate(row, rec)
+            new_values[k] = texts
+        self._values = new_values
+        self.last_changed = changed
+        self.setSortingEnabled(True)
+        if sort_col >= 0:
+            self.sortItems(sort_col, sort_order)
+        if self._flashed:
+            self._flash_timer.start(FLASH_MS)
+
+    def decorate(self, row: int, record: dict) -> None:
+        """Hook for subclasses (swatches, warning colours)."""
+
+    def _unflash(self) -> None:
+        for item in self._flashed:
+            try:
+                item.setBackground(QBrush())
+            except RuntimeError:  # item deleted meanwhile
+                pass
+        self._flashed = []
+
+
+def swatch(colour: str, size: int = 14) -> QIcon:
+    pix = QPixmap(size, size)
+    pix.fill(QColor(colour))
+    p = QPainter(pix)
+    p.setPen(QPen(QColor("#333333")))
+    p.drawRect(0, 0, size - 1, size - 1)
+    p.end()
+    return QIcon(pix)
+
+
+class BoardsPanel(RecordsTable):
+    """The boards: swatch, name, population, flags. A drop target for map drags."""
+
+    boardActivated = Signal(int)
+    boardsSelected = Signal(list)
+
+    def __init__(self, parent=None):
+        columns = [
+            ("name", "Board", None),
+            ("population", "Population", fmt_int),
+            ("registered", "Registered", fmt_int),
+            ("flags_text", "Flags", None),
+            ("councils_text", "Councils", None),
+            ("coterminosity", "Coterminous", fmt_pct),
+            ("code", "Code", None),
+        ]
+        super().__init__(columns, key="id", parent=parent)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setColumnWidth(0, 230)
+        self.setColumnWidth(1, 90)
+        self.setColumnWidth(2, 90)
+        self.setColumnWidth(3, 110)
+        self.cellDoubleClicked.connect(lambda r, _c: self.boardActivated.emit(int(self.key_at_row(r))))
+        self.itemSelectionChanged.connect(self._emit_selected)
+        self._drop_row = -1
+        self.setToolTip("Drag a selection from the map onto a board here to move it. "
+                        "Double-click a board to zoom to it.")
+
+    def _emit_selected(self) -> None:
+        ids = sorted({int(self.key_at_row(i.row())) for i in self.selectedItems()})
+        self.boardsSelected.emit(ids)
+
+    def selected_boards(self) -> list[int]:
+        return sorted({int(self.key_at_row(i.row())) for i in self.selectedItems()})
+
+    def decorate(self, row: int, record: dict) -> None:
+        item = self.item(row, 0)
+        if item is None:
+            return
+        item.setIcon(swatch(record.get("colour", "#cccccc")))
+        font = item.font()
+        font.setItalic(bool(record.get("locked")))
+        item.setFont(font)
+        flags = self.item(row, 3)
+        if flags is not None:
+            flags.setForeground(QBrush(QColor("#b71c1c") if record.get("flags_text") else QColor("#1b5e20")))
+
+    # ---------------------------------------------------------------- drop target
+    def board_at_global(self, global_pos: QPoint | None) -> int | None:
+        """The board under a global screen position (during a map drag), highlighting it."""
+        if global_pos is None:
+            self._set_drop_row(-1)
+            return None
+        vp = self.viewport()
+        local = vp.mapFromGlobal(global_pos)
+        if not vp.rect().contains(local) or not self.isVisible():
+            self._set_drop_row(-1)
+            return None
+        row = self.rowAt(local.y())
+        self._set_drop_row(row)
+        if row < 0:
+            return None
+        return int(self.key_at_row(row))
+
+    def _set_drop_row(self, row: int) -> None:
+        if row == self._drop_row:
+            return
+        for r in (self._drop_row, row):
+            if 0 <= r < self.rowCount():
+                for c in range(self.columnCount()):
+                    it = self.item(r, c)
+                    if it is not None:
+                        f = it.font()
+                        f.setBold(r == row)
+                        it.setFont(f)
+        self._drop_row = row
+
+
+class LayersPanel(QWidget):
+    """Check boxes for the map layers."""
+
+    toggled = Signal(str, bool)
+
+    LAYERS = [
+        ("fill", "Board fills", True),
+        ("units", "LSOA lines (when zoomed in)", True),
+        ("district", "District outlines", True),
+        ("council", "Council outlines", False),
+        ("ca", "Combined authority outlines", True),
+        ("region", "NHS region outlines", False),
+        ("practices", "GP practices", True),
+        ("board_labels", "Board labels", True),
+        ("area_labels", "District / council labels (zoomed in)", True),
+    ]
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        self.boxes: dict[str, QCheckBox] = {}
+        for key, text, on in self.LAYERS:
+            box = QCheckBox(text)
+            box.setChecked(on)
+            box.toggled.connect(lambda checked, k=key: self.toggled.emit(k, checked))
+            lay.addWidget(box)
+            self.boxes[key] = box
+        lay.addStretch(1)
+
+    def state(self) -> dict[str, bool]:
+        return {k: b.isChecked() for k, b in self.boxes.items()}
+
+
+class LegendPanel(QTextBrowser):
+    """What the colours and lines mean, the population basis and the data attribution."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setOpenExternalLinks(True)
+
+    def set_content(self, atlas, boards: list[dict]) -> None:
+        from icbmap.app.mapview import OUTLINE_STYLE
+
+        rows = []
+        names = {"region": "NHS region boundary", "ca": "Combined authority (GLA included)",
+                 "council": "Council (county or unitary) boundary", "district": "District boundary"}
+        for level in ("region", "ca", "council", "district"):
+            colour, width, dash = OUTLINE_STYLE[level]
+            style = "dashed" if dash else "solid"
+            rows.append(f"<tr><td><div style='border-top: {max(1, round(width))}px {style} {colour}; "
+                        f"width: 28px; margin-top: 7px'></div></td><td>{names[level]}</td></tr>")
+        swatches = "".join(
+            f"<tr><td><span style='background:{b['colour']}; border:1px solid #333'>&nbsp;&nbsp;&nbsp;&nbsp;</span></td>"
+            f"<td>{b['name']}</td></tr>" for b in sorted(boards, key=lambda b: b['name']))
+        prov = atlas.provenance
+        sources = "".join(f"<li>{p.line()}</li>" for p in
+                          list(prov.values()) + [atlas.layers[k].provenance for k in ("district", "ca", "board")])
+        attributions = sorted({p.attribution for p in list(prov.values()) if p.attribution})
+        self.setHtml(
+            "<h4>Lines</h4><table>" + "".join(rows) + "</table>"
+            "<p>Yellow hatch: selection. Red outline: drop target while dragging. "
+            "Flags: <b>&lt;0.5m</b>, <b>&lt;1m</b> (the commonly proposed minimum), <b>&gt;3m</b>; "
+            "<b>split</b> = not contiguous; <b>regions</b> = spans NHS regions.</p>"
+            f"<h4>Population</h4><p>{atlas.population_basis}.</p>"
+            "<h4>Boards</h4><table>" + swatches + "</table>"
+            "<h4>Sources</h4><ul>" + sources + "</ul>"
+            "<p>" + "<br>".join(attributions) + "</p>"
+        )
+
+
+class SummaryView(QTextBrowser):
+    def set_html(self, html: str) -> None:
+        bar = self.verticalScrollBar().value()
+        self.setHtml(html)
+        self.verticalScrollBar().setValue(bar)
