@@ -1,0 +1,503 @@
+"""Proposal files (``.icbmap.json``): a plan plus who drew it, when, and on which data.
+
+File layout (JSON, UTF-8)::
+
+    {
+      "format": "icbmap-proposal",          # marks the file as ours
+      "schema": 1,                          # bumped when the layout changes
+      "app": "icbmap 0.1.0",               # the version that wrote it (informational)
+      "pack": {"name": "england-offline", "content_hash": "d50a5cc1aaceba44"},
+      "title": "...", "author": "...", "notes": "...",
+      "created": "2026-11-24T18:30:00Z", "modified": "2026-11-24T18:45:12Z",
+      "plan": { ... Plan.to_dict(): boards and the assignment as changes ... }
+    }
+
+Writing is atomic (temporary file in the same folder, fsync, rename): an interrupted save
+leaves the previous file as it was.  Reading checks everything before touching the
+caller's work and raises :class:`ProposalError` (a :class:`~icbmap.errors.DataError`
+naming the file) for a missing, oversized, truncated, foreign or malformed file, a newer
+schema or codes the data pack does not know.  A proposal drawn on a different data pack
+raises :class:`PackMismatchError`, which carries a :class:`MappingReport` and the proposal
+mapped onto the current pack by codes, so the app can offer "map it" and list what did not
+map.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from icbmap import __version__
+from icbmap.atlas.store import atomic_write_text, read_settings, write_settings
+from icbmap.errors import DataError
+
+FORMAT = "icbmap-proposal"
+SCHEMA = 1
+SUFFIX = ".icbmap.json"
+#: Largest proposal file we agree to read.  A full England plan is well under 2 MB.
+MAX_BYTES = 32 * 1024 * 1024
+RECENT_KEY = "recent_proposals"
+RECENT_MAX = 10
+
+
+class ProposalError(DataError):
+    """A proposal file could not be opened; ``str()`` names the file and the problem."""
+
+
+class PackMismatchError(ProposalError):
+    """The proposal was drawn on another data pack.
+
+    ``report`` says what maps onto the current pack by codes and what does not;
+    ``mapped`` is the proposal mapped onto the current pack (open it if the user agrees).
+    """
+
+    def __init__(self, path, problem: str, report: "MappingReport", mapped: "Proposal"):
+        super().__init__(path, problem)
+        self.report = report
+        self.mapped = mapped
+
+
+@dataclass
+class MappingReport:
+    """What happened when a proposal was mapped onto a different data pack."""
+
+    file_pack: dict
+    atlas_pack: dict
+    units_changed: int = 0            # units the proposal moves away from the baseline
+    units_mapped: int = 0             # of those, found in the current pack
+    unmapped_units: list[str] = field(default_factory=list)
+    boards: int = 0
+    unmapped_boards: list[str] = field(default_factory=list)  # baseline board codes not in the pack
+
+    @property
+    def complete(self) -> bool:
+        return not self.unmapped_units and not self.unmapped_boards
+
+    def summary(self) -> str:
+        lines = [
+            f"drawn on data pack {self.file_pack.get('name')!r} ({self.file_pack.get('content_hash')}); "
+            f"this is {self.atlas_pack.get('name')!r} ({self.atlas_pack.get('content_hash')})",
+            f"{self.units_mapped:,} of {self.units_changed:,} moved units map by code",
+        ]
+        if self.unmapped_units:
+            shown = ", ".join(self.unmapped_units[:10])
+            more = f" and {len(self.unmapped_units) - 10:,} more" if len(self.unmapped_units) > 10 else ""
+            lines.append(f"{len(self.unmapped_units):,} unit code(s) not in this pack: {shown}{more}")
+        if self.unmapped_boards:
+            lines.append(f"board code(s) not in this pack (kept as new boards): {', '.join(self.unmapped_boards)}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "file_pack": self.file_pack, "atlas_pack": self.atlas_pack,
+            "units_changed": self.units_changed, "units_mapped": self.units_mapped,
+            "unmapped_units": list(self.unmapped_units), "boards": self.boards,
+            "unmapped_boards": list(self.unmapped_boards),
+        }
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(value, path, key: str) -> datetime:
+    if not isinstance(value, str):
+        raise ProposalError(path, f"'{key}' should be a date-time string, found {_kind(value)}")
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ProposalError(path, f"'{key}' is not a date-time: {value[:40]!r}") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "true/false",
+            int: "a number", float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+@dataclass
+class Proposal:
+    """A plan with its title, author, notes, times and the data pack it was drawn on."""
+
+    plan: Any
+    title: str = ""
+    author: str = ""
+    notes: str = ""
+    created: datetime = field(default_factory=utc_now)
+    modified: datetime = field(default_factory=utc_now)
+    pack_name: str = ""
+    pack_hash: str = ""
+    path: Path | None = None
+    mapping: MappingReport | None = None
+
+    @classmethod
+    def new(cls, plan, title: str = "", author: str = "", notes: str = "") -> "Proposal":
+        now = utc_now()
+        atlas = plan.atlas
+        return cls(plan=plan, title=title, author=author, notes=notes, created=now, modified=now,
+                   pack_name=atlas.name, pack_hash=atlas.content_hash)
+
+    @property
+    def atlas(self):
+        return self.plan.atlas
+
+    @property
+    def display_name(self) -> str:
+        if self.title:
+            return self.title
+        if self.path is not None:
+            name = Path(self.path).name
+            return name[: -len(SUFFIX)] if name.endswith(SUFFIX) else Path(name).stem
+        return "Untitled proposal"
+
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "schema": SCHEMA,
+            "app": f"icbmap {__version__}",
+            "pack": {"name": self.atlas.name,
+                     "content_hash": self.atlas.content_hash,
+                     "boards": int(getattr(self.plan, "n_baseline_boards", len(self.atlas.layers["board"])))},
+            "title": self.title,
+            "author": self.author,
+            "notes": self.notes,
+            "created": _iso(self.created),
+            "modified": _iso(self.modified),
+            "plan": self.plan.to_dict(),
+        }
+
+
+def proposal_json(proposal: Proposal) -> str:
+    return json.dumps(proposal.to_dict(), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+
+
+def write_proposal(path: str | Path, proposal: Proposal, touch: bool = True) -> Path:
+    """Save ``proposal`` to ``path`` atomically; sets ``proposal.path`` (and ``modified``).
+
+    The text is produced completely before the file is touched, and written through a
+    temporary file that is fsynced and renamed over ``path``: if anything fails or the
+    process dies part way, ``path`` still holds the previous save.
+    """
+    path = Path(path)
+    previous = proposal.modified
+    if touch:
+        proposal.modified = utc_now()
+    try:
+        text = proposal_json(proposal)
+        atomic_write_text(path, text)
+    except OSError as exc:
+        proposal.modified = previous
+        raise ProposalError(path, f"could not save: {exc.strerror or exc}") from exc
+    except BaseException:
+        proposal.modified = previous
+        raise
+    proposal.path = path
+    return path
+
+
+# ------------------------------------------------------------------- reading
+def read_bytes_limited(path: str | Path, limit: int = MAX_BYTES, what: str = "file",
+                       error=DataError) -> bytes:
+    """The bytes of ``path``, refusing files that are not regular files or exceed ``limit``.
+
+    The size is checked with ``stat`` before anything is read, and the read itself stops at
+    ``limit + 1`` bytes, so a huge (or sparse, or lying) file is never loaded into memory.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise error(path, f"{what} not found") from None
+    except OSError as exc:
+        raise error(path, f"cannot open {what}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise error(path, f"is a folder, not a {what}")
+    if not stat.S_ISREG(st.st_mode):
+        raise error(path, f"is not a regular file")
+    if st.st_size > limit:
+        raise error(path, f"is {_size(st.st_size)}, too large for a {what} (limit {_size(limit)})")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise error(path, f"cannot read {what}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise error(path, f"is larger than the {_size(limit)} limit for a {what}")
+    return data
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n}"  # pragma: no cover
+
+
+def parse_proposal_bytes(data: bytes, path) -> dict:
+    """Decode and check the envelope of a proposal file; returns the JSON object."""
+    if not data.strip():
+        raise ProposalError(path, "the file is empty")
+    if data[:4] in (b"PK\x03\x04",) or data[:16].startswith(b"SQLite format 3"):
+        raise ProposalError(path, "not an icbmap proposal (this is a zip/GeoPackage file, not JSON); "
+                                  "use Import for boards drawn in other tools")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProposalError(path, f"not an icbmap proposal: not UTF-8 text (byte {exc.start})") from None
+    try:
+        obj = json.loads(text, parse_constant=_reject_constant)
+    except _BadConstant as exc:
+        raise ProposalError(path, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ProposalError(path, "not valid JSON: nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        tail = len(text.rstrip()) - exc.pos <= 1 if exc.pos is not None else False
+        hint = " (the file looks truncated: it ends before the JSON does)" if (
+            exc.pos >= len(text.rstrip()) or tail or "Unterminated" in exc.msg) else ""
+        raise ProposalError(path, f"not valid JSON at line {exc.lineno} column {exc.colno}: "
+                                  f"{exc.msg}{hint}") from None
+    if not isinstance(obj, dict):
+        raise ProposalError(path, f"not an icbmap proposal: the file holds {_kind(obj)}, not an object")
+    fmt = obj.get("format")
+    if fmt != FORMAT:
+        if obj.get("type") in ("FeatureCollection", "Feature"):
+            raise ProposalError(path, "not an icbmap proposal: this is a GeoJSON file; "
+                                      "use Import (icbmap import) for boards drawn elsewhere")
+        raise ProposalError(path, "not an icbmap proposal (no \"format\": \"icbmap-proposal\" marker)")
+    schema = obj.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise ProposalError(path, f"'schema' should be a positive whole number, found {_kind(schema)}")
+    if schema > SCHEMA:
+        raise ProposalError(path, f"written by a newer icbmap ({obj.get('app', 'unknown version')}, "
+                                  f"schema {schema}); this version ({__version__}) reads schema {SCHEMA}. "
+                                  "Update icbmap to open it")
+    return obj
+
+
+class _BadConstant(ValueError):
+    pass
+
+
+def _reject_constant(name: str):
+    raise _BadConstant(f"{name} is not allowed")
+
+
+def _check_envelope(obj: dict, path) -> dict:
+    """Type-check the members other than ``plan``; returns the cleaned values."""
+    out = {}
+    pack = obj.get("pack")
+    if not isinstance(pack, dict):
+        raise ProposalError(path, f"'pack' should be an object with name and content_hash, found {_kind(pack)}")
+    for key in ("name", "content_hash"):
+        if not isinstance(pack.get(key), str):
+            raise ProposalError(path, f"'pack.{key}' should be a string, found {_kind(pack.get(key))}")
+    out["pack"] = {"name": pack["name"], "content_hash": pack["content_hash"]}
+    nb = pack.get("boards")
+    if isinstance(nb, int) and not isinstance(nb, bool) and nb >= 0:
+        out["pack"]["boards"] = nb
+    for key in ("title", "author", "notes"):
+        v = obj.get(key, "")
+        if v is None:
+            v = ""
+        if not isinstance(v, str):
+            raise ProposalError(path, f"'{key}' should be a string, found {_kind(v)}")
+        out[key] = v
+    for key in ("created", "modified"):
+        out[key] = _parse_time(obj.get(key), path, key)
+    if "plan" not in obj:
+        raise ProposalError(path, "no 'plan' member: the file holds no boards or assignment")
+    if not isinstance(obj["plan"], dict):
+        raise ProposalError(path, f"'plan' should be an object, found {_kind(obj['plan'])}")
+    return out
+
+
+def _plan_from_dict(atlas, plan_dict: dict, path):
+    from icbmap.plan.model import Plan
+
+    try:
+        return Plan.from_dict(atlas, plan_dict)
+    except DataError as exc:
+        raise ProposalError(path, exc.problem) from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        raise ProposalError(path, f"the plan is malformed ({exc.__class__.__name__}: {exc})") from None
+
+
+def map_plan_dict(plan_dict: dict, atlas, path, file_baseline_boards: int | None = None
+                  ) -> tuple[dict, MappingReport]:
+    """Translate a plan drawn on another data pack onto ``atlas`` by codes.
+
+    Boards: the file's boards whose codes are baseline boards of ``atlas`` take those
+    boards' ids (keeping the file's name, colour, lock and state); all others (created
+    boards, and baseline boards of the file's pack that this pack lacks) become new boards
+    after them.  Units: the moved units are listed by code; a run ``A..B`` covers the codes
+    of this pack that sort from A to B.  Codes this pack does not have are reported, not
+    placed.  Units the file does not list stay on this pack's baseline board.
+    """
+    import numpy as np
+
+    from icbmap.plan.colours import baseline_colours
+
+    if not isinstance(plan_dict, dict):
+        raise ProposalError(path, "'plan' should be an object")
+    raw_boards = plan_dict.get("boards")
+    if not isinstance(raw_boards, list) or not raw_boards or not all(isinstance(b, dict) for b in raw_boards):
+        raise ProposalError(path, "'plan.boards' should be a non-empty list of board objects")
+    table = atlas.layers["board"].table
+    base_codes = [str(c) for c in table["code"]]
+    base_index = {c: i for i, c in enumerate(base_codes)}
+    report = MappingReport(file_pack={}, atlas_pack={}, boards=len(raw_boards))
+    new_boards: list[dict | None] = [None] * len(base_codes)
+    id_map: dict[str, int] = {"-1": -1}
+    extra: list[tuple[int, dict]] = []
+    for pos, rb in enumerate(raw_boards):
+        code = rb.get("code")
+        if not isinstance(code, str):
+            raise ProposalError(path, f"board #{pos} has no code")
+        i = base_index.get(code)
+        if i is not None and new_boards[i] is None:
+            new_boards[i] = {**rb, "id": i}
+            id_map[str(rb.get("id", pos))] = i
+        else:
+            extra.append((pos, rb))
+    colours = baseline_colours(atlas)
+    for i, b in enumerate(new_boards):
+        if b is None:  # a baseline board of this pack that the file does not mention
+            new_boards[i] = {"id": i, "code": base_codes[i], "name": str(table["name"].iat[i]),
+                             "colour": colours[i], "locked": False, "active": True}
+    for pos, rb in extra:
+        nid = len(new_boards)
+        id_map[str(rb.get("id", pos))] = nid
+        new_boards.append({**rb, "id": nid})
+        if file_baseline_boards is None or pos < file_baseline_boards:
+            if file_baseline_boards is not None or rb.get("code") not in base_index:
+                report.unmapped_boards.append(str(rb.get("code")))
+    codes = atlas.unit_codes
+    units = plan_dict.get("units", {}) or {}
+    if not isinstance(units, dict):
+        raise ProposalError(path, "'plan.units' should be an object of board id -> unit code runs")
+    out_units: dict[str, list[str]] = {}
+    unmapped: list[str] = []
+    for key, runs in units.items():
+        nid = id_map.get(str(key))
+        if nid is None:
+            raise ProposalError(path, f"'plan.units' names board id {key!r}, which is not in 'plan.boards'")
+        if not isinstance(runs, list):
+            raise ProposalError(path, f"the units of board {key} should be a list")
+        got: list[str] = []
+        for run in runs:
+            if not isinstance(run, str):
+                raise ProposalError(path, f"unit run {run!r} of board {key} is not a string")
+            first, _, last = run.partition("..")
+            last = last or first
+            for end in dict.fromkeys((first, last)):
+                if atlas.unit_index(end) is None:
+                    unmapped.append(end)
+            if last == first:
+                if atlas.unit_index(first) is not None:
+                    got.append(first)
+                continue
+            lo = int(np.searchsorted(codes, first, side="left"))
+            hi = int(np.searchsorted(codes, last, side="right"))
+            got.extend(str(c) for c in codes[lo:hi])
+        report.units_mapped += len(got)
+        if got:
+            out_units[str(nid)] = got
+    report.unmapped_units = unmapped
+    report.units_changed = report.units_mapped + len(unmapped)
+    mapped_dict = {**plan_dict, "boards": new_boards, "units": out_units}
+    prac = plan_dict.get("practices", {}) or {}
+    if isinstance(prac, dict) and prac:
+        known = set() if atlas.practices is None else set(atlas.practices["code"].astype(str))
+        out_p: dict[str, list[str]] = {}
+        for key, pcodes in prac.items():
+            nid = id_map.get(str(key))
+            if nid is None or not isinstance(pcodes, list):
+                continue
+            keep = [str(c) for c in pcodes if str(c) in known]
+            unmapped.extend(f"practice {c}" for c in pcodes if str(c) not in known)
+            if keep:
+                out_p[str(nid)] = keep
+        mapped_dict["practices"] = out_p
+    return mapped_dict, report
+
+
+def read_proposal(path: str | Path, atlas, map_pack: bool = False) -> Proposal:
+    """Open and validate the proposal at ``path`` against ``atlas``.
+
+    Nothing outside the returned object is changed, so on any error the caller's current
+    work is untouched.  If the file was drawn on a different data pack, raises
+    :class:`PackMismatchError` unless ``map_pack`` is true, in which case the mapped
+    proposal is returned with ``proposal.mapping`` set.
+    """
+    path = Path(path)
+    data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
+    obj = parse_proposal_bytes(data, path)
+    env = _check_envelope(obj, path)
+    here = {"name": atlas.name, "content_hash": atlas.content_hash}
+    same_pack = env["pack"]["content_hash"] == atlas.content_hash
+    plan_dict = obj["plan"]
+    report = None
+    if not same_pack:
+        nb = env["pack"].get("boards")
+        plan_dict, report = map_plan_dict(plan_dict, atlas, path, nb)
+        report.file_pack = env["pack"]
+        report.atlas_pack = here
+    plan = _plan_from_dict(atlas, plan_dict, path)
+    proposal = Proposal(plan=plan, title=env["title"], author=env["author"], notes=env["notes"],
+                        created=env["created"], modified=env["modified"],
+                        pack_name=env["pack"]["name"], pack_hash=env["pack"]["content_hash"], path=path)
+    if report is not None:
+        proposal.mapping = report
+        proposal.pack_name, proposal.pack_hash = atlas.name, atlas.content_hash
+        if not map_pack:
+            raise PackMismatchError(
+                path, f"drawn on a different data pack ({env['pack']['name']!r}, "
+                      f"{env['pack']['content_hash']}) from the one in use ({atlas.name!r}, "
+                      f"{atlas.content_hash}).\n{report.summary()}", report, proposal)
+    return proposal
+
+
+# ------------------------------------------------------------------- recent files
+def recent_proposals(existing_only: bool = True) -> list[Path]:
+    """Recently opened or saved proposals, most recent first."""
+    items = read_settings().get(RECENT_KEY, [])
+    if not isinstance(items, list):
+        return []
+    out = [Path(p) for p in items if isinstance(p, str)]
+    return [p for p in out if p.exists()] if existing_only else out
+
+
+def add_recent_proposal(path: str | Path) -> list[Path]:
+    """Put ``path`` at the top of the recent list (kept to :data:`RECENT_MAX`)."""
+    p = str(Path(path).resolve())
+    s = read_settings()
+    items = [x for x in s.get(RECENT_KEY, []) if isinstance(x, str) and x != p]
+    s[RECENT_KEY] = [p, *items][:RECENT_MAX]
+    write_settings(s)
+    return [Path(x) for x in s[RECENT_KEY]]
+
+
+def remove_recent_proposal(path: str | Path) -> None:
+    p = str(Path(path).resolve())
+    s = read_settings()
+    s[RECENT_KEY] = [x for x in s.get(RECENT_KEY, []) if x != p]
+    write_settings(s)
+
+
+__all__ = [
+    "FORMAT", "MAX_BYTES", "SCHEMA", "SUFFIX", "MappingReport", "PackMismatchError", "Proposal",
+    "ProposalError", "add_recent_proposal", "read_bytes_limited", "read_proposal",
+    "recent_proposals", "remove_recent_proposal", "write_proposal",
+]
