@@ -1,0 +1,1 @@
+"""Metrics: incremental board x area tables, the report, the full-recompute reference."""
