@@ -1,0 +1,286 @@
+"""The metrics report the CLI and the GUI panels read, built from :class:`MetricValues`.
+
+Every figure is defined in ``docs/metrics.md``.  ``Report.to_dict()`` is plain JSON data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from icbmap.metrics.values import COTERMINOSITY_LEVELS, MetricValues, PopulationBand
+
+
+@dataclass
+class BoardPiece:
+    board: int
+    code: str
+    population: int
+    share: float      # of the area's population
+    sliver: bool
+
+
+@dataclass
+class AreaRow:
+    level: str
+    index: int
+    code: str
+    name: str
+    population: int
+    main_board: int            # -1 if no board holds any of it
+    main_board_name: str
+    main_share: float
+    n_boards: int              # boards touching it
+    n_real_boards: int         # boards holding more than a sliver
+    split: bool                # touches more than one board
+    real_split: bool           # more than one board holds more than a sliver
+    sliver_only: bool          # split, but only by slivers
+    unassigned_population: int
+    split_score: float         # reduced sqrt-entropy (area direction); 1.0 = whole
+    boards: list[BoardPiece] = field(default_factory=list)
+    nests: bool | None = None          # combined authorities: wholly inside one board
+    equals_board: int | None = None    # combined authorities: the board it equals exactly, else None
+
+
+@dataclass
+class BoardRow:
+    id: int
+    code: str
+    name: str
+    colour: str
+    locked: bool
+    population: int
+    share: float
+    status: str                # ok / below_floor / below_minimum / above_maximum
+    flags: list[str]
+    units: int
+    registered: int
+    councils_whole: list[str]
+    councils_part: list[str]
+    districts_whole: list[str]
+    districts_part: list[str]
+    cas_whole: list[str]
+    cas_part: list[str]
+    coterminosity: dict[str, float | None]   # share of people in areas wholly inside, per level
+    split_score: dict[str, float]            # reduced sqrt-entropy (board direction), per level
+    regions: list[str]
+    pieces: int
+    island_pieces: int
+    contiguous: bool
+
+
+@dataclass
+class LevelSummary:
+    level: str
+    areas: int
+    whole_in_one: int          # areas wholly inside exactly one board
+    pct_whole_in_one: float
+    split: int                 # areas touching more than one board
+    split_pieces: int          # sum over areas of (boards touching - 1)
+    real_split: int
+    real_split_pieces: int
+    sliver_only: int
+    people_in_split: int
+    pct_people_in_split: float
+    area_splitting: float      # population-weighted mean area split score
+    board_splitting: float     # population-weighted mean board split score
+    nest: int | None = None    # combined authorities nesting inside one board
+    equal: int | None = None   # combined authorities equal to a board
+
+
+@dataclass
+class PlanSummary:
+    boards: int
+    population: int
+    assigned_population: int
+    smallest: tuple[int, str, int]
+    largest: tuple[int, str, int]
+    below_floor: int
+    below_minimum: int
+    above_maximum: int
+    band: dict
+    tolerance: float
+    unassigned_units: int
+    unassigned_population: int
+    non_contiguous: int
+    multi_region: int
+    registered: int
+    levels: dict[str, LevelSummary]
+
+
+@dataclass
+class Report:
+    summary: PlanSummary
+    boards: list[BoardRow]
+    areas: dict[str, list[AreaRow]]
+    meta: dict
+
+    def to_dict(self) -> dict:
+        return {"meta": self.meta, "summary": asdict(self.summary),
+                "boards": [asdict(b) for b in self.boards],
+                "areas": {lvl: [asdict(a) for a in rows] for lvl, rows in self.areas.items()}}
+
+    def board(self, code_or_id) -> BoardRow:
+        for b in self.boards:
+            if b.id == code_or_id or b.code == code_or_id:
+                return b
+        raise KeyError(code_or_id)
+
+    def area(self, level: str, name_or_code: str) -> AreaRow:
+        for a in self.areas[level]:
+            if a.code == name_or_code or a.name == name_or_code:
+                return a
+        raise KeyError(name_or_code)
+
+
+def _pct(a: int, b: int) -> float:
+    return 100.0 * a / b if b else 0.0
+
+
+def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
+    active = [b for b in plan.boards if b.active]
+    ids = np.array([b.id for b in active], dtype=np.int64)
+    bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
+    total = int(plan.atlas.total_population)
+    statuses = [band.status(int(p)) for p in bp]
+    if len(ids):
+        lo, hi = int(np.argmin(bp)), int(np.argmax(bp))
+        smallest = (int(ids[lo]), active[lo].name, int(bp[lo]))
+        largest = (int(ids[hi]), active[hi].name, int(bp[hi]))
+    else:
+        smallest = largest = (-1, "", 0)
+    reg_lvl = v.levels["region"]
+    multi_region = int(sum(1 for b in ids if (reg_lvl.cnt[b + 1, 1:] > 0).sum() > 1))
+    nonc = int(sum(1 for b in ids if v.pieces[b] - v.island_pieces[b] > 1))
+    levels = {lvl: _level_summary(lvl, v, ids) for lvl in COTERMINOSITY_LEVELS}
+    return PlanSummary(
+        boards=len(active), population=total, assigned_population=int(bp.sum()),
+        smallest=smallest, largest=largest,
+        below_floor=statuses.count("below_floor"), below_minimum=statuses.count("below_minimum"),
+        above_maximum=statuses.count("above_maximum"),
+        band={"floor": band.floor, "minimum": band.minimum, "maximum": band.maximum},
+        tolerance=v.tolerance, unassigned_units=v.unassigned_units, unassigned_population=v.unassigned_pop,
+        non_contiguous=nonc, multi_region=multi_region,
+        registered=int(v.registered.sum()) + v.unassigned_registered, levels=levels)
+
+
+def _level_summary(lvl: str, v: MetricValues, ids: np.ndarray) -> LevelSummary:
+    L = v.levels[lvl]
+    area_pop = L.pop.sum(0)[1:]
+    area_units = L.cnt.sum(0)[1:]
+    nt, nr = L.n_touch[1:], L.n_real[1:]
+    unassigned = L.cnt[0, 1:]
+    whole_one = (nt == 1) & (unassigned == 0)
+    split = nt > 1
+    areas = len(area_pop)
+    people_split = int(area_pop[split].sum())
+    tot = int(area_pop.sum())
+    area_spl = math.fsum((area_pop * L.area_score[1:]).tolist()) / tot if tot else 0.0
+    bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
+    btot = int(bp.sum())
+    board_spl = math.fsum((bp * L.board_score[ids]).tolist()) / btot if btot else 0.0
+    out = LevelSummary(
+        level=lvl, areas=areas, whole_in_one=int(whole_one.sum()), pct_whole_in_one=_pct(int(whole_one.sum()), areas),
+        split=int(split.sum()), split_pieces=int(np.maximum(nt - 1, 0).sum()),
+        real_split=int((nr > 1).sum()), real_split_pieces=int(np.maximum(nr - 1, 0).sum()),
+        sliver_only=int((split & (nr <= 1)).sum()),
+        people_in_split=people_split, pct_people_in_split=_pct(people_split, tot),
+        area_splitting=area_spl, board_splitting=board_spl)
+    if lvl == "ca":
+        mb = L.main_board[1:]
+        eq = whole_one & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
+        out.nest, out.equal = int(whole_one.sum()), int(eq.sum())
+        del area_units
+    return out
+
+
+def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
+    atlas = plan.atlas
+    total = int(atlas.total_population)
+    layers = {lvl: atlas.layers[lvl].table for lvl in ("district", "council", "ca", "region")}
+    codes = {lvl: layers[lvl]["code"].astype(str).tolist() for lvl in layers}
+    names = {lvl: layers[lvl]["name"].astype(str).tolist() for lvl in layers}
+
+    def labels(lvl, cols):
+        return [f"{names[lvl][c - 1]} ({codes[lvl][c - 1]})" for c in cols]
+
+    boards: list[BoardRow] = []
+    for b in plan.boards:
+        if not b.active:
+            continue
+        i = b.id
+        pop = int(v.board_pop[i])
+        status = band.status(pop)
+        flags = [band.label(status)] if status != "ok" else []
+        pieces, isl = int(v.pieces[i]), int(v.island_pieces[i])
+        contiguous = pieces - isl <= 1
+        if not contiguous:
+            flags.append(f"{pieces - isl} separate pieces")
+        touched = {}
+        for lvl in ("district", "council", "ca"):
+            L = v.levels[lvl]
+            crow = L.cnt[i + 1]
+            units = L.cnt.sum(0)
+            cols = np.flatnonzero(crow[1:] > 0) + 1
+            whole = [c for c in cols if crow[c] == units[c]]
+            part = [c for c in cols if crow[c] != units[c]]
+            touched[lvl] = (labels(lvl, whole), labels(lvl, part))
+        cot = {}
+        score = {}
+        for lvl in COTERMINOSITY_LEVELS:
+            L = v.levels[lvl]
+            denom = pop - int(L.pop[i + 1, 0])
+            cot[lvl] = int(L.whole_pop[i]) / denom if denom > 0 else None
+            score[lvl] = float(L.board_score[i])
+        R = v.levels["region"]
+        regions = [names["region"][c - 1] for c in np.flatnonzero(R.cnt[i + 1, 1:] > 0) + 1]
+        if len(regions) > 1:
+            flags.append(f"spans {len(regions)} NHS regions")
+        boards.append(BoardRow(
+            id=i, code=b.code, name=b.name, colour=b.colour, locked=b.locked, population=pop,
+            share=pop / total if total else 0.0, status=status, flags=flags, units=int(v.board_units[i]),
+            registered=int(v.registered[i]),
+            councils_whole=touched["council"][0], councils_part=touched["council"][1],
+            districts_whole=touched["district"][0], districts_part=touched["district"][1],
+            cas_whole=touched["ca"][0], cas_part=touched["ca"][1],
+            coterminosity=cot, split_score=score, regions=regions, pieces=pieces, island_pieces=isl,
+            contiguous=contiguous))
+
+    bcode = {b.id: b.code for b in plan.boards}
+    bname = {b.id: b.name for b in plan.boards}
+    areas: dict[str, list[AreaRow]] = {}
+    for lvl in COTERMINOSITY_LEVELS:
+        L = v.levels[lvl]
+        area_pop = L.pop.sum(0)
+        rows = []
+        for c in range(1, L.pop.shape[1]):
+            ap = int(area_pop[c])
+            held = np.flatnonzero(L.cnt[1:, c] > 0)
+            pieces = sorted(
+                (BoardPiece(int(b), bcode[int(b)], int(L.pop[b + 1, c]),
+                            int(L.pop[b + 1, c]) / ap if ap else 0.0,
+                            bool(L.pop[b + 1, c] < v.tolerance * ap))
+                 for b in held), key=lambda p: (-p.population, p.board))
+            mb = int(L.main_board[c])
+            nt, nr = int(L.n_touch[c]), int(L.n_real[c])
+            row = AreaRow(
+                level=lvl, index=c - 1, code=codes[lvl][c - 1], name=names[lvl][c - 1], population=ap,
+                main_board=mb, main_board_name=bname.get(mb, ""),
+                main_share=int(L.main_pop[c]) / ap if ap else 0.0,
+                n_boards=nt, n_real_boards=nr, split=nt > 1, real_split=nr > 1,
+                sliver_only=nt > 1 and nr <= 1, unassigned_population=int(L.pop[0, c]),
+                split_score=float(L.area_score[c]), boards=pieces)
+            if lvl == "ca":
+                nests = nt == 1 and int(L.cnt[0, c]) == 0
+                row.nests = nests
+                row.equals_board = mb if nests and int(L.cnt[mb + 1, c]) == int(v.board_units[mb]) else None
+            rows.append(row)
+        areas[lvl] = rows
+    meta = {
+        "pack": atlas.name, "content_hash": atlas.content_hash,
+        "population_basis": atlas.population_basis, "population_estimated": atlas.population_estimated,
+        "tolerance": v.tolerance,
+    }
+    return Report(plan_summary(plan, v, band), boards, areas, meta)
