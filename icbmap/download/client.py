@@ -35,6 +35,7 @@ import http.client
 import json
 import os
 import socket
+import ssl
 import tempfile
 import time
 import urllib.error
@@ -53,6 +54,7 @@ from icbmap.progress import Progress
 USER_AGENT = f"icbmap/{__version__} (data download; Python urllib)"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+REPORT_EVERY = 0.25        # seconds between progress reports of one download
 
 
 # ---------------------------------------------------------------- errors
@@ -321,6 +323,10 @@ class HttpClient:
             return DownloadError(url, f"the server answered HTTP {code} {exc.reason}")
         if isinstance(exc, urllib.error.URLError):
             reason = exc.reason
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                return DownloadError(url, f"the server's certificate was not accepted ({reason.verify_message or reason})")
+            if isinstance(reason, ssl.SSLError):
+                return _Retry(f"the secure connection failed ({reason})")
             if isinstance(reason, (TimeoutError, socket.timeout)):
                 return _Retry(f"connecting timed out after {self.timeout:g} s", connect=True)
             if isinstance(reason, OSError):
@@ -526,17 +532,23 @@ class HttpClient:
                         "started_at": started or utc_now()}
                 write_meta(meta)
                 body_start = done
+                shown = 0.0         # report at most every REPORT_EVERY seconds; check cancel always
                 try:
                     with open(part, mode) as fh:
                         try:
                             while True:
+                                progress.check()
                                 block = resp.read(self.chunk_size)
                                 if not block:
                                     break
                                 fh.write(block)
                                 done += len(block)
-                                frac = done / total if total else 0.0
-                                progress.step(frac, f"{label}: {_mb(done)}" + (f" of {_mb(total)}" if total else ""))
+                                now = time.monotonic()
+                                if now - shown >= REPORT_EVERY:
+                                    shown = now
+                                    frac = done / total if total else 0.0
+                                    progress.step(frac, f"{label}: {_mb(done)}"
+                                                  + (f" of {_mb(total)}" if total else ""))
                         finally:
                             fh.flush()
                             os.fsync(fh.fileno())

@@ -3,6 +3,9 @@
 Nomis returns at most a fixed number of rows per request to anonymous users, so the table
 is read in pages with ``RecordOffset`` / ``RecordLimit`` until a page is short.  The pages
 are joined into one CSV (one header) written atomically and recorded in the manifest.
+``rename`` renames header columns (only the header: values are written as received), e.g.
+Nomis' ``GEOGRAPHY_CODE`` to the ``LSOA21CD`` the official import looks for; the manifest
+records the renaming.
 Census tables do not change after publication, so a file the manifest already holds with
 the same URL, bytes and sha256 is used without asking the server again.
 """
@@ -24,7 +27,8 @@ MAX_PAGES = 1000
 
 def download_table(client: HttpClient, url: str, params: dict[str, Any], dest: Path, *,
                    page_size: int = 25000, expect_columns: list[str] | None = None,
-                   manifest: Manifest | None = None, progress: Progress | None = None,
+                   rename: dict[str, str] | None = None, manifest: Manifest | None = None,
+                   progress: Progress | None = None,
                    label: str | None = None, extra: dict | None = None) -> FileRecord:
     progress = progress or Progress.silent()
     dest = Path(dest)
@@ -32,7 +36,8 @@ def download_table(client: HttpClient, url: str, params: dict[str, Any], dest: P
     signature = with_params(url, params)
     if manifest is not None:
         entry = manifest.get(dest)
-        if entry and entry.get("url") == signature and manifest.verify(dest):
+        if entry and entry.get("url") == signature and (entry.get("rename") or {}) == (rename or {}) \
+                and manifest.verify(dest):
             progress.step(1.0, f"{label}: already downloaded {entry.get('fetched_at', '?')} (cached)")
             return FileRecord(dest, signature, int(entry["bytes"]), entry["sha256"], None, None,
                               entry.get("fetched_at", ""), from_cache=True,
@@ -65,12 +70,17 @@ def download_table(client: HttpClient, url: str, params: dict[str, Any], dest: P
         raise DownloadError(signature, f"more than {MAX_PAGES} pages; stopping")
     if header is None or not rows:
         raise DownloadError(signature, "the table is empty")
+    renamed = {k: v for k, v in (rename or {}).items() if k in header}
     with atomic_writer(dest, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
+        writer.writerow([renamed.get(c, c) for c in header])
         writer.writerows(rows)
+    extra = {"rows": len(rows), **(extra or {})}
+    if rename:
+        extra["rename"] = dict(rename)
+        extra["renamed_columns"] = renamed
     record = FileRecord(dest, signature, dest.stat().st_size, sha256_file(dest), None, None, utc_now(),
-                        extra={"rows": len(rows), **(extra or {})})
+                        extra=extra)
     if manifest is not None:
         manifest.record(dest, {**record.entry(), "checked_at": record.fetched_at})
     progress.step(1.0, f"{label}: {len(rows):,} rows")

@@ -56,7 +56,8 @@ def _fetch(source: Source, dest: Path, *, client: HttpClient, manifest: Manifest
     if source.kind == "nomis":
         record = download_table(client, rebase(spec["url"], base_url), dict(spec.get("params") or {}), target,
                                 page_size=int(spec.get("page_size", 25000)),
-                                expect_columns=spec.get("expect_columns"), manifest=manifest,
+                                expect_columns=spec.get("expect_columns"),
+                                rename=spec.get("rename_columns"), manifest=manifest,
                                 progress=progress, label=source.title, extra=extra)
         min_rows = spec.get("min_rows")
         rows = record.extra.get("rows")
