@@ -1,0 +1,781 @@
+"""Build a named data pack from official ONS / NHS files (``icbmap data import``).
+
+Inputs, in the shapes ONS and NHS England publish them:
+
+* LSOA (December 2021) boundaries: GeoJSON, GeoPackage, shapefile (or a zipped shapefile)
+  in any CRS; reprojected to British National Grid (EPSG:27700); English LSOAs (``E01``)
+  only;
+* LSOA (2021) -> sub-ICB location -> ICB lookup (CSV);
+* LSOA (2021) -> local authority district lookup (CSV; 2024 district codes are recoded to
+  2025 through ``shapefiles/lad_recodes.csv``);
+* optionally, Census 2021 usual residents by LSOA (CSV, Nomis TS001 layout with its
+  footnotes, or any table with an LSOA code and a count column).
+
+Column names are matched case-insensitively, in the Open Geography Portal spelling
+(``LSOA21CD``, ``SICBL24CD``, ``ICB24CD``, ``LAD24CD`` ... with any two-digit year) or the
+``snake_case`` spelling of redistributed copies (``lsoa21_code``, ``sicbl24_code``,
+``icb24_code``, ``ltla24_code`` ...).
+
+Everything is reduced to one :class:`~icbmap.atlas.build.UnitSource` and handed to
+:func:`~icbmap.atlas.build.assemble`, the same builder the offline pack uses (repair,
+dissolves, adjacency, hash).  Every problem with an input is one
+:class:`~icbmap.errors.DataError` naming the file and the problem, raised before anything is
+written; the pack itself is written atomically, so a failed import leaves an earlier pack of
+the same name as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS as ProjCRS
+
+from icbmap.atlas import store
+from icbmap.atlas.build import UnitSource, assemble
+from icbmap.atlas.facts import ICB_FILE, LAD_FILE, Facts
+from icbmap.atlas.model import CRS, NHS_ATTRIBUTION, ONS_ATTRIBUTION, Atlas, Provenance
+from icbmap.errors import DataError
+from icbmap.progress import Progress
+
+POPULATION_BASIS = "Census 2021 usual residents (ONS TS001, by LSOA)"
+
+#: ICB codes ONS issued in April 2024 after the boundary change between Surrey Heartlands
+#: and Sussex; the boards are the same organisations (NHS codes QXU and QNX) and keep the
+#: codes of ``shapefiles/icb_region_2022.csv`` in the atlas.
+ICB_RECODES = {"E54000063": "E54000052", "E54000064": "E54000053"}
+
+#: File types accepted as boundaries.
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xls", ".xlsx", ".ods")
+
+#: British National Grid box around England (Isles of Scilly to Berwick, with a margin).
+ENGLAND_BNG = (0.0, 0.0, 700_000.0, 700_000.0)
+#: Longitude/latitude box around England, with a margin.
+ENGLAND_LONLAT = (-10.0, 48.0, 5.0, 62.0)
+
+LSOA_RE = re.compile(r"^[EWSN]0[01]\d{6}$")
+ENGLISH_LSOA = "E01"
+
+MONTHS = {"22": "July 2022"}  # ICB / SICBL vintages; other years are April releases
+
+
+# ----------------------------------------------------------------------------- columns
+def _norm(name: object) -> str:
+    return re.sub(r"\s+", " ", str(name).replace("\ufeff", "").strip().lower())
+
+
+#: (kind, role) -> regular expression on the normalised column name; group "y" is the year.
+PATTERNS: dict[tuple[str, str], str] = {
+    ("lsoa", "code"): r"lsoa(?P<y>21)_?(code|cd)",
+    ("lsoa", "name"): r"lsoa(?P<y>21)_?(name|nm)",
+    ("sicbl", "code"): r"(sicbl|loc)(?P<y>\d\d)_?(code|cd)",
+    ("sicbl", "name"): r"(sicbl|loc)(?P<y>\d\d)_?(name|nm)",
+    ("icb", "code"): r"icb(?P<y>\d\d)_?(code|cd)",
+    ("icb", "name"): r"icb(?P<y>\d\d)_?(name|nm)",
+    ("icb", "nhs"): r"icb(?P<y>\d\d)_?(code_nhs|cdh)",
+    ("lad", "code"): r"(lad|ltla)(?P<y>\d\d)_?(code|cd)",
+    ("lad", "name"): r"(lad|ltla)(?P<y>\d\d)_?(name|nm)",
+}
+
+#: What to tell the user we accept, per (kind, role).
+SPELLINGS = {
+    ("lsoa", "code"): "LSOA21CD or lsoa21_code",
+    ("lsoa", "name"): "LSOA21NM or lsoa21_name",
+    ("sicbl", "code"): "SICBL24CD or sicbl24_code (any year; LOC22CD)",
+    ("icb", "code"): "ICB24CD or icb24_code (any year)",
+    ("lad", "code"): "LAD24CD, LTLA24CD or ltla24_code (any year)",
+}
+
+#: Extra exact names for the population table (Nomis downloads).
+POP_CODE_NAMES = ("lsoa21cd", "lsoa21_code", "lsoa 2021 code", "lsoa code", "geography code", "mnemonic")
+POP_NAME_NAMES = ("lsoa21nm", "lsoa21_name", "2021 super output area - lower layer", "geography",
+                  "lower layer super output areas")
+POP_VALUE_NAMES = ("2021", "population", "usual residents", "all usual residents", "observation",
+                   "obs_value", "count", "value", "total", "residents")
+POP_VALUE_RE = re.compile(r"(usual residents|measures: value)")
+POP_CODE_RE = re.compile(r"(lower layer super output areas?|lsoa)( \(?2021\)?)? code")
+
+
+@dataclass
+class Column:
+    name: str
+    year: str | None = None
+
+
+def _match(columns, kind: str, role: str) -> Column | None:
+    """The column for ``(kind, role)``; with several years, the latest."""
+    rx = re.compile(PATTERNS[(kind, role)])
+    hits = []
+    for c in columns:
+        m = rx.fullmatch(_norm(c))
+        if m:
+            hits.append(Column(str(c), m.group("y")))
+    if not hits:
+        return None
+    return max(hits, key=lambda h: h.year or "")
+
+
+def _require(columns, kind: str, role: str, path: Path, what: str) -> Column:
+    col = _match(columns, kind, role)
+    if col is not None:
+        return col
+    if kind == "lsoa" and any(re.fullmatch(r"lsoa11_?(code|cd)", _norm(c)) for c in columns):
+        raise DataError(path, f"{what} has 2011 LSOA codes (LSOA11CD); icbmap needs LSOA 2021 (LSOA21CD)")
+    raise DataError(path, f"{what}: missing column for {_describe(kind, role)} "
+                          f"(expected {SPELLINGS.get((kind, role), kind + ' ' + role)}); "
+                          f"found {_found(columns)}")
+
+
+def _describe(kind: str, role: str) -> str:
+    label = {"lsoa": "the LSOA 2021", "sicbl": "the sub-ICB location", "icb": "the ICB",
+             "lad": "the local authority district"}[kind]
+    return f"{label} {'code' if role == 'code' else role}"
+
+
+def _found(columns) -> str:
+    cols = [str(c) for c in columns]
+    shown = ", ".join(cols[:14]) + (f" ... ({len(cols)} columns)" if len(cols) > 14 else "")
+    return shown or "no columns"
+
+
+def _examples(values, n: int = 5) -> str:
+    values = list(values)
+    return ", ".join(map(str, values[:n])) + (" ..." if len(values) > n else "")
+
+
+# ----------------------------------------------------------------------------- files
+def _existing(path, what: str) -> Path:
+    if path is None or str(path).strip() == "":
+        raise DataError(None, f"no {what} file given")
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DataError(p, f"{what}: file not found")
+    return p
+
+
+def _sniff(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16)
+    except OSError as exc:
+        raise DataError(path, f"cannot open file ({exc.strerror or exc})") from exc
+
+
+def _not_a_table(head: bytes) -> str | None:
+    """Why a file that should be a CSV table is not one, from its first bytes."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        return "the file is empty"
+    if stripped[:1] in (b"{", b"["):
+        return "this is a JSON/GeoJSON file, not a CSV table"
+    if head.startswith(b"SQLite format 3"):
+        return "this is a GeoPackage/SQLite file, not a CSV table"
+    if head.startswith(b"PK\x03\x04"):
+        return "this is a zip archive or an Excel workbook, not a CSV table (save it as CSV)"
+    if head.startswith(b"\x00\x00\x27\x0a"):
+        return "this is a shapefile, not a CSV table"
+    if b"\x00" in head:
+        return "this is a binary file, not a CSV table"
+    return None
+
+
+def _header_row(path: Path, encoding: str, names: set[str], patterns: list[re.Pattern]) -> int:
+    """Index of the header line: the first of the first 25 lines with a known code column
+    (Nomis downloads can start with title lines)."""
+    with open(path, encoding=encoding, newline="") as fh:
+        head = [fh.readline() for _ in range(25)]
+    for i, row in enumerate(csv.reader(io.StringIO("".join(head)))):
+        for cell in row:
+            n = _norm(cell)
+            if n in names or any(p.fullmatch(n) for p in patterns):
+                return i
+    return 0
+
+
+def read_table(path, what: str, code_names: tuple[str, ...] = (),
+               extra_patterns: tuple[re.Pattern, ...] = ()) -> pd.DataFrame:
+    """Read a CSV lookup or population table as strings ('' for blanks)."""
+    path = _existing(path, what)
+    if path.is_dir():
+        raise DataError(path, f"{what}: this is a folder, not a CSV file")
+    why = _not_a_table(_sniff(path))
+    if why:
+        raise DataError(path, f"{what}: {why}")
+    lsoa_pattern = re.compile(PATTERNS[("lsoa", "code")])
+    last_exc: Exception | None = None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            skip = _header_row(path, encoding, set(code_names), [lsoa_pattern] + list(extra_patterns))
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
+                             skiprows=skip, skip_blank_lines=True)
+        except UnicodeDecodeError as exc:
+            last_exc = exc
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+            raise DataError(path, f"{what}: not a readable CSV file ({exc.__class__.__name__}: "
+                                  f"{str(exc).strip()[:200]})") from exc
+        df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
+        return df
+    raise DataError(path, f"{what}: cannot decode the text ({last_exc})")
+
+
+def _clean_codes(s: pd.Series) -> pd.Series:
+    return s.fillna("").astype(str).str.strip().str.upper()
+
+
+def _dedupe(df: pd.DataFrame, path: Path, what: str) -> pd.DataFrame:
+    """One row per LSOA: identical repeats are dropped, conflicting ones are an error."""
+    df = df.drop_duplicates()
+    dup = df["code"].duplicated(keep=False)
+    if dup.any():
+        codes = sorted(set(df.loc[dup, "code"]))
+        raise DataError(path, f"{what}: {len(codes):,} LSOA code(s) appear more than once with "
+                              f"different values, e.g. {_examples(codes)}")
+    return df
+
+
+def _blank_codes(df: pd.DataFrame, col: str, path: Path, what: str, label: str) -> None:
+    blank = df[col] == ""
+    if blank.any():
+        raise DataError(path, f"{what}: {int(blank.sum()):,} English LSOA(s) without a {label}, "
+                              f"e.g. {_examples(df.loc[blank, 'code'])}")
+
+
+def _english(df: pd.DataFrame, path: Path, what: str, col: str) -> pd.DataFrame:
+    out = df[df["code"].str.startswith(ENGLISH_LSOA)]
+    if out.empty:
+        raise DataError(path, f"{what}: no English LSOA 2021 codes (E01...) in column {col}")
+    return out
+
+
+def _vintage(year: str | None, kind: str) -> str:
+    if not year:
+        return "unknown vintage"
+    if kind in ("sicbl", "icb"):
+        return MONTHS.get(year, f"April 20{year}")
+    return f"20{year}"
+
+
+def _file_meta(path: Path) -> dict:
+    h = hashlib.sha256()
+    if path.is_file():
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        size = path.stat().st_size
+    else:
+        size = 0
+    return {"file": path.name, "path": str(path.resolve()), "bytes": size, "sha256": h.hexdigest()[:16]}
+
+
+# ----------------------------------------------------------------------------- ICB lookup
+@dataclass
+class IcbLookup:
+    path: Path
+    table: pd.DataFrame  # code, lsoa_name, place_code, place_name, board_code
+    place_vintage: str
+    board_vintage: str
+    recoded: dict[str, str] = field(default_factory=dict)
+
+
+def read_icb_lookup(path, facts: Facts) -> IcbLookup:
+    what = "LSOA to sub-ICB location to ICB lookup"
+    df = read_table(path, what)
+    path = Path(path).expanduser()
+    cols = df.columns
+    lsoa = _require(cols, "lsoa", "code", path, what)
+    place = _require(cols, "sicbl", "code", path, what)
+    board = _require(cols, "icb", "code", path, what)
+    place_name = _match(cols, "sicbl", "name")
+    board_nhs = _match(cols, "icb", "nhs")
+    lsoa_name = _match(cols, "lsoa", "name")
+    t = pd.DataFrame({
+        "code": _clean_codes(df[lsoa.name]),
+        "lsoa_name": df[lsoa_name.name].str.strip() if lsoa_name else "",
+        "place_code": _clean_codes(df[place.name]),
+        "place_name": df[place_name.name].str.strip() if place_name else "",
+        "board_code": _clean_codes(df[board.name]),
+        "board_nhs": _clean_codes(df[board_nhs.name]) if board_nhs else "",
+    })
+    t = _english(t, path, what, lsoa.name)
+    t = _dedupe(t, path, what)
+    _blank_codes(t, "place_code", path, what, f"sub-ICB location code ({place.name})")
+    _blank_codes(t, "board_code", path, what, f"ICB code ({board.name})")
+    t["place_name"] = t["place_name"].where(t["place_name"] != "", t["place_code"])
+
+    known = set(facts.icbs["icb_code"])
+    by_nhs = dict(zip(facts.icbs["icb_code_nhs"].str.upper(), facts.icbs["icb_code"]))
+    recoded: dict[str, str] = {}
+    for code in sorted(set(t["board_code"]) - known):
+        target = ICB_RECODES.get(code)
+        if target is None:
+            nhs = set(t.loc[t["board_code"] == code, "board_nhs"]) - {""}
+            if len(nhs) == 1:
+                target = by_nhs.get(nhs.pop())
+        if target in known:
+            recoded[code] = target
+    unknown = sorted(set(t["board_code"]) - known - set(recoded))
+    if unknown:
+        raise DataError(path, f"{what}: {len(unknown)} unknown ICB code(s) in column {board.name}, e.g. "
+                              f"{_examples(unknown)}; icbmap knows the {len(known)} boards of "
+                              f"shapefiles/{ICB_FILE} (E54...)")
+    if recoded:
+        t["board_code"] = t["board_code"].map(lambda c: recoded.get(c, c))
+    return IcbLookup(path, t.drop(columns="board_nhs").reset_index(drop=True),
+                     _vintage(place.year, "sicbl"), _vintage(board.year, "icb"), recoded)
+
+
+# ----------------------------------------------------------------------------- LAD lookup
+@dataclass
+class LadLookup:
+    path: Path
+    table: pd.DataFrame  # code, lsoa_name, lad_code (2025)
+    year: str | None
+    recoded: dict[str, str] = field(default_factory=dict)
+
+
+def read_lad_lookup(path, facts: Facts) -> LadLookup:
+    what = "LSOA to local authority district lookup"
+    df = read_table(path, what)
+    path = Path(path).expanduser()
+    cols = df.columns
+    lsoa = _require(cols, "lsoa", "code", path, what)
+    lad = _require(cols, "lad", "code", path, what)
+    lsoa_name = _match(cols, "lsoa", "name")
+    t = pd.DataFrame({
+        "code": _clean_codes(df[lsoa.name]),
+        "lsoa_name": df[lsoa_name.name].str.strip() if lsoa_name else "",
+        "lad_code": _clean_codes(df[lad.name]),
+    })
+    t = _english(t, path, what, lsoa.name)
+    t = _dedupe(t, path, what)
+    _blank_codes(t, "lad_code", path, what, f"district code ({lad.name})")
+    new = facts.recode_lad(t["lad_code"])
+    recoded = {o: n for o, n in zip(t["lad_code"], new) if o != n}
+    known = set(facts.lads["lad_code"])
+    unknown = sorted(set(new) - known)
+    if unknown:
+        raise DataError(path, f"{what}: {len(unknown)} unknown district code(s) in column {lad.name}, e.g. "
+                              f"{_examples(unknown)}; icbmap knows the {len(known)} English districts of "
+                              f"2025 (shapefiles/{LAD_FILE}; 2024 codes are recoded)")
+    t["lad_code"] = new.to_numpy()
+    return LadLookup(path, t.reset_index(drop=True), lad.year, dict(sorted(recoded.items())))
+
+
+# ----------------------------------------------------------------------------- population
+@dataclass
+class PopulationTable:
+    path: Path
+    table: pd.DataFrame  # code, lsoa_name, population (int64)
+    column: str
+
+
+def read_population(path) -> PopulationTable:
+    what = "LSOA population table"
+    df = read_table(path, what, code_names=POP_CODE_NAMES, extra_patterns=(POP_CODE_RE,))
+    path = Path(path).expanduser()
+    cols = list(df.columns)
+    norm = {c: _norm(c) for c in cols}
+    code_col = _match(cols, "lsoa", "code")
+    code = code_col.name if code_col else next(
+        (c for c in cols if norm[c] in POP_CODE_NAMES or POP_CODE_RE.fullmatch(norm[c])), None)
+    if code is None:
+        raise DataError(path, f"{what}: missing column for the LSOA 2021 code (expected LSOA21CD, "
+                              f"lsoa21_code or 'geography code'); found {_found(cols)}")
+    value = next((c for name in POP_VALUE_NAMES for c in cols if c != code and norm[c] == name), None)
+    if value is None:
+        value = next((c for c in cols if c != code and POP_VALUE_RE.search(norm[c])), None)
+    if value is None:
+        raise DataError(path, f"{what}: missing population column (expected one named 2021, "
+                              f"population, 'usual residents', observation, count or value); "
+                              f"found {_found(cols)}")
+    name_col = _match(cols, "lsoa", "name")
+    name = name_col.name if name_col else next(
+        (c for c in cols if c != code and (norm[c] in POP_NAME_NAMES or norm[c] + " code" == norm[code])), None)
+
+    codes = _clean_codes(df[code])
+    raw = df[value].fillna("").astype(str).str.strip()
+    is_code = codes.str.match(LSOA_RE)
+    # Nomis tables end with blank lines and footnotes: rows with neither an LSOA code nor a
+    # count.  A row with a count but no valid code is a real problem.
+    stray = ~is_code & (raw != "")
+    if stray.any():
+        rows = (np.flatnonzero(stray.to_numpy()) + 2).tolist()
+        bad = codes[stray].tolist()
+        raise DataError(path, f"{what}: {int(stray.sum()):,} row(s) with a count but no LSOA code in "
+                              f"column {code}, e.g. line {rows[0]} ({bad[0]!r})")
+    t = pd.DataFrame({"code": codes, "lsoa_name": df[name].str.strip() if name else "", "raw": raw,
+                      "line": np.arange(len(df)) + 2})[is_code.to_numpy()]
+    t = _english(t, path, what, code)
+    digits = t["raw"].str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
+    num = pd.to_numeric(digits, errors="coerce")
+    bad = num.isna() | (num < 0) | (num != np.floor(num.fillna(0)))
+    if bad.any():
+        rows = t[bad.to_numpy()]
+        eg = ", ".join(f"line {r.line} ({r.code}: {r.raw!r})" for r in rows.head(3).itertuples())
+        raise DataError(path, f"{what}: {int(bad.sum()):,} non-numeric or negative population value(s) "
+                              f"in column {value}, e.g. {eg}")
+    t["population"] = num.astype(np.int64).to_numpy()
+    t = _dedupe(t[["code", "lsoa_name", "population"]], path, what)
+    return PopulationTable(path, t.reset_index(drop=True), value)
+
+
+# ----------------------------------------------------------------------------- boundaries
+@dataclass
+class Boundaries:
+    path: Path
+    frame: gpd.GeoDataFrame  # code, name, geometry (EPSG:27700), English only
+    layer: str
+    driver: str
+    crs: str
+    crs_note: str = ""
+
+
+def _crs_label(crs) -> str:
+    try:
+        c = ProjCRS.from_user_input(crs)
+    except Exception:
+        return str(crs)[:60]
+    epsg = c.to_epsg()
+    return f"{c.name} (EPSG:{epsg})" if epsg else c.name
+
+
+def _pick_layer(path: Path, what: str) -> str | None:
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:
+        raise DataError(path, f"{what}: not a readable GeoJSON, GeoPackage or shapefile "
+                              f"({exc.__class__.__name__}: {str(exc).strip()[:200]})") from exc
+    if len(layers) == 0:
+        raise DataError(path, f"{what}: the file holds no layers")
+    if len(layers) == 1:
+        return str(layers[0][0])
+    polygonal = [str(n) for n, t in layers if t and "polygon" in str(t).lower()]
+    for name in polygonal:
+        fields = pyogrio.read_info(path, layer=name)["fields"]
+        if _match(fields, "lsoa", "code"):
+            return name
+    if polygonal:
+        return polygonal[0]
+    return str(layers[0][0])
+
+
+def read_boundaries(path, progress: Progress | None = None) -> Boundaries:
+    progress = progress or Progress.silent()
+    what = "LSOA boundaries"
+    path = _existing(path, what)
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        raise DataError(path, f"{what}: a {suffix[1:].upper()} table is not a boundary file; "
+                              f"--boundaries takes GeoJSON, GeoPackage or a shapefile "
+                              f"(lookup CSVs go to --icb-lookup / --lad-lookup)")
+    if path.is_file():
+        head = _sniff(path)
+        if suffix not in BOUNDARY_SUFFIXES and _not_a_table(head) is None and not head.startswith(b"\x00"):
+            # plain text that is not JSON: a CSV/TXT table with another extension
+            raise DataError(path, f"{what}: this looks like a text table, not GeoJSON, GeoPackage "
+                                  "or a shapefile")
+        if not head.strip():
+            raise DataError(path, f"{what}: the file is empty")
+    layer = _pick_layer(path, what)
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception as exc:
+        raise DataError(path, f"{what}: cannot read layer {layer!r} ({exc})") from exc
+    if info.get("geometry_type") is None:
+        raise DataError(path, f"{what}: layer {layer!r} has no geometry; --boundaries takes "
+                              "polygons (GeoJSON, GeoPackage or shapefile)")
+    fields = list(info["fields"])
+    code = _require(fields, "lsoa", "code", path, what)
+    name = _match(fields, "lsoa", "name")
+    progress.step(0.1, f"Reading {path.name}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g = pyogrio.read_dataframe(path, layer=layer, columns=[code.name] + ([name.name] if name else []))
+    except Exception as exc:
+        raise DataError(path, f"{what}: cannot read the features ({exc.__class__.__name__}: "
+                              f"{str(exc).strip()[:200]})") from exc
+    progress.step(0.6, "Checking boundaries")
+    g["code"] = _clean_codes(g[code.name])
+    g["name"] = g[name.name].fillna("").astype(str).str.strip() if name else ""
+    g = g[g["code"].str.startswith(ENGLISH_LSOA)]
+    if g.empty:
+        raise DataError(path, f"{what}: no English LSOA 2021 codes (E01...) in column {code.name}")
+    dup = g["code"].duplicated(keep=False)
+    if dup.any():
+        codes = sorted(set(g.loc[dup, "code"]))
+        raise DataError(path, f"{what}: {len(codes):,} LSOA code(s) appear on more than one feature, "
+                              f"e.g. {_examples(codes)}")
+    geoms = g.geometry.to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if not empty.any() and shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+        g[g.geometry.name] = gpd.GeoSeries(geoms, index=g.index, crs=g.crs)
+    if empty.any():
+        raise DataError(path, f"{what}: {int(empty.sum()):,} LSOA(s) without a shape, "
+                              f"e.g. {_examples(g.loc[empty, 'code'])}")
+    types = set(shapely.get_type_id(geoms).tolist())
+    if not types <= {3, 6}:  # Polygon, MultiPolygon
+        kinds = sorted({str(t) for t in g.geom_type.unique()} - {"Polygon", "MultiPolygon"})
+        raise DataError(path, f"{what}: {', '.join(kinds)} geometries, not polygons (is this a "
+                              "centroid file? --boundaries takes the LSOA boundary polygons)")
+
+    xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(geoms))
+    extent = f"x {xmin:,.1f} to {xmax:,.1f}, y {ymin:,.1f} to {ymax:,.1f}"
+    lonlat_ok = -180 <= xmin and xmax <= 180 and -90 <= ymin and ymax <= 90
+    crs_note = ""
+    if g.crs is None:
+        if lonlat_ok and _inside((xmin, ymin, xmax, ymax), ENGLAND_LONLAT):
+            g = g.set_crs("EPSG:4326")
+            crs_note = "no CRS in the file; coordinates read as longitude/latitude (WGS 84)"
+        else:
+            raise DataError(path, f"{what}: the file has no coordinate reference system and its "
+                                  f"coordinates ({extent}) are not longitude/latitude; save it with its "
+                                  "CRS (ONS boundaries are usually British National Grid, EPSG:27700), "
+                                  "e.g. add the shapefile's .prj file")
+    declared = _crs_label(g.crs)
+    if g.crs.is_geographic and not lonlat_ok:
+        hint = (" (GeoJSON is read as longitude/latitude unless it names another CRS)"
+                if info.get("driver") == "GeoJSON" else "")
+        raise DataError(path, f"{what}: wrong CRS: the file declares {declared}, in degrees, but its "
+                              f"coordinates ({extent}) are not longitude/latitude{hint}; they look "
+                              "like metres, e.g. British National Grid (EPSG:27700)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = g.to_crs(CRS) if not g.crs.equals(CRS) else g
+    except Exception as exc:
+        raise DataError(path, f"{what}: cannot convert from {declared} to British National Grid "
+                              f"({exc})") from exc
+    bng = out.geometry.to_numpy()
+    b = tuple(float(v) for v in shapely.total_bounds(bng))
+    if not np.all(np.isfinite(b)) or not _inside(b, ENGLAND_BNG):
+        shown = ("not finite" if not np.all(np.isfinite(b)) else
+                 f"x {b[0]:,.0f} to {b[2]:,.0f}, y {b[1]:,.0f} to {b[3]:,.0f}")
+        raise DataError(path, f"{what}: wrong CRS: read as {declared}, the LSOAs fall outside England "
+                              f"on British National Grid ({shown}); the file's coordinates ({extent}) "
+                              "do not match its declared CRS")
+    med = float(np.median(shapely.area(bng)))
+    if med < 100.0:
+        raise DataError(path, f"{what}: wrong CRS: read as {declared}, the median LSOA covers only "
+                              f"{med:,.2f} m\u00b2; the coordinates ({extent}) look like degrees in a "
+                              "file that declares a projected CRS")
+    frame = gpd.GeoDataFrame({"code": out["code"].to_numpy(), "name": out["name"].to_numpy()},
+                             geometry=bng, crs=CRS)
+    progress.step(1.0, f"{len(frame):,} English LSOAs read")
+    return Boundaries(path, frame.reset_index(drop=True), layer, str(info.get("driver", "")),
+                      declared, crs_note)
+
+
+def _inside(b, box) -> bool:
+    return b[0] >= box[0] and b[1] >= box[1] and b[2] <= box[2] and b[3] <= box[3]
+
+
+# ----------------------------------------------------------------------------- the source
+def _absent(codes: pd.Series, lookup_codes, what: str, path: Path, boundaries: Path) -> None:
+    missing = codes[~codes.isin(set(lookup_codes))]
+    if len(missing):
+        raise DataError(path, f"{what}: {len(missing):,} English LSOA(s) of the boundaries "
+                              f"({boundaries.name}) are not in this file, e.g. "
+                              f"{_examples(sorted(missing))} (are both LSOA 2021?)")
+
+
+@dataclass
+class OfficialSource:
+    """The checked inputs: the unit source for :func:`assemble`, the files read and a
+    one-line description of the pack."""
+
+    unit_source: UnitSource
+    inputs: dict[str, Path]
+    description: str
+
+
+def official_source(name: str, boundaries, icb_lookup, lad_lookup, population=None,
+                    facts: Facts | None = None, progress: Progress | None = None) -> OfficialSource:
+    """Read and check the official files and reduce them to a :class:`UnitSource`."""
+    progress = progress or Progress.silent()
+    facts = facts or Facts.load()
+    # every path first: a typo should not cost a boundary read
+    for p, what in ((boundaries, "LSOA boundaries"), (icb_lookup, "LSOA to sub-ICB location to ICB lookup"),
+                    (lad_lookup, "LSOA to local authority district lookup")):
+        _existing(p, what)
+    if population is not None:
+        _existing(population, "LSOA population table")
+
+    progress.step(0.0, "Reading the LSOA to sub-ICB location to ICB lookup")
+    icb = read_icb_lookup(icb_lookup, facts)
+    progress.step(0.1, "Reading the LSOA to district lookup")
+    lad = read_lad_lookup(lad_lookup, facts)
+    pop = None
+    if population is not None:
+        progress.step(0.15, "Reading the LSOA population table")
+        pop = read_population(population)
+    bnd = read_boundaries(boundaries, progress.sub(0.2, 0.95))
+    f = bnd.frame
+
+    progress.step(0.96, "Joining the files")
+    _absent(f["code"], icb.table["code"], "LSOA to sub-ICB location to ICB lookup", icb.path, bnd.path)
+    _absent(f["code"], lad.table["code"], "LSOA to local authority district lookup", lad.path, bnd.path)
+    if pop is not None:
+        _absent(f["code"], pop.table["code"], "LSOA population table", pop.path, bnd.path)
+    n_lookup = len(icb.table)
+    partial = n_lookup - int(icb.table["code"].isin(set(f["code"])).sum())
+    if partial and pop is None:
+        raise DataError(bnd.path, f"LSOA boundaries: the file covers {len(f):,} of the {n_lookup:,} English "
+                                  f"LSOAs in the ICB lookup; without --population the district totals "
+                                  "cannot be shared out over part of a district; give --population")
+
+    it = icb.table.set_index("code")
+    lt = lad.table.set_index("code")
+    codes = f["code"]
+    names = f["name"].to_numpy(dtype=object).copy()
+    for fallback in (it["lsoa_name"], lt["lsoa_name"]) + ((pop.table.set_index("code")["lsoa_name"],) if pop else ()):
+        blank = names == ""
+        if not blank.any():
+            break
+        names[blank] = fallback.reindex(codes[blank]).fillna("").to_numpy()
+    names = np.where(names == "", codes.to_numpy(dtype=object), names)
+
+    frame = gpd.GeoDataFrame({
+        "code": codes.to_numpy(dtype=object),
+        "name": names,
+        "lad_code": lt["lad_code"].reindex(codes).to_numpy(dtype=object),
+        "place_code": it["place_code"].reindex(codes).to_numpy(dtype=object),
+        "place_name": it["place_name"].reindex(codes).to_numpy(dtype=object),
+        "board_code": it["board_code"].reindex(codes).to_numpy(dtype=object),
+    }, geometry=f.geometry.to_numpy(), crs=CRS)
+    if pop is not None:
+        frame["population"] = pop.table.set_index("code")["population"].reindex(codes).to_numpy(np.int64)
+
+    lad_vintage = f"LAD {_vintage(lad.year, 'lad')} codes"
+    if lad.recoded:
+        lad_vintage += " recoded to 2025"
+    prov = {
+        "unit": Provenance(
+            source=f"ONS LSOA (December 2021) boundaries: {bnd.path.name}",
+            vintage="LSOA December 2021",
+            attribution=ONS_ATTRIBUTION,
+            note=f"{bnd.driver}, {bnd.crs} reprojected to British National Grid"
+                 + (f"; {bnd.crs_note}" if bnd.crs_note else "")
+                 + (f"; covers {len(f):,} of {n_lookup:,} English LSOAs" if partial else ""),
+        ),
+        "place": Provenance(
+            source=f"ONS LSOA (2021) to Sub-ICB Location to ICB lookup: {icb.path.name}",
+            vintage=f"SICBL {icb.place_vintage}",
+            attribution=NHS_ATTRIBUTION,
+        ),
+        "board": Provenance(
+            source=f"ONS LSOA (2021) to Sub-ICB Location to ICB lookup: {icb.path.name}",
+            vintage=f"ICB {icb.board_vintage}",
+            attribution=NHS_ATTRIBUTION,
+            note=("ICB codes " + ", ".join(f"{o} \u2192 {n}" for o, n in sorted(icb.recoded.items()))
+                  + f" (codes of shapefiles/{ICB_FILE})") if icb.recoded else "",
+        ),
+        "district_assignment": Provenance(
+            source=f"ONS LSOA (2021) to local authority district lookup: {lad.path.name}",
+            vintage=lad_vintage,
+            attribution=ONS_ATTRIBUTION,
+            note=("recoded " + ", ".join(f"{o} \u2192 {n}" for o, n in lad.recoded.items())
+                  + " (shapefiles/lad_recodes.csv)") if lad.recoded else "",
+        ),
+    }
+    if pop is not None:
+        prov["population"] = Provenance(
+            source=f"ONS Census 2021 usual residents by LSOA (TS001): {pop.path.name}",
+            vintage="Census 2021 (21 March 2021)",
+            attribution=ONS_ATTRIBUTION,
+            note=POPULATION_BASIS,
+        )
+    files = {
+        "code": str(bnd.path), "name": str(bnd.path), "geometry": str(bnd.path),
+        "lad_code": str(lad.path), "place_code": str(icb.path), "place_name": str(icb.path),
+        "board_code": str(icb.path),
+    }
+    if pop is not None:
+        files["population"] = str(pop.path)
+    src = UnitSource(frame=frame, provenance=prov, files=files, name=name,
+                     population_basis=POPULATION_BASIS if pop is not None else None)
+    inputs = {"boundaries": bnd.path, "icb_lookup": icb.path, "lad_lookup": lad.path}
+    if pop is not None:
+        inputs["population"] = pop.path
+    progress.step(1.0, "Files checked")
+    return OfficialSource(src, inputs, _description(icb, lad, pop, partial, len(f), n_lookup))
+
+
+def _description(icb: IcbLookup, lad: LadLookup, pop: PopulationTable | None, partial: int,
+                 n: int, n_lookup: int) -> str:
+    parts = ["LSOA Dec 2021", f"SICBL/ICB {icb.board_vintage}",
+             f"LAD {_vintage(lad.year, 'lad')}" + (" recoded to 2025" if lad.recoded else "")]
+    parts.append("Census 2021 LSOA population" if pop is not None else "population apportioned")
+    text = "official ONS files: " + ", ".join(parts)
+    if partial:
+        text += f" (partial: {n:,} of {n_lookup:,} English LSOAs)"
+    return text
+
+
+# ----------------------------------------------------------------------------- entry point
+def _attach_function():
+    try:
+        from icbmap.practices.attach import attach_practices
+    except ImportError as exc:
+        raise DataError(None, "GP practices cannot be imported by this version of icbmap "
+                              f"(icbmap.practices.attach is not available: {exc}); import the "
+                              "pack without --practices/--practice-map") from exc
+    return attach_practices
+
+
+def import_pack(name: str, boundaries, icb_lookup, lad_lookup, population=None,
+                practices=None, practice_map=None, progress: Progress | None = None,
+                facts: Facts | None = None) -> Atlas:
+    """Build the pack ``name`` from official files and save it (atomically).
+
+    Raises :class:`DataError` naming the file and the problem for any bad input, before
+    anything is written; an earlier pack of the same name stays as it was.
+    """
+    progress = progress or Progress.silent()
+    t0 = time.perf_counter()
+    target = store.pack_path(name)  # checks the name
+    attach = None
+    if practices is not None or practice_map is not None:
+        attach = _attach_function()
+        for p, what in ((practices, "GP practice registrations"), (practice_map, "GP practice map")):
+            if p is not None:
+                _existing(p, what)
+
+    src = official_source(name, boundaries, icb_lookup, lad_lookup, population, facts=facts,
+                          progress=progress.sub(0.0, 0.2))
+    atlas = assemble(src.unit_source, facts=facts, progress=progress.sub(0.2, 0.85))
+    if attach is not None:
+        progress.step(0.85, "Attaching GP practices")
+        result = attach(atlas, practices, practice_map, progress.sub(0.85, 0.9))
+        if isinstance(result, Atlas):
+            atlas = result
+        elif isinstance(result, pd.DataFrame):
+            atlas.practices = result
+    inputs = {role: _file_meta(p) for role, p in src.inputs.items()}
+    for role, p in (("practices", practices), ("practice_map", practice_map)):
+        if p is not None:
+            inputs[role] = _file_meta(Path(p).expanduser())
+    atlas.meta["description"] = src.description
+    atlas.meta["source"] = "official"
+    atlas.meta["inputs"] = inputs
+    atlas.meta["build_seconds"] = round(time.perf_counter() - t0, 1)
+    store.write_atlas(atlas, target, progress.sub(0.9, 1.0))
+    return atlas
+
+
+__all__ = ["ICB_RECODES", "OfficialSource", "POPULATION_BASIS", "import_pack", "official_source", "read_boundaries",
+           "read_icb_lookup", "read_lad_lookup", "read_population", "read_table"]
