@@ -1,0 +1,315 @@
+"""Metrics on the England offline atlas: baseline facts a planner would recognise, exact
+agreement of the incremental engine with the full recompute, and `icbmap metrics`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from icbmap.atlas.store import OFFLINE
+from icbmap.metrics.engine import Metrics
+from icbmap.metrics.reference import compute_values, full_recompute
+from icbmap.metrics.values import PopulationBand
+from icbmap.plan import UNASSIGNED, Plan
+from icbmap.plan.commands import (
+    CreateBoard, DeleteBoard, History, MergeBoards, MovePractices, MoveUnits,
+)
+
+
+def by_name(atlas, level, name):
+    t = atlas.layers[level].table
+    hits = np.flatnonzero(t["name"].to_numpy() == name)
+    assert len(hits) == 1, (level, name)
+    return int(hits[0])
+
+
+def board_containing(atlas, fragment):
+    names = atlas.layers["board"].table["name"].tolist()
+    hits = [i for i, n in enumerate(names) if fragment in n]
+    assert len(hits) == 1, (fragment, hits)
+    return hits[0]
+
+
+@pytest.fixture(scope="module")
+def baseline(england):
+    plan = Plan(england)
+    m = Metrics(plan)
+    return plan, m, m.report()
+
+
+def assert_agrees(m: Metrics, plan: Plan):
+    diff = m.values().diff(compute_values(plan, m.tolerance))
+    assert diff == [], diff
+    assert m.report().to_dict() == full_recompute(plan, m.tolerance, m.band).to_dict()
+
+
+# ---------------------------------------------------------------- baseline facts
+def test_baseline_boards_and_population(baseline, england):
+    plan, m, r = baseline
+    s = r.summary
+    assert s.boards == 42 and len(r.boards) == 42
+    assert s.population == england.total_population == s.assigned_population
+    assert "Shropshire, Telford and Wrekin" in s.smallest[1]
+    assert 500_000 < s.smallest[2] < 520_000
+    assert "North East and North Cumbria" in s.largest[1]
+    assert 2_900_000 < s.largest[2] < 3_000_000
+    assert s.below_floor == 0 and s.above_maximum == 0
+    assert s.below_minimum == sum(1 for b in r.boards if b.population < 1_000_000)
+    assert s.unassigned_units == 0 and s.non_contiguous == 0
+    assert math.isclose(sum(b.share for b in r.boards), 1.0)
+    shrop = r.board(board_containing(england, "Shropshire"))
+    assert shrop.status == "below_minimum" and shrop.flags == ["below 1,000,000"]
+
+
+def test_baseline_splits_a_planner_recognises(baseline, england):
+    _, _, r = baseline
+    essex = r.area("council", "Essex")
+    assert essex.n_boards == 3 and essex.n_real_boards == 3
+    names = {_ for p in essex.boards for _ in [r.board(p.board).name]}
+    assert any("Mid and South Essex" in n for n in names)
+    assert any("Suffolk and North East Essex" in n for n in names)
+    assert any("Hertfordshire and West Essex" in n for n in names)
+    assert r.area("council", "Hampshire").n_boards == 2
+    assert r.area("council", "Surrey").n_boards == 2
+    gla = r.area("ca", "Greater London Authority")
+    assert gla.n_boards == 5 and gla.nests is False and gla.equals_board is None
+    assert all("London" in r.board(p.board).name for p in gla.boards)
+    # the five London boards lie wholly inside the GLA: the reduced area score does not penalise it
+    assert gla.split_score == 1.0
+    gm = r.area("ca", "Greater Manchester")
+    assert gm.nests and gm.equals_board == board_containing(england, "Greater Manchester")
+    # West Sussex: Surrey Heartlands holds a sliver of it
+    ws = r.area("council", "West Sussex")
+    assert ws.split and ws.sliver_only and ws.n_real_boards == 1
+    assert [p.sliver for p in ws.boards] == [False, True]
+
+
+def test_baseline_summary_levels(baseline):
+    _, _, r = baseline
+    c = r.summary.levels["council"]
+    assert c.areas == 153
+    assert c.split == sum(1 for a in r.areas["council"] if a.n_boards > 1)
+    assert c.split_pieces == sum(a.n_boards - 1 for a in r.areas["council"])
+    assert c.whole_in_one + c.split == c.areas
+    assert c.sliver_only == 1 and c.real_split == c.split - 1
+    people = sum(a.population for a in r.areas["council"] if a.split)
+    assert c.people_in_split == people
+    assert math.isclose(c.pct_people_in_split, 100 * people / r.summary.population)
+    assert c.area_splitting > 1.0 and c.board_splitting > 1.0
+    ca = r.summary.levels["ca"]
+    assert ca.areas == 16 and ca.nest == sum(a.nests for a in r.areas["ca"])
+    assert ca.equal == sum(a.equals_board is not None for a in r.areas["ca"])
+
+
+def test_board_relationships(baseline, england):
+    _, _, r = baseline
+    frimley = r.board(board_containing(england, "Frimley"))
+    part = {x.rsplit(" (", 1)[0] for x in frimley.councils_part}
+    assert {"Hampshire", "Surrey"} <= part
+    gm = r.board(board_containing(england, "Greater Manchester"))
+    assert gm.councils_part == [] and len(gm.councils_whole) == 10
+    assert gm.coterminosity == {"district": 1.0, "council": 1.0, "ca": 1.0}
+    assert gm.split_score["council"] == 1.0  # whole councils nested inside: not penalised
+    kent = r.board(board_containing(england, "Kent"))
+    assert kent.coterminosity["ca"] is None and kent.cas_whole == kent.cas_part == []
+    assert all(len(b.regions) == 1 for b in r.boards)
+
+
+def test_islands_are_not_errors(baseline, england):
+    _, _, r = baseline
+    hiow = r.board(board_containing(england, "Isle of Wight"))
+    assert hiow.pieces == 1 and hiow.contiguous  # joined to Hampshire by the bridge
+    for b in r.boards:
+        assert b.contiguous, b.name
+
+
+def test_splitting_score_worked_example():
+    """The worked example of docs/metrics.md, through the reference code."""
+    import types
+
+    from icbmap.metrics.reference import _level_values
+
+    # two boards, three areas: A (100) whole in board 0; B (100) split 64/36; C (50) in board 1
+    rows = np.array([1] * 3 + [2] * 2 + [2])
+    cols = np.array([1, 2, 2, 2, 3, 3])
+    pop = np.array([100, 64, 0, 36, 25, 25])
+    # board 0: A 100 + B 64 (units: 3); board 1: B 36 + C 50 (units: 3)
+    lv = _level_values("x", rows, cols, pop, 2, 4, [3, 3], [164, 86], 0.01)
+    assert lv.area_score[1] == 1.0                    # A whole inside board 0
+    assert lv.area_score[2] == math.sqrt(0.64) + math.sqrt(0.36)  # 1.4
+    assert lv.area_score[3] == 1.0
+    # board 0: whole A (100) is one piece with the nested part; B's 64 another
+    assert lv.board_score[0] == math.fsum([math.sqrt(64 / 164), math.sqrt(100 / 164)])
+    assert lv.whole_n.tolist() == [1, 1] and lv.part_n.tolist() == [1, 1]
+    del types
+
+
+# ---------------------------------------------------------------- incremental = reference
+def test_scripted_edits_agree_exactly(england):
+    plan = Plan(england)
+    m = Metrics(plan)
+    hist = History(plan)
+    assert_agrees(m, plan)
+    chelmsford = england.members("district", by_name(england, "district", "Chelmsford"))
+    herts = board_containing(england, "Hertfordshire and West Essex")
+    hist.push(MoveUnits(chelmsford, herts))
+    assert_agrees(m, plan)
+    r = m.report()
+    assert r.area("district", "Chelmsford").main_board == herts
+    essex = r.area("council", "Essex")
+    assert essex.n_boards == 3
+    hist.push(MergeBoards(board_containing(england, "Surrey Heartlands"), board_containing(england, "Frimley")))
+    assert_agrees(m, plan)
+    r = m.report()
+    assert r.area("council", "Surrey").n_boards == 1
+    assert r.summary.boards == 41
+    new = hist.push(CreateBoard("Test North Essex")).board_id
+    hist.push(MoveUnits(england.members("council", by_name(england, "council", "Essex")), new))
+    assert_agrees(m, plan)
+    r = m.report()
+    assert r.area("council", "Essex").n_boards == 1 and r.area("council", "Essex").main_board == new
+    assert r.board(new).councils_whole == ["Essex (E10000012)"]
+    # cut a board in two: take a band of units out of the middle of Essex
+    essex_units = england.members("council", by_name(england, "council", "Essex"))
+    hist.push(MoveUnits(england.members("district", by_name(england, "district", "Braintree")), UNASSIGNED))
+    assert_agrees(m, plan)
+    r = m.report()
+    assert r.summary.unassigned_units == len(england.members("district", by_name(england, "district", "Braintree")))
+    assert r.area("council", "Essex").unassigned_population > 0
+    hist.push(DeleteBoard(new, herts))
+    assert_agrees(m, plan)
+    while hist.can_undo():
+        hist.undo()
+        assert_agrees(m, plan)
+    assert plan.is_baseline()
+    del essex_units
+
+
+def test_contiguity_detects_a_cut(england):
+    plan = Plan(england)
+    m = Metrics(plan)
+    hist = History(plan)
+    # Chelmsford sits between Maldon and the rest of Mid and South Essex: moving it to a
+    # far-away board cuts Mid and South Essex and gives the receiver a detached piece.
+    far = board_containing(england, "Cornwall")
+    mse = board_containing(england, "Mid and South Essex")
+    d = england.members("district", by_name(england, "district", "Chelmsford"))
+    hist.push(MoveUnits(d, far))
+    r = m.report()
+    cornwall = r.board(far)
+    assert cornwall.pieces == 2 and not cornwall.contiguous
+    assert any("separate pieces" in f for f in cornwall.flags)
+    essex = r.board(mse)
+    assert essex.pieces - essex.island_pieces == 2 and not essex.contiguous
+    assert r.summary.non_contiguous == 2
+    assert_agrees(m, plan)
+    hist.undo()
+    assert m.report().summary.non_contiguous == 0
+    assert_agrees(m, plan)
+    # moving Maldon alone leaves Mid and South Essex whole
+    hist.push(MoveUnits(england.members("district", by_name(england, "district", "Maldon")),
+                        board_containing(england, "Suffolk and North East Essex")))
+    assert m.report().board(mse).contiguous
+    assert_agrees(m, plan)
+
+
+def test_region_span(england):
+    plan = Plan(england)
+    m = Metrics(plan)
+    london = england.members("district", by_name(england, "district", "Croydon"))
+    surrey = board_containing(england, "Surrey Heartlands")
+    History(plan).push(MoveUnits(london, surrey))
+    r = m.report()
+    assert len(r.board(surrey).regions) == 2 and r.summary.multi_region == 1
+    assert any("NHS regions" in f for f in r.board(surrey).flags)
+
+
+def test_tolerance_and_band_are_configurable(england):
+    plan = Plan(england)
+    m = Metrics(plan, tolerance=0.2, band=PopulationBand(600_000, 1_200_000, 2_500_000))
+    r = m.report()
+    assert r.area("council", "Hampshire").sliver_only  # Frimley's 12.5% is a sliver at 20%
+    assert r.summary.below_floor == 3  # Shropshire, Somerset, Cornwall
+    assert r.summary.above_maximum == sum(1 for b in r.boards if b.population > 2_500_000)
+    assert_agrees(m, plan)
+
+
+def test_registered_population_follows_practices(england):
+    """With a developer-made practices table (not real NHS data)."""
+    b0 = england.members("board", 0)
+    df = pd.DataFrame({
+        "code": ["DEV001", "DEV002", "DEV003"], "name": ["Developer-made"] * 3, "postcode": [""] * 3,
+        "x": [0.0] * 3, "y": [0.0] * 3, "patients": np.array([5000, 7000, 9000], dtype=np.int64),
+        "pcn_code": [""] * 3, "pcn_name": [""] * 3, "place": [-1] * 3, "board": [0, 0, 1],
+        "unit": [int(b0[0]), int(b0[1]), -1], "extract_date": [""] * 3,
+    })
+    atlas = dataclasses.replace(england, practices=df)
+    plan = Plan(atlas)
+    m = Metrics(plan)
+    hist = History(plan)
+    assert m.values().registered[:2].tolist() == [12000, 9000]
+    hist.push(MoveUnits([b0[0]], 1))
+    assert m.values().registered[:2].tolist() == [7000, 14000]
+    hist.push(MovePractices([2], UNASSIGNED))
+    v = m.values()
+    assert v.registered[:2].tolist() == [7000, 5000] and v.unassigned_registered == 9000
+    assert m.values().diff(compute_values(plan)) == []
+    hist.undo()
+    hist.undo()
+    assert m.values().registered[:2].tolist() == [12000, 9000]
+
+
+def test_listeners_get_dirty_areas(england):
+    plan = Plan(england)
+    m = Metrics(plan)
+    got = []
+    m.add_listener(lambda change, dirty: got.append(dirty))
+    d = by_name(england, "district", "Chelmsford")
+    History(plan).push(MoveUnits(england.members("district", d), 5))
+    assert got and d in got[0]["district"].tolist() and 5 in got[0]["boards"]
+
+
+# ---------------------------------------------------------------- CLI
+# ``--pack`` explicitly: other tests may have chosen another pack with `data use`.
+def test_cli_metrics_baseline_table(england, capsys):
+    from icbmap.cli import main
+
+    assert main(["--pack", OFFLINE, "metrics"]) == 0
+    out = capsys.readouterr().out
+    assert "Boards: 42" in out
+    assert "Smallest board: Shropshire, Telford and Wrekin 509,143" in out
+    assert "largest: North East and North Cumbria 2,967,684" in out
+    essex = [line for line in out.splitlines() if line.startswith("E10000012  Essex")]
+    assert essex and essex[0].split()[3] == "3"
+    assert "Greater London Authority" in out
+
+
+def test_cli_metrics_json_csv_and_saved_plan(england, tmp_path, capsys):
+    from icbmap.cli import main
+
+    plan = Plan(england)
+    History(plan).push(MergeBoards(board_containing(england, "Surrey Heartlands"),
+                                   board_containing(england, "Frimley")))
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan.to_dict()))
+    out_json = tmp_path / "m.json"
+    assert main(["--pack", OFFLINE, "metrics", str(path), "--format", "json", "-o", str(out_json)]) == 0
+    d = json.loads(out_json.read_text())
+    assert d["summary"]["boards"] == 41
+    surrey = [a for a in d["areas"]["council"] if a["name"] == "Surrey"][0]
+    assert surrey["n_boards"] == 1
+    assert main(["--pack", OFFLINE, "metrics", "--format", "csv"]) == 0
+    csv_text = capsys.readouterr().out
+    assert csv_text.startswith("section,summary") and "section,council_areas" in csv_text
+    bad = tmp_path / "bad.json"
+    d = plan.to_dict()
+    d["units"] = {"3": ["E01999999"]}
+    bad.write_text(json.dumps(d))
+    assert main(["--pack", OFFLINE, "metrics", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.json" in err and "E01999999" in err
