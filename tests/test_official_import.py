@@ -196,7 +196,7 @@ def test_fixture_partial_boundaries_need_population(tmp_path):
     assert "4 of the 6" in str(err) and "--population" in str(err)
 
 
-@pytest.mark.parametrize("layout", ["nomis-bulk", "ons-custom", "geographr"])
+@pytest.mark.parametrize("layout", ["nomis-bulk", "nomis-api", "ons-custom", "geographr-tsv"])
 def test_population_layouts(tmp_path, layout):
     """Developer-made population tables in the layouts ONS and Nomis hand out."""
     files = fixture_files(tmp_path)
@@ -209,13 +209,18 @@ def test_population_layouts(tmp_path, layout):
         rows = ['"TS001 - Number of usual residents (developer-made copy)"', "",
                 "Lower layer Super Output Areas Code,Lower layer Super Output Areas,Observation"]
         rows += [f'{c},"{n}","{v:,}"' for n, c, v in zip(FIX_NAMES, FIX_CODES, FIX_POP)]
-    else:
-        rows = ["lsoa21_code,lsoa21_name,population"]
-        rows += [f"{c},{n},{v}" for n, c, v in zip(FIX_NAMES, FIX_CODES, FIX_POP)]
+    elif layout == "nomis-api":  # .../dataset/NM_2021_1.data.csv
+        rows = ['"DATE","GEOGRAPHY_NAME","GEOGRAPHY_CODE","C2021_RESTYPE_3_NAME","OBS_VALUE"']
+        rows += [f'"2021","{n}","{c}","Total: All usual residents",{v}'
+                 for n, c, v in zip(FIX_NAMES, FIX_CODES, FIX_POP)]
+    else:  # tab-separated, snake_case
+        rows = ["lsoa21_code\tlsoa21_name\tpopulation"]
+        rows += [f"{c}\t{n}\t{v}" for n, c, v in zip(FIX_NAMES, FIX_CODES, FIX_POP)]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     files["population"] = path
     atlas = import_pack(f"test-fixture-pop-{layout}", **files)
     assert list(atlas.units["population"]) == FIX_POP
+    assert atlas.provenance["population"].source.endswith(path.name)
 
 
 def test_cancelled_import_writes_nothing(tmp_path):

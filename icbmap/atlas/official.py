@@ -66,6 +66,7 @@ ENGLAND_BNG = (0.0, 0.0, 700_000.0, 700_000.0)
 ENGLAND_LONLAT = (-10.0, 48.0, 5.0, 62.0)
 
 LSOA_RE = re.compile(r"^[EWSN]0[01]\d{6}$")
+GSS_RE = re.compile(r"^[EWSNK]\d{8}$")  # any ONS (GSS) area code
 ENGLISH_LSOA = "E01"
 
 MONTHS = {"22": "July 2022"}  # ICB / SICBL vintages; other years are April releases
@@ -99,9 +100,10 @@ SPELLINGS = {
 }
 
 #: Extra exact names for the population table (Nomis downloads).
-POP_CODE_NAMES = ("lsoa21cd", "lsoa21_code", "lsoa 2021 code", "lsoa code", "geography code", "mnemonic")
+POP_CODE_NAMES = ("lsoa21cd", "lsoa21_code", "lsoa 2021 code", "lsoa code", "geography code",
+                  "geography_code", "mnemonic")
 POP_NAME_NAMES = ("lsoa21nm", "lsoa21_name", "2021 super output area - lower layer", "geography",
-                  "lower layer super output areas")
+                  "geography_name", "lower layer super output areas")
 POP_VALUE_NAMES = ("2021", "population", "usual residents", "all usual residents", "observation",
                    "obs_value", "count", "value", "total", "residents")
 POP_VALUE_RE = re.compile(r"(usual residents|measures: value)")
@@ -191,17 +193,19 @@ def _not_a_table(head: bytes) -> str | None:
     return None
 
 
-def _header_row(path: Path, encoding: str, names: set[str], patterns: list[re.Pattern]) -> int:
-    """Index of the header line: the first of the first 25 lines with a known code column
-    (Nomis downloads can start with title lines)."""
+def _header_row(path: Path, encoding: str, names: set[str], patterns: list[re.Pattern]) -> tuple[int, str]:
+    """Index of the header line and the delimiter: the header is the first of the first 25
+    lines with a known code column (ONS custom downloads start with title lines); the
+    delimiter is a comma unless the header has tabs or semicolons and no comma."""
     with open(path, encoding=encoding, newline="") as fh:
         head = [fh.readline() for _ in range(25)]
-    for i, row in enumerate(csv.reader(io.StringIO("".join(head)))):
-        for cell in row:
-            n = _norm(cell)
-            if n in names or any(p.fullmatch(n) for p in patterns):
-                return i
-    return 0
+    for sep in (",", "\t", ";"):
+        for i, row in enumerate(csv.reader(io.StringIO("".join(head)), delimiter=sep)):
+            for cell in row:
+                n = _norm(cell)
+                if n in names or any(p.fullmatch(n) for p in patterns):
+                    return i, sep
+    return 0, ","
 
 
 def read_table(path, what: str, code_names: tuple[str, ...] = (),
@@ -217,9 +221,9 @@ def read_table(path, what: str, code_names: tuple[str, ...] = (),
     last_exc: Exception | None = None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            skip = _header_row(path, encoding, set(code_names), [lsoa_pattern] + list(extra_patterns))
+            skip, sep = _header_row(path, encoding, set(code_names), [lsoa_pattern] + list(extra_patterns))
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
-                             skiprows=skip, skip_blank_lines=True)
+                             skiprows=skip, sep=sep, skip_blank_lines=True)
         except UnicodeDecodeError as exc:
             last_exc = exc
             continue
@@ -409,22 +413,23 @@ def read_population(path) -> PopulationTable:
     raw = df[value].fillna("").astype(str).str.strip()
     is_code = codes.str.match(LSOA_RE)
     # Nomis tables end with blank lines and footnotes: rows with neither an LSOA code nor a
-    # count.  A row with a count but no valid code is a real problem.
-    stray = ~is_code & (raw != "")
+    # count.  Rows of other geographies (a country total, say) are left out too.  A count
+    # beside something that is not a geography code is a real problem.
+    other_area = codes.str.match(GSS_RE) & ~is_code
+    stray = ~is_code & ~other_area & (raw != "")
     if stray.any():
-        rows = (np.flatnonzero(stray.to_numpy()) + 2).tolist()
-        bad = codes[stray].tolist()
+        eg = ", ".join(f"{c!r} with {v!r}" for c, v in zip(codes[stray][:3], raw[stray][:3]))
         raise DataError(path, f"{what}: {int(stray.sum()):,} row(s) with a count but no LSOA code in "
-                              f"column {code}, e.g. line {rows[0]} ({bad[0]!r})")
-    t = pd.DataFrame({"code": codes, "lsoa_name": df[name].str.strip() if name else "", "raw": raw,
-                      "line": np.arange(len(df)) + 2})[is_code.to_numpy()]
+                              f"column {code}, e.g. {eg}")
+    t = pd.DataFrame({"code": codes, "lsoa_name": df[name].str.strip() if name else "",
+                      "raw": raw})[is_code.to_numpy()]
     t = _english(t, path, what, code)
     digits = t["raw"].str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
     num = pd.to_numeric(digits, errors="coerce")
     bad = num.isna() | (num < 0) | (num != np.floor(num.fillna(0)))
     if bad.any():
         rows = t[bad.to_numpy()]
-        eg = ", ".join(f"line {r.line} ({r.code}: {r.raw!r})" for r in rows.head(3).itertuples())
+        eg = ", ".join(f"{r.code}: {r.raw!r}" for r in rows.head(3).itertuples())
         raise DataError(path, f"{what}: {int(bad.sum()):,} non-numeric or negative population value(s) "
                               f"in column {value}, e.g. {eg}")
     t["population"] = num.astype(np.int64).to_numpy()
@@ -521,17 +526,18 @@ def read_boundaries(path, progress: Progress | None = None) -> Boundaries:
                               f"e.g. {_examples(codes)}")
     geoms = g.geometry.to_numpy()
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if not empty.any() and shapely.has_z(geoms).any():
-        geoms = shapely.force_2d(geoms)
-        g[g.geometry.name] = gpd.GeoSeries(geoms, index=g.index, crs=g.crs)
     if empty.any():
         raise DataError(path, f"{what}: {int(empty.sum()):,} LSOA(s) without a shape, "
                               f"e.g. {_examples(g.loc[empty, 'code'])}")
     types = set(shapely.get_type_id(geoms).tolist())
     if not types <= {3, 6}:  # Polygon, MultiPolygon
         kinds = sorted({str(t) for t in g.geom_type.unique()} - {"Polygon", "MultiPolygon"})
-        raise DataError(path, f"{what}: {', '.join(kinds)} geometries, not polygons (is this a "
-                              "centroid file? --boundaries takes the LSOA boundary polygons)")
+        hint = " (is this a centroid file?)" if any("Point" in k for k in kinds) else ""
+        raise DataError(path, f"{what}: {', '.join(kinds)} geometries, not polygons{hint}; "
+                              "--boundaries takes the LSOA boundary polygons")
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+        g[g.geometry.name] = gpd.GeoSeries(geoms, index=g.index, crs=g.crs)
 
     xmin, ymin, xmax, ymax = (float(v) for v in shapely.total_bounds(geoms))
     extent = f"x {xmin:,.1f} to {xmax:,.1f}, y {ymin:,.1f} to {ymax:,.1f}"
@@ -542,9 +548,11 @@ def read_boundaries(path, progress: Progress | None = None) -> Boundaries:
             g = g.set_crs("EPSG:4326")
             crs_note = "no CRS in the file; coordinates read as longitude/latitude (WGS 84)"
         else:
+            where = ("look like longitude/latitude but lie outside England" if lonlat_ok
+                     else "are not longitude/latitude")
             raise DataError(path, f"{what}: the file has no coordinate reference system and its "
-                                  f"coordinates ({extent}) are not longitude/latitude; save it with its "
-                                  "CRS (ONS boundaries are usually British National Grid, EPSG:27700), "
+                                  f"coordinates ({extent}) {where}; save it with its CRS (ONS "
+                                  "boundaries are usually British National Grid, EPSG:27700), "
                                   "e.g. add the shapefile's .prj file")
     declared = _crs_label(g.crs)
     if g.crs.is_geographic and not lonlat_ok:
