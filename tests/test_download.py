@@ -602,6 +602,42 @@ def test_arcgis_resumes_from_last_completed_page(server, tmp_path):
     assert rec.resumed and json.loads(dest.read_text())["features"] == feats
 
 
+def test_arcgis_damaged_checkpoint_pages_are_a_message_then_a_clean_start(server, tmp_path):
+    feats = fake_features(8)
+    arcgis_layer(server, feats)
+    layer = arcgis.Layer(server.url(LAYER), page_size=3)
+    dest = tmp_path / "b.geojson"
+
+    def on_step(fraction, message):
+        if "6 of 8" in message:
+            progress.cancel()
+
+    progress = Progress(on_step)
+    with pytest.raises(Cancelled):
+        arcgis.download_layer(fast_client(), layer, dest, progress=progress)
+    (tmp_path / "b.geojson.pages" / "page-000000.json").write_text("{trunc")
+    with pytest.raises(DownloadError, match="saved pages .* were damaged"):
+        arcgis.download_layer(fast_client(), layer, dest)
+    assert not dest.exists() and not (tmp_path / "b.geojson.pages").exists()
+    arcgis.download_layer(fast_client(), layer, dest)
+    assert json.loads(dest.read_text())["features"] == feats
+
+
+def test_arcgis_without_count_support_still_pages(server, tmp_path):
+    arcgis_layer(server, fake_features(5))
+    query = server.routes[LAYER + "/query"]
+
+    def no_count(req):
+        if req.query.get("returnCountOnly"):
+            send_json(req, {"error": {"code": 400, "message": "returnCountOnly not supported"}})
+        else:
+            query(req)
+
+    server.routes[LAYER + "/query"] = no_count
+    rec = arcgis.download_layer(fast_client(), arcgis.Layer(server.url(LAYER), page_size=2), tmp_path / "b.geojson")
+    assert rec.extra["features"] == 5
+
+
 def test_arcgis_count_mismatch_discards(server, tmp_path):
     arcgis_layer(server, fake_features(4), count=5)
     with pytest.raises(DownloadError, match="reports 5 features but the pages held 4"):
@@ -900,6 +936,16 @@ def test_download_pack_fetches_everything_and_imports(server, tmp_path, monkeypa
                        importer=importer)
     fetched = [p for p, q, h in server.log if p.endswith("/query") or p.endswith(".csv") and "If-None-Match" not in h]
     assert fetched == []
+
+
+def test_one_download_at_a_time_per_folder(server, tmp_path):
+    with pack.folder_lock(tmp_path):
+        with pytest.raises(DataError, match="another icbmap download is using this folder"):
+            pack.download_files(tmp_path, server.base, client=fast_client(),
+                                catalogue=sources.load_catalogue(user=False))
+    assert server.log == []
+    with pack.folder_lock(tmp_path):     # released again
+        pass
 
 
 def test_download_pack_rejects_a_bad_name_before_downloading(server, tmp_path):

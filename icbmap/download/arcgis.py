@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from icbmap.download.client import (
-    DownloadError, FileRecord, HttpClient, Manifest, RetryableError, _atomic_write_text,
+    DownloadError, FileRecord, HttpClient, Manifest, OfflineError, RetryableError, _atomic_write_text,
     atomic_writer, sha256_file, utc_now, with_params,
 )
 from icbmap.progress import Progress
@@ -143,10 +143,15 @@ def download_layer(client: HttpClient, layer: Layer, dest: Path, *, manifest: Ma
                               entry.get("fetched_at", ""), from_cache=True,
                               extra={"features": entry.get("features")})
 
-    count_body = _get(client, layer.query_url, {"where": layer.where, "returnCountOnly": "true", "f": "json"},
-                      progress)
-    expected = count_body.get("count")
-    expected = int(expected) if isinstance(expected, (int, float)) else None
+    try:
+        count_body = _get(client, layer.query_url, {"where": layer.where, "returnCountOnly": "true", "f": "json"},
+                          progress)
+        expected = count_body.get("count")
+        expected = int(expected) if isinstance(expected, (int, float)) else None
+    except OfflineError:
+        raise
+    except DownloadError:
+        expected = None         # a server without returnCountOnly: page without the total
 
     pages_dir = dest.with_name(dest.name + ".pages")
     ckpt_path = pages_dir / CHECKPOINT
@@ -263,3 +268,7 @@ def _assemble(layer: Layer, pages_dir: Path, names: list[str], dest: Path) -> No
     except DownloadError:
         shutil.rmtree(pages_dir, ignore_errors=True)
         raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        shutil.rmtree(pages_dir, ignore_errors=True)
+        raise DownloadError(layer.query_url, f"the saved pages in {pages_dir} were damaged ({exc.__class__.__name__}); "
+                            "they were removed, run the download again") from exc

@@ -173,6 +173,8 @@ def atomic_writer(path: Path, mode: str = "w", **kwargs):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o644)    # like the other downloads, not mkstemp's private 0600
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
             fh.flush()

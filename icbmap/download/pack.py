@@ -9,6 +9,7 @@ official import route, :func:`icbmap.atlas.official.import_pack`, exactly as
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -88,13 +89,45 @@ def _weight(source: Source) -> float:
     return 4.0 if source.kind == "arcgis" and source.spec.get("geometry", True) else 1.0
 
 
+@contextlib.contextmanager
+def folder_lock(dest: Path):
+    """One download at a time per folder (two would fight over the same ``.part`` files).
+
+    An advisory ``flock`` on ``<dest>/.download.lock``: released by the OS if the process
+    dies, so a crash never leaves the folder locked.  Where ``fcntl`` is missing (Windows)
+    there is no lock.
+    """
+    try:
+        import fcntl
+    except ImportError:         # pragma: no cover - Windows
+        yield
+        return
+    path = Path(dest) / ".download.lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise DataError(dest, "another icbmap download is using this folder; "
+                                  "wait for it to finish or choose another --dest") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def download_files(dest: Path | str | None = None, base_url: str | None = None,
                    progress: Progress | None = None, *, catalogue: Catalogue | None = None,
                    client: HttpClient | None = None) -> tuple[dict[str, FileRecord], Manifest]:
     """Download every source the catalogue's ``pack`` uses; import argument -> record."""
-    progress = progress or Progress.silent()
     dest = Path(dest) if dest else default_dest()
     dest.mkdir(parents=True, exist_ok=True)
+    with folder_lock(dest):
+        return _download_files(dest, base_url, progress, catalogue, client)
+
+
+def _download_files(dest: Path, base_url: str | None, progress: Progress | None, catalogue: Catalogue | None,
+                    client: HttpClient | None) -> tuple[dict[str, FileRecord], Manifest]:
+    progress = progress or Progress.silent()
     catalogue = catalogue or load_catalogue()
     client = client or HttpClient()
     manifest = Manifest(dest)
