@@ -463,6 +463,8 @@ def test_non_numeric_population(tmp_path):
 def test_invalid_pack_name(tmp_path):
     with pytest.raises(DataError, match="invalid pack name"):
         import_pack("../escape", **fixture_files(tmp_path))
+    with pytest.raises(DataError, match="kept for the offline default pack"):
+        import_pack(store.OFFLINE, **fixture_files(tmp_path))
 
 
 def test_cli_reports_bad_input(tmp_path, capsys):

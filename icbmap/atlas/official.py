@@ -755,6 +755,9 @@ def import_pack(name: str, boundaries, icb_lookup, lad_lookup, population=None,
     """
     progress = progress or Progress.silent()
     t0 = time.perf_counter()
+    if name == store.OFFLINE:
+        raise DataError(None, f"the name {store.OFFLINE} is kept for the offline default pack; "
+                              "choose another name, e.g. ons-2024")
     target = store.pack_path(name)  # checks the name
     attach = None
     if practices is not None or practice_map is not None:
