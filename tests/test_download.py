@@ -993,3 +993,59 @@ def test_import_pack_signature_matches_if_present():
     params = inspect.signature(official.import_pack).parameters
     for arg in ("boundaries", "icb_lookup", "lad_lookup", "population", "practices", "practice_map", "progress"):
         assert arg in params
+
+
+def test_local_write_failure_is_not_reported_as_a_network_problem(server, tmp_path, monkeypatch):
+    server.routes["/f.bin"] = file_route(BODY)
+    real_open = open
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return self.fh.__exit__(*a)
+
+        def write(self, b):
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    def fake_open(path, mode="r", *a, **k):
+        fh = real_open(path, mode, *a, **k)
+        return Full(fh) if str(path).endswith(".part") else fh
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    with pytest.raises(DownloadError, match="cannot write the download: No space left on device"):
+        fast_client().download(server.url("/f.bin"), tmp_path / "f.bin")
+    assert len(server.hits("/f.bin")) == 1        # not retried
+
+
+def test_range_not_satisfiable_drops_the_partial(server, tmp_path):
+    small = BODY[:500]
+    (tmp_path / "f.bin.part").write_bytes(BODY[:1000])         # longer than the file now is
+    (tmp_path / "f.bin.part.json").write_text(json.dumps({"url": server.url("/f.bin"), "etag": '"v1"'}))
+
+    def route(req):
+        if req.headers.get("Range"):
+            send(req, 416, b"", {"Content-Range": f"bytes */{len(small)}"})
+        else:
+            send(req, 200, small, {"ETag": '"v1"'})
+
+    server.routes["/f.bin"] = route
+    rec = fast_client(retries=0).download(server.url("/f.bin"), tmp_path / "f.bin")
+    assert (tmp_path / "f.bin").read_bytes() == small and rec.attempts == 2
+
+
+def test_partial_without_validator_is_not_resumed(server, tmp_path):
+    (tmp_path / "f.bin.part").write_bytes(b"x" * 100)
+    (tmp_path / "f.bin.part.json").write_text(json.dumps({"url": server.url("/f.bin"), "etag": None,
+                                                           "last_modified": None}))
+    server.routes["/f.bin"] = file_route(BODY)
+    fast_client().download(server.url("/f.bin"), tmp_path / "f.bin")
+    assert "Range" not in server.hits("/f.bin")[0][2]
+    assert (tmp_path / "f.bin").read_bytes() == BODY

@@ -93,6 +93,10 @@ class _Retry(Exception):
 RetryableError = _Retry
 
 
+class _LocalError(Exception):
+    """Writing on this machine failed (wraps the ``OSError``); never retried."""
+
+
 # ---------------------------------------------------------------- helpers
 def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -536,14 +540,21 @@ class HttpClient:
                 body_start = done
                 shown = 0.0         # report at most every REPORT_EVERY seconds; check cancel always
                 try:
-                    with open(part, mode) as fh:
+                    out = open(part, mode)
+                except OSError as exc:
+                    raise DownloadError(str(part), f"cannot write the download: {exc.strerror or exc}") from exc
+                try:
+                    with out as fh:
                         try:
                             while True:
                                 progress.check()
                                 block = resp.read(self.chunk_size)
                                 if not block:
                                     break
-                                fh.write(block)
+                                try:
+                                    fh.write(block)
+                                except OSError as exc:      # disk full, permissions: not the network
+                                    raise _LocalError(exc) from exc
                                 done += len(block)
                                 now = time.monotonic()
                                 if now - shown >= REPORT_EVERY:
@@ -554,6 +565,9 @@ class HttpClient:
                         finally:
                             fh.flush()
                             os.fsync(fh.fileno())
+                except _LocalError as exc:
+                    err = exc.__cause__
+                    raise DownloadError(str(part), f"cannot write the download: {err.strerror or err}") from err
                 except (TimeoutError, socket.timeout, http.client.IncompleteRead, ConnectionError) as exc:
                     raise _Retry(f"the transfer broke off after {_mb(done)} ({exc.__class__.__name__})",
                                  advanced=done > body_start) from exc
