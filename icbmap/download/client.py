@@ -61,9 +61,10 @@ REPORT_EVERY = 0.25        # seconds between progress reports of one download
 class DownloadError(DataError):
     """A file or page could not be downloaded.  ``str()`` names the URL and the problem."""
 
-    def __init__(self, url: str | None, problem: str):
+    def __init__(self, url: str | None, problem: str, status: int | None = None):
         super().__init__(url, problem)
         self.url = url
+        self.status = status        # the HTTP status when the server answered with an error
 
 
 class OfflineError(DownloadError):
@@ -76,6 +77,7 @@ class OfflineError(DownloadError):
                            f"cannot reach {host}: you appear to be offline; "
                            "icbmap keeps working on the data it has")
         self.url = url
+        self.status = None
 
 
 class _Retry(Exception):
@@ -326,11 +328,12 @@ class HttpClient:
             if code >= 500 or code == 429:
                 return _Retry(f"HTTP {code} {exc.reason}",
                               delay=_retry_after(exc.headers.get("Retry-After") if exc.headers else None))
-            return DownloadError(url, f"the server answered HTTP {code} {exc.reason}")
+            return DownloadError(url, f"the server answered HTTP {code} {exc.reason}", status=code)
         if isinstance(exc, urllib.error.URLError):
             reason = exc.reason
             if isinstance(reason, ssl.SSLCertVerificationError):
-                return DownloadError(url, f"the server's certificate was not accepted ({reason.verify_message or reason})")
+                why = reason.verify_message or reason
+                return DownloadError(url, f"the server's certificate was not accepted ({why})")
             if isinstance(reason, ssl.SSLError):
                 return _Retry(f"the secure connection failed ({reason})")
             if isinstance(reason, (TimeoutError, socket.timeout)):

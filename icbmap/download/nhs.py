@@ -107,7 +107,7 @@ class Publication:
                 try:
                     html = self._read(url, progress)
                 except DownloadError as exc:
-                    if "HTTP 404" in str(exc):      # announced but not yet published
+                    if exc.status in (404, 410):    # announced but not yet published
                         html = " "
                     else:
                         raise
