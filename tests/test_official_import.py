@@ -196,7 +196,7 @@ def test_fixture_partial_boundaries_need_population(tmp_path):
     assert "4 of the 6" in str(err) and "--population" in str(err)
 
 
-@pytest.mark.parametrize("layout", ["nomis-bulk", "nomis-api", "ons-custom", "geographr-tsv"])
+@pytest.mark.parametrize("layout", ["nomis-bulk", "nomis-api", "ons-custom", "geographr-tsv", "cp1252"])
 def test_population_layouts(tmp_path, layout):
     """Developer-made population tables in the layouts ONS and Nomis hand out."""
     files = fixture_files(tmp_path)
@@ -213,10 +213,13 @@ def test_population_layouts(tmp_path, layout):
         rows = ['"DATE","GEOGRAPHY_NAME","GEOGRAPHY_CODE","C2021_RESTYPE_3_NAME","OBS_VALUE"']
         rows += [f'"2021","{n}","{c}","Total: All usual residents",{v}'
                  for n, c, v in zip(FIX_NAMES, FIX_CODES, FIX_POP)]
+    elif layout == "cp1252":  # saved by a spreadsheet on Windows, with a country total row
+        rows = ["LSOA21CD;LSOA21NM;Population", "E92000001;England;56490056"]
+        rows += [f"{c};{n} (Caf\u00e9 quarter);{v}" for n, c, v in zip(FIX_NAMES, FIX_CODES, FIX_POP)]
     else:  # tab-separated, snake_case
         rows = ["lsoa21_code\tlsoa21_name\tpopulation"]
         rows += [f"{c}\t{n}\t{v}" for n, c, v in zip(FIX_NAMES, FIX_CODES, FIX_POP)]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path.write_text("\n".join(rows) + "\n", encoding="cp1252" if layout == "cp1252" else "utf-8")
     files["population"] = path
     atlas = import_pack(f"test-fixture-pop-{layout}", **files)
     assert list(atlas.units["population"]) == FIX_POP
