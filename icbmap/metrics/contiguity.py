@@ -23,6 +23,29 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 
+_SMALL_EDGES = 400
+
+
+def _joined(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, targets: np.ndarray) -> bool:
+    """True when every node of ``targets`` is reachable from the first through ``src``-``dst``
+    edges (a small graph: plain Python search)."""
+    nbrs: dict[int, list[int]] = {}
+    for x, y in zip(src.tolist(), dst.tolist()):
+        nbrs.setdefault(x, []).append(y)
+        nbrs.setdefault(y, []).append(x)
+    want = set(targets.tolist())
+    start = next(iter(want))
+    seen = {start}
+    stack = [start]
+    while stack:
+        x = stack.pop()
+        for y in nbrs.get(x, ()):
+            if y not in seen:
+                seen.add(y)
+                stack.append(y)
+    return want <= seen
+
+
 def island_units(adjacency) -> np.ndarray:
     """Bool per unit: True when the unit's land-only landmass is not the mainland."""
     n = adjacency.n
@@ -181,20 +204,27 @@ class Contiguity:
         frontier = np.unique(nb[comp[nb] == lab])
         if len(frontier) <= 1:
             return
-        # local test: the frontier joined through frontier units and their neighbours
+        # local tests (each a proof that the piece is still whole):
+        # 1. the frontier units are joined among themselves;
         s, d = gather(self.adj, frontier)
+        inner = np.isin(d, frontier)
+        if _joined(frontier, s[inner], d[inner], frontier):
+            return
+        # 2. ... or through their own neighbours in the piece.
         ring = np.unique(np.concatenate([frontier, d[comp[d] == lab]]))
         s2, d2 = gather(self.adj, ring)
-        keep = comp[d2] == lab
-        ncomp, labels = self._components(ring, s2[keep], d2[keep])
-        if ncomp == 1:
-            return
-        local = self._local
-        local[ring] = np.arange(len(ring))
-        fl = labels[local[frontier]]
-        local[ring] = -1
-        if (fl == fl[0]).all():
-            return
+        keep = np.isin(d2, ring)
+        if len(s2) <= _SMALL_EDGES:
+            if _joined(ring, s2[keep], d2[keep], frontier):
+                return
+        else:
+            ncomp, labels = self._components(ring, s2[keep], d2[keep])
+            local = self._local
+            local[ring] = np.arange(len(ring))
+            fl = labels[local[frontier]]
+            local[ring] = -1
+            if (fl == fl[0]).all():
+                return
         # the piece may have split: recompute it alone
         members = np.flatnonzero(comp == lab)
         s3, d3 = gather(self.adj, members)
@@ -221,6 +251,11 @@ class Contiguity:
         s, d = gather(self.adj, added)
         onb = a[d] == b
         s, d = s[onb], d[onb]
+        if len(added) == 1:
+            # one unit joins every neighbouring piece of its new board into one
+            labs = np.unique(comp[d])
+            self._attach(b, added, labs[labs >= 0])
+            return
         inner = comp[d] < 0          # another unit being added to b in this move
         t_mask = ~inner
         t_nodes = np.unique(d[t_mask])
@@ -239,18 +274,23 @@ class Contiguity:
         for c in np.unique(add_lab):
             mine = added[add_lab == c]
             existing = np.unique(t_lab[t_comp == c]) if len(t_lab) else np.zeros(0, np.int64)
-            if len(existing) == 0:
-                target = self._new_label(b)
-            else:
-                target = int(existing[np.argmax(self.size[existing])])
-                others = existing[existing != target]
-                if len(others):
-                    moved = np.flatnonzero(np.isin(comp, others))
-                    comp[moved] = target
-                    self.size[target] += self.size[others].sum()
-                    self.nmain[target] += self.nmain[others].sum()
-                    self.size[others] = 0
-                    self.nmain[others] = 0
-            comp[mine] = target
-            self.size[target] += len(mine)
-            self.nmain[target] += int(self.main[mine].sum())
+            self._attach(b, mine, existing)
+
+    def _attach(self, b: int, mine: np.ndarray, existing: np.ndarray) -> None:
+        """Units ``mine`` (connected, with the pieces ``existing``) become one piece of ``b``."""
+        comp = self.comp
+        if len(existing) == 0:
+            target = self._new_label(b)
+        else:
+            target = int(existing[np.argmax(self.size[existing])])
+            others = existing[existing != target]
+            if len(others):
+                moved = np.flatnonzero(np.isin(comp, others))
+                comp[moved] = target
+                self.size[target] += self.size[others].sum()
+                self.nmain[target] += self.nmain[others].sum()
+                self.size[others] = 0
+                self.nmain[others] = 0
+        comp[mine] = target
+        self.size[target] += len(mine)
+        self.nmain[target] += int(self.main[mine].sum())

@@ -24,7 +24,7 @@ import numpy as np
 
 from icbmap.metrics.contiguity import Contiguity, island_units
 from icbmap.metrics.values import (
-    DEFAULT_TOLERANCE, TABLE_LEVELS, LevelValues, MetricValues, PopulationBand,
+    COTERMINOSITY_LEVELS, DEFAULT_TOLERANCE, TABLE_LEVELS, LevelValues, MetricValues, PopulationBand,
 )
 from icbmap.plan.model import Change, Plan
 
@@ -124,8 +124,9 @@ class Metrics:
             L.pop[:] = np.bincount(flat, weights=pop, minlength=(cap + 1) * ncol).astype(np.int64).reshape(cap + 1, ncol)
             L.cnt[:] = np.bincount(flat, minlength=(cap + 1) * ncol).astype(np.int64).reshape(cap + 1, ncol)
             self.levels[lvl] = L
-            self._update_cols(L, np.arange(1, ncol))
-            self._update_rows(L, np.arange(plan.n_boards))
+            if lvl in COTERMINOSITY_LEVELS:
+                self._update_cols(L, np.arange(1, ncol))
+                self._update_rows(L, np.arange(plan.n_boards))
         self.contiguity = Contiguity(atlas.adjacency, plan.assignment, self._island, cap)
 
     def _grow(self, n_boards: int) -> None:
@@ -225,6 +226,9 @@ class Metrics:
             np.add.at(L.pop, (rn, cols), upop)
             np.subtract.at(L.cnt, (ro, cols), 1)
             np.add.at(L.cnt, (rn, cols), 1)
+            if lvl not in COTERMINOSITY_LEVELS:   # regions: the table is all we need
+                dirty[lvl] = np.unique(cols[cols > 0]) - 1
+                continue
             held = np.flatnonzero(L.cnt[touched + 1].any(0))
             dcols = np.unique(np.concatenate([cols, held]))
             dcols = dcols[dcols > 0]

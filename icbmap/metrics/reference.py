@@ -15,7 +15,7 @@ import numpy as np
 
 from icbmap.metrics.contiguity import island_units, pieces_of_assignment
 from icbmap.metrics.values import (
-    DEFAULT_TOLERANCE, TABLE_LEVELS, LevelValues, MetricValues, PopulationBand,
+    COTERMINOSITY_LEVELS, DEFAULT_TOLERANCE, TABLE_LEVELS, LevelValues, MetricValues, PopulationBand,
 )
 
 _ISLANDS: dict[int, np.ndarray] = {}
@@ -29,7 +29,8 @@ def _islands(atlas) -> np.ndarray:
 
 
 def _level_values(level: str, rows: np.ndarray, cols: np.ndarray, pop: np.ndarray, n: int, ncol: int,
-                  board_units: list[int], board_pop: list[int], tolerance: float) -> LevelValues:
+                  board_units: list[int], board_pop: list[int], tolerance: float,
+                  derive: bool = True) -> LevelValues:
     P = np.zeros((n + 1, ncol), np.int64)
     C = np.zeros((n + 1, ncol), np.int64)
     np.add.at(P, (rows, cols), pop)
@@ -43,7 +44,7 @@ def _level_values(level: str, rows: np.ndarray, cols: np.ndarray, pop: np.ndarra
     main_board = [-1] * ncol
     main_pop = [0] * ncol
     area_score = [0.0] * ncol
-    for c in range(1, ncol):
+    for c in range(1, ncol if derive else 1):
         ap = area_pop[c]
         pieces = [(b, Pl[b + 1][c], Cl[b + 1][c]) for b in range(n) if Cl[b + 1][c] > 0]
         n_touch[c] = len(pieces)
@@ -61,7 +62,7 @@ def _level_values(level: str, rows: np.ndarray, cols: np.ndarray, pop: np.ndarra
     part_n = [0] * n
     whole_pop = [0] * n
     board_score = [0.0] * n
-    for b in range(n):
+    for b in range(n if derive else 0):
         row, crow = Pl[b + 1], Cl[b + 1]
         whole = [c for c in range(1, ncol) if crow[c] > 0 and crow[c] == area_units[c]]
         part = [c for c in range(1, ncol) if crow[c] > 0 and crow[c] != area_units[c]]
@@ -96,7 +97,8 @@ def compute_values(plan, tolerance: float = DEFAULT_TOLERANCE) -> MetricValues:
     for lvl in TABLE_LEVELS:
         cols = atlas.unit_level(lvl).astype(np.int64) + 1
         ncol = len(atlas.layers[lvl]) + 1
-        levels[lvl] = _level_values(lvl, rows, cols, pop, n, ncol, board_units, board_pop, float(tolerance))
+        levels[lvl] = _level_values(lvl, rows, cols, pop, n, ncol, board_units, board_pop, float(tolerance),
+                                    derive=lvl in COTERMINOSITY_LEVELS)
     pieces, isl = pieces_of_assignment(atlas.adjacency, plan.assignment, _islands(atlas), n)
     return MetricValues(
         n_boards=n, tolerance=float(tolerance), board_pop=bp[1:], board_units=bu[1:], registered=reg[1:],

@@ -152,8 +152,8 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
     else:
         smallest = largest = (-1, "", 0)
     reg_lvl = v.levels["region"]
-    multi_region = int(sum(1 for b in ids if (reg_lvl.cnt[b + 1, 1:] > 0).sum() > 1))
-    nonc = int(sum(1 for b in ids if v.pieces[b] - v.island_pieces[b] > 1))
+    multi_region = int(((reg_lvl.cnt[ids + 1, 1:] > 0).sum(1) > 1).sum()) if len(ids) else 0
+    nonc = int((v.pieces[ids] - v.island_pieces[ids] > 1).sum()) if len(ids) else 0
     levels = {lvl: _level_summary(lvl, v, ids) for lvl in COTERMINOSITY_LEVELS}
     return PlanSummary(
         boards=len(active), population=total, assigned_population=int(bp.sum()),
@@ -169,7 +169,6 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
 def _level_summary(lvl: str, v: MetricValues, ids: np.ndarray) -> LevelSummary:
     L = v.levels[lvl]
     area_pop = L.pop.sum(0)[1:]
-    area_units = L.cnt.sum(0)[1:]
     nt, nr = L.n_touch[1:], L.n_real[1:]
     unassigned = L.cnt[0, 1:]
     whole_one = (nt == 1) & (unassigned == 0)
@@ -192,7 +191,6 @@ def _level_summary(lvl: str, v: MetricValues, ids: np.ndarray) -> LevelSummary:
         mb = L.main_board[1:]
         eq = whole_one & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
         out.nest, out.equal = int(whole_one.sum()), int(eq.sum())
-        del area_units
     return out
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 #: Levels with coterminosity metrics.
 COTERMINOSITY_LEVELS: tuple[str, ...] = ("district", "council", "ca")
-#: Levels with a board x area table.
+#: Levels with a board x area table (regions: the table only, no derived figures).
 TABLE_LEVELS: tuple[str, ...] = ("district", "council", "ca", "region")
 #: Default sliver tolerance: a board's piece of an area under 1% of the area's population.
 DEFAULT_TOLERANCE = 0.01
