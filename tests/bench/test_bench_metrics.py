@@ -1,0 +1,202 @@
+"""Benchmarks of plan edits with every metric updated, on the England offline pack.
+
+Run with figures:  python -m pytest tests/bench/test_bench_metrics.py --benchmark-enable
+(``pyproject`` passes ``--benchmark-disable``, so in CI each benchmark runs once as a plain
+test, and the correctness checks after it still run.)
+
+Targets on a 2-core machine: one LSOA with every metric updated <= 1 ms; a district
+<= 5 ms; a merge <= 20 ms; a full recompute <= 200 ms.  Each timed edit is the command
+(plan + incremental tables + per-area/per-board figures + contiguity) followed by
+``metrics.summary()`` (the plan totals), i.e. every metric current.
+
+GerryChain comparison: the same single-LSOA flip on the same LSOA graph with a population
+``Tally`` and two ``county_splits`` updaters (district and council).  GerryChain is not a
+dependency: ``pip install gerrychain`` to run it; otherwise the test is skipped.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+from icbmap.metrics.engine import Metrics
+from icbmap.metrics.reference import compute_values, full_recompute
+from icbmap.plan import Plan
+from icbmap.plan.commands import History, MergeBoards, MoveUnits
+
+
+def _board(atlas, fragment):
+    names = atlas.layers["board"].table["name"].tolist()
+    return next(i for i, n in enumerate(names) if fragment in n)
+
+
+def _area(atlas, level, name):
+    return int(np.flatnonzero(atlas.layers[level].table["name"].to_numpy() == name)[0])
+
+
+def boundary_lsoa(atlas):
+    """A fixed LSOA on a board boundary and the neighbouring board it moves to."""
+    adj = atlas.adjacency
+    bd = atlas.unit_level("board")
+    src = np.repeat(np.arange(atlas.n_units), np.diff(adj.indptr))
+    cross = np.flatnonzero((bd[src] != bd[adj.indices]) & ~adj.bridge)
+    e = cross[len(cross) // 2]
+    return int(src[e]), int(bd[adj.indices[e]])
+
+
+@pytest.fixture()
+def state(england):
+    plan = Plan(england)
+    metrics = Metrics(plan)
+    return plan, metrics, History(plan)
+
+
+def _check(plan, metrics):
+    assert metrics.values().diff(compute_values(plan)) == []
+
+
+def _bench_edit(benchmark, state, make_cmd, rounds=200):
+    plan, metrics, hist = state
+
+    def setup():
+        while hist.can_undo():
+            hist.undo()
+
+    def edit():
+        hist.push(make_cmd())
+        return metrics.summary()
+
+    benchmark.pedantic(edit, setup=setup, rounds=rounds, iterations=1, warmup_rounds=3)
+    _check(plan, metrics)
+
+
+@pytest.mark.benchmark(group="edit")
+def test_move_one_lsoa(benchmark, england, state):
+    u, to = boundary_lsoa(england)
+    _bench_edit(benchmark, state, lambda: MoveUnits([u], to), rounds=500)
+    assert state[0].assignment[u] == to
+
+
+@pytest.mark.benchmark(group="edit")
+def test_move_one_district(benchmark, england, state):
+    units = england.members("district", _area(england, "district", "Chelmsford"))
+    to = _board(england, "Hertfordshire and West Essex")
+    _bench_edit(benchmark, state, lambda: MoveUnits(units, to), rounds=200)
+    assert (state[0].assignment[units] == to).all()
+
+
+@pytest.mark.benchmark(group="edit")
+def test_move_one_council(benchmark, england, state):
+    units = england.members("council", _area(england, "council", "Essex"))
+    to = _board(england, "Hertfordshire and West Essex")
+    _bench_edit(benchmark, state, lambda: MoveUnits(units, to), rounds=100)
+    assert (state[0].assignment[units] == to).all()
+
+
+@pytest.mark.benchmark(group="edit")
+def test_merge_two_boards(benchmark, england, state):
+    keep, absorb = _board(england, "Surrey Heartlands"), _board(england, "Frimley")
+    _bench_edit(benchmark, state, lambda: MergeBoards(keep, absorb), rounds=100)
+    assert not state[0].boards[absorb].active
+
+
+@pytest.mark.benchmark(group="edit")
+def test_undo_district_move(benchmark, england, state):
+    plan, metrics, hist = state
+    units = england.members("district", _area(england, "district", "Chelmsford"))
+    to = _board(england, "Hertfordshire and West Essex")
+
+    def setup():
+        hist.clear()
+        hist.push(MoveUnits(units, to))
+
+    def undo():
+        hist.undo()
+        return metrics.summary()
+
+    benchmark.pedantic(undo, setup=setup, rounds=200, iterations=1, warmup_rounds=3)
+    assert plan.is_baseline()
+    _check(plan, metrics)
+
+
+@pytest.mark.benchmark(group="full")
+def test_full_recompute(benchmark, england, state):
+    plan, metrics, hist = state
+    hist.push(MoveUnits(england.members("district", _area(england, "district", "Chelmsford")), 5))
+    report = benchmark(full_recompute, plan)
+    assert report.to_dict() == metrics.report().to_dict()
+
+
+@pytest.mark.benchmark(group="full")
+def test_engine_build(benchmark, england):
+    plan = Plan(england)
+    m = benchmark(Metrics, plan, observe=False)
+    assert m.values().diff(compute_values(plan)) == []
+
+
+@pytest.mark.benchmark(group="full")
+def test_report_rows(benchmark, state):
+    _, metrics, _ = state
+    r = benchmark(metrics.report)
+    assert r.summary.boards == 42
+
+
+# ---------------------------------------------------------------- GerryChain side by side
+@pytest.fixture(scope="module")
+def gerrychain_partition(england):
+    gc = pytest.importorskip("gerrychain", reason="GerryChain is not installed (pip install gerrychain)")
+    import networkx as nx
+    from gerrychain.updaters import Tally, county_splits
+
+    a = england
+    pop, dist, coun, bd = (a.population, a.unit_level("district"), a.unit_level("council"),
+                           a.unit_level("board"))
+    G = nx.Graph()
+    G.add_nodes_from((i, {"population": int(pop[i]), "district": int(dist[i]), "council": int(coun[i]),
+                          "board": int(bd[i])}) for i in range(a.n_units))
+    s, d, _, _ = a.adjacency.pairs()
+    G.add_edges_from(zip(s.tolist(), d.tolist()))
+    graph = gc.Graph.from_networkx(G)
+    part = gc.Partition(graph, assignment="board", updaters={
+        "population": Tally("population", alias="population"),
+        "council_splits": county_splits("council_splits", "council"),
+        "district_splits": county_splits("district_splits", "district"),
+    })
+    part["population"], part["council_splits"], part["district_splits"]
+    return graph, part
+
+
+def _gc_flip(part, node, to):
+    new = part.flip({node: to})
+    new["population"], new["council_splits"], new["district_splits"]
+    return new
+
+
+@pytest.mark.benchmark(group="flip-vs-gerrychain")
+def test_gerrychain_single_flip(benchmark, england, gerrychain_partition, state):
+    graph, part = gerrychain_partition
+    u, to = boundary_lsoa(england)
+    node = graph.internal_node_id_for_original_nx_node_id(u)
+    new = benchmark(_gc_flip, part, node, to)
+    assert new["population"][to] - part["population"][to] == int(england.population[u])
+    if getattr(benchmark, "disabled", False):
+        return
+    # the ratio, measured here the same way for both (median of many single edits)
+    plan, metrics, hist = state
+    ours, theirs = [], []
+    for _ in range(300):
+        t = time.perf_counter()
+        hist.push(MoveUnits([u], to))
+        metrics.summary()
+        ours.append(time.perf_counter() - t)
+        hist.undo()
+        t = time.perf_counter()
+        _gc_flip(part, node, to)
+        theirs.append(time.perf_counter() - t)
+    o, g = statistics.median(ours), statistics.median(theirs)
+    benchmark.extra_info.update({"icbmap_ms": o * 1e3, "gerrychain_ms": g * 1e3, "ratio": g / o})
+    print(f"\nsingle-LSOA flip: icbmap {o * 1e3:.3f} ms (every metric), "
+          f"GerryChain {g * 1e3:.3f} ms (population + 2 split updaters): GerryChain / icbmap = {g / o:.1f}x")
