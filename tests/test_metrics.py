@@ -313,3 +313,20 @@ def test_cli_metrics_json_csv_and_saved_plan(england, tmp_path, capsys):
     assert main(["--pack", OFFLINE, "metrics", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "bad.json" in err and "E01999999" in err
+
+
+def test_cli_metrics_reads_a_proposal_file(england, tmp_path, capsys):
+    from icbmap.cli import main
+    from icbmap.plan.proposal import Proposal, write_proposal
+
+    plan = Plan(england)
+    hist = History(plan)
+    new = hist.push(CreateBoard("North Essex")).board_id
+    hist.push(MoveUnits(england.members("council", by_name(england, "council", "Essex")), new))
+    path = write_proposal(tmp_path / "essex.icbmap.json", Proposal.new(plan, title="One Essex"))
+    assert main(["--pack", OFFLINE, "metrics", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("icbmap metrics: One Essex")
+    assert "Boards: 43" in out
+    essex = [line.split() for line in out.splitlines() if line.startswith("E10000012  Essex")]
+    assert essex == [["E10000012", "Essex", "1", "North", "Essex"]]  # one board now, not split
