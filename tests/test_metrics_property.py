@@ -6,9 +6,12 @@ full recompute exactly (on the real England offline atlas).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
+import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +19,8 @@ from icbmap.metrics.engine import Metrics
 from icbmap.metrics.reference import compute_values, full_recompute
 from icbmap.plan import UNASSIGNED, Plan
 from icbmap.plan.commands import (
-    CreateBoard, DeleteBoard, History, LockBoard, LockedBoardError, MergeBoards, MoveUnits,
+    CreateBoard, DeleteBoard, History, LockBoard, LockedBoardError, MergeBoards, MovePractices,
+    MoveUnits,
 )
 from icbmap.plan.model import PlanError
 
@@ -43,6 +47,63 @@ def _units(data, atlas, plan, kind):
     level = kind
     area = int(atlas.unit_level(level)[u])
     return atlas.members(level, area)
+
+
+@pytest.fixture(scope="module")
+def practice_atlas(england):
+    """England with 3,000 developer-made GP practices (random units, some unplaced; not NHS data)."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    units = rng.integers(0, england.n_units, n)
+    units[rng.random(n) < 0.03] = -1
+    board = np.where(units >= 0, england.unit_level("board")[np.maximum(units, 0)], rng.integers(0, 42, n))
+    df = pd.DataFrame({
+        "code": [f"DEV{i:05d}" for i in range(n)], "name": "Developer-made practice", "postcode": "",
+        "x": np.nan, "y": np.nan, "patients": rng.integers(1000, 30000, n).astype(np.int64),
+        "pcn_code": "", "pcn_name": "", "place": -1, "board": board.astype(np.int64),
+        "unit": units.astype(np.int64), "extract_date": "",
+    })
+    return dataclasses.replace(england, practices=df)
+
+
+def _check(plan, metrics):
+    diff = metrics.values().diff(compute_values(plan, metrics.tolerance))
+    assert diff == [], diff
+
+
+@settings(max_examples=max(10, EXAMPLES // 3), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(data=st.data())
+def test_registered_population_with_practices(practice_atlas, data):
+    plan = Plan(practice_atlas)
+    metrics = Metrics(plan)
+    hist = History(plan)
+    for _ in range(data.draw(st.integers(1, 10), label="steps")):
+        op = data.draw(st.sampled_from(["district", "unit", "practices", "merge", "undo", "nocarry"]), label="op")
+        active = [b.id for b in plan.boards if b.active]
+        to = data.draw(st.sampled_from(active + [UNASSIGNED]), label="to")
+        u = data.draw(st.integers(0, practice_atlas.n_units - 1), label="unit")
+        if op == "district":
+            hist.push(MoveUnits(practice_atlas.members("district", int(practice_atlas.unit_level("district")[u])), to))
+        elif op in ("unit", "nocarry"):
+            hist.push(MoveUnits([u], to, carry_practices=op == "unit"))
+        elif op == "practices":
+            k = data.draw(st.integers(1, 50), label="k")
+            hist.push(MovePractices(np.arange(u % 2950, u % 2950 + k), to))
+        elif op == "merge" and len(active) > 1:
+            keep, absorb = data.draw(st.permutations(active).map(lambda p: p[:2]), label="pair")
+            hist.push(MergeBoards(keep, absorb))
+        elif op == "undo":
+            hist.undo()
+        _check(plan, metrics)
+    total = int(practice_atlas.practices["patients"].sum())
+    v = metrics.values()
+    assert int(v.registered.sum()) + v.unassigned_registered == total
+    while hist.can_undo():
+        hist.undo()
+    assert plan.is_baseline()
+    _check(plan, metrics)
 
 
 @settings(max_examples=EXAMPLES, deadline=None,
