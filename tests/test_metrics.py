@@ -330,3 +330,23 @@ def test_cli_metrics_reads_a_proposal_file(england, tmp_path, capsys):
     assert "Boards: 43" in out
     essex = [line.split() for line in out.splitlines() if line.startswith("E10000012  Essex")]
     assert essex == [["E10000012", "Essex", "1", "North", "Essex"]]  # one board now, not split
+
+
+def test_many_boards_and_many_pieces(england):
+    """Table growth past the initial capacity, and many piece labels (label arrays grow)."""
+    plan = Plan(england)
+    m = Metrics(plan)
+    hist = History(plan)
+    rng = np.random.default_rng(3)
+    new = [hist.push(CreateBoard(f"Board {i}")).board_id for i in range(20)]
+    for b in new:
+        hist.push(MoveUnits(rng.choice(england.n_units, 30, replace=False), b))
+    assert_agrees(m, plan)
+    # scatter 1,500 single units onto one board: each lands as its own piece
+    for u in rng.choice(england.n_units, 1500, replace=False):
+        hist.push(MoveUnits([u], new[0]))
+    assert m.values().diff(compute_values(plan)) == []
+    assert m.report().board(new[0]).pieces > 1000
+    while hist.can_undo():
+        hist.undo()
+    assert plan.is_baseline() and m.values().diff(compute_values(plan)) == []
