@@ -20,7 +20,6 @@ from icbmap.metrics.values import COTERMINOSITY_LEVELS
 from icbmap.plan.model import PLAN_FORMAT, Plan, UnknownCodesError
 
 LEVEL_TITLES = {"district": "Districts", "council": "Councils (upper tier)", "ca": "Combined authorities"}
-LEVEL_SINGULAR = {"district": "district", "council": "council", "ca": "combined authority"}
 
 
 # ------------------------------------------------------------------ loading

@@ -18,7 +18,7 @@ per board; see :meth:`Plan.to_dict` for the layout.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
