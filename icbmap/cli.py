@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     du = dsub.add_parser("use", help="choose the data pack the app and CLI use")
     du.add_argument("name")
     dsub.add_parser("build", help="build (or rebuild) the offline England pack")
+    from icbmap.practices.cli import add_arguments as practices_arguments
+
+    practices_arguments(dsub.add_parser(
+        "practices", help="attach GP practices (NHS registered-patient files) to the pack in use"))
     dimp = dsub.add_parser("import", help="build a named pack from official ONS/NHS files")
     dimp.add_argument("name", help="name for the new pack, e.g. ons-2021")
     dimp.add_argument("--boundaries", required=True, help="LSOA 2021 boundaries (GeoJSON, GeoPackage, shapefile)")

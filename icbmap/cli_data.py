@@ -83,6 +83,10 @@ def run(args) -> int:
         atlas = store.load_atlas(store.OFFLINE, rebuild=True, progress=Progress.stderr("offline pack build"))
         print(f"built {atlas.name}: {atlas.n_units:,} LSOAs, England {atlas.total_population:,}")
         return 0
+    if cmd == "practices":
+        from icbmap.practices.cli import run_practices
+
+        return run_practices(args)
     if cmd == "import":
         from icbmap.atlas.official import import_pack
 

@@ -252,6 +252,7 @@ class Label:
 
 class MapView(QGraphicsView):
     hoverChanged = Signal(int)              # unit index or -1
+    practiceHovered = Signal(int)           # practice row or -1
     selectionChanged = Signal()
     moveRequested = Signal(object, int)     # units (np.ndarray), target board id
     practicesMoveRequested = Signal(object, int)
@@ -336,6 +337,7 @@ class MapView(QGraphicsView):
         self.selected_units = np.zeros(0, dtype=np.int64)
         self.selected_practices = np.zeros(0, dtype=np.int64)
         self.hover_unit = -1
+        self.hover_practice = -1
         self._press_pos = None
         self._press_scene = None
         self._mode = None  # 'drag', 'rubber', 'lasso', 'paint', 'pan', 'maybe-drag', 'maybe-rubber'
@@ -348,6 +350,7 @@ class MapView(QGraphicsView):
         self.locked_boards: set[int] = set()
         self.practice_board = np.zeros(0, dtype=np.int32)
         self._area_path_cache: dict[tuple[str, int], QPainterPath] = {}
+        self._click_selection = None
         self._label_pixmaps: dict[tuple[str, str, bool], QPixmap] = {}
 
     # ------------------------------------------------------------------ geometry helpers
@@ -676,8 +679,10 @@ class MapView(QGraphicsView):
             self._mode = "maybe-drag"
             return
         if unit >= 0:
+            # a click selects; dragging from an unselected area draws a rectangle instead
+            self._click_selection = (self.selected_units.copy(), self.selected_practices.copy())
             self.select_area_of(unit, add=shift)
-            self._mode = "maybe-drag" if not shift else "maybe-rubber"
+            self._mode = "maybe-rubber"
             return
         if not shift:
             self.clear_selection()
@@ -719,6 +724,12 @@ class MapView(QGraphicsView):
             self._rubber.setGeometry(QRect(self._press_pos, pos).normalized())
             self._rubber.show()
             return
+        practice = self.practice_at(pos)
+        if practice != self.hover_practice:
+            self.hover_practice = practice
+            self.practiceHovered.emit(practice)
+        if practice >= 0:
+            return
         unit = self.unit_at(pos)
         self._set_hover(unit)
 
@@ -743,7 +754,12 @@ class MapView(QGraphicsView):
         if mode == "rubber":
             self._rubber.hide()
             rect = QRectF(self._press_scene, self.mapToScene(pos)).normalized()
-            self.select_rect(rect, add=bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if shift and self._click_selection is not None:
+                # the press toggled an area in; the rectangle adds to what was selected before
+                self.set_selection(*self._click_selection)
+            self.select_rect(rect, add=shift)
+            self._click_selection = None
             return
         if mode == "drag":
             target = self._drop_target

@@ -121,7 +121,7 @@ class RecordsTable(QTableWidget):
                     sort_value = value if isinstance(value, (int, float, str)) else text
                     item.setData(Qt.ItemDataRole.UserRole + 1, sort_value)
                     if isinstance(value, (int, float)) and not isinstance(value, bool):
-                        item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter))
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, k)
                 if old is not None and old[c] != text:
@@ -169,7 +169,7 @@ class BoardsPanel(RecordsTable):
 
     def __init__(self, parent=None):
         columns = [
-            ("name", "Board", None),
+            ("short", "Board", None),
             ("population", "Population", fmt_int),
             ("registered", "Registered", fmt_int),
             ("flags_text", "Flags", None),
@@ -179,7 +179,7 @@ class BoardsPanel(RecordsTable):
         ]
         super().__init__(columns, key="id", parent=parent)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setColumnWidth(0, 230)
+        self.setColumnWidth(0, 200)
         self.setColumnWidth(1, 90)
         self.setColumnWidth(2, 90)
         self.setColumnWidth(3, 110)
@@ -201,6 +201,8 @@ class BoardsPanel(RecordsTable):
         if item is None:
             return
         item.setIcon(swatch(record.get("colour", "#cccccc")))
+        item.setToolTip(f"{record.get('name', '')} ({record.get('code', '')})"
+                        + (" — locked" if record.get("locked") else ""))
         font = item.font()
         font.setItalic(bool(record.get("locked")))
         item.setFont(font)

@@ -215,6 +215,10 @@ def read_atlas(path: Path) -> Atlas:
         adj = _read_table(path, "adjacency")
         ptab = _read_table(path, "provenance")
         practices = _read_table(path, "practices") if "practices" in layers_present else None
+        if practices is not None:
+            from icbmap.practices.table import conform
+
+            practices = conform(practices)
     except DataError:
         raise
     except Exception as exc:
@@ -247,8 +251,16 @@ def _arrow() -> bool:
 # ---------------------------------------------------------------- the entry point
 def load_atlas(name: str | None = None, rebuild: bool = False,
                progress: Progress | None = None) -> Atlas:
-    """Load the named pack (default: the one in use), building the offline one if needed."""
-    progress = progress or Progress.silent()
+    """Load the named pack (default: the one in use), building the offline one if needed,
+    with the GP practices attached to it by ``icbmap data practices`` (if any)."""
+    from icbmap.practices.store import load_practices_for
+
+    atlas = _load_pack(name, rebuild, progress or Progress.silent())
+    load_practices_for(atlas)
+    return atlas
+
+
+def _load_pack(name: str | None, rebuild: bool, progress: Progress) -> Atlas:
     name = name or current_pack_name()
     if name != OFFLINE:
         return read_atlas(pack_path(name))

@@ -1,0 +1,175 @@
+"""The controller: model commands on a ``QUndoStack``, one Qt signal per change.
+
+The life of a drag: the map emits ``moveRequested(units, board)`` -> the controller builds
+``MoveUnits`` -> runs it once to validate (a locked board refuses before anything changes)
+-> pushes it wrapped in a ``QUndoCommand`` -> the plan tells its observers (metrics first,
+then this controller) -> ``changed`` is emitted -> each view refreshes what changed.  Undo
+runs the same path backwards.  The CLI and tests use the same commands through
+``icbmap.plan.commands.History`` instead of the ``QUndoStack``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from icbmap.errors import IcbmapError
+from icbmap.metrics.engine import Metrics
+from icbmap.plan import commands as cmds
+from icbmap.plan.model import Plan
+
+
+class PlanUndoCommand(QUndoCommand):
+    def __init__(self, controller: "Controller", command, already_done: bool = True):
+        super().__init__(command.text)
+        self.controller = controller
+        self.command = command
+        self._skip_first_redo = already_done
+
+    def redo(self) -> None:
+        if self._skip_first_redo:
+            self._skip_first_redo = False
+            return
+        self.command.do(self.controller.plan)
+
+    def undo(self) -> None:
+        self.command.undo(self.controller.plan)
+
+
+class Controller(QObject):
+    changed = Signal(object)     # the plan's Change
+    planReplaced = Signal()      # a new or opened plan
+    message = Signal(str)        # a refusal or note for the status bar / a message box
+    edited = Signal()            # after every pushed edit, undo or redo (autosave hooks on it)
+
+    def __init__(self, atlas, plan: Plan | None = None, parent=None):
+        super().__init__(parent)
+        self.atlas = atlas
+        self.stack = QUndoStack(self)
+        self.stack.setUndoLimit(0)
+        self.stack.indexChanged.connect(self._index_changed)
+        self._macro_open = False
+        self._macro_count = 0
+        self.plan: Plan
+        self.metrics: Metrics
+        self.set_plan(plan or Plan(atlas))
+
+    def _index_changed(self, _index: int) -> None:
+        self.edited.emit()
+
+    # ------------------------------------------------------------------ plan
+    def set_plan(self, plan: Plan) -> None:
+        old = getattr(self, "plan", None)
+        if old is not None:
+            old.remove_observer(self._on_change)
+            self.metrics.detach()
+        self.plan = plan
+        self.metrics = Metrics(plan)      # observes the plan first
+        plan.add_observer(self._on_change)
+        self.stack.clear()
+        self.planReplaced.emit()
+
+    def _on_change(self, change) -> None:
+        self.changed.emit(change)
+
+    # ------------------------------------------------------------------ edits
+    def execute(self, command) -> bool:
+        """Run ``command`` and put it on the undo stack; False (with a message) if refused."""
+        try:
+            command.do(self.plan)
+        except IcbmapError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.stack.push(PlanUndoCommand(self, command))
+        return True
+
+    def move_units(self, units, board: int, carry_practices: bool = True) -> bool:
+        units = np.asarray(units, dtype=np.int64)
+        if len(units) == 0:
+            return False
+        if np.all(self.plan.assignment[units] == board) and not self._macro_open:
+            self.message.emit("The selection is already in that board")
+            return False
+        return self.execute(cmds.MoveUnits(units, board, carry_practices=carry_practices))
+
+    def move_practices(self, practices, board: int) -> bool:
+        practices = np.asarray(practices, dtype=np.int64)
+        if len(practices) == 0:
+            return False
+        return self.execute(cmds.MovePractices(practices, board))
+
+    def begin_paint(self, board: int) -> None:
+        self._macro_open = False
+        self._macro_count = 0
+        self._paint_board = board
+
+    def paint(self, units, board: int) -> None:
+        units = np.asarray(units, dtype=np.int64)
+        units = units[self.plan.assignment[units] != board]
+        if len(units) == 0:
+            return
+        if not self._macro_open:
+            name = self.plan.boards[board].name
+            self.stack.beginMacro(f"Paint into {name}")
+            self._macro_open = True
+        if self.execute(cmds.MoveUnits(units, board)):
+            self._macro_count += 1
+
+    def end_paint(self) -> None:
+        if self._macro_open:
+            self.stack.endMacro()
+            self._macro_open = False
+
+    def merge(self, keep: int, absorb: list[int]) -> bool:
+        absorb = [b for b in absorb if b != keep]
+        if not absorb:
+            self.message.emit("Choose at least two boards to merge")
+            return False
+        if len(absorb) == 1:
+            return self.execute(cmds.MergeBoards(keep, absorb[0]))
+        # several boards: one undo step
+        names = ", ".join(self.plan.boards[b].name for b in absorb)
+        self.stack.beginMacro(f"Merge {names} into {self.plan.boards[keep].name}")
+        ok = True
+        try:
+            for b in absorb:
+                ok = self.execute(cmds.MergeBoards(keep, b)) and ok
+        finally:
+            self.stack.endMacro()
+        return ok
+
+    def create_board(self, name: str, colour: str | None = None) -> int | None:
+        cmd = cmds.CreateBoard(name, colour)
+        if self.execute(cmd):
+            return cmd.board_id
+        return None
+
+    def rename(self, board: int, name: str) -> bool:
+        return self.execute(cmds.RenameBoard(board, name))
+
+    def recolour(self, board: int, colour: str) -> bool:
+        return self.execute(cmds.RecolourBoard(board, colour))
+
+    def lock(self, board: int, locked: bool) -> bool:
+        return self.execute(cmds.LockBoard(board, locked))
+
+    def delete(self, board: int, to_board: int) -> bool:
+        return self.execute(cmds.DeleteBoard(board, to_board))
+
+    # ------------------------------------------------------------------ views' helpers
+    def active_boards(self):
+        return [b for b in self.plan.boards if b.active]
+
+    def board_colours(self) -> dict[int, str]:
+        return {b.id: b.colour for b in self.active_boards()}
+
+    def board_names(self) -> dict[int, str]:
+        return {b.id: b.name for b in self.active_boards()}
+
+    def board_populations(self) -> dict[int, int]:
+        pop = self.metrics.values_view().board_pop
+        return {b.id: int(pop[b.id]) for b in self.active_boards()}
+
+    def locked_boards(self) -> set[int]:
+        return {b.id for b in self.active_boards() if b.locked}

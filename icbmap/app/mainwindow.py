@@ -1,0 +1,710 @@
+"""The main window: map in the centre, boards / metrics / layers / legend / history docks."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QKeySequence
+from PySide6.QtWidgets import (QColorDialog, QComboBox, QCompleter, QDockWidget, QInputDialog,
+                               QLabel, QLineEdit, QMainWindow, QMessageBox, QTabWidget,
+                               QToolBar, QUndoView, QWidget)
+
+from icbmap import __version__
+from icbmap.app import metrics_view
+from icbmap.app.controller import Controller
+from icbmap.app.mapview import SELECT_LEVELS, MapView, format_population, short_board_name
+from icbmap.app.panels import BoardsPanel, LayersPanel, LegendPanel
+from icbmap.atlas.model import LEVEL_LABELS
+from icbmap.atlas.search import SearchIndex
+from icbmap.paths import resources_dir
+
+LEVEL_SHORTCUTS = {"unit": "1", "district": "2", "council": "3", "place": "4", "board": "5"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, atlas, plan=None, settings: QSettings | None = None):
+        super().__init__()
+        self.atlas = atlas
+        self.settings = settings or QSettings()
+        self.setWindowTitle("icbmap")
+        icon = resources_dir() / "icons" / "icbmap.png"
+        if icon.exists():
+            self.setWindowIcon(QIcon(str(icon)))
+        self.controller = Controller(atlas, plan, self)
+        self.map = MapView(atlas, self)
+        self.setCentralWidget(self.map)
+        self.search_index = SearchIndex(atlas)
+        self.proposal_path: str | None = None
+        self.last_edit_ms = 0.0
+
+        self._build_docks()
+        self._build_actions()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status()
+        self._connect()
+
+        self._show_practices()
+        self.refresh_all()
+        self.resize(1400, 900)
+        self._restore_settings()
+        self._update_title()
+
+    # ------------------------------------------------------------------ building
+    def _build_docks(self) -> None:
+        self.boards = BoardsPanel(self)
+        self.boards_dock = self._dock("Boards", self.boards, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.boards.setMinimumWidth(360)
+        self.metrics_tabs = metrics_view.MetricsTabs(self)
+        self.metrics_dock = self._dock("Metrics", self.metrics_tabs, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.metrics_tabs.setMinimumWidth(400)
+        self.layers = LayersPanel(self)
+        self.layers_dock = self._dock("Layers", self.layers, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.legend = LegendPanel(self)
+        self.legend_dock = self._dock("Legend", self.legend, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.layers_dock, self.legend_dock)
+        self.layers_dock.raise_()
+        self.history = QUndoView(self.controller.stack)
+        self.history.setEmptyLabel("Baseline (July 2022 boards)")
+        self.history_dock = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.metrics_dock, self.history_dock)
+        self.metrics_dock.raise_()
+
+    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot=None, shortcut=None, tip: str | None = None, checkable=False) -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})" if shortcut else tip)
+        act.setCheckable(checkable)
+        if slot:
+            act.triggered.connect(slot)
+        return act
+
+    def _build_actions(self) -> None:
+        stack = self.controller.stack
+        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+
+        self.tool_group = QActionGroup(self)
+        self.tool_actions = {}
+        for tool, text, key, tip in [
+            ("select", "Select", "S", "Click, Shift-click or drag a rectangle to select; drag the selection onto a board to move it"),
+            ("lasso", "Lasso", "L", "Draw around areas to select them"),
+            ("paint", "Paint", "B", "Paint areas into the chosen board"),
+            ("pan", "Pan", "H", "Drag to pan the map"),
+        ]:
+            act = self._action(text, lambda _c=False, t=tool: self.set_tool(t), key, tip, checkable=True)
+            self.tool_group.addAction(act)
+            self.tool_actions[tool] = act
+        self.tool_actions["select"].setChecked(True)
+
+        self.act_zoom_england = self._action("Zoom to &England", self.map.zoom_england, "Ctrl+0", "Show all of England")
+        self.act_zoom_sel = self._action("Zoom to &selection", self.zoom_selection, "Ctrl+2", "Zoom to the selected areas")
+        self.act_zoom_board = self._action("Zoom to &board", self.zoom_board, "Ctrl+3", "Zoom to the board under the selection or chosen in the list")
+        self.act_zoom_in = self._action("Zoom &in", lambda: self.map.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self.act_zoom_out = self._action("Zoom &out", lambda: self.map.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+
+        self.act_move_to = self._action("&Move selection to board\u2026", self.move_selection_dialog, "Ctrl+M", "Move the selected areas to a board")
+        self.act_clear_sel = self._action("Clear selection", self.map.clear_selection, None, "Deselect everything (Esc)")
+        self.act_merge = self._action("Mer&ge boards\u2026", self.merge_dialog, "Ctrl+G", "Merge the boards selected in the boards list")
+        self.act_new_board = self._action("&New board\u2026", self.new_board_dialog, "Ctrl+Shift+N", "Create an empty board (optionally from the selection)")
+        self.act_rename = self._action("&Rename board\u2026", self.rename_dialog, "F2", "Rename the chosen board")
+        self.act_recolour = self._action("Re&colour board\u2026", self.recolour_dialog, None, "Choose a colour for the chosen board")
+        self.act_lock = self._action("&Lock / unlock board", self.toggle_lock, "Ctrl+L", "A locked board refuses edits")
+        self.act_delete = self._action("&Delete board\u2026", self.delete_dialog, None, "Delete a board, moving its areas to another board")
+        self.act_paint_board = self._action("Paint &with board\u2026", self.choose_paint_board, None, "Choose the board the paint brush paints with")
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Tools", self)
+        tb.setObjectName("toolbar-tools")
+        tb.setIconSize(QSize(18, 18))
+        self.addToolBar(tb)
+        for act in self.tool_actions.values():
+            tb.addAction(act)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Select by: "))
+        self.level_combo = QComboBox()
+        for level in SELECT_LEVELS:
+            self.level_combo.addItem(LEVEL_LABELS[level], level)
+        self.level_combo.setCurrentIndex(SELECT_LEVELS.index(self.map.level))
+        self.level_combo.setToolTip("Selection level: what a click selects (keys 1-5)")
+        self.level_combo.currentIndexChanged.connect(lambda i: self.set_level(SELECT_LEVELS[i]))
+        tb.addWidget(self.level_combo)
+        tb.addSeparator()
+        self.paint_combo = QComboBox()
+        self.paint_combo.setToolTip("Board the paint brush paints with")
+        self.paint_combo.setMinimumWidth(180)
+        self.paint_combo.currentIndexChanged.connect(self._paint_combo_changed)
+        tb.addWidget(QLabel(" Paint: "))
+        tb.addWidget(self.paint_combo)
+        tb.addSeparator()
+        tb.addAction(self.act_undo)
+        tb.addAction(self.act_redo)
+        tb.addSeparator()
+        tb.addAction(self.act_zoom_england)
+        tb.addAction(self.act_zoom_sel)
+        tb.addSeparator()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search code, name or practice postcode (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(280)
+        self.search.returnPressed.connect(lambda: self.run_search(self.search.text()))
+        self._completer_model = None
+        self.search.textEdited.connect(self._update_completer)
+        tb.addWidget(self.search)
+        for level, key in LEVEL_SHORTCUTS.items():
+            act = QAction(self)
+            act.setShortcut(QKeySequence(key))
+            act.triggered.connect(lambda _c=False, lv=level: self.set_level(lv))
+            self.addAction(act)
+        find = QAction(self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        self.addAction(find)
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        self.file_menu = mb.addMenu("&File")
+        self.edit_menu = mb.addMenu("&Edit")
+        for a in (self.act_undo, self.act_redo):
+            self.edit_menu.addAction(a)
+        self.edit_menu.addSeparator()
+        sel_menu = self.edit_menu.addMenu("Select &by")
+        for level, key in LEVEL_SHORTCUTS.items():
+            a = QAction(f"{LEVEL_LABELS[level]}\t{key}", self)
+            a.triggered.connect(lambda _c=False, lv=level: self.set_level(lv))
+            sel_menu.addAction(a)
+        tools = self.edit_menu.addMenu("&Tool")
+        for a in self.tool_actions.values():
+            tools.addAction(a)
+        self.edit_menu.addAction(self.act_clear_sel)
+        self.edit_menu.addAction(self.act_move_to)
+        self.edit_menu.addAction(self.act_paint_board)
+        self.edit_menu.addSeparator()
+        self.board_menu = mb.addMenu("&Boards")
+        for a in (self.act_new_board, self.act_merge, self.act_rename, self.act_recolour, self.act_lock, self.act_delete):
+            self.board_menu.addAction(a)
+        self.view_menu = mb.addMenu("&View")
+        for a in (self.act_zoom_england, self.act_zoom_sel, self.act_zoom_board, self.act_zoom_in, self.act_zoom_out):
+            self.view_menu.addAction(a)
+        self.view_menu.addSeparator()
+        for dock in (self.boards_dock, self.metrics_dock, self.layers_dock, self.legend_dock, self.history_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.data_menu = mb.addMenu("&Data")
+        self.data_menu.addAction(self._action("Data pack &information", self.show_data_info, None,
+                                              "Layers, counts, population and sources of the data pack"))
+        self.data_menu.addAction(self._action("Import &GP practices\u2026", self.import_practices_dialog, None,
+                                              "Attach NHS 'Patients Registered at a GP Practice' files to this data pack"))
+        self.data_menu.addAction(self._action("&Download latest official data\u2026", self.download_dialog, None,
+                                              "Fetch the latest ONS / NHS files and build a new data pack"))
+        self.help_menu = mb.addMenu("&Help")
+        self.help_menu.addAction(self._action("&About icbmap", self.show_about))
+
+    def _build_status(self) -> None:
+        self.hover_label = QLabel("")
+        self.statusBar().addWidget(self.hover_label, 1)
+        basis = "apportioned from district totals" if self.atlas.population_estimated else self.atlas.population_basis
+        self.pack_label = QLabel(f"{self.atlas.name} \u00b7 population: {basis} \u00b7 ONS/NHS data, OGL v3")
+        self.statusBar().addPermanentWidget(self.pack_label)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.changed.connect(self.on_change)
+        c.planReplaced.connect(self.refresh_all)
+        c.message.connect(self.show_refusal)
+        self.map.hoverChanged.connect(self.show_hover)
+        self.map.practiceHovered.connect(self.show_practice)
+        self.map.moveRequested.connect(self.on_move_requested)
+        self.map.practicesMoveRequested.connect(c.move_practices)
+        self.map.paintStarted.connect(c.begin_paint)
+        self.map.paintArea.connect(c.paint)
+        self.map.paintFinished.connect(c.end_paint)
+        self.map.dragStatus.connect(lambda s: self.statusBar().showMessage(s, 4000))
+        self.map.selectionChanged.connect(self.on_selection)
+        self.map.dropTargetQuery = self.boards.board_at_global
+        self.boards.boardActivated.connect(self.zoom_to_board)
+        self.layers.toggled.connect(self.toggle_layer)
+        c.stack.cleanChanged.connect(self._update_title)
+
+    # ------------------------------------------------------------------ refresh
+    def on_change(self, change) -> None:
+        t0 = time.perf_counter()
+        boards = set(getattr(change, "boards", set()) or set())
+        structural = bool(getattr(change, "structural", False))
+        self.map.practice_board = self.controller.plan.practice_assignment
+        self.map.set_boards(self.controller.plan.assignment, self.controller.board_colours(),
+                            self.controller.board_names(), self.controller.board_populations(),
+                            changed=boards,
+                            locked=self.controller.locked_boards())
+        self.refresh_panels(structural)
+        if self.map.level == "board" and len(self.map.selected_units):
+            self.map.set_selection(self.map.selected_units)
+        self.last_edit_ms = (time.perf_counter() - t0) * 1000
+        self._update_title()
+
+    def refresh_all(self) -> None:
+        self.map.practice_board = self.controller.plan.practice_assignment
+        if len(self.map.practices.xy):
+            self.map.practices.board = self.controller.plan.practice_assignment
+        self.map.set_boards(self.controller.plan.assignment, self.controller.board_colours(),
+                            self.controller.board_names(), self.controller.board_populations(),
+                            locked=self.controller.locked_boards())
+        self.refresh_panels(True)
+
+    def refresh_panels(self, structural: bool = False) -> None:
+        report = self.controller.metrics.report()
+        board_records = metrics_view.board_records(self.controller, report)
+        self.boards.set_records(board_records, flash=not structural)
+        self.metrics_tabs.update_from(self.controller, report, flash=not structural)
+        if structural:
+            self._fill_paint_combo(board_records)
+            self.legend.set_content(self.atlas, board_records)
+
+    def _fill_paint_combo(self, records) -> None:
+        current = self.paint_combo.currentData()
+        self.paint_combo.blockSignals(True)
+        self.paint_combo.clear()
+        from icbmap.app.panels import swatch
+
+        for r in sorted(records, key=lambda r: r["short"]):
+            self.paint_combo.addItem(swatch(r["colour"]), r["short"], r["id"])
+        idx = self.paint_combo.findData(current)
+        self.paint_combo.setCurrentIndex(max(idx, 0))
+        self.paint_combo.blockSignals(False)
+        self._paint_combo_changed()
+
+    def _paint_combo_changed(self, *_):
+        board = self.paint_combo.currentData()
+        if board is not None:
+            self.map.paint_board = int(board)
+
+    # ------------------------------------------------------------------ interactions
+    def set_tool(self, tool: str) -> None:
+        self.tool_actions[tool].setChecked(True)
+        self.map.set_tool(tool)
+        if tool == "paint":
+            self._paint_combo_changed()
+
+    def set_level(self, level: str) -> None:
+        self.map.set_level(level)
+        i = SELECT_LEVELS.index(level)
+        if self.level_combo.currentIndex() != i:
+            self.level_combo.setCurrentIndex(i)
+        self.statusBar().showMessage(f"Selecting by {LEVEL_LABELS[level].lower()}", 2000)
+
+    def on_move_requested(self, units, board: int) -> None:
+        self.controller.move_units(units, board)
+
+    def on_selection(self) -> None:
+        units = self.map.selected_units
+        if len(units) == 0 and len(self.map.selected_practices) == 0:
+            return
+        pop = int(self.atlas.population[units].sum()) if len(units) else 0
+        boards = sorted(set(self.controller.plan.assignment[units].tolist())) if len(units) else []
+        names = ", ".join(short_board_name(self.controller.plan.boards[b].name) for b in boards[:3])
+        more = f" +{len(boards) - 3}" if len(boards) > 3 else ""
+        practices = len(self.map.selected_practices)
+        ptxt = f", {practices} practice(s)" if practices else ""
+        self.statusBar().showMessage(f"Selected {len(units):,} LSOAs{ptxt}, {pop:,} people, in {names}{more}", 8000)
+
+    def show_hover(self, unit: int) -> None:
+        if unit < 0:
+            self.hover_label.setText("")
+            self.map.setToolTip("")
+            return
+        text, tip = self.describe_unit(unit)
+        self.hover_label.setText(text)
+        self.map.setToolTip(tip)
+
+    def show_practice(self, i: int) -> None:
+        if i < 0:
+            return
+        p = self.atlas.practices
+        b = int(self.controller.plan.practice_assignment[i])
+        board = short_board_name(self.controller.plan.boards[b].name) if b >= 0 else "unassigned"
+        pcn = p["pcn_name"].iat[i] or "no PCN in the map file"
+        name = str(p["name"].iat[i] or "")
+        text = (f"GP practice {name} ({p['code'].iat[i]}), {p['postcode'].iat[i]} \u00b7 "
+                f"{int(p['patients'].iat[i]):,} registered patients \u00b7 PCN {pcn} \u00b7 board {board}")
+        self.hover_label.setText(text)
+        self.map.setToolTip(f"<b>{name or p['code'].iat[i]}</b> ({p['code'].iat[i]})<br>Postcode: {p['postcode'].iat[i]}"
+                            f"<br>Registered patients: {int(p['patients'].iat[i]):,}<br>PCN: {pcn}<br>Board: {board}")
+
+    def describe_unit(self, unit: int) -> tuple[str, str]:
+        a = self.atlas
+        u = a.units
+        name = u["name"].iat[unit]
+        code = u["code"].iat[unit]
+        d = a.layers["district"].table["name"].iat[int(u["district"].iat[unit])]
+        c = a.layers["council"].table["name"].iat[int(u["council"].iat[unit])]
+        ca_i = int(u["ca"].iat[unit])
+        ca = a.layers["ca"].table["name"].iat[ca_i] if ca_i >= 0 else "none"
+        place = a.layers["place"].table["name"].iat[int(u["place"].iat[unit])]
+        b = int(self.controller.plan.assignment[unit])
+        board = self.controller.plan.boards[b].name if b >= 0 else "unassigned"
+        pop = int(a.population[unit])
+        basis = " (apportioned)" if a.population_estimated else ""
+        text = (f"{name} ({code}) \u00b7 district {d} \u00b7 council {c} \u00b7 board "
+                f"{short_board_name(board)} \u00b7 {pop:,} people{basis}")
+        tip = (f"<b>{name}</b> ({code})<br>District: {d}<br>Council: {c}<br>"
+               f"Combined authority: {ca}<br>Place: {place}<br>Board: {board}<br>"
+               f"Population: {pop:,}{basis}")
+        return text, tip
+
+    def show_refusal(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+        if "locked" in text.lower():
+            QMessageBox.information(self, "Board locked", text)
+
+    def toggle_layer(self, key: str, on: bool) -> None:
+        m = self.map
+        if key == "fill":
+            m.fill.show_fill = on
+            m.fill.update()
+        elif key == "units":
+            m.unit_lines.setVisible(on)
+        elif key in m.outlines:
+            m.outlines[key].setVisible(on)
+            m._labels_cache = None
+        elif key == "practices":
+            m.practices.setVisible(on)
+        elif key == "board_labels":
+            m.show_board_labels = on
+            m._labels_cache = None
+        elif key == "area_labels":
+            m.show_area_labels = on
+            m._labels_cache = None
+        m.viewport().update()
+
+    def zoom_selection(self) -> None:
+        self.map.zoom_to_units(self.map.selected_units)
+
+    def chosen_board(self) -> int | None:
+        sel = self.boards.selected_boards()
+        if sel:
+            return sel[0]
+        if len(self.map.selected_units):
+            return int(self.controller.plan.assignment[self.map.selected_units[0]])
+        return None
+
+    def zoom_board(self) -> None:
+        b = self.chosen_board()
+        if b is not None:
+            self.zoom_to_board(b)
+
+    def zoom_to_board(self, board: int) -> None:
+        self.map.zoom_to_units(np.flatnonzero(self.controller.plan.assignment == board))
+
+    def board_choice(self, title: str, label: str, exclude: set[int] | None = None) -> int | None:
+        boards = [b for b in self.controller.active_boards() if not exclude or b.id not in exclude]
+        boards.sort(key=lambda b: b.name)
+        names = [b.name for b in boards]
+        if not names:
+            return None
+        name, ok = QInputDialog.getItem(self, title, label, names, 0, False)
+        if not ok:
+            return None
+        return boards[names.index(name)].id
+
+    def move_selection_dialog(self) -> None:
+        if not len(self.map.selected_units) and not len(self.map.selected_practices):
+            self.statusBar().showMessage("Select areas or practices first", 4000)
+            return
+        b = self.board_choice("Move selection", "Move the selection to board:")
+        if b is None:
+            return
+        if len(self.map.selected_units):
+            self.controller.move_units(self.map.selected_units, b)
+        if len(self.map.selected_practices):
+            self.controller.move_practices(self.map.selected_practices, b)
+
+    def merge_dialog(self) -> None:
+        chosen = self.boards.selected_boards()
+        if len(chosen) < 2 and len(self.map.selected_units):
+            chosen = sorted(set(self.controller.plan.assignment[self.map.selected_units].tolist()))
+        if len(chosen) < 2:
+            QMessageBox.information(self, "Merge boards",
+                                    "Select two or more boards in the Boards list (Ctrl-click), "
+                                    "or select areas spanning them on the map, then merge.")
+            return
+        plan = self.controller.plan
+        names = [plan.boards[b].name for b in chosen]
+        keep_name, ok = QInputDialog.getItem(self, "Merge boards", "Keep the name and colour of:", names, 0, False)
+        if not ok:
+            return
+        keep = chosen[names.index(keep_name)]
+        self.controller.merge(keep, [b for b in chosen if b != keep])
+
+    def new_board_dialog(self) -> None:
+        name, ok = QInputDialog.getText(self, "New board", "Name of the new board:")
+        if not ok or not name.strip():
+            return
+        bid = self.controller.create_board(name.strip())
+        if bid is not None and len(self.map.selected_units):
+            if QMessageBox.question(self, "New board", f"Move the {len(self.map.selected_units):,} selected LSOAs into {name}?") \
+                    == QMessageBox.StandardButton.Yes:
+                self.controller.move_units(self.map.selected_units, bid)
+
+    def rename_dialog(self) -> None:
+        b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Rename board", "Board:")
+        if b is None:
+            return
+        old = self.controller.plan.boards[b].name
+        name, ok = QInputDialog.getText(self, "Rename board", "New name:", text=old)
+        if ok and name.strip() and name.strip() != old:
+            self.controller.rename(b, name.strip())
+
+    def recolour_dialog(self) -> None:
+        b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Recolour board", "Board:")
+        if b is None:
+            return
+        colour = QColorDialog.getColor(QColor(self.controller.plan.boards[b].colour), self, "Board colour")
+        if colour.isValid():
+            self.controller.recolour(b, colour.name())
+
+    def toggle_lock(self) -> None:
+        b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Lock board", "Board:")
+        if b is None:
+            return
+        board = self.controller.plan.boards[b]
+        self.controller.lock(b, not board.locked)
+
+    def delete_dialog(self) -> None:
+        b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Delete board", "Board to delete:")
+        if b is None:
+            return
+        to = self.board_choice("Delete board", f"Move the areas of {self.controller.plan.boards[b].name} to:", exclude={b})
+        if to is None:
+            return
+        self.controller.delete(b, to)
+
+    def choose_paint_board(self) -> None:
+        b = self.board_choice("Paint", "Paint with board:")
+        if b is not None:
+            idx = self.paint_combo.findData(b)
+            if idx >= 0:
+                self.paint_combo.setCurrentIndex(idx)
+            self.set_tool("paint")
+
+    # ------------------------------------------------------------------ search
+    def _update_completer(self, text: str) -> None:
+        if len(text.strip()) < 2:
+            return
+        hits = self.search_index.find(text, limit=20)
+        completer = QCompleter([h.label for h in hits], self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.activated.connect(lambda label, hits=hits: self._go_to_hit(next(h for h in hits if h.label == label)))
+        self.search.setCompleter(completer)
+        self._hits = hits
+
+    def run_search(self, text: str) -> bool:
+        """Select and zoom to the best match for ``text``; False if nothing matched."""
+        if " \u2014 " in text:
+            for h in getattr(self, "_hits", []):
+                if h.label == text:
+                    self._go_to_hit(h)
+                    return True
+        hits = self.search_index.find(text, limit=5)
+        if not hits:
+            self.statusBar().showMessage(f"Nothing found for \u201c{text}\u201d", 5000)
+            return False
+        self._go_to_hit(hits[0])
+        return True
+
+    def _go_to_hit(self, hit) -> None:
+        if hit.kind == "practice":
+            p = self.atlas.practices
+            self.map.set_selection(np.zeros(0, dtype=np.int64), np.array([hit.index]))
+            x, y = float(p["x"].iat[hit.index]), float(p["y"].iat[hit.index])
+            if np.isfinite(x):
+                from PySide6.QtCore import QRectF
+
+                self.map.fit_scene_rect(QRectF(x - 3000, -y - 3000, 6000, 6000), margin=0)
+            self.statusBar().showMessage(f"{hit.label}: {int(p['patients'].iat[hit.index]):,} registered patients", 8000)
+            return
+        if hit.kind == "unit":
+            units = np.array([hit.index])
+            self.set_level("unit")
+        elif hit.kind == "board":
+            units = np.flatnonzero(self.controller.plan.assignment == hit.index)
+            self.set_level("board")
+        elif hit.kind in ("ca", "region"):
+            units = self.atlas.members(hit.kind, hit.index).astype(np.int64)
+        else:
+            units = self.atlas.members(hit.kind, hit.index).astype(np.int64)
+            if hit.kind in SELECT_LEVELS:
+                self.set_level(hit.kind)
+        self.map.set_selection(units, np.zeros(0, dtype=np.int64))
+        self.map.zoom_to_units(units)
+        self.statusBar().showMessage(f"Found {hit.label}", 5000)
+
+    # ------------------------------------------------------------------ data
+    def import_practices_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "GP practice registrations (gp-reg-pat-prac-all.csv)",
+                                              "", "CSV files (*.csv *.zip);;All files (*)")
+        if not path:
+            return
+        map_path, _ = QFileDialog.getOpenFileName(self, "Optional: practice to PCN map (gp-reg-pat-prac-map.csv); "
+                                                  "Cancel to skip", "", "CSV files (*.csv *.zip);;All files (*)")
+        self.import_practices(path, map_path or None)
+
+    def import_practices(self, path: str, map_path: str | None = None) -> bool:
+        """Attach practices to the atlas (in a worker, with progress), keep the user's edits."""
+        from icbmap.app.workers import run_with_progress
+        from icbmap.errors import Cancelled, IcbmapError
+        from icbmap.plan.model import Plan
+        from icbmap.practices.attach import attach_practices
+        from icbmap.practices.store import save_practices_for
+
+        def work(progress):
+            report = attach_practices(self.atlas, path, map_path, progress)
+            save_practices_for(self.atlas, report)
+            return report
+
+        try:
+            report = run_with_progress(self, "Importing GP practices", work)
+        except Cancelled:
+            self.statusBar().showMessage("Import cancelled; nothing changed", 5000)
+            return False
+        except IcbmapError as exc:
+            QMessageBox.warning(self, "GP practices not imported", str(exc))
+            return False
+        plan = Plan.from_dict(self.atlas, self.controller.plan.to_dict())
+        self.controller.set_plan(plan)
+        self.search_index = SearchIndex(self.atlas)
+        self._show_practices()
+        self.refresh_all()
+        lines = report.lines() if hasattr(report, "lines") else []
+        box = QMessageBox(self)
+        box.setWindowTitle("GP practices imported")
+        box.setText(f"{len(self.atlas.practices):,} practices, "
+                    f"{int(self.atlas.practices['patients'].sum()):,} registered patients.")
+        box.setDetailedText("\n".join(lines))
+        if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            box.exec()
+        return True
+
+    def _show_practices(self) -> None:
+        p = self.atlas.practices
+        if p is None or not len(p):
+            self.layers.boxes["practices"].setEnabled(False)
+            self.map.practices.setVisible(False)
+            return
+        self.layers.boxes["practices"].setEnabled(True)
+        self.map.practices.setVisible(self.layers.boxes["practices"].isChecked())
+        self.map.set_practices(p[["x", "y"]].to_numpy(float), p["patients"].to_numpy(),
+                               self.controller.plan.practice_assignment)
+
+    def download_dialog(self) -> None:
+        from icbmap.app.workers import run_with_progress
+        from icbmap.atlas import store
+        from icbmap.errors import Cancelled, IcbmapError
+
+        name, ok = QInputDialog.getText(self, "Download official data",
+                                        "Name for the new data pack:", text="ons-latest")
+        if not ok or not name.strip():
+            return
+
+        def work(progress):
+            from icbmap.download.pack import download_pack
+
+            return download_pack(name.strip(), progress=progress)
+
+        try:
+            atlas = run_with_progress(self, "Downloading official data", work)
+        except Cancelled:
+            self.statusBar().showMessage("Download cancelled; partial files are kept to resume later", 6000)
+            return
+        except IcbmapError as exc:
+            QMessageBox.warning(self, "Download failed", str(exc))
+            return
+        if QMessageBox.question(self, "Data pack ready",
+                                f"Built data pack {name}: {atlas.n_units:,} LSOAs, England "
+                                f"{atlas.total_population:,} people.\n\nUse it from the next start?") \
+                == QMessageBox.StandardButton.Yes:
+            store.use_pack(name.strip())
+
+    # ------------------------------------------------------------------ misc
+    def show_data_info(self) -> None:
+        from icbmap.cli_data import format_info
+
+        box = QMessageBox(self)
+        box.setWindowTitle("Data pack")
+        box.setText(f"<b>{self.atlas.name}</b>")
+        box.setDetailedText(format_info(self.atlas))
+        box.setInformativeText(f"{self.atlas.n_units:,} LSOAs; England {self.atlas.total_population:,} people "
+                               f"({self.atlas.population_basis}).")
+        box.exec()
+
+    def show_about(self) -> None:
+        try:
+            from icbmap.app.about import show_about
+        except ImportError:
+            QMessageBox.about(self, "About icbmap", f"icbmap {__version__}")
+            return
+        show_about(self, self.atlas)
+
+    def _update_title(self, *_args) -> None:
+        name = self.proposal_path or "Untitled proposal"
+        dirty = "" if self.controller.stack.isClean() else " *"
+        self.setWindowTitle(f"{name}{dirty} \u2014 icbmap")
+
+    # ------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geo = s.value("window/geometry")
+        if isinstance(geo, QByteArray):
+            self.restoreGeometry(geo)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        view = s.value("map/view")
+        restored = False
+        if view and s.value("map/pack") == self.atlas.content_hash:
+            try:
+                cx, cy, scale = (float(v) for v in view)
+                QTimer.singleShot(0, lambda: self.map.restore_view(cx, cy, scale))
+                restored = True
+            except (TypeError, ValueError):
+                pass
+        if not restored:
+            QTimer.singleShot(0, self.map.zoom_england)
+        layers = s.value("map/layers")
+        if isinstance(layers, dict):
+            for k, v in layers.items():
+                if k in self.layers.boxes:
+                    self.layers.boxes[k].setChecked(v in (True, "true", "1", 1))
+        level = s.value("map/level")
+        if level in SELECT_LEVELS:
+            self.set_level(level)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("map/view", list(self.map.view_state()))
+        s.setValue("map/pack", self.atlas.content_hash)
+        s.setValue("map/layers", self.layers.state())
+        s.setValue("map/level", self.map.level)
+        s.sync()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.save_settings()
+        super().closeEvent(event)
