@@ -1,0 +1,127 @@
+"""GeoJSON export (RFC 7946): one feature per board, plus an optional unit layer.
+
+* coordinates are WGS84 longitude, latitude (EPSG:4326 axis order swapped as RFC 7946
+  requires), rounded to ``precision`` decimal places (6 = about 0.1 m);
+* polygons follow the right-hand rule (exterior rings counter-clockwise, holes clockwise);
+* there is no ``crs`` member; the document carries a ``bbox``;
+* neighbouring boards share their edges exactly: both boundaries hold the very same
+  rounded vertices (see :mod:`icbmap.export.shapes`), so there are no slivers or overlaps;
+* each board's ``properties``: code, name, population and its basis, the councils wholly
+  and partly inside, the combined authorities, the coterminosity index and flags (see
+  :func:`icbmap.export.facts.board_facts`);
+* the unit layer (``units=True``) is a second file ``<name>-units.geojson``: one feature
+  per LSOA with its board's code and name.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from icbmap.export.files import write_text as atomic_write_text
+from icbmap.export import facts as facts_mod
+from icbmap.export.shapes import DEFAULT_PRECISION, check_precision, lonlat_bounds, to_wgs84
+from icbmap.progress import Progress
+
+
+def geometry_json(geom) -> dict | None:
+    """A GeoJSON geometry object for a (Multi)Polygon already in lon/lat; ``None`` if empty."""
+    if geom is None or shapely.is_empty(geom):
+        return None
+    polys = []
+    for part in shapely.get_parts(geom):
+        rings = [shapely.get_coordinates(part.exterior).tolist()]
+        rings.extend(shapely.get_coordinates(r).tolist() for r in part.interiors)
+        polys.append(rings)
+    if len(polys) == 1:
+        return {"type": "Polygon", "coordinates": polys[0]}
+    return {"type": "MultiPolygon", "coordinates": polys}
+
+
+def _dump(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _collection_text(features_json: list[str], meta: dict, bbox) -> str:
+    head = {"type": "FeatureCollection"}
+    if bbox is not None:
+        head["bbox"] = bbox
+    head.update(meta)
+    start = _dump(head)[:-1]
+    return start + ',"features":[\n' + ",\n".join(features_json) + "\n]}\n"
+
+
+def board_collection(plan, precision: int = DEFAULT_PRECISION, facts=None,
+                     progress: Progress | None = None, meta: dict | None = None) -> str:
+    """The boards FeatureCollection as GeoJSON text."""
+    progress = progress or Progress.silent()
+    precision = check_precision(precision)
+    facts = facts if facts is not None else facts_mod.board_facts(plan)
+    progress.step(0.1, "Dissolving boards")
+    shapes = facts_mod.board_shapes(plan)
+    ids = [f["_id"] for f in facts]
+    labels = [f"board {f['code']} ({f['name']})" for f in facts]
+    progress.step(0.5, "Projecting to WGS84")
+    geoms = to_wgs84(np.array([shapes[i] for i in ids], dtype=object), precision, labels=labels)
+    progress.step(0.8, "Writing features")
+    feats = []
+    for f, g in zip(facts, geoms):
+        props = {k: v for k, v in f.items() if not k.startswith("_")}
+        feats.append(_dump({"type": "Feature", "id": f["code"], "properties": props,
+                            "geometry": geometry_json(g)}))
+    return _collection_text(feats, {"name": "boards", **(meta or {})}, lonlat_bounds(geoms))
+
+
+def unit_collection(plan, precision: int = DEFAULT_PRECISION, progress: Progress | None = None,
+                    meta: dict | None = None) -> str:
+    """The unit-assignment FeatureCollection (one feature per LSOA) as GeoJSON text."""
+    progress = progress or Progress.silent()
+    precision = check_precision(precision)
+    atlas = plan.atlas
+    progress.step(0.1, "Projecting units to WGS84")
+    geoms = to_wgs84(atlas.units.geometry.to_numpy(), precision,
+                     labels=[f"unit {c}" for c in atlas.unit_codes])
+    progress.step(0.7, "Writing unit features")
+    codes, names = facts_mod.board_code_name_arrays(plan)
+    a = np.asarray(plan.assignment)
+    ucodes = atlas.unit_codes
+    unames = atlas.units["name"].to_numpy(dtype=object)
+    pop = atlas.population
+    feats = []
+    for i, g in enumerate(geoms):
+        b = int(a[i])
+        props = {"code": ucodes[i], "name": unames[i], "population": int(pop[i]),
+                 "board_code": codes[b] if b >= 0 else None, "board_name": names[b] if b >= 0 else None}
+        feats.append(_dump({"type": "Feature", "id": ucodes[i], "properties": props,
+                            "geometry": geometry_json(g)}))
+    return _collection_text(feats, {"name": "units", **(meta or {})}, lonlat_bounds(geoms))
+
+
+def units_path_for(path: str | Path) -> Path:
+    path = Path(path)
+    name = path.name
+    for ext in (".geojson", ".json"):
+        if name.lower().endswith(ext):
+            return path.with_name(name[: -len(ext)] + "-units" + name[-len(ext):])
+    return path.with_name(name + "-units.geojson")
+
+
+def write_geojson(plan, path: str | Path, precision: int = DEFAULT_PRECISION, units: bool = False,
+                  title: str = "", progress: Progress | None = None) -> list[Path]:
+    """Write the boards (and with ``units`` the unit layer beside it); returns the paths."""
+    progress = progress or Progress.silent()
+    path = Path(path)
+    meta = facts_mod.document_meta(plan, title)
+    text = board_collection(plan, precision, progress=progress.sub(0.0, 0.5 if units else 0.95), meta=meta)
+    atomic_write_text(path, text)
+    out = [path]
+    if units:
+        upath = units_path_for(path)
+        utext = unit_collection(plan, precision, progress=progress.sub(0.5, 0.95), meta=meta)
+        atomic_write_text(upath, utext)
+        out.append(upath)
+    progress.step(1.0, f"Wrote {path.name}")
+    return out

@@ -1,0 +1,553 @@
+"""Import boards drawn elsewhere: board polygons or a unit -> board assignment CSV.
+
+Polygons (GeoJSON, GeoPackage, shapefile; any CRS the file declares) are reprojected to
+EPSG:27700 and overlaid on the units: each unit goes to the board whose polygons cover the
+largest part of its area (a plurality; units where that board covers less than half are
+reported as weakly placed).  Units no polygon touches are left unassigned and listed.
+
+An assignment CSV (``lsoa_code,board_code[,board_name]``, as written by ``icbmap export
+--format csv``; other common column names are recognised) gives each unit's board
+directly; unit codes the pack does not know, units listed twice with different boards and
+units the file does not mention are reported.
+
+Board codes and names come from attributes: ``code_field`` / ``name_field`` when given,
+else the first of the usual names (``code``, ``board_code``, ``icb_code``, ``ICB23CD``,
+...; ``name``, ``board_name``, ``ICB23NM``, ...).  A code equal to a baseline board's code
+reuses that board (so its colour and id carry over); other codes become new boards.
+Baseline boards the import does not mention and that end up holding nothing are marked
+deleted.  Every problem raises :class:`ImportError_` (a :class:`~icbmap.errors.DataError`
+naming the file).
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import io
+import re
+import stat
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from icbmap.atlas.model import CRS
+from icbmap.errors import DataError
+from icbmap.progress import Progress
+
+#: Largest source file we agree to open (board layers are a few MB; a national LSOA layer
+#: at full resolution is a few hundred).
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+MAX_CSV_BYTES = 64 * 1024 * 1024
+
+CODE_FIELDS = ["board_code", "icb_code", "icb23cd", "icb24cd", "icb25cd", "icb22cd", "icb", "board",
+               "code", "sicbl_code", "ccg_code"]
+NAME_FIELDS = ["board_name", "icb_name", "icb23nm", "icb24nm", "icb25nm", "icb22nm", "name",
+               "label", "title"]
+#: More distinct board codes than this means the code field is wrong (e.g. a unit code).
+MAX_BOARDS = 500
+UNIT_FIELDS = ["lsoa_code", "lsoa11cd", "lsoa21cd", "lsoa", "unit_code", "unit", "code"]
+POLYGON_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+WEAK_SHARE = 0.5
+
+
+class ImportError_(DataError):  # noqa: N801 - avoid shadowing the builtin ImportError
+    """A source file could not be imported; ``str()`` names the file and the problem."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the user: counts, and every unit that could not be placed."""
+
+    source: str
+    kind: str                               # "polygons" or "csv"
+    boards: list[dict] = field(default_factory=list)   # code, name, units, population, id, new
+    units_total: int = 0
+    units_placed: int = 0
+    unplaced: list[str] = field(default_factory=list)  # unit codes left unassigned
+    weak: list[str] = field(default_factory=list)      # placed on < 50% coverage
+    unknown_codes: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    skipped_rows: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    deleted_baseline: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.unplaced and not self.unknown_codes and not self.conflicts
+
+    def summary(self) -> str:
+        def some(items, n=10):
+            more = f" and {len(items) - n:,} more" if len(items) > n else ""
+            return ", ".join(str(x) for x in items[:n]) + more
+
+        lines = [f"{self.source}: {len(self.boards)} board(s) from {self.kind}; "
+                 f"{self.units_placed:,} of {self.units_total:,} units placed"]
+        if self.unplaced:
+            lines.append(f"{len(self.unplaced):,} unit(s) could not be placed (left unassigned): "
+                         f"{some(self.unplaced)}")
+        if self.weak:
+            lines.append(f"{len(self.weak):,} unit(s) less than half covered by their board: {some(self.weak)}")
+        if self.unknown_codes:
+            lines.append(f"{len(self.unknown_codes):,} unit code(s) not in this data pack (ignored): "
+                         f"{some(self.unknown_codes)}")
+        if self.conflicts:
+            lines.append(f"{len(self.conflicts):,} unit(s) listed with different boards (first kept): "
+                         f"{some(self.conflicts)}")
+        if self.skipped_rows:
+            lines.append(f"{len(self.skipped_rows):,} row(s)/feature(s) skipped: {some(self.skipped_rows, 5)}")
+        if self.deleted_baseline:
+            lines.append(f"baseline boards not in the import, marked deleted: {some(self.deleted_baseline)}")
+        lines.extend(self.warnings)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "source", "kind", "boards", "units_total", "units_placed", "unplaced", "weak",
+            "unknown_codes", "conflicts", "skipped_rows", "warnings", "deleted_baseline")}
+
+
+@dataclass
+class ImportResult:
+    plan: object
+    report: ImportReport
+
+    def to_proposal(self, title: str = "", author: str = ""):
+        from icbmap.plan.proposal import Proposal
+
+        p = Proposal.new(self.plan, title=title or f"Imported from {Path(self.report.source).name}",
+                         author=author)
+        p.notes = self.report.summary()
+        return p
+
+
+# ------------------------------------------------------------------ helpers
+def _check_file(path: Path, limit: int) -> None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ImportError_(path, "file not found") from None
+    except OSError as exc:
+        raise ImportError_(path, f"cannot open: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ImportError_(path, "is a folder; give the file itself (.shp, .gpkg, .geojson or .csv)")
+    if not stat.S_ISREG(st.st_mode):
+        raise ImportError_(path, "is not a regular file")
+    if st.st_size == 0:
+        raise ImportError_(path, "the file is empty")
+    if st.st_size > limit:
+        raise ImportError_(path, f"is {st.st_size / 2**20:,.0f} MB, larger than the "
+                                 f"{limit / 2**20:,.0f} MB import limit")
+
+
+def _pick(columns, wanted: str | None, candidates: list[str], what: str, path, option: str,
+          pattern: str | None = None) -> str | None:
+    cols = [str(c) for c in columns]
+    if wanted:
+        for c in cols:
+            if c == wanted:
+                return c
+        for c in cols:
+            if c.lower() == wanted.lower():
+                return c
+        raise ImportError_(path, f"no {what} field {wanted!r} ({option}); fields are: {', '.join(cols)}")
+    lower = {c.lower(): c for c in cols}
+    for cand in candidates:
+        if cand in lower:
+            return lower[cand]
+    if pattern:
+        for c in cols:
+            if re.fullmatch(pattern, c, flags=re.IGNORECASE):
+                return c
+    return None
+
+
+def _board_lookup(atlas) -> dict[str, int]:
+    t = atlas.layers["board"].table
+    out = {str(c): i for i, c in enumerate(t["code"])}
+    if "code_nhs" in t.columns:
+        for i, c in enumerate(t["code_nhs"]):
+            if isinstance(c, str) and c and c not in out:
+                out[c] = i
+    return out
+
+
+def build_plan(atlas, boards: list[tuple[str, str]], assignment: np.ndarray, report: ImportReport):
+    """A plan from imported boards (``(code, name)`` per board) and each unit's board index.
+
+    ``assignment`` holds indices into ``boards`` (-1 = unplaced).  Baseline codes map to
+    baseline ids; the rest become new boards; untouched empty baseline boards are deleted.
+    """
+    from icbmap.plan.colours import repair_colours, suggest_colour
+    from icbmap.plan.model import Board, Plan
+
+    plan = Plan(atlas)
+    lookup = _board_lookup(atlas)
+    ids = np.full(len(boards), -1, dtype=np.int64)
+    used_baseline: set[int] = set()
+    new_boards = []
+    for k, (code, name) in enumerate(boards):
+        i = lookup.get(code)
+        if i is not None and i not in used_baseline:
+            used_baseline.add(i)
+            ids[k] = i
+            if name and name != plan.boards[i].name:
+                plan.update_board(i, name=name)
+        else:
+            new_boards.append(k)
+    for k in new_boards:
+        code, name = boards[k]
+        nid = plan.n_boards
+        if any(b.code == code for b in plan.boards):
+            code = f"{code}-{nid}"
+        plan.append_board(Board(nid, code, name or code, suggest_colour(plan)))
+        ids[k] = nid
+    a = np.asarray(assignment, dtype=np.int64)
+    mapped = np.where(a >= 0, ids[np.maximum(a, 0)], -1).astype(np.int32)
+    plan.assign(np.arange(plan.n_units), mapped)
+    # practices follow the unit they sit in
+    if plan.n_practices:
+        pu = plan.practice_unit
+        pb = np.where(pu >= 0, plan.assignment[np.maximum(pu, 0)], plan.baseline_practice_assignment)
+        plan.assign_practices(np.arange(plan.n_practices), pb.astype(np.int32))
+    counts = np.bincount(plan.assignment[plan.assignment >= 0], minlength=plan.n_boards)
+    for i in range(plan.n_baseline_boards):
+        if i not in used_baseline and counts[i] == 0 and not (plan.practice_assignment == i).any():
+            plan.set_active(i, False)
+            report.deleted_baseline.append(plan.boards[i].code)
+    for bid, colour in repair_colours(plan).items():
+        plan.update_board(bid, colour=colour)
+    pop = atlas.population
+    report.boards = []
+    for k, (code, name) in enumerate(boards):
+        bid = int(ids[k])
+        sel = plan.assignment == bid
+        report.boards.append({"code": plan.boards[bid].code, "name": plan.boards[bid].name, "id": bid,
+                              "new": bid >= plan.n_baseline_boards, "units": int(sel.sum()),
+                              "population": int(pop[sel].sum())})
+    report.units_total = plan.n_units
+    report.units_placed = int((plan.assignment >= 0).sum())
+    report.unplaced = [str(c) for c in atlas.unit_codes[plan.assignment < 0]]
+    return plan
+
+
+def _check_board_count(path, boards) -> None:
+    if len(boards) > MAX_BOARDS:
+        raise ImportError_(path, f"{len(boards):,} different board codes (e.g. {boards[0][0]}, {boards[1][0]}): "
+                                 f"more than {MAX_BOARDS} boards means the board code field is wrong; "
+                                 "name it with --code-field")
+
+
+# ------------------------------------------------------------------ polygons
+def read_board_polygons(path: str | Path, code_field: str | None = None, name_field: str | None = None,
+                        layer: str | None = None, crs: str | None = None):
+    """The features of a polygon file as ``(codes, names, geoms in EPSG:27700, report bits)``."""
+    import pyogrio
+
+    path = Path(path)
+    _check_file(path, MAX_IMPORT_BYTES)
+    if path.suffix.lower() == ".shp":
+        for ext in (".dbf", ".shx"):
+            side = path.with_suffix(ext)
+            if not side.exists() and not path.with_suffix(ext.upper()).exists():
+                raise ImportError_(path, f"the shapefile's {ext} file is missing; a shapefile is a set "
+                                         "of files (.shp, .shx, .dbf, .prj) kept side by side")
+            if side.exists():
+                _check_file(side, MAX_IMPORT_BYTES)
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
+        raise ImportError_(path, f"not a readable GeoJSON, GeoPackage or shapefile ({_gdal_msg(exc)})") from None
+    if len(layers) == 0:
+        raise ImportError_(path, "holds no layers")
+    names = [str(r[0]) for r in layers]
+    if layer is None:
+        poly = [str(r[0]) for r in layers if r[1] and "polygon" in str(r[1]).lower()]
+        if "boards" in names:
+            layer = "boards"
+        elif poly:
+            layer = poly[0]
+        else:
+            layer = names[0]
+    elif layer not in names:
+        raise ImportError_(path, f"no layer {layer!r}; layers are {', '.join(names)}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            info = pyogrio.read_info(path, layer=layer)
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:  # noqa: BLE001
+        raise ImportError_(path, f"cannot read layer {layer!r} ({_gdal_msg(exc)})") from None
+    if len(gdf) == 0:
+        raise ImportError_(path, f"layer {layer!r} has no features: there are no boards to import")
+    if "geometry" not in getattr(gdf, "columns", []) or getattr(gdf, "geometry", None) is None:
+        raise ImportError_(path, f"layer {layer!r} has no geometry; for an assignment table use a .csv file")
+    src_crs = crs or (gdf.crs.to_string() if gdf.crs is not None else None)
+    if src_crs is None:
+        if path.suffix.lower() == ".shp":
+            raise ImportError_(path, "the shapefile has no .prj file, so its coordinate reference system "
+                                     "is unknown; put the .prj that came with it beside the .shp (for "
+                                     "British National Grid use EPSG:27700) and import again")
+        raise ImportError_(path, "the layer declares no coordinate reference system; "
+                                 "re-save it with one (e.g. EPSG:27700 or EPSG:4326)")
+    del info
+    geoms = gdf.geometry.to_numpy()
+    skipped = []
+    present = ~(pd.isna(geoms) | shapely.is_empty(np.where(pd.isna(geoms), None, geoms)))
+    types = np.array([g.geom_type if g is not None else "" for g in np.where(present, geoms, None)])
+    polygonal = np.isin(types, ["Polygon", "MultiPolygon", "GeometryCollection"])
+    if present.any() and not polygonal[present].any():
+        kinds = ", ".join(sorted(set(types[present])))
+        raise ImportError_(path, f"layer {layer!r} holds {kinds} features, not board polygons")
+    code_col = _pick(gdf.columns, code_field, CODE_FIELDS, "board code", path, "--code-field",
+                     r"(icb|sicbl|ccg|stp|board)\d*cd")
+    name_col = _pick(gdf.columns, name_field, NAME_FIELDS, "board name", path, "--name-field",
+                     r"(icb|sicbl|ccg|stp|board)\d*nm")
+    n = len(gdf)
+    codes = []
+    names = []
+    for i in range(n):
+        c = gdf[code_col].iat[i] if code_col else None
+        nm = gdf[name_col].iat[i] if name_col else None
+        c = "" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip()
+        nm = "" if nm is None or (isinstance(nm, float) and np.isnan(nm)) else str(nm).strip()
+        if not c:
+            c = nm if (nm and code_col is None) else f"IMP{i + 1:02d}"
+        codes.append(c)
+        names.append(nm or c)
+    keep = present & polygonal
+    for i in np.flatnonzero(~keep):
+        skipped.append(f"feature {i + 1} ({codes[i]}): " + ("no geometry" if not present[i] else types[i]))
+    g = np.where(keep, geoms, None)
+    try:
+        import geopandas as gpd
+
+        proj = gpd.GeoSeries(g, crs=src_crs).to_crs(CRS).to_numpy()
+    except Exception as exc:  # noqa: BLE001
+        raise ImportError_(path, f"cannot reproject from {src_crs} to British National Grid ({exc})") from None
+    proj = np.array([_polygonal(x) if x is not None else None for x in proj], dtype=object)
+    notes = []
+    if code_col is None:
+        notes.append("no board code field found; codes were made up (use --code-field)")
+    return codes, names, proj, skipped, notes, layer
+
+
+def _polygonal(g):
+    if g is None or shapely.is_empty(g):
+        return None
+    if not shapely.is_valid(g):
+        g = shapely.make_valid(g)
+    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+    flat = [q for p in parts for q in shapely.get_parts(p)]
+    if not flat:
+        return None
+    return flat[0] if len(flat) == 1 else shapely.MultiPolygon(flat)
+
+
+def _gdal_msg(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return msg[:300]
+
+
+def overlay_units(atlas, geoms: np.ndarray, groups: np.ndarray, n_groups: int,
+                  progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's group covering most of its area, and that group's share of the unit.
+
+    ``geoms`` are polygons in EPSG:27700 (``None`` allowed), ``groups`` their board index.
+    Returns ``(best, share)``: ``best`` -1 where nothing overlaps.
+    """
+    progress = progress or Progress.silent()
+    units = atlas.units.geometry.to_numpy()
+    n = len(units)
+    valid = np.array([g is not None for g in geoms], dtype=bool)
+    feat_idx = np.flatnonzero(valid)
+    best = np.full(n, -1, dtype=np.int64)
+    share = np.zeros(n, dtype=np.float64)
+    if len(feat_idx) == 0:
+        return best, share
+    fgeoms = np.asarray(geoms, dtype=object)[feat_idx]
+    fgroups = np.asarray(groups)[feat_idx]
+    tree = shapely.STRtree(units)
+    progress.step(0.05, "Finding units inside the board polygons")
+    shapely.prepare(fgeoms)
+    f_in, u_in = tree.query(fgeoms, predicate="contains_properly")
+    unit_area = shapely.area(units)
+    inside_count = np.bincount(u_in, minlength=n)
+    # a unit properly inside exactly one feature is wholly on that feature's board
+    sole = inside_count == 1
+    sel = sole[u_in]
+    best[u_in[sel]] = fgroups[f_in[sel]]
+    share[u_in[sel]] = 1.0
+    progress.step(0.3, "Overlaying units on the board edges")
+    f_x, u_x = tree.query(fgeoms, predicate="intersects")
+    todo = ~sole[u_x]
+    f_x, u_x = f_x[todo], u_x[todo]
+    areas = np.zeros(len(u_x))
+    chunk = 2000
+    for s in range(0, len(u_x), chunk):
+        progress.step(0.3 + 0.65 * s / max(len(u_x), 1), f"Overlaying units ({s:,} of {len(u_x):,} pieces)")
+        inter = shapely.intersection(units[u_x[s:s + chunk]], fgeoms[f_x[s:s + chunk]])
+        areas[s:s + chunk] = shapely.area(inter)
+    if len(u_x):
+        df = pd.DataFrame({"u": u_x, "g": fgroups[f_x], "a": areas})
+        agg = df.groupby(["u", "g"], sort=True)["a"].sum().reset_index()
+        agg = agg[agg["a"] > 0]
+        agg = agg.sort_values(["u", "a", "g"], ascending=[True, False, True], kind="stable")
+        top = agg.drop_duplicates("u", keep="first")
+        uu = top["u"].to_numpy()
+        best[uu] = top["g"].to_numpy()
+        share[uu] = np.minimum(top["a"].to_numpy() / unit_area[uu], 1.0)
+    progress.step(1.0, "Overlay done")
+    return best, share
+
+
+def import_polygons(path: str | Path, atlas, code_field: str | None = None, name_field: str | None = None,
+                    layer: str | None = None, crs: str | None = None,
+                    progress: Progress | None = None) -> ImportResult:
+    progress = progress or Progress.silent()
+    path = Path(path)
+    progress.step(0.0, f"Reading {path.name}")
+    codes, names, geoms, skipped, notes, layer = read_board_polygons(path, code_field, name_field, layer, crs)
+    # features sharing a code are one board
+    order: dict[str, int] = {}
+    boards: list[tuple[str, str]] = []
+    groups = np.zeros(len(codes), dtype=np.int64)
+    for i, c in enumerate(codes):
+        if c not in order:
+            order[c] = len(boards)
+            boards.append((c, names[i]))
+        groups[i] = order[c]
+    if not any(g is not None for g in geoms):
+        raise ImportError_(path, "no feature has a usable polygon: there are no boards to import")
+    _check_board_count(path, boards)
+    present = [g for g in geoms if g is not None]
+    ub = atlas.bounds
+    fb = shapely.total_bounds(np.array(present, dtype=object))
+    if fb[2] < ub[0] or fb[0] > ub[2] or fb[3] < ub[1] or fb[1] > ub[3]:
+        raise ImportError_(path, "the board polygons do not overlap England at all; is the declared "
+                                 "coordinate reference system right?")
+    best, share = overlay_units(atlas, geoms, groups, len(boards), progress.sub(0.1, 0.9))
+    report = ImportReport(source=str(path), kind=f"polygons (layer {layer})", skipped_rows=skipped,
+                          warnings=notes)
+    placed = best >= 0
+    report.weak = [str(c) for c in atlas.unit_codes[placed & (share < WEAK_SHARE)]]
+    progress.step(0.92, "Building the plan")
+    plan = build_plan(atlas, boards, best, report)
+    progress.step(1.0, f"Imported {len(boards)} boards")
+    return ImportResult(plan, report)
+
+
+# ------------------------------------------------------------------ CSV
+def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise ImportError_(path, "is a binary file, not a CSV text table")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    try:
+        dialect = _csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+    except _csv.Error:
+        dialect = _csv.excel
+    try:
+        rows = list(_csv.reader(io.StringIO(text), dialect))
+    except _csv.Error as exc:
+        raise ImportError_(path, f"not a readable CSV ({exc})") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise ImportError_(path, "the CSV has no rows")
+    header = [c.strip() for c in rows[0]]
+    return header, rows[1:]
+
+
+def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
+                        name_field: str | None = None, unit_field: str | None = None,
+                        progress: Progress | None = None) -> ImportResult:
+    """An assignment CSV to a plan; see the module docstring for what is reported."""
+    progress = progress or Progress.silent()
+    path = Path(path)
+    _check_file(path, MAX_CSV_BYTES)
+    progress.step(0.0, f"Reading {path.name}")
+    header, rows = _sniff_rows(path)
+    unit_col = _pick(header, unit_field, UNIT_FIELDS, "unit code", path, "unit field", r"lsoa\d*cd")
+    code_col = _pick(header, code_field, [c for c in CODE_FIELDS if c != "code"], "board code", path,
+                     "--code-field", r"(icb|sicbl|ccg|board)\d*cd")
+    name_col = _pick(header, name_field, [c for c in NAME_FIELDS if c != "name"] + ["name"],
+                     "board name", path, "--name-field", r"(icb|sicbl|ccg|board)\d*nm")
+    if unit_col is None:
+        raise ImportError_(path, f"no unit code column (expected one of lsoa_code, LSOA11CD, LSOA21CD, code); "
+                                 f"columns are: {', '.join(header)}")
+    if code_col is None and name_col is None:
+        raise ImportError_(path, f"no board column (expected board_code or board_name, or use --code-field); "
+                                 f"columns are: {', '.join(header)}")
+    if code_col == unit_col:
+        raise ImportError_(path, f"the board code column and the unit column are both {unit_col!r}")
+    ui, ci = header.index(unit_col), header.index(code_col) if code_col else None
+    ni = header.index(name_col) if name_col else None
+    if ni is not None and ni in (ui, ci):
+        ni = None
+    report = ImportReport(source=str(path), kind="an assignment CSV")
+    boards: list[tuple[str, str]] = []
+    board_index: dict[str, int] = {}
+    assignment = np.full(atlas.n_units, -2, dtype=np.int64)  # -2: not listed
+    width = len(header)
+    for r, row in enumerate(rows, start=2):
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        ucode = row[ui].strip()
+        bcode = row[ci].strip() if ci is not None else ""
+        bname = row[ni].strip() if ni is not None else ""
+        if not bcode:
+            bcode = bname
+        if not ucode:
+            report.skipped_rows.append(f"row {r}: no unit code")
+            continue
+        u = atlas.unit_index(ucode)
+        if u is None:
+            report.unknown_codes.append(ucode)
+            continue
+        if not bcode:
+            b = -1  # listed, deliberately unassigned
+        else:
+            b = board_index.get(bcode)
+            if b is None:
+                b = board_index[bcode] = len(boards)
+                boards.append((bcode, bname or bcode))
+        if assignment[u] != -2:
+            if assignment[u] != b:
+                report.conflicts.append(ucode)
+            continue
+        assignment[u] = b
+    if not boards:
+        raise ImportError_(path, "no row names both a unit this data pack knows and a board"
+                                 + (f" ({len(report.unknown_codes):,} unknown unit codes, e.g. "
+                                    f"{report.unknown_codes[0]})" if report.unknown_codes else ""))
+    _check_board_count(path, boards)
+    missing = np.flatnonzero(assignment == -2)
+    if len(missing):
+        report.warnings.append(f"{len(missing):,} unit(s) are not in the file and were left unassigned")
+    assignment[assignment == -2] = -1
+    progress.step(0.6, "Building the plan")
+    plan = build_plan(atlas, boards, assignment, report)
+    progress.step(1.0, f"Imported {len(boards)} boards")
+    return ImportResult(plan, report)
+
+
+# ------------------------------------------------------------------ dispatch
+def import_file(path: str | Path, atlas, code_field: str | None = None, name_field: str | None = None,
+                progress: Progress | None = None, **kwargs) -> ImportResult:
+    """Import board polygons or an assignment CSV, choosing by the file's type."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.name.lower().endswith(".icbmap.json"):
+        raise ImportError_(path, "is an icbmap proposal; open it instead of importing it")
+    if suffix in CSV_SUFFIXES:
+        return read_assignment_csv(path, atlas, code_field, name_field, progress=progress, **kwargs)
+    if suffix in POLYGON_SUFFIXES or suffix == ".zip":
+        return import_polygons(path, atlas, code_field, name_field, progress=progress, **kwargs)
+    raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "
+                             "(.geojson, .gpkg, .shp) or an assignment table (.csv)")
