@@ -25,10 +25,10 @@ SMOKE_MS=${ICBMAP_SMOKE_MS:-3000}
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== [%s s] %s\n' "$(secs "$T0" "$(now)")" "$*"; }
 fail() { printf 'ci_bundle: FAIL: %s\n' "$*" >&2; exit 1; }
-
 T0=$(now)
+
 mkdir -p "$BUILD"
 
 step "fresh venv ($($PY -V 2>&1)) with icbmap and PyInstaller"
