@@ -1,0 +1,668 @@
+"""The briefing page: a printable A4/A3 landscape map of the boards with their figures.
+
+Page 1: title, subtitle and date; a one-line summary; the map of boards (fills from the
+board colours, board outlines, combined-authority outlines dashed, areas moved from their
+baseline board hatched, labels with name and population placed so they do not overlap,
+numbers where a label does not fit, a London inset); legend; the metrics table (population,
+councils wholly / partly inside, coterminosity index, flags); scale bar and north arrow in
+British National Grid metres; the data attribution (ONS / OS Open Government Licence wording,
+data vintages, the population basis).
+
+Optional pages (``changed_pages=True``): one per changed board, its baseline shape beside
+its proposed shape, zoomed, with the before / after figures.
+
+Drawn with matplotlib's object API (no pyplot, no Qt): :func:`briefing_figures` returns the
+:class:`~matplotlib.figure.Figure` of each page (the GUI can show them in its preview or
+paint them), :func:`render_briefing` writes a vector PDF (or PNG pages).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from datetime import date as _date
+from pathlib import Path
+
+import numpy as np
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrow, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+
+from icbmap import __version__
+from icbmap.errors import DataError
+from icbmap.export import facts as facts_mod
+from icbmap.progress import Progress
+
+PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
+MM = 1 / 25.4
+#: London inset extent (EPSG:27700 metres): Greater London with a margin.
+LONDON = (500_000.0, 153_000.0, 565_000.0, 203_000.0)
+#: Where the London inset sits on the England map: (x, y, width) in EPSG:27700 metres,
+#: over Wales, which the map leaves blank.
+INSET_AT = (84_000.0, 222_000.0, 232_000.0)
+INK = "#222222"
+FAINT = "#666666"
+
+
+# ------------------------------------------------------------------ geometry -> paths
+def _ring_path(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes = np.full(len(coords), MplPath.LINETO, dtype=np.uint8)
+    codes[0] = MplPath.MOVETO
+    codes[-1] = MplPath.CLOSEPOLY
+    return coords, codes
+
+
+def geom_path(geom) -> MplPath | None:
+    """A compound matplotlib path for a (Multi)Polygon, holes included."""
+    if geom is None or shapely.is_empty(geom):
+        return None
+    verts, codes = [], []
+    for poly in shapely.get_parts(geom):
+        for ring in (poly.exterior, *poly.interiors):
+            v, c = _ring_path(shapely.get_coordinates(ring))
+            if len(v) >= 4:
+                verts.append(v)
+                codes.append(c)
+    if not verts:
+        return None
+    return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def boundary_segments(geoms) -> list[np.ndarray]:
+    out = []
+    for g in geoms:
+        if g is None or shapely.is_empty(g):
+            continue
+        for line in shapely.get_parts(shapely.boundary(g)):
+            c = shapely.get_coordinates(line)
+            if len(c) >= 2:
+                out.append(c)
+    return out
+
+
+# ------------------------------------------------------------------ text helpers
+def short_name(name: str) -> str:
+    s = name.strip()
+    for pre in ("NHS ",):
+        if s.startswith(pre):
+            s = s[len(pre):]
+    for suf in (" Integrated Care Board", " ICB"):
+        if s.endswith(suf):
+            s = s[: -len(suf)]
+    return s
+
+
+def fmt_pop(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.2f}m"
+    if n >= 1_000:
+        return f"{n / 1e3:.0f}k"
+    return str(n)
+
+
+def short_flags(row) -> str:
+    out = []
+    if row.status == "below_floor":
+        out.append("< 0.5m")
+    elif row.status == "below_minimum":
+        out.append("< 1m")
+    elif row.status == "above_maximum":
+        out.append("> 3m")
+    if not row.contiguous:
+        out.append(f"{row.pieces - row.island_pieces} pieces")
+    if len(row.regions) > 1:
+        out.append(f"{len(row.regions)} regions")
+    return ", ".join(out)
+
+
+def attribution_text(atlas) -> list[str]:
+    """The attribution lines printed at the foot of every page."""
+    prov = atlas.provenance
+    year = _date.today().year
+    lines = [
+        "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
+        f"Contains OS data \u00a9 Crown copyright and database right {year}. "
+        "Contains public sector information licensed under the Open Government Licence v3.0 (NHS England).",
+    ]
+    parts = []
+    for key, label in (("unit", "Boundaries"), ("place", "Board lookup"), ("district_assignment", "Districts"),
+                       ("population", "Population")):
+        p = prov.get(key)
+        if p is not None:
+            parts.append(f"{label}: {p.source} ({p.vintage})")
+    if parts:
+        lines.append("; ".join(parts) + ".")
+    basis = atlas.population_basis
+    lines.append(f"Population basis: {basis}{' (estimated)' if atlas.population_estimated else ''}. "
+                 f"Data pack {atlas.name} ({atlas.content_hash}); icbmap {__version__}.")
+    return lines
+
+
+# ------------------------------------------------------------------ page model
+@dataclass
+class _Ctx:
+    plan: object
+    atlas: object
+    report: object
+    base_report: object
+    shapes: np.ndarray
+    base_shapes: np.ndarray
+    moved: object            # union of moved units (EPSG:27700) or None
+    changed: list[int]       # board ids whose units changed
+    ca_segments: list
+    scale: float
+    paper: str
+    title: str
+    subtitle: str
+    date_text: str
+
+
+def _changed_boards(plan) -> list[int]:
+    base = plan.baseline_assignment
+    a = plan.assignment
+    moved = a != base
+    ids = set(np.unique(a[moved]).tolist()) | set(np.unique(base[moved]).tolist())
+    ids.discard(-1)
+    for b in plan.boards:
+        if b.id >= plan.n_baseline_boards and b.active:
+            ids.add(b.id)
+        elif b.id < plan.n_baseline_boards and not b.active:
+            ids.add(b.id)
+    return sorted(ids)
+
+
+def _context(plan, paper, title, subtitle, date_text) -> _Ctx:
+    from icbmap.plan.model import Plan
+
+    atlas = plan.atlas
+    report = facts_mod.metrics_report(plan)
+    base_plan = Plan(atlas, colours={b.id: b.colour for b in plan.boards[: plan.n_baseline_boards]})
+    base_report = facts_mod.metrics_report(base_plan)
+    shapes = facts_mod.board_shapes(plan)
+    base_shapes = atlas.layers["board"].geometry
+    moved_idx = np.flatnonzero(plan.assignment != plan.baseline_assignment)
+    moved = (shapely.coverage_union_all(atlas.units.geometry.to_numpy()[moved_idx])
+             if len(moved_idx) else None)
+    ca_geoms = atlas.layers["ca"].geometry
+    scale = 1.0 if paper == "A4" else 1.25
+    return _Ctx(plan, atlas, report, base_report, shapes, base_shapes, moved, _changed_boards(plan),
+                boundary_segments(ca_geoms), scale, paper, title, subtitle, date_text)
+
+
+def _new_figure(paper: str) -> Figure:
+    if paper not in PAPER_MM:
+        raise ValueError(f"paper must be A4 or A3, not {paper!r}")
+    w, h = PAPER_MM[paper]
+    fig = Figure(figsize=(w * MM, h * MM))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _header(fig: Figure, ctx: _Ctx, title: str, subtitle: str) -> None:
+    s = ctx.scale
+    fig.text(0.025, 0.962, title, fontsize=17 * s, fontweight="bold", color=INK, va="top")
+    if subtitle:
+        fig.text(0.025, 0.912, subtitle, fontsize=10.5 * s, color=FAINT, va="top")
+    fig.text(0.975, 0.962, ctx.date_text, fontsize=9.5 * s, color=FAINT, va="top", ha="right")
+
+
+def _footer(fig: Figure, ctx: _Ctx, page: int, pages: int) -> None:
+    s = ctx.scale
+    width_chars = int(250 * (1.0 if ctx.paper == "A4" else 1.42 / s))
+    lines = []
+    for line in attribution_text(ctx.atlas):
+        lines.extend(textwrap.wrap(line, width_chars))
+    fig.text(0.025, 0.012, "\n".join(lines), fontsize=5.2 * s, color=FAINT, va="bottom", ha="left",
+             linespacing=1.3)
+    fig.text(0.975, 0.012, f"Page {page} of {pages}", fontsize=6 * s, color=FAINT, va="bottom", ha="right")
+
+
+def _draw_boards(ax, ctx: _Ctx, shapes, colours, alpha=0.9, edge="white", lw=0.35, ids=None) -> None:
+    patches, faces = [], []
+    for i, g in enumerate(shapes):
+        if ids is not None and i not in ids:
+            continue
+        p = geom_path(g)
+        if p is None:
+            continue
+        patches.append(PathPatch(p))
+        faces.append(colours[i])
+    coll = PatchCollection(patches, facecolors=faces, edgecolors=edge, linewidths=lw, alpha=alpha,
+                           zorder=1)
+    ax.add_collection(coll)
+
+
+def _draw_ca(ax, ctx: _Ctx, lw=0.6) -> None:
+    ax.add_collection(LineCollection(ctx.ca_segments, colors=INK, linewidths=lw * ctx.scale,
+                                     linestyles=(0, (3, 2)), zorder=4))
+
+
+def _draw_moved(ax, ctx: _Ctx) -> None:
+    p = geom_path(ctx.moved)
+    if p is None:
+        return
+    ax.add_patch(PathPatch(p, facecolor="none", edgecolor=INK, hatch="/////", linewidth=0.0,
+                           alpha=0.55, zorder=2))
+
+
+def _frame(ax, bounds, pad=0.02) -> None:
+    x0, y0, x1, y1 = bounds
+    dx, dy = (x1 - x0) * pad, (y1 - y0) * pad
+    ax.set_xlim(x0 - dx, x1 + dx)
+    ax.set_ylim(y0 - dy, y1 + dy)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_axis_off()
+
+
+def _scale_bar(ax, ctx: _Ctx, loc=(0.70, 0.035)) -> None:
+    """A scale bar in metres (EPSG:27700) at axes fraction ``loc``, with a north arrow."""
+    s = ctx.scale
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    span = x1 - x0
+    target = span * 0.22
+    nice = max(v for v in (1_000, 2_000, 5_000, 10_000, 20_000, 25_000, 50_000, 100_000, 150_000, 200_000)
+               if v <= max(target, 1_000))
+    bx = x0 + loc[0] * span
+    by = y0 + loc[1] * (y1 - y0)
+    h = (y1 - y0) * 0.008
+    half = nice / 2
+    ax.add_patch(Rectangle((bx, by), half, h, facecolor=INK, edgecolor=INK, lw=0.4, zorder=6))
+    ax.add_patch(Rectangle((bx + half, by), half, h, facecolor="white", edgecolor=INK, lw=0.4, zorder=6))
+    for k, v in enumerate((0, half, nice)):
+        label = f"{v / 1000:g}" + (" km" if k == 2 else "")
+        ax.text(bx + v, by + h * 1.8, label, fontsize=6 * s, ha="center", va="bottom", color=INK, zorder=6)
+    # north arrow (grid north of British National Grid, within a degree or two of true north)
+    ax_ = bx + nice + span * 0.06
+    ay = by
+    alen = (y1 - y0) * 0.07
+    ax.add_patch(FancyArrow(ax_, ay, 0, alen, width=span * 0.006, head_width=span * 0.022,
+                            head_length=alen * 0.4, length_includes_head=True, color=INK, zorder=6))
+    ax.text(ax_, ay + alen * 1.08, "N", fontsize=8 * s, ha="center", va="bottom", fontweight="bold",
+            color=INK, zorder=6)
+
+
+def _label_anchor(geom):
+    """A point well inside the largest part of ``geom`` (pole of inaccessibility)."""
+    parts = list(shapely.get_parts(geom))
+    big = max(parts, key=lambda p: p.area)
+    try:
+        pt = shapely.polylabel(big, tolerance=max(big.length / 2000, 50))
+    except Exception:  # noqa: BLE001 - fall back to a point on the surface
+        pt = big.representative_point()
+    return pt.x, pt.y
+
+
+def _overlaps(bb, placed, pad=1.5) -> bool:
+    for o in placed:
+        if not (bb.x1 + pad < o.x0 or bb.x0 - pad > o.x1 or bb.y1 + pad < o.y0 or bb.y0 - pad > o.y1):
+            return True
+    return False
+
+
+def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=()) -> None:
+    """Place ``(id, x, y, label, number)`` labels without overlap, largest boards first.
+
+    Each label tries its anchor and eight nearby offsets; if none is free it is replaced by
+    the board's number (which the table explains); a number that does not fit either is
+    still drawn at the anchor, small, as a last resort.
+    """
+    renderer = fig.canvas.get_renderer()
+    placed = list(obstacles)
+    trans = ax.transData
+    offsets = [(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1)]
+    ax_bb = ax.get_window_extent(renderer)
+    for bid, x, y, label, number in items:
+        px, py = trans.transform((x, y))
+        done = False
+        candidates = [] if bid in numbers_only else [(label, fontsize)]
+        candidates.append((str(number), fontsize * 1.05))
+        for text, fs in candidates:
+            t = ax.text(x, y, text, fontsize=fs, ha="center", va="center", color=INK, zorder=8,
+                        linespacing=1.05, fontweight="bold" if text == str(number) else "normal",
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                              "alpha": 0.72})
+            bb0 = t.get_window_extent(renderer)
+            w, h = bb0.width, bb0.height
+            for ox, oy in offsets:
+                nx, ny = px + ox * w * 0.55, py + oy * h * 0.8
+                t.set_position(trans.inverted().transform((nx, ny)))
+                bb = t.get_window_extent(renderer)
+                inside = bb.x0 >= ax_bb.x0 and bb.x1 <= ax_bb.x1 and bb.y0 >= ax_bb.y0 and bb.y1 <= ax_bb.y1
+                if inside and not _overlaps(bb, placed):
+                    placed.append(bb)
+                    done = True
+                    break
+            if done:
+                break
+            t.remove()
+        if not done:
+            t = ax.text(x, y, str(number), fontsize=fontsize * 0.9, ha="center", va="center", color=INK,
+                        zorder=8, fontweight="bold")
+            placed.append(t.get_window_extent(renderer))
+
+
+X_POP, X_COUNCILS, X_COT, X_FLAGS = 0.555, 0.69, 0.80, 0.82
+
+
+def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
+    """The per-board table (doubles as the colour legend) inside figure ``rect``."""
+    s = ctx.scale
+    ax = fig.add_axes(rect)
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    n = len(rows)
+    height_in = rect[3] * fig.get_figheight()
+    row_h = 1.0 / (n + 3.2)
+    fs = min(6.6 * s, row_h * height_in * 72 * 0.66)
+    cols = [(0.0, "#", "left"), (0.035, "", "left"), (0.065, "Board", "left"), (X_POP, "Population", "right"),
+            (X_COUNCILS, "Councils", "right"), (X_COT, "Coterm.", "right"), (X_FLAGS, "Flags", "left")]
+    y = 1.0 - row_h * 0.6
+    for x, head, ha in cols:
+        if head:
+            ax.text(x, y, head, fontsize=fs, fontweight="bold", ha=ha, va="center", color=INK)
+    ax.plot([0, 1], [1.0 - row_h * 1.15] * 2, color=INK, lw=0.5)
+    changed = set(ctx.changed)
+    for k, r in enumerate(rows):
+        y = 1.0 - row_h * (k + 1.75)
+        if k % 2 == 1:
+            ax.add_patch(Rectangle((0, y - row_h / 2), 1, row_h, facecolor="#f2f2f2", edgecolor="none", zorder=0))
+        num = numbers[r.id]
+        ax.text(0.0, y, f"{num}{'*' if r.id in changed else ''}", fontsize=fs, ha="left", va="center", color=INK)
+        ax.add_patch(Rectangle((0.035, y - row_h * 0.36), 0.022, row_h * 0.72, facecolor=r.colour,
+                               edgecolor=INK, lw=0.3))
+        name = short_name(r.name)
+        limit = 36
+        if len(name) > limit:
+            name = name[: limit - 1] + "\u2026"
+        ax.text(0.065, y, name, fontsize=fs, ha="left", va="center", color=INK,
+                fontweight="bold" if r.id in changed else "normal")
+        ax.text(X_POP, y, f"{r.population:,}", fontsize=fs, ha="right", va="center", color=INK)
+        whole, part = len(r.councils_whole), len(r.councils_part)
+        ax.text(X_COUNCILS, y, f"{whole}" + (f" + {part} part" if part else ""), fontsize=fs, ha="right",
+                va="center", color=INK)
+        cot = r.coterminosity.get("council")
+        ax.text(X_COT, y, "n/a" if cot is None else f"{cot * 100:.0f}%", fontsize=fs, ha="right",
+                va="center", color=INK)
+        ax.text(X_FLAGS, y, short_flags(r), fontsize=fs * 0.92, ha="left", va="center",
+                color="#a00000" if r.status != "ok" or not r.contiguous else INK)
+    y = 1.0 - row_h * (n + 1.3)
+    ax.plot([0, 1], [y + row_h * 0.05] * 2, color=INK, lw=0.5)
+    summ = ctx.report.summary
+    lv = summ.levels.get("council")
+    ax.text(0.065, y - row_h * 0.45, f"England ({summ.boards} boards)", fontsize=fs, fontweight="bold",
+            ha="left", va="center", color=INK)
+    if lv is not None:
+        ax.text(X_COUNCILS, y - row_h * 0.45, f"{lv.split} split", fontsize=fs, fontweight="bold", ha="right",
+                va="center", color=INK)
+    ax.text(X_POP, y - row_h * 0.45, f"{summ.population:,}", fontsize=fs, fontweight="bold", ha="right",
+            va="center", color=INK)
+    note = ("Councils: upper-tier councils wholly inside + partly inside; total: councils split between boards.  "
+            "Coterm.: coterminosity index, "
+            "the share of the board's people living in councils wholly inside it.  * changed from the baseline.  "
+            "Flags: population below 1m / 0.5m or above 3m, separate pieces, more than one NHS region.")
+    ax.text(0.0, y - row_h * 1.25, "\n".join(textwrap.wrap(note, 118 if ctx.paper == "A4" else 150)),
+            fontsize=fs * 0.82, ha="left", va="top", color=FAINT)
+
+
+def _legend(ax, ctx: _Ctx, loc=(0.015, 0.985)) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    s = ctx.scale
+    handles = [
+        Patch(facecolor="#bbbbbb", edgecolor="white", label="Board (colour as in the table)"),
+        Line2D([0], [0], color=INK, lw=0.8, linestyle=(0, (3, 2)), label="Combined authority / GLA"),
+    ]
+    if ctx.moved is not None:
+        handles.append(Patch(facecolor="none", edgecolor=INK, hatch="/////", lw=0.0,
+                             label="Moved from its baseline board"))
+    leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=loc, fontsize=6.5 * s,
+                    frameon=True, framealpha=0.9, edgecolor="#cccccc", title="Legend",
+                    title_fontsize=7 * s)
+    leg.set_zorder(9)
+    leg._legend_box.align = "left"
+
+
+# ------------------------------------------------------------------ pages
+def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
+    fig = _new_figure(ctx.paper)
+    s = ctx.scale
+    summ = ctx.report.summary
+    subtitle = ctx.subtitle
+    _header(fig, ctx, ctx.title, subtitle)
+    cl = summ.levels.get("council")
+    line = (f"{summ.boards} boards \u00b7 population {summ.population:,} \u00b7 smallest "
+            f"{short_name(summ.smallest[1])} {fmt_pop(summ.smallest[2])} \u00b7 largest "
+            f"{short_name(summ.largest[1])} {fmt_pop(summ.largest[2])}")
+    if cl is not None:
+        line += f" \u00b7 {cl.split} of {cl.areas} councils split"
+    if summ.unassigned_units:
+        line += f" \u00b7 {summ.unassigned_units:,} LSOAs unassigned"
+    fig.text(0.025, 0.877 if subtitle else 0.905, line, fontsize=7.5 * s, color=INK, va="top")
+    top = 0.86
+    map_rect = [0.01, 0.085, 0.53, top - 0.085]
+    ax = fig.add_axes(map_rect)
+    colours = {b.id: b.colour for b in ctx.plan.boards}
+    _draw_boards(ax, ctx, ctx.shapes, colours)
+    _draw_moved(ax, ctx)
+    _draw_ca(ax, ctx)
+    _frame(ax, ctx.atlas.bounds, pad=0.01)
+    # London inset where Wales would be (the map shows England only)
+    lx0, ly0, lx1, ly1 = LONDON
+    ax.apply_aspect()
+    to_fig = ax.transData + fig.transFigure.inverted()
+    ix0, iy0 = to_fig.transform(INSET_AT[:2])
+    ix1, _ = to_fig.transform((INSET_AT[0] + INSET_AT[2], INSET_AT[1]))
+    iw = ix1 - ix0
+    ih = iw * fig.get_figwidth() / fig.get_figheight() * (ly1 - ly0) / (lx1 - lx0)
+    inset_rect = [ix0, iy0, iw, ih]
+    ins = fig.add_axes(inset_rect)
+    _draw_boards(ins, ctx, ctx.shapes, colours, lw=0.5)
+    _draw_moved(ins, ctx)
+    _draw_ca(ins, ctx, lw=0.8)
+    ins.set_xlim(lx0, lx1)
+    ins.set_ylim(ly0, ly1)
+    ins.set_aspect("equal", adjustable="datalim")
+    ins.set_xticks([])
+    ins.set_yticks([])
+    for sp in ins.spines.values():
+        sp.set_edgecolor(INK)
+        sp.set_linewidth(0.6)
+    ins.set_title("London", fontsize=7 * s, color=INK, pad=2)
+    ax.add_patch(Rectangle((lx0, ly0), lx1 - lx0, ly1 - ly0, facecolor="none", edgecolor=INK, lw=0.6, zorder=7))
+    _legend(ax, ctx)
+    _scale_bar(ax, ctx)
+    # labels: full labels where they fit, else numbers; London boards labelled in the inset
+    rows = ctx.report.boards
+    numbers = {r.id: k + 1 for k, r in enumerate(rows)}
+    items, london_items = [], []
+    for r in sorted(rows, key=lambda r: -shapely.area(ctx.shapes[r.id]) if not shapely.is_empty(ctx.shapes[r.id]) else 0):
+        g = ctx.shapes[r.id]
+        if g is None or shapely.is_empty(g):
+            continue
+        x, y = _label_anchor(g)
+        label = "\n".join(textwrap.wrap(short_name(r.name), 18)) + f"\n{fmt_pop(r.population)}"
+        in_london = lx0 < x < lx1 and ly0 < y < ly1
+        items.append((r.id, x, y, label, numbers[r.id]))
+        if in_london:
+            london_items.append((r.id, x, y, label, numbers[r.id]))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    obstacles = [ins.get_window_extent(renderer).expanded(1.0, 1.12), ax.get_legend().get_window_extent(renderer)]
+    london_ids = {i for i, *_ in london_items}
+    _place_labels(fig, ax, items, 5.4 * s, obstacles=obstacles, numbers_only=london_ids)
+    _place_labels(fig, ins, london_items, 5.4 * s)
+    _metrics_table(fig, ctx, [0.565, 0.085, 0.415, top - 0.085], rows, numbers)
+    _footer(fig, ctx, page, pages)
+    return fig
+
+
+def _board_page(ctx: _Ctx, bid: int, page: int, pages: int) -> Figure:
+    fig = _new_figure(ctx.paper)
+    s = ctx.scale
+    board = ctx.plan.boards[bid]
+    _header(fig, ctx, f"{short_name(board.name)}: before and after", ctx.title)
+    before = ctx.base_shapes[bid] if bid < len(ctx.base_shapes) else None
+    after = ctx.shapes[bid] if board.active else None
+    present = [g for g in (before, after) if g is not None and not shapely.is_empty(g)]
+    if not present:
+        return fig
+    x0, y0, x1, y1 = shapely.total_bounds(np.array(present, dtype=object))
+    w, h = x1 - x0, y1 - y0
+    side = max(w, h) * 1.25 + 5_000
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    view = (cx - side / 2, cy - side / 2 * 0.95, cx + side / 2, cy + side / 2 * 0.95)
+    base_colours = {r.id: r.colour for r in ctx.base_report.boards}
+    colours = {b.id: b.colour for b in ctx.plan.boards}
+    panels = [("Baseline", ctx.base_shapes, base_colours, before, ctx.base_report),
+              ("Proposed", ctx.shapes, colours, after, ctx.report)]
+    for k, (label, shapes, cols, focus, rep) in enumerate(panels):
+        rect = [0.02 + k * 0.49, 0.30, 0.47, 0.56]
+        ax = fig.add_axes(rect)
+        faded = {i: "#dddddd" for i in range(len(shapes))}
+        _draw_boards(ax, ctx, shapes, faded, alpha=1.0)
+        if focus is not None and not shapely.is_empty(focus):
+            ax.add_patch(PathPatch(geom_path(focus), facecolor=cols.get(bid, board.colour), edgecolor=INK,
+                                   lw=0.9, zorder=3))
+        if k == 1:
+            _draw_moved(ax, ctx)
+        _draw_ca(ax, ctx)
+        _frame(ax, view, pad=0.0)
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for sp in ax.spines.values():
+            sp.set_edgecolor("#999999")
+            sp.set_linewidth(0.5)
+        ax.set_title(label, fontsize=10 * s, color=INK, loc="left")
+        _scale_bar(ax, ctx, loc=(0.05, 0.04))
+        try:
+            row = rep.board(bid)
+        except KeyError:
+            row = None
+        lines = _board_lines(row)
+        fig.text(rect[0], 0.27, "\n".join(lines), fontsize=7.5 * s, va="top", ha="left", color=INK,
+                 linespacing=1.35)
+    _footer(fig, ctx, page, pages)
+    return fig
+
+
+def _board_lines(row) -> list[str]:
+    if row is None:
+        return ["(this board does not exist here)"]
+    cot = row.coterminosity.get("council")
+    out = [f"Population {row.population:,}  ({row.units:,} LSOAs)",
+           f"Coterminosity index {'n/a' if cot is None else f'{cot * 100:.1f}%'}"]
+    for label, items in (("Councils wholly inside", row.councils_whole), ("Councils partly inside", row.councils_part),
+                         ("Combined authorities", list(row.cas_whole) + [f"{c} (part)" for c in row.cas_part])):
+        text = ", ".join(items) if items else "none"
+        wrapped = textwrap.wrap(f"{label}: {text}", 95)
+        if len(wrapped) > 3:
+            wrapped = wrapped[:3]
+            wrapped[-1] += " \u2026"
+        out.extend(wrapped)
+    if row.flags:
+        out.append("Flags: " + "; ".join(row.flags))
+    return out
+
+
+def _resolve(plan, title, subtitle):
+    """``(plan, title, subtitle)`` with a proposal's title and author as defaults."""
+    proposal = None
+    if hasattr(plan, "plan") and hasattr(plan, "title"):
+        proposal, plan = plan, plan.plan
+    if title is None and proposal is not None:
+        title = proposal.title or None
+    if title is None:
+        title = ("Integrated care boards: current boundaries" if plan.is_baseline()
+                 else "Integrated care boards: proposed boundaries")
+    if subtitle is None:
+        subtitle = f"Prepared by {proposal.author}" if proposal is not None and proposal.author else ""
+    return plan, title, subtitle
+
+
+def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle: str | None = None,
+                     date_text: str | None = None, changed_pages: bool = False,
+                     progress: Progress | None = None) -> list[Figure]:
+    """The pages of the briefing as matplotlib figures (page 1 first).
+
+    ``plan`` may be a :class:`~icbmap.plan.model.Plan` or a proposal (its plan, title and
+    author are used).
+    """
+    progress = progress or Progress.silent()
+    plan, title, subtitle = _resolve(plan, title, subtitle)
+    if paper not in PAPER_MM:
+        raise DataError(None, f"paper must be A4 or A3, not {paper!r}")
+    if not date_text:
+        d = _date.today()
+        date_text = f"{d.day} {d:%B %Y}"
+    progress.step(0.0, "Computing metrics")
+    ctx = _context(plan, paper, title, subtitle, date_text)
+    board_pages = [b for b in ctx.changed] if changed_pages else []
+    pages = 1 + len(board_pages)
+    progress.step(0.2, "Drawing the map")
+    figs = [_overview_page(ctx, 1, pages)]
+    for k, bid in enumerate(board_pages):
+        progress.step(0.3 + 0.6 * k / max(len(board_pages), 1), f"Drawing {short_name(plan.boards[bid].name)}")
+        figs.append(_board_page(ctx, bid, k + 2, pages))
+    progress.step(0.95, "Pages ready")
+    return figs
+
+
+def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None = None,
+                    subtitle: str | None = None, changed_pages: bool = False,
+                    progress: Progress | None = None, dpi: int = 200,
+                    date_text: str | None = None) -> list[Path]:
+    """Write the briefing to ``path``: a vector PDF (all pages) or PNG (one file per page:
+    ``brief.png``, ``brief-2.png``, ...).  Returns the files written."""
+    import matplotlib
+
+    from icbmap.export.files import make_shareable
+
+    progress = progress or Progress.silent()
+    path = Path(path)
+    kind = path.suffix.lower()
+    if kind not in (".pdf", ".png"):
+        raise DataError(path, "the briefing is written as .pdf or .png")
+    _, doc_title, _ = _resolve(plan, title, subtitle)
+    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "hatch.linewidth": 0.35,
+                                "pdf.compression": 6}):
+        figs = briefing_figures(plan, paper, title, subtitle, date_text, changed_pages, progress.sub(0.0, 0.8))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        out: list[Path] = []
+        if kind == ".pdf":
+            import os
+            import tempfile
+
+            from matplotlib.backends.backend_pdf import PdfPages
+
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            try:
+                with PdfPages(tmp, metadata={"Title": doc_title, "Creator": f"icbmap {__version__}"}) as pdf:
+                    for k, fig in enumerate(figs):
+                        progress.step(0.8 + 0.2 * k / len(figs), f"Writing page {k + 1}")
+                        pdf.savefig(fig)
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
+            make_shareable(path)
+            out.append(path)
+        else:
+            for k, fig in enumerate(figs):
+                p = path if k == 0 else path.with_name(f"{path.stem}-{k + 1}{path.suffix}")
+                progress.step(0.8 + 0.2 * k / len(figs), f"Writing {p.name}")
+                fig.savefig(p, dpi=dpi, facecolor="white")
+                make_shareable(p)
+                out.append(p)
+    progress.step(1.0, f"Wrote {path.name}")
+    return out
