@@ -3,7 +3,8 @@
 Polygons (GeoJSON, GeoPackage, shapefile; any CRS the file declares) are reprojected to
 EPSG:27700 and overlaid on the units: each unit goes to the board whose polygons cover the
 largest part of its area (a plurality; units where that board covers less than half are
-reported as weakly placed).  Units no polygon touches are left unassigned and listed.
+reported as weakly placed).  Units no polygon covers (or covers less than 5% of, which is
+digitising noise along a neighbour's edge) are left unassigned and listed.
 
 An assignment CSV (``lsoa_code,board_code[,board_name]``, as written by ``icbmap export
 --format csv``; other common column names are recognised) gives each unit's board
@@ -52,6 +53,9 @@ UNIT_FIELDS = ["lsoa_code", "lsoa11cd", "lsoa21cd", "lsoa", "unit_code", "unit",
 POLYGON_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 WEAK_SHARE = 0.5
+#: A unit whose best board covers less than this share of it is not placed: such overlaps
+#: are digitising noise along another board's edge, not coverage.
+MIN_SHARE = 0.05
 
 
 class ImportError_(DataError):  # noqa: N801 - avoid shadowing the builtin ImportError
@@ -432,6 +436,7 @@ def import_polygons(path: str | Path, atlas, code_field: str | None = None, name
     best, share = overlay_units(atlas, geoms, groups, len(boards), progress.sub(0.1, 0.9))
     report = ImportReport(source=str(path), kind=f"polygons (layer {layer})", skipped_rows=skipped,
                           warnings=notes)
+    best = np.where(share >= MIN_SHARE, best, -1)
     placed = best >= 0
     report.weak = [str(c) for c in atlas.unit_codes[placed & (share < WEAK_SHARE)]]
     progress.step(0.92, "Building the plan")

@@ -196,6 +196,7 @@ def write_proposal(path: str | Path, proposal: Proposal, touch: bool = True) -> 
     try:
         text = proposal_json(proposal)
         atomic_write_text(path, text)
+        _shareable(path)
     except OSError as exc:
         proposal.modified = previous
         raise ProposalError(path, f"could not save: {exc.strerror or exc}") from exc
@@ -204,6 +205,24 @@ def write_proposal(path: str | Path, proposal: Proposal, touch: bool = True) -> 
         raise
     proposal.path = path
     return path
+
+
+def _shareable(path: Path) -> None:
+    """Undo mkstemp's private 0600 mode: a saved proposal gets ``0666 & ~umask``."""
+    if os.name == "nt":  # pragma: no cover
+        return
+    mask = 0o022
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    mask = int(line.split()[1], 8)
+    except OSError:
+        pass
+    try:
+        os.chmod(path, 0o666 & ~mask)
+    except OSError:
+        pass
 
 
 # ------------------------------------------------------------------- reading

@@ -1,0 +1,189 @@
+"""``icbmap export``, ``icbmap import`` and ``icbmap print`` (headless).
+
+Exit codes: 0 success; 1 bad input or a failed operation (the message on stderr names the
+file and the problem); 2 wrong usage (e.g. an output type the format cannot write, a
+precision out of range).  Without a PROPOSAL, ``export`` and ``print`` work on the
+baseline of the data pack in use.
+
+Examples::
+
+    icbmap export --format geojson -o boards.geojson            # the baseline
+    icbmap export option-b.icbmap.json --format geojson --units -o option-b.geojson
+    icbmap export option-b.icbmap.json --format gpkg -o option-b.gpkg
+    icbmap export option-b.icbmap.json --format csv -o option-b.csv
+    icbmap import their-boards.shp --code-field ICB_CODE -o theirs.icbmap.json
+    icbmap print option-b.icbmap.json -o brief.pdf --paper A3 --changed-pages
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from icbmap.errors import DataError
+from icbmap.progress import Progress
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+FORMAT_SUFFIXES = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv", ".txt")}
+
+
+def _err(message: str) -> None:
+    print(f"icbmap: error: {message}", file=sys.stderr)
+
+
+def _usage(message: str) -> int:
+    print(f"icbmap: usage error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _atlas(args):
+    from icbmap.cli import load_atlas_for
+
+    return load_atlas_for(args)
+
+
+def load_proposal(path: str | Path, atlas):
+    """The proposal at ``path`` (a ``.icbmap.json`` proposal or a bare plan file)."""
+    from icbmap.plan.model import PLAN_FORMAT, Plan, UnknownCodesError
+    from icbmap.plan.proposal import (
+        MAX_BYTES, PackMismatchError, Proposal, ProposalError, read_bytes_limited, read_proposal,
+    )
+
+    path = Path(path)
+    data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
+    try:
+        head = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
+        head = None
+    if isinstance(head, dict) and head.get("format") == PLAN_FORMAT:
+        try:
+            plan = Plan.from_dict(atlas, head)
+        except UnknownCodesError as exc:
+            raise ProposalError(path, exc.problem) from None
+        p = Proposal.new(plan, title="")
+        p.path = path
+        return p
+    try:
+        return read_proposal(path, atlas)
+    except PackMismatchError as exc:
+        raise ProposalError(path, f"{exc.problem}\nOpen it in the app to map it onto this data pack, "
+                                  "or use --pack to choose the pack it was drawn on") from None
+
+
+def _plan_for(args, atlas):
+    from icbmap.plan.model import Plan
+    from icbmap.plan.proposal import Proposal
+
+    if getattr(args, "proposal", None):
+        return load_proposal(args.proposal, atlas)
+    return Proposal.new(Plan(atlas), title="")
+
+
+def _check_output(path: Path) -> str | None:
+    if path.exists() and path.is_dir():
+        return f"{path} is a folder; give a file name"
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        return f"the folder {parent} does not exist"
+    return None
+
+
+def run_export(args) -> int:
+    from icbmap.export.shapes import check_precision
+
+    out = Path(args.output)
+    fmt = args.format
+    if out.suffix.lower() not in FORMAT_SUFFIXES[fmt]:
+        return _usage(f"--format {fmt} writes {' or '.join(FORMAT_SUFFIXES[fmt])} files, not {out.name!r}")
+    try:
+        precision = check_precision(args.precision)
+    except ValueError as exc:
+        return _usage(f"--precision: {exc}")
+    if args.units and fmt != "geojson":
+        return _usage("--units applies to --format geojson (GeoPackage always has the units layer; "
+                      "CSV is the unit assignment)")
+    problem = _check_output(out)
+    if problem:
+        _err(problem)
+        return EXIT_ERROR
+    atlas = _atlas(args)
+    proposal = _plan_for(args, atlas)
+    progress = Progress.stderr("export")
+    if fmt == "geojson":
+        from icbmap.export.geojson import write_geojson
+
+        paths = write_geojson(proposal.plan, out, precision=precision, units=args.units,
+                              title=proposal.title, progress=progress)
+    elif fmt == "gpkg":
+        from icbmap.export.gpkg import write_gpkg
+
+        paths = write_gpkg(proposal.plan, out, title=proposal.title, progress=progress)
+    else:
+        from icbmap.export.csv import write_csv
+
+        paths = write_csv(proposal.plan, out, progress=progress)
+    for p in paths:
+        print(p)
+    return EXIT_OK
+
+
+def run_import(args) -> int:
+    from icbmap.export.importers import import_file
+    from icbmap.plan.proposal import SUFFIX, write_proposal
+
+    out = Path(args.output)
+    if not out.name.lower().endswith(".json"):
+        return _usage(f"-o should name a proposal file ending in {SUFFIX}, not {out.name!r}")
+    problem = _check_output(out)
+    if problem:
+        _err(problem)
+        return EXIT_ERROR
+    src = Path(args.source)
+    if src.resolve() == out.resolve():
+        return _usage("the output would overwrite the source")
+    atlas = _atlas(args)
+    result = import_file(src, atlas, code_field=args.code_field, name_field=args.name_field,
+                         progress=Progress.stderr("import"))
+    proposal = result.to_proposal()
+    write_proposal(out, proposal)
+    print(result.report.summary(), file=sys.stderr)
+    print(out)
+    return EXIT_OK
+
+
+def run_print(args) -> int:
+    from icbmap.export.briefing import render_briefing
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".pdf", ".png"):
+        return _usage(f"-o should end in .pdf or .png, not {out.name!r}")
+    problem = _check_output(out)
+    if problem:
+        _err(problem)
+        return EXIT_ERROR
+    atlas = _atlas(args)
+    proposal = _plan_for(args, atlas)
+    paths = render_briefing(proposal, out, paper=args.paper, title=args.title, subtitle=args.subtitle,
+                            changed_pages=args.changed_pages, progress=Progress.stderr("print"))
+    for p in paths:
+        print(p)
+    return EXIT_OK
+
+
+def run(args) -> int:
+    """Entry point from :mod:`icbmap.cli`; errors other than usage propagate as
+    :class:`~icbmap.errors.IcbmapError` and are reported there (exit 1)."""
+    command = args.command
+    try:
+        if command == "export":
+            return run_export(args)
+        if command == "import":
+            return run_import(args)
+        if command == "print":
+            return run_print(args)
+    except OSError as exc:  # disk full, permission denied... while writing the output
+        raise DataError(getattr(exc, "filename", None) or getattr(args, "output", None),
+                        f"could not write: {exc.strerror or exc}") from exc
+    return _usage(f"unknown command {command!r}")
