@@ -1,0 +1,89 @@
+"""The briefing PDF: pages, text, vector output, PNG pages, figures for the GUI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from icbmap.export.briefing import briefing_figures, render_briefing, short_name
+from icbmap.plan.commands import CreateBoard, History, MoveUnits
+from icbmap.plan.model import Plan
+from icbmap.plan.proposal import Proposal
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def proposal(england):
+    p = Plan(england)
+    h = History(p)
+    h.push(MoveUnits(np.arange(100, 400), 3))
+    c = CreateBoard("Thames Estuary", code="NEW01")
+    h.push(c)
+    kent = np.flatnonzero(p.assignment == p.board_by_code("E54000032").id)[:300]
+    h.push(MoveUnits(kent, c.board_id))
+    return Proposal.new(p, title="Option B: a Thames Estuary board", author="Strategy Unit")
+
+
+def _pdftext(path) -> str:
+    if shutil.which("pdftotext"):
+        return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    pytest.skip("pdftotext (poppler-utils) is not installed")
+
+
+def test_pdf_first_page_content(proposal, england, tmp_path):
+    out = render_briefing(proposal, tmp_path / "brief.pdf", date_text="24 November 2026")
+    assert out == [tmp_path / "brief.pdf"]
+    pdf = out[0]
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = _pdftext(pdf)
+    for needle in ("Option B: a Thames Estuary board", "Prepared by Strategy Unit", "24 November 2026",
+                   "Legend", "Combined authority", "Population", "Councils", "Coterm.",
+                   "Thames Estuary", "London", "km", "Open Government Licence", "Crown copyright",
+                   "apportioned from district totals", "Page 1 of 1", "56,490,056"):
+        assert needle in text, needle
+    # every board appears in the table
+    for b in proposal.plan.active_boards():
+        assert short_name(b.name)[:20] in text.replace("\n", " ") or short_name(b.name)[:12] in text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "Pages:           1" in info and "A4" in info
+    # vector output: the map is drawn as paths, not embedded as an image
+    assert b"/Subtype /Image" not in pdf.read_bytes()
+
+
+def test_changed_pages_and_a3(proposal, tmp_path):
+    pdf = render_briefing(proposal, tmp_path / "brief-a3.pdf", paper="A3", changed_pages=True)[0]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    changed = {3, 42, proposal.plan.board_by_code("E54000032").id}
+    moved_from = set(np.unique(proposal.plan.baseline_assignment[proposal.plan.changed_units()]).tolist())
+    expected_pages = 1 + len(changed | moved_from)
+    assert f"Pages:           {expected_pages}" in info
+    assert "1190.55 x 841.89" in info  # A3 landscape in points
+    text = _pdftext(pdf)
+    assert "Thames Estuary: before and after" in text and "Baseline" in text and "Proposed" in text
+    assert "(this board does not exist here)" in text
+
+
+def test_png_and_figures_for_the_gui(proposal, tmp_path):
+    out = render_briefing(proposal.plan, tmp_path / "brief.png", dpi=60, title="PNG test")
+    assert len(out) == 1 and out[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    figs = briefing_figures(proposal, changed_pages=True)
+    assert len(figs) > 1
+    w, h = figs[0].get_size_inches()
+    assert w > h and abs(w * 25.4 - 297) < 0.5 and abs(h * 25.4 - 210) < 0.5
+
+
+def test_baseline_default_title(england, tmp_path):
+    pdf = render_briefing(Plan(england), tmp_path / "base.pdf")[0]
+    assert "Integrated care boards: current boundaries" in _pdftext(pdf)
+
+
+def test_bad_output_type(proposal, tmp_path):
+    from icbmap.errors import DataError
+
+    with pytest.raises(DataError, match=".pdf or .png"):
+        render_briefing(proposal, tmp_path / "brief.docx")
