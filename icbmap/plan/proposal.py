@@ -337,8 +337,26 @@ def _check_envelope(obj: dict, path) -> dict:
         out[key] = _parse_time(obj.get(key), path, key)
     if "plan" not in obj:
         raise ProposalError(path, "no 'plan' member: the file holds no boards or assignment")
-    if not isinstance(obj["plan"], dict):
-        raise ProposalError(path, f"'plan' should be an object, found {_kind(obj['plan'])}")
+    plan = obj["plan"]
+    if not isinstance(plan, dict):
+        raise ProposalError(path, f"'plan' should be an object, found {_kind(plan)}")
+    boards = plan.get("boards")
+    if not isinstance(boards, list) or not boards:
+        raise ProposalError(path, f"'plan.boards' should be a non-empty list of boards, found {_kind(boards)}")
+    for pos, b in enumerate(boards):
+        if not isinstance(b, dict):
+            raise ProposalError(path, f"board #{pos} in 'plan.boards' should be an object, found {_kind(b)}")
+        for key, kind in (("code", str), ("name", str), ("colour", str)):
+            if not isinstance(b.get(key), kind):
+                raise ProposalError(path, f"board #{pos} in 'plan.boards': '{key}' should be a string, "
+                                          f"found {_kind(b.get(key))}")
+        if not isinstance(b.get("id"), int) or isinstance(b.get("id"), bool):
+            raise ProposalError(path, f"board #{pos} in 'plan.boards': 'id' should be a whole number, "
+                                      f"found {_kind(b.get('id'))}")
+    for key in ("units", "practices"):
+        if plan.get(key) is not None and not isinstance(plan.get(key), dict):
+            raise ProposalError(path, f"'plan.{key}' should be an object of board id -> codes, "
+                                      f"found {_kind(plan.get(key))}")
     return out
 
 
