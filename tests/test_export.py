@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 
 import numpy as np
@@ -204,3 +205,55 @@ def test_gpkg_layers_and_tables(plan, tmp_path):
     assert {"coterminosity_council", "councils_part", "flags"} <= set(m.columns)
     about = gpd.read_file(path, layer="about")
     assert "GPKG" in set(about["value"])
+
+
+# ------------------------------------------------------------------ the CLI
+def test_cli_export_baseline_and_proposal(england, plan, tmp_path, capsys):
+    from icbmap.cli import main
+    from icbmap.plan.proposal import Proposal, write_proposal
+
+    pack = ["--pack", "england-offline"]
+    assert main(pack + ["export", "--format", "geojson", "-o", str(tmp_path / "base.geojson")]) == 0
+    base = json.loads((tmp_path / "base.geojson").read_text())
+    assert len(base["features"]) == 42
+    assert rfc7946.check(base, expect_bounds=ENGLAND_BOX) == []
+    prop = tmp_path / "p.icbmap.json"
+    write_proposal(prop, Proposal.new(plan, title="CLI"))
+    assert main(pack + ["export", str(prop), "--format", "geojson", "--units", "--precision", "5",
+                        "-o", str(tmp_path / "p.geojson")]) == 0
+    out = capsys.readouterr().out.split()
+    assert out[-2:] == [str(tmp_path / "p.geojson"), str(tmp_path / "p-units.geojson")]
+    doc = json.loads((tmp_path / "p.geojson").read_text())
+    assert doc["title"] == "CLI" and len(doc["features"]) == 43
+    coords = np.array([c for f in doc["features"] for poly in
+                       ([f["geometry"]["coordinates"]] if f["geometry"]["type"] == "Polygon"
+                        else f["geometry"]["coordinates"]) for ring in poly for c in ring])
+    assert np.array_equal(coords, np.round(coords, 5))
+    assert main(pack + ["export", str(prop), "--format", "gpkg", "-o", str(tmp_path / "p.gpkg")]) == 0
+    assert main(pack + ["export", str(prop), "--format", "csv", "-o", str(tmp_path / "p.csv")]) == 0
+    # import the CSV back through the CLI: the same assignment
+    assert main(pack + ["import", str(tmp_path / "p.csv"), "-o", str(tmp_path / "back.icbmap.json")]) == 0
+    from icbmap.plan.proposal import read_proposal
+
+    back = read_proposal(tmp_path / "back.icbmap.json", england)
+    assert np.array_equal(back.plan.assignment, plan.assignment)
+    assert "32,844 of 32,844 units placed" in back.notes
+
+
+def test_cli_print(plan, tmp_path, capsys):
+    import subprocess
+
+    from icbmap.cli import main
+    from icbmap.plan.proposal import Proposal, write_proposal
+
+    prop = tmp_path / "p.icbmap.json"
+    write_proposal(prop, Proposal.new(plan, title="Printed from the CLI"))
+    pdf = tmp_path / "brief.pdf"
+    assert main(["--pack", "england-offline", "print", str(prop), "-o", str(pdf), "--paper", "A3",
+                 "--subtitle", "Sub", "--changed-pages"]) == 0
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages > 1
+    assert main(["--pack", "england-offline", "print", "-o", str(tmp_path / "base.png")]) == 0
+    assert (tmp_path / "base.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
