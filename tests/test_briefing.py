@@ -87,3 +87,32 @@ def test_bad_output_type(proposal, tmp_path):
 
     with pytest.raises(DataError, match=".pdf or .png"):
         render_briefing(proposal, tmp_path / "brief.docx")
+
+
+def test_drawing_stays_inside_each_map_without_clip_paths(proposal):
+    """The app's print preview renders pages as SVG with QSvgRenderer, which ignores clip
+    paths: every polygon and line of a map must already lie inside that map's view."""
+    from matplotlib.collections import LineCollection, PatchCollection
+    from matplotlib.patches import PathPatch
+
+    figs = briefing_figures(proposal, changed_pages=True)
+    checked = 0
+    for fig in figs:
+        for ax in fig.axes:
+            x0, x1 = sorted(ax.get_xlim())
+            y0, y1 = sorted(ax.get_ylim())
+            if x1 - x0 < 1000:  # the table axes (0..1), not a map
+                continue
+            tol = (x1 - x0) * 1e-6
+            verts = []
+            for c in ax.collections:
+                if isinstance(c, (PatchCollection, LineCollection)):
+                    verts.extend(p.vertices for p in c.get_paths())
+            for p in ax.patches:
+                if isinstance(p, PathPatch):
+                    verts.append(p.get_path().vertices)
+            v = np.concatenate(verts)
+            assert v[:, 0].min() >= x0 - tol and v[:, 0].max() <= x1 + tol
+            assert v[:, 1].min() >= y0 - tol and v[:, 1].max() <= y1 + tol
+            checked += 1
+    assert checked >= 2 * len(figs)  # the England map + London inset, and two maps per board page

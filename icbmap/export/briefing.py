@@ -71,18 +71,6 @@ def geom_path(geom) -> MplPath | None:
     return MplPath(np.concatenate(verts), np.concatenate(codes))
 
 
-def boundary_segments(geoms) -> list[np.ndarray]:
-    out = []
-    for g in geoms:
-        if g is None or shapely.is_empty(g):
-            continue
-        for line in shapely.get_parts(shapely.boundary(g)):
-            c = shapely.get_coordinates(line)
-            if len(c) >= 2:
-                out.append(c)
-    return out
-
-
 # ------------------------------------------------------------------ text helpers
 def short_name(name: str) -> str:
     s = name.strip()
@@ -152,7 +140,7 @@ class _Ctx:
     base_shapes: np.ndarray
     moved: object            # union of moved units (EPSG:27700) or None
     changed: list[int]       # board ids whose units changed
-    ca_segments: list
+    ca_lines: np.ndarray
     scale: float
     paper: str
     title: str
@@ -189,7 +177,7 @@ def _context(plan, paper, title, subtitle, date_text) -> _Ctx:
     ca_geoms = atlas.layers["ca"].geometry
     scale = 1.0 if paper == "A4" else 1.25
     return _Ctx(plan, atlas, report, base_report, shapes, base_shapes, moved, _changed_boards(plan),
-                boundary_segments(ca_geoms), scale, paper, title, subtitle, date_text)
+                shapely.boundary(np.asarray(ca_geoms, dtype=object)), scale, paper, title, subtitle, date_text)
 
 
 def _new_figure(paper: str) -> Figure:
@@ -220,11 +208,28 @@ def _footer(fig: Figure, ctx: _Ctx, page: int, pages: int) -> None:
     fig.text(0.975, 0.012, f"Page {page} of {pages}", fontsize=6 * s, color=FAINT, va="bottom", ha="right")
 
 
-def _draw_boards(ax, ctx: _Ctx, shapes, colours, alpha=0.9, edge="white", lw=0.35, ids=None) -> None:
+def _view(ax):
+    """The axes' visible box in data coordinates (after the aspect is applied)."""
+    ax.apply_aspect()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _draw_boards(ax, ctx: _Ctx, shapes, colours, alpha=0.9, edge="white", lw=0.35, clip=True) -> None:
+    """Board fills and outlines, cut to the axes' view.
+
+    Geometry is clipped here rather than left to the renderer's clip path: the app's print
+    preview renders the pages as SVG through QSvgRenderer, which ignores clip paths, so an
+    unclipped zoomed view would spill over the page.  Call after the view is set.
+    """
+    view = _view(ax) if clip else None
     patches, faces = [], []
     for i, g in enumerate(shapes):
-        if ids is not None and i not in ids:
+        if g is None or shapely.is_empty(g):
             continue
+        if view is not None:
+            g = shapely.clip_by_rect(g, *view)
         p = geom_path(g)
         if p is None:
             continue
@@ -235,17 +240,81 @@ def _draw_boards(ax, ctx: _Ctx, shapes, colours, alpha=0.9, edge="white", lw=0.3
     ax.add_collection(coll)
 
 
-def _draw_ca(ax, ctx: _Ctx, lw=0.6) -> None:
-    ax.add_collection(LineCollection(ctx.ca_segments, colors=INK, linewidths=lw * ctx.scale,
+def _draw_ca(ax, ctx: _Ctx, lw=0.6, clip=True) -> None:
+    lines = ctx.ca_lines
+    if clip:
+        lines = shapely.intersection(lines, shapely.box(*_view(ax)))
+    segs = [shapely.get_coordinates(part) for g in lines for part in shapely.get_parts(g)
+            if part.geom_type == "LineString" and not part.is_empty]
+    ax.add_collection(LineCollection(segs, colors=INK, linewidths=lw * ctx.scale,
                                      linestyles=(0, (3, 2)), zorder=4))
 
 
+def hatch_lines(geom, spacing: float) -> list[np.ndarray]:
+    """Diagonal hatch lines clipped to ``geom``, as explicit line geometry.
+
+    Drawn as plain lines rather than a fill pattern, so the hatch survives every output
+    (PDF, PNG, and the SVG the app's print preview renders, which has no patterns).
+    """
+    if geom is None or shapely.is_empty(geom) or spacing <= 0:
+        return []
+    x0, y0, x1, y1 = geom.bounds
+    span = (x1 - x0) + (y1 - y0)
+    n = int(span / spacing) + 2
+    if n > 20_000:
+        return []
+    offs = x0 - (y1 - y0) + spacing * np.arange(n)
+    lines = shapely.linestrings([[[o, y0], [o + (y1 - y0), y1]] for o in offs])
+    clipped = shapely.intersection(lines, geom)
+    out = []
+    for g in clipped:
+        for part in shapely.get_parts(g):
+            if part.geom_type == "LineString" and not part.is_empty:
+                out.append(shapely.get_coordinates(part))
+    return out
+
+
+def _data_per_mm(ax) -> float:
+    ax.apply_aspect()
+    fig = ax.figure
+    width_mm = ax.get_position().width * fig.get_figwidth() * 25.4
+    x0, x1 = ax.get_xlim()
+    return (x1 - x0) / max(width_mm, 1e-6)
+
+
 def _draw_moved(ax, ctx: _Ctx) -> None:
-    p = geom_path(ctx.moved)
-    if p is None:
+    """Hatch the areas moved from their baseline board (call after the view is set)."""
+    if ctx.moved is None:
         return
-    ax.add_patch(PathPatch(p, facecolor="none", edgecolor=INK, hatch="/////", linewidth=0.0,
-                           alpha=0.55, zorder=2))
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    view = shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    geom = shapely.intersection(ctx.moved, view)
+    segs = hatch_lines(geom, 1.1 * _data_per_mm(ax))
+    if segs:
+        ax.add_collection(LineCollection(segs, colors=INK, linewidths=0.45, alpha=0.8, zorder=3.5))
+    p = geom_path(geom)
+    if p is not None:
+        ax.add_patch(PathPatch(p, facecolor="none", edgecolor=INK, linewidth=0.4, alpha=0.8, zorder=3.5))
+
+
+class _HatchHandler:
+    """Legend key for the moved areas: a box with three diagonal lines (no fill pattern)."""
+
+    def legend_artist(self, legend, orig_handle, fontsize, handlebox):
+        from matplotlib.lines import Line2D
+
+        x0, y0 = handlebox.xdescent, handlebox.ydescent
+        w, h = handlebox.width, handlebox.height
+        box = Rectangle((x0, y0), w, h, facecolor="none", edgecolor=INK, lw=0.4,
+                        transform=handlebox.get_transform())
+        handlebox.add_artist(box)
+        for f in (0.2, 0.5, 0.8):
+            cx = x0 + f * w
+            line = Line2D([cx - h * 0.45, cx + h * 0.45], [y0 + h * 0.05, y0 + h * 0.95], color=INK, lw=0.5,
+                          transform=handlebox.get_transform())
+            handlebox.add_artist(line)
+        return box
 
 
 def _frame(ax, bounds, pad=0.02) -> None:
@@ -419,9 +488,9 @@ def _legend(ax, ctx: _Ctx, loc=(0.015, 0.985)) -> None:
         Line2D([0], [0], color=INK, lw=0.8, linestyle=(0, (3, 2)), label="Combined authority / GLA"),
     ]
     if ctx.moved is not None:
-        handles.append(Patch(facecolor="none", edgecolor=INK, hatch="/////", lw=0.0,
-                             label="Moved from its baseline board"))
-    leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=loc, fontsize=6.5 * s,
+        handles.append(Patch(facecolor="none", edgecolor=INK, lw=0.4, label="Moved from its baseline board"))
+    handler_map = {handles[-1]: _HatchHandler()} if ctx.moved is not None else {}
+    leg = ax.legend(handles=handles, handler_map=handler_map, loc="upper left", bbox_to_anchor=loc, fontsize=6.5 * s,
                     frameon=True, framealpha=0.9, edgecolor="#cccccc", title="Legend",
                     title_fontsize=7 * s)
     leg.set_zorder(9)
@@ -448,10 +517,10 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
     map_rect = [0.01, 0.085, 0.53, top - 0.085]
     ax = fig.add_axes(map_rect)
     colours = {b.id: b.colour for b in ctx.plan.boards}
-    _draw_boards(ax, ctx, ctx.shapes, colours)
-    _draw_moved(ax, ctx)
-    _draw_ca(ax, ctx)
     _frame(ax, ctx.atlas.bounds, pad=0.01)
+    _draw_boards(ax, ctx, ctx.shapes, colours)
+    _draw_ca(ax, ctx)
+    _draw_moved(ax, ctx)
     # London inset where Wales would be (the map shows England only)
     lx0, ly0, lx1, ly1 = LONDON
     ax.apply_aspect()
@@ -462,12 +531,12 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
     ih = iw * fig.get_figwidth() / fig.get_figheight() * (ly1 - ly0) / (lx1 - lx0)
     inset_rect = [ix0, iy0, iw, ih]
     ins = fig.add_axes(inset_rect)
-    _draw_boards(ins, ctx, ctx.shapes, colours, lw=0.5)
-    _draw_moved(ins, ctx)
-    _draw_ca(ins, ctx, lw=0.8)
     ins.set_xlim(lx0, lx1)
     ins.set_ylim(ly0, ly1)
     ins.set_aspect("equal", adjustable="datalim")
+    _draw_boards(ins, ctx, ctx.shapes, colours, lw=0.5)
+    _draw_ca(ins, ctx, lw=0.8)
+    _draw_moved(ins, ctx)
     ins.set_xticks([])
     ins.set_yticks([])
     for sp in ins.spines.values():
@@ -524,15 +593,17 @@ def _board_page(ctx: _Ctx, bid: int, page: int, pages: int) -> Figure:
     for k, (label, shapes, cols, focus, rep) in enumerate(panels):
         rect = [0.02 + k * 0.49, 0.30, 0.47, 0.56]
         ax = fig.add_axes(rect)
+        _frame(ax, view, pad=0.0)
         faded = {i: "#dddddd" for i in range(len(shapes))}
         _draw_boards(ax, ctx, shapes, faded, alpha=1.0)
         if focus is not None and not shapely.is_empty(focus):
-            ax.add_patch(PathPatch(geom_path(focus), facecolor=cols.get(bid, board.colour), edgecolor=INK,
-                                   lw=0.9, zorder=3))
+            fp = geom_path(shapely.clip_by_rect(focus, *_view(ax)))
+            if fp is not None:
+                ax.add_patch(PathPatch(fp, facecolor=cols.get(bid, board.colour), edgecolor=INK, lw=0.9,
+                                       zorder=3))
+        _draw_ca(ax, ctx)
         if k == 1:
             _draw_moved(ax, ctx)
-        _draw_ca(ax, ctx)
-        _frame(ax, view, pad=0.0)
         ax.set_axis_on()
         ax.set_xticks([])
         ax.set_yticks([])
@@ -630,7 +701,7 @@ def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None
     if kind not in (".pdf", ".png"):
         raise DataError(path, "the briefing is written as .pdf or .png")
     _, doc_title, _ = _resolve(plan, title, subtitle)
-    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "hatch.linewidth": 0.35,
+    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans",
                                 "pdf.compression": 6}):
         figs = briefing_figures(plan, paper, title, subtitle, date_text, changed_pages, progress.sub(0.0, 0.8))
         path.parent.mkdir(parents=True, exist_ok=True)
