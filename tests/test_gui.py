@@ -19,7 +19,9 @@ OUT = Path(__file__).resolve().parent.parent / "out"
 def window(qtbot, england, tmp_path):
     from icbmap.app.mainwindow import MainWindow
 
-    w = MainWindow(england, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    w = MainWindow(england, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+                   autosave_dir=tmp_path / "autosave")
+    w.proposals.ask_unsaved = lambda: "discard"  # closing at teardown must not block on a dialog
     qtbot.addWidget(w)
     w.resize(1400, 900)
     activate(qtbot, w)
@@ -323,7 +325,9 @@ def test_practice_postcode_search_and_drag(qtbot, england_with_practices, tmp_pa
     from icbmap.app.mainwindow import MainWindow
 
     atlas = england_with_practices
-    w = MainWindow(atlas, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    w = MainWindow(atlas, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+                   autosave_dir=tmp_path / "autosave")
+    w.proposals.ask_unsaved = lambda: "discard"
     qtbot.addWidget(w)
     w.resize(1400, 900)
     activate(qtbot, w)

@@ -25,7 +25,7 @@ LEVEL_SHORTCUTS = {"unit": "1", "district": "2", "council": "3", "place": "4", "
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, atlas, plan=None, settings: QSettings | None = None):
+    def __init__(self, atlas, plan=None, settings: QSettings | None = None, autosave_dir=None):
         super().__init__()
         self.atlas = atlas
         self.settings = settings or QSettings()
@@ -46,6 +46,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status()
         self._connect()
+        from icbmap.app.proposals import ProposalManager
+
+        self.proposals = ProposalManager(self, autosave_dir=autosave_dir)
 
         self._show_practices()
         self.refresh_all()
@@ -661,8 +664,17 @@ class MainWindow(QMainWindow):
             return
         show_about(self, self.atlas)
 
+    def startup(self, proposal: str | None = None) -> None:
+        """After the window shows: offer crash recovery, then open ``proposal`` if given."""
+        recovered = self.proposals.offer_recovery()
+        if proposal and not recovered:
+            self.proposals.open(proposal, ask_first=False)
+
     def _update_title(self, *_args) -> None:
-        name = self.proposal_path or "Untitled proposal"
+        proposals = getattr(self, "proposals", None)
+        name = proposals.title() if proposals else "Untitled proposal"
+        if self.proposal_path and proposals and not proposals.proposal.title:
+            name = self.proposal_path
         dirty = "" if self.controller.stack.isClean() else " *"
         self.setWindowTitle(f"{name}{dirty} \u2014 icbmap")
 
@@ -706,5 +718,9 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if os.environ.get("ICBMAP_SMOKE_EXIT_MS") is None and not self.proposals.maybe_save():
+            event.ignore()
+            return
         self.save_settings()
+        self.proposals.close()
         super().closeEvent(event)

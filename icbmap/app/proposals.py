@@ -1,0 +1,422 @@
+"""The File menu: proposals (new, open, recent, save, save as, properties), autosave and
+crash recovery, import of boards drawn elsewhere, exports, briefing print preview.
+
+Everything that writes runs through the model's atomic writers; long work (exports,
+imports, the briefing) runs off the UI thread with a progress dialog and Cancel.  A file
+that cannot be opened leaves the current work untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLineEdit,
+                               QMessageBox, QPlainTextEdit)
+
+from icbmap.app.workers import run_with_progress
+from icbmap.errors import Cancelled, IcbmapError
+from icbmap.plan import proposal as prop
+from icbmap.plan.autosave import Autosaver, find_recoverable
+from icbmap.plan.model import Plan
+
+PROPOSAL_FILTER = "icbmap proposals (*.icbmap.json);;All files (*)"
+IMPORT_FILTER = ("Boards drawn elsewhere (*.geojson *.json *.gpkg *.shp *.zip *.csv);;"
+                 "GeoJSON (*.geojson *.json);;GeoPackage (*.gpkg);;Shapefile (*.shp *.zip);;"
+                 "Assignment CSV (*.csv);;All files (*)")
+
+
+def snapshot(plan: Plan) -> Plan:
+    """An independent copy of ``plan`` for work in another thread."""
+    return Plan.from_dict(plan.atlas, plan.to_dict())
+
+
+class ProposalManager(QObject):
+    """Owns the current :class:`~icbmap.plan.proposal.Proposal` of a main window."""
+
+    def __init__(self, window, autosave_every: int = 5, autosave_dir=None):
+        super().__init__(window)
+        self.w = window
+        self.proposal = prop.Proposal.new(window.controller.plan)
+        self.autosaver = Autosaver(every=autosave_every, directory=autosave_dir, background=True).start()
+        window.controller.edited.connect(self._edited)
+        window.controller.planReplaced.connect(self._plan_replaced)
+        # a timer catches edits that never reach the "every N edits" threshold
+        self._timer = QTimer(self)
+        self._timer.setInterval(60_000)
+        self._timer.timeout.connect(self._autosave_if_pending)
+        self._timer.start()
+        self._build_menu()
+
+    # ------------------------------------------------------------------ menu
+    def _act(self, text, slot, shortcut=None, tip=None) -> QAction:
+        a = QAction(text, self.w)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        return a
+
+    def _build_menu(self) -> None:
+        m = self.w.file_menu
+        S = QKeySequence.StandardKey
+        self.act_new = self._act("&New proposal", self.new, S.New, "Start again from the baseline boards")
+        self.act_open = self._act("&Open\u2026", self.open_dialog, S.Open, "Open a saved proposal")
+        self.act_save = self._act("&Save", self.save, S.Save, "Save the proposal")
+        self.act_save_as = self._act("Save &as\u2026", self.save_as, "Ctrl+Shift+S", "Save the proposal to a new file")
+        self.act_props = self._act("Proposal &details\u2026", self.edit_details, None, "Title, author and notes")
+        self.act_import = self._act("&Import boards drawn elsewhere\u2026", self.import_dialog, "Ctrl+I",
+                                    "Board polygons (GeoJSON, GeoPackage, shapefile) or an assignment CSV")
+        self.act_geojson = self._act("Export &GeoJSON\u2026", lambda: self.export_dialog("geojson"), "Ctrl+E",
+                                     "Boards as RFC 7946 GeoJSON (WGS84)")
+        self.act_gpkg = self._act("Export Geo&Package\u2026", lambda: self.export_dialog("gpkg"), None,
+                                  "Boards, units and metrics tables")
+        self.act_csv = self._act("Export assignment &CSV\u2026", lambda: self.export_dialog("csv"), None,
+                                 "LSOA to board block-assignment file")
+        self.act_preview = self._act("Print pre&view\u2026", self.print_preview, "Ctrl+Shift+P", "Briefing map print preview")
+        self.act_print = self._act("&Print\u2026", self.print_dialog, S.Print, "Print the briefing map")
+        self.act_brief = self._act("Export &briefing (PDF/PNG)\u2026", self.export_briefing, None,
+                                   "A4 or A3 landscape briefing map with metrics and attribution")
+        self.act_quit = self._act("&Quit", self.w.close, S.Quit)
+        for a in (self.act_new, self.act_open):
+            m.addAction(a)
+        self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        for a in (self.act_save, self.act_save_as, self.act_props):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_import)
+        exp = m.addMenu("&Export")
+        for a in (self.act_geojson, self.act_gpkg, self.act_csv, self.act_brief):
+            exp.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_preview)
+        m.addAction(self.act_print)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        items = prop.recent_proposals()
+        if not items:
+            a = self.recent_menu.addAction("(none)")
+            a.setEnabled(False)
+        for p in items:
+            a = self.recent_menu.addAction(p.name)
+            a.setToolTip(str(p))
+            a.triggered.connect(lambda _c=False, path=p: self.open(path))
+
+    # ------------------------------------------------------------------ state
+    @property
+    def dirty(self) -> bool:
+        return not self.w.controller.stack.isClean()
+
+    def title(self) -> str:
+        return self.proposal.display_name
+
+    def _plan_replaced(self) -> None:
+        self.proposal.plan = self.w.controller.plan
+
+    def _edited(self) -> None:
+        self.proposal.plan = self.w.controller.plan
+        try:
+            self.autosaver.edited(self.proposal)
+        except Exception as exc:  # autosave must never break editing
+            self.w.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
+
+    def _autosave_if_pending(self) -> None:
+        if self.autosaver.pending_edits:
+            try:
+                self.autosaver.save_now(self.proposal)
+            except Exception as exc:
+                self.w.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
+
+    def set_proposal(self, proposal: prop.Proposal, clean: bool = True) -> None:
+        self.proposal = proposal
+        self.w.controller.set_plan(proposal.plan)
+        if clean:
+            self.w.controller.stack.setClean()
+        else:
+            self.w.controller.stack.resetClean()  # unsaved until the user saves
+        self.w.proposal_path = str(proposal.path) if proposal.path else None
+        self.w._update_title()
+
+    def maybe_save(self) -> bool:
+        """Ask to save unsaved changes; False if the user cancelled."""
+        if not self.dirty:
+            return True
+        r = self.ask_unsaved()
+        if r == "save":
+            return self.save()
+        return r == "discard"
+
+    def ask_unsaved(self) -> str:
+        """``"save"``, ``"discard"`` or ``"cancel"`` (a message box; tests replace it)."""
+        B = QMessageBox.StandardButton
+        r = QMessageBox.question(self.w, "Unsaved changes", f"Save the changes to {self.title()}?",
+                                 B.Save | B.Discard | B.Cancel)
+        return {B.Save: "save", B.Discard: "discard"}.get(r, "cancel")
+
+    # ------------------------------------------------------------------ actions
+    def new(self) -> None:
+        if not self.maybe_save():
+            return
+        self.set_proposal(prop.Proposal.new(Plan(self.w.atlas)))
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open proposal", "", PROPOSAL_FILTER)
+        if path:
+            self.open(path, ask_first=False)
+
+    def open(self, path, ask_first: bool = True, map_pack: bool | None = None) -> bool:
+        """Open ``path``; on any problem show it and keep the current work."""
+        if ask_first and not self.maybe_save():
+            return False
+        try:
+            proposal = prop.read_proposal(path, self.w.atlas)
+        except prop.PackMismatchError as exc:
+            if map_pack is None:
+                r = QMessageBox.question(
+                    self.w, "Different data pack",
+                    f"{exc}\n\nOpen it mapped onto the data pack in use? Codes that match are kept; "
+                    "the report above lists what does not map.")
+                map_pack = r == QMessageBox.StandardButton.Yes
+            if not map_pack:
+                return False
+            proposal = exc.mapped
+        except IcbmapError as exc:
+            QMessageBox.warning(self.w, "Cannot open proposal", str(exc))
+            return False
+        self.set_proposal(proposal)
+        prop.add_recent_proposal(path)
+        self.w.statusBar().showMessage(f"Opened {proposal.display_name}", 5000)
+        return True
+
+    def save(self) -> bool:
+        if self.proposal.path is None:
+            return self.save_as()
+        return self._write(self.proposal.path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self.w, "Save proposal as", self.title() + prop.SUFFIX, PROPOSAL_FILTER)
+        if not path:
+            return False
+        if not path.endswith(prop.SUFFIX):
+            path += prop.SUFFIX
+        return self._write(path)
+
+    def _write(self, path) -> bool:
+        self.proposal.plan = self.w.controller.plan
+        try:
+            prop.write_proposal(path, self.proposal)
+        except (IcbmapError, OSError) as exc:
+            QMessageBox.warning(self.w, "Proposal not saved",
+                                f"{path}: {exc}\n\nYour work is still open; the previous file is unchanged.")
+            return False
+        self.proposal.path = Path(path)
+        self.w.controller.stack.setClean()
+        self.w.proposal_path = str(path)
+        self.w._update_title()
+        prop.add_recent_proposal(path)
+        self.autosaver.save_now(self.proposal)
+        self.w.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def edit_details(self) -> None:
+        dlg = QDialog(self.w)
+        dlg.setWindowTitle("Proposal details")
+        form = QFormLayout(dlg)
+        title = QLineEdit(self.proposal.title)
+        author = QLineEdit(self.proposal.author)
+        notes = QPlainTextEdit(self.proposal.notes)
+        form.addRow("Title", title)
+        form.addRow("Author", author)
+        form.addRow("Notes", notes)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(dlg.accept)
+        buttons.rejected.connect(dlg.reject)
+        form.addRow(buttons)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self.proposal.title, self.proposal.author = title.text().strip(), author.text().strip()
+            self.proposal.notes = notes.toPlainText()
+            self.w._update_title()
+
+    # ------------------------------------------------------------------ recovery
+    def offer_recovery(self, choose=None) -> bool:
+        """After a crash: offer the newest autosave of a dead session.
+
+        ``choose(recoverable) -> "recover" | "discard" | "later"`` (a message box by default).
+        """
+        found = find_recoverable(self.autosaver.directory, exclude=self.autosaver.session)
+        if not found:
+            return False
+        rec = found[0]
+        decision = (choose or self._ask_recover)(rec)
+        if decision == "discard":
+            for r in found:
+                r.discard()
+            return False
+        if decision != "recover":
+            return False
+        try:
+            proposal = rec.load(self.w.atlas, map_pack=True)
+        except IcbmapError as exc:
+            QMessageBox.warning(self.w, "Cannot recover", str(exc))
+            return False
+        self.set_proposal(proposal, clean=False)
+        self.autosaver.save_now(self.proposal)
+        rec.discard()
+        self.w.statusBar().showMessage(f"Recovered {rec.describe()}", 8000)
+        return True
+
+    def _ask_recover(self, rec) -> str:
+        box = QMessageBox(self.w)
+        box.setWindowTitle("Recover unsaved work")
+        box.setText("icbmap did not close properly last time.")
+        box.setInformativeText(f"Recover {rec.describe()} ({rec.edits} edits)?")
+        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is recover:
+            return "recover"
+        if box.clickedButton() is discard:
+            return "discard"
+        return "later"
+
+    def close(self) -> None:
+        self.autosaver.close()
+
+    # ------------------------------------------------------------------ import / export
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.w, "Import boards drawn elsewhere", "", IMPORT_FILTER)
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path, show_report: bool = True):
+        from icbmap.export.importers import import_file
+
+        if not self.maybe_save():
+            return None
+        atlas = self.w.atlas
+        try:
+            result = run_with_progress(self.w, "Importing boards",
+                                       lambda progress: import_file(path, atlas, progress=progress))
+        except Cancelled:
+            return None
+        except IcbmapError as exc:
+            QMessageBox.warning(self.w, "Cannot import", str(exc))
+            return None
+        self.set_proposal(result.to_proposal(), clean=False)
+        if show_report:
+            box = QMessageBox(QMessageBox.Icon.Information, "Import report",
+                              result.report.summary().splitlines()[0], parent=self.w)
+            box.setDetailedText(result.report.summary())
+            box.exec()
+        return result
+
+    def export_dialog(self, fmt: str) -> None:
+        filters = {"geojson": "GeoJSON (*.geojson)", "gpkg": "GeoPackage (*.gpkg)", "csv": "CSV (*.csv)"}
+        path, _ = QFileDialog.getSaveFileName(self.w, f"Export {fmt.upper()}", f"{self.title()}.{fmt}", filters[fmt])
+        if path:
+            self.export(fmt, path)
+
+    def export(self, fmt: str, path, precision: int = 6, units: bool = False) -> list[Path] | None:
+        from icbmap.export import csv as csv_mod
+        from icbmap.export import geojson, gpkg
+
+        plan = snapshot(self.w.controller.plan)
+        title = self.proposal.title
+
+        def work(progress):
+            if fmt == "geojson":
+                return geojson.write_geojson(plan, path, precision=precision, units=units, title=title, progress=progress)
+            if fmt == "gpkg":
+                return gpkg.write_gpkg(plan, path, title=title, progress=progress)
+            return csv_mod.write_csv(plan, path, progress=progress)
+
+        try:
+            out = run_with_progress(self.w, f"Exporting {fmt.upper()}", work)
+        except Cancelled:
+            self.w.statusBar().showMessage("Export cancelled; nothing written", 5000)
+            return None
+        except (IcbmapError, OSError) as exc:
+            QMessageBox.warning(self.w, "Export failed", f"{path}: {exc}")
+            return None
+        self.w.statusBar().showMessage("Exported " + ", ".join(str(p) for p in out), 8000)
+        return out
+
+    # ------------------------------------------------------------------ briefing
+    def _briefing_kwargs(self) -> dict:
+        title = self.proposal.title or "ICB configuration proposal"
+        return {"title": title, "subtitle": self.proposal.author and f"Prepared by {self.proposal.author}" or None}
+
+    def export_briefing(self) -> None:
+        path, filt = QFileDialog.getSaveFileName(self.w, "Export briefing", f"{self.title()}.pdf",
+                                                 "PDF (*.pdf);;PNG (*.png)")
+        if path:
+            self.write_briefing(path)
+
+    def write_briefing(self, path, paper: str = "A4", changed_pages: bool = False):
+        from icbmap.export.briefing import render_briefing
+
+        plan = snapshot(self.w.controller.plan)
+        kwargs = self._briefing_kwargs()
+        try:
+            return run_with_progress(self.w, "Rendering the briefing", lambda progress: render_briefing(
+                plan, path, paper=paper, changed_pages=changed_pages, progress=progress, **kwargs))
+        except Cancelled:
+            return None
+        except (IcbmapError, OSError) as exc:
+            QMessageBox.warning(self.w, "Briefing not written", f"{path}: {exc}")
+            return None
+
+    def _paint_briefing(self, printer) -> None:
+        """Draw the briefing pages on ``printer`` as vector graphics (matplotlib SVG)."""
+        from icbmap.app.printing import paint_figures
+        from icbmap.export.briefing import briefing_figures
+
+        plan = snapshot(self.w.controller.plan)
+        figures = briefing_figures(plan, paper=self._paper(printer), **self._briefing_kwargs())
+        paint_figures(printer, figures)
+
+    @staticmethod
+    def _paper(printer) -> str:
+        from PySide6.QtGui import QPageSize
+
+        return "A3" if printer.pageLayout().pageSize().id() == QPageSize.PageSizeId.A3 else "A4"
+
+    def make_printer(self):
+        from PySide6.QtGui import QPageLayout, QPageSize
+        from PySide6.QtPrintSupport import QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        printer.setPageOrientation(QPageLayout.Orientation.Landscape)
+        printer.setDocName(self.title())
+        return printer
+
+    def print_preview(self) -> None:
+        from PySide6.QtPrintSupport import QPrintPreviewDialog
+
+        printer = self.make_printer()
+        dlg = QPrintPreviewDialog(printer, self.w)
+        dlg.setWindowTitle("Briefing map \u2014 print preview")
+        dlg.paintRequested.connect(self._paint_briefing)
+        dlg.resize(1100, 800)
+        if os.environ.get("ICBMAP_NO_MODAL"):
+            return
+        dlg.exec()
+
+    def print_dialog(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog
+
+        printer = self.make_printer()
+        dlg = QPrintDialog(printer, self.w)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self._paint_briefing(printer)
