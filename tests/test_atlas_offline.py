@@ -102,3 +102,16 @@ def test_provenance_on_every_layer(england):
         assert prov.source and prov.vintage and prov.licence
     assert "apportioned from district totals" in england.provenance["population"].note
     assert "Open Government Licence" in england.layers["district"].provenance.licence
+
+
+def test_bridges_only_join_units_that_do_not_touch(england):
+    """Bridges are for landmasses with no shared boundary; units sharing a line are rook
+    neighbours (this caught MultiPolygon units whose edges were once skipped)."""
+    a, b, _shared, bridge = england.adjacency.pairs()
+    geoms = england.units.geometry.to_numpy()
+    shared = shapely.length(shapely.intersection(geoms[a[bridge]], geoms[b[bridge]]))
+    assert (shared < 1.0).all()
+    multi = np.flatnonzero(shapely.get_type_id(geoms) == 6)
+    assert len(multi) > 100
+    deg = england.adjacency.degree()
+    assert (deg[multi] > 0).all()

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QKeySequence
 from PySide6.QtWidgets import (QColorDialog, QComboBox, QCompleter, QDockWidget, QInputDialog,
-                               QLabel, QLineEdit, QMainWindow, QMessageBox, QTabWidget,
+                               QLabel, QLineEdit, QMainWindow, QMessageBox, QStyle, QTabWidget,
                                QToolBar, QUndoView, QWidget)
 
 from icbmap import __version__
@@ -101,6 +101,9 @@ class MainWindow(QMainWindow):
         self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
         self.act_redo = stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        style = self.style()
+        self.act_undo.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
+        self.act_redo.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward))
 
         self.tool_group = QActionGroup(self)
         self.tool_actions = {}

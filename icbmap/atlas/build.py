@@ -25,7 +25,7 @@ from icbmap.errors import DataError
 from icbmap.progress import Progress
 
 #: Bump when the build changes what it produces; part of every cache key.
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"  # 2: rook adjacency reads every part of MultiPolygon units
 
 APPORTIONED = "Census 2021 usual residents, apportioned from district totals"
 

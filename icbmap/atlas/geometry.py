@@ -68,7 +68,10 @@ def rook_adjacency(geoms: np.ndarray, decimals: int = 3) -> tuple[np.ndarray, np
     Works on a repaired coverage, where neighbours' shared edges are vertex-identical.
     Returns ``(a, b, shared_length)`` with ``a < b``.
     """
-    rings, ring_owner = shapely.get_rings(geoms, return_index=True)
+    # get_rings only reads Polygons: explode MultiPolygons into parts first
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    ring_owner = part_owner[ring_part]
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
     coords = np.round(coords, decimals)
     same = ring_of[:-1] == ring_of[1:]

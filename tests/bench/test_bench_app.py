@@ -1,0 +1,55 @@
+"""Benchmarks of the editor (pytest-benchmark): the controller path for a district move
+(edit + incremental metrics + map re-dissolve + panels) and a full-England frame."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage, QPainter
+
+pytestmark = [pytest.mark.slow, pytest.mark.gui]
+
+
+@pytest.fixture
+def window(qtbot, england, tmp_path):
+    from icbmap.app.mainwindow import MainWindow
+
+    w = MainWindow(england, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+                   autosave_dir=tmp_path / "autosave")
+    w.proposals.ask_unsaved = lambda: "discard"
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    w.map.zoom_england()
+    return w
+
+
+def test_bench_district_move_edit_metrics_repaint(benchmark, window, england):
+    t = england.layers["district"].table
+    units = england.members("district", int(np.flatnonzero(t["name"].to_numpy() == "Waverley")[0]))
+    boards = [next(i for i, n in enumerate(england.layers["board"].table["name"]) if f in n)
+              for f in ("Surrey Heartlands", "Frimley")]
+    img = QImage(window.map.viewport().size(), QImage.Format.Format_ARGB32_Premultiplied)
+    state = {"k": 0}
+
+    def move_and_repaint():
+        state["k"] += 1
+        window.controller.move_units(units, boards[state["k"] % 2])
+        p = QPainter(img)
+        window.map.render(p)
+        p.end()
+
+    benchmark.pedantic(move_and_repaint, rounds=20, iterations=1, warmup_rounds=2)
+    assert window.controller.stack.count() >= 20
+
+
+def test_bench_full_england_frame(benchmark, window):
+    img = QImage(window.map.viewport().size(), QImage.Format.Format_ARGB32_Premultiplied)
+
+    def frame():
+        p = QPainter(img)
+        window.map.render(p)
+        p.end()
+
+    frame()  # label pixmaps are made on the first frame
+    benchmark.pedantic(frame, rounds=30, iterations=1)
