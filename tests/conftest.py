@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("ICBMAP_HOME", str(ROOT / ".pytest_cache" / "icbmap-home"))
 
+# a test that switched packs (`data use`) must not change what later runs use
+(Path(os.environ["ICBMAP_HOME"]) / "config" / "settings.json").unlink(missing_ok=True)
+
 SHARED = ROOT.parent / "shared"
 SHARED_DATA = SHARED / "data" / "raw"
 

@@ -51,6 +51,7 @@ class Controller(QObject):
         self.stack.indexChanged.connect(self._index_changed)
         self._macro_open = False
         self._macro_count = 0
+        self.carry_practices = True  # moving an area carries the GP practices standing in it
         self.plan: Plan
         self.metrics: Metrics
         self.set_plan(plan or Plan(atlas))
@@ -91,7 +92,11 @@ class Controller(QObject):
         if np.all(self.plan.assignment[units] == board) and not self._macro_open:
             self.message.emit("The selection is already in that board")
             return False
-        return self.execute(cmds.MoveUnits(units, board, carry_practices=carry_practices))
+        cmd = cmds.MoveUnits(units, board, carry_practices=self.carry_practices and carry_practices)
+        if not self.execute(cmd):
+            return False
+        self.message.emit(cmd.text)  # says how many people, practices and patients moved
+        return True
 
     def move_practices(self, practices, board: int) -> bool:
         practices = np.asarray(practices, dtype=np.int64)

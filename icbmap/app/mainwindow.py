@@ -200,6 +200,10 @@ class MainWindow(QMainWindow):
         self.edit_menu.addAction(self.act_clear_sel)
         self.edit_menu.addAction(self.act_move_to)
         self.edit_menu.addAction(self.act_paint_board)
+        self.act_carry = self._action("Move GP practices &with their areas", self._set_carry, None,
+                                      "Moving an area also moves the practices standing in it", checkable=True)
+        self.act_carry.setChecked(True)
+        self.edit_menu.addAction(self.act_carry)
         self.edit_menu.addSeparator()
         self.board_menu = mb.addMenu("&Boards")
         for a in (self.act_new_board, self.act_merge, self.act_rename, self.act_recolour, self.act_lock, self.act_delete):
@@ -370,6 +374,9 @@ class MainWindow(QMainWindow):
                f"Combined authority: {ca}<br>Place: {place}<br>Board: {board}<br>"
                f"Population: {pop:,}{basis}")
         return text, tip
+
+    def _set_carry(self, on: bool) -> None:
+        self.controller.carry_practices = bool(on)
 
     def show_refusal(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
