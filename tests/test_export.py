@@ -257,3 +257,20 @@ def test_cli_print(plan, tmp_path, capsys):
     assert main(["--pack", "england-offline", "print", "-o", str(tmp_path / "base.png")]) == 0
     assert (tmp_path / "base.png").read_bytes()[:4] == b"\x89PNG"
     capsys.readouterr()
+
+
+def test_cancelled_export_writes_nothing(plan, tmp_path):
+    from icbmap.errors import Cancelled
+    from icbmap.progress import Progress
+
+    seen = []
+
+    def cb(fraction, message):
+        seen.append(message)
+        if len(seen) == 3:
+            progress.cancel()
+
+    progress = Progress(cb, "export")
+    with pytest.raises(Cancelled):
+        write_geojson(plan, tmp_path / "c.geojson", units=True, progress=progress)
+    assert list(tmp_path.iterdir()) == []

@@ -693,7 +693,7 @@ def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None
     ``brief.png``, ``brief-2.png``, ...).  Returns the files written."""
     import matplotlib
 
-    from icbmap.export.files import make_shareable
+    from icbmap.export.files import make_shareable, done
 
     progress = progress or Progress.silent()
     path = Path(path)
@@ -731,9 +731,8 @@ def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None
         else:
             for k, fig in enumerate(figs):
                 p = path if k == 0 else path.with_name(f"{path.stem}-{k + 1}{path.suffix}")
-                progress.step(0.8 + 0.2 * k / len(figs), f"Writing {p.name}")
                 fig.savefig(p, dpi=dpi, facecolor="white")
                 make_shareable(p)
                 out.append(p)
-    progress.step(1.0, f"Wrote {path.name}")
+    done(progress, f"Wrote {path.name}")
     return out

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from icbmap.export.files import write_text as atomic_write_text
+from icbmap.export.files import write_text as atomic_write_text, done
 from icbmap.export.facts import board_code_name_arrays
 from icbmap.progress import Progress
 
@@ -62,12 +62,13 @@ def write_csv(plan, path: str | Path, progress: Progress | None = None) -> list[
     progress = progress or Progress.silent()
     path = Path(path)
     progress.step(0.1, "Writing the unit assignment")
-    atomic_write_text(path, assignment_csv_text(plan))
+    text = assignment_csv_text(plan)
+    ptext = practices_csv_text(plan)
+    atomic_write_text(path, text)
     out = [path]
-    text = practices_csv_text(plan)
-    if text is not None:
+    if ptext is not None:
         ppath = practices_path_for(path)
-        atomic_write_text(ppath, text)
+        atomic_write_text(ppath, ptext)
         out.append(ppath)
-    progress.step(1.0, f"Wrote {path.name}")
+    done(progress, f"Wrote {path.name}")
     return out

@@ -40,3 +40,13 @@ def write_text(path: str | Path, text: str) -> Path:
     atomic_write_text(path, text)
     make_shareable(path)
     return path
+
+
+def done(progress, message: str) -> None:
+    """Report completion; a Cancel pressed after the files were written changes nothing."""
+    from icbmap.errors import Cancelled
+
+    try:
+        progress.step(1.0, message)
+    except Cancelled:
+        pass

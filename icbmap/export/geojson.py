@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from icbmap.export.files import write_text as atomic_write_text
+from icbmap.export.files import write_text as atomic_write_text, done
 from icbmap.export import facts as facts_mod
 from icbmap.export.shapes import DEFAULT_PRECISION, check_precision, lonlat_bounds, to_wgs84
 from icbmap.progress import Progress
@@ -116,12 +116,13 @@ def write_geojson(plan, path: str | Path, precision: int = DEFAULT_PRECISION, un
     path = Path(path)
     meta = facts_mod.document_meta(plan, title)
     text = board_collection(plan, precision, progress=progress.sub(0.0, 0.5 if units else 0.95), meta=meta)
+    utext = unit_collection(plan, precision, progress=progress.sub(0.5, 0.95), meta=meta) if units else None
+    # everything is computed before anything is written: a cancel leaves no files behind
     atomic_write_text(path, text)
     out = [path]
-    if units:
+    if utext is not None:
         upath = units_path_for(path)
-        utext = unit_collection(plan, precision, progress=progress.sub(0.5, 0.95), meta=meta)
         atomic_write_text(upath, utext)
         out.append(upath)
-    progress.step(1.0, f"Wrote {path.name}")
+    done(progress, f"Wrote {path.name}")
     return out

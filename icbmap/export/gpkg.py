@@ -33,7 +33,7 @@ import pandas as pd
 
 from icbmap.atlas.model import CRS
 from icbmap.export import facts as facts_mod
-from icbmap.export.files import make_shareable
+from icbmap.export.files import make_shareable, done
 from icbmap.progress import Progress
 
 
@@ -147,5 +147,5 @@ def write_gpkg(plan, path: str | Path, title: str = "", units: bool = True,
         if tmp.exists():
             tmp.unlink()
         raise
-    progress.step(1.0, f"Wrote {path.name}")
+    done(progress, f"Wrote {path.name}")
     return [path]
