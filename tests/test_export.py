@@ -274,3 +274,32 @@ def test_cancelled_export_writes_nothing(plan, tmp_path):
     with pytest.raises(Cancelled):
         write_geojson(plan, tmp_path / "c.geojson", units=True, progress=progress)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_with_practices_round_trip(england, tmp_path):
+    """Developer-made practices table (three made-up practices) attached to the atlas."""
+    import dataclasses
+
+    import pandas as pd
+
+    units = [100, 5000, 20000]
+    base = england.unit_level("board")
+    pr = pd.DataFrame({
+        "code": ["X00001", "X00002", "X00003"], "name": ["Alpha Surgery", "Beta Practice", "Gamma MC"],
+        "postcode": ["", "", ""], "x": [0.0, 0.0, 0.0], "y": [0.0, 0.0, 0.0],
+        "patients": [5000, 7000, 9000], "pcn_code": ["", "", ""], "pcn_name": ["", "", ""],
+        "place": [-1, -1, -1], "board": [int(base[u]) for u in units], "unit": units,
+        "extract_date": ["2026-10-01"] * 3,
+    })
+    atlas = dataclasses.replace(england, practices=pr)
+    plan = Plan(atlas)
+    History(plan).push(MoveUnits([5000], 7))
+    assert plan.practice_assignment[1] == 7  # carried with its unit
+    paths = write_csv(plan, tmp_path / "a.csv")
+    assert [p.name for p in paths] == ["a.csv", "a-practices.csv"]
+    rows = list(csv.reader(io.StringIO(paths[1].read_text())))
+    assert rows[0] == ["practice_code", "practice_name", "board_code", "board_name"]
+    assert rows[2][0] == "X00002" and rows[2][2] == plan.boards[7].code
+    back = import_file(paths[0], atlas)
+    assert np.array_equal(back.plan.assignment, plan.assignment)
+    assert np.array_equal(back.plan.practice_assignment, plan.practice_assignment)
