@@ -278,3 +278,16 @@ def test_merge_carries_practices(practice_atlas):
     assert plan.practice_assignment.tolist() == [1, 1, 1, 1, 2]
     hist.undo()
     assert plan.practice_assignment.tolist() == [0, 0, 0, 1, 2]
+
+
+def test_boards_facing_across_the_thames_get_different_colours(england):
+    """North West and South East London share no edge (the clipped Thames lies between)
+    but look like neighbours on the map: the baseline colouring keeps them apart."""
+    from icbmap.plan.colours import baseline_colours, near_boards
+
+    names = list(england.layers["board"].table["name"])
+    nw = next(i for i, n in enumerate(names) if "North West London" in n)
+    se = next(i for i, n in enumerate(names) if "South East London" in n)
+    assert (min(nw, se), max(nw, se)) in near_boards(england)
+    colours = baseline_colours(england)
+    assert colours[nw] != colours[se]

@@ -87,11 +87,33 @@ def dsatur(neighbours: list[set[int]], nodes: list[int] | None = None, fixed: di
     return colour
 
 
+#: Boards this close (metres) look like neighbours on the map even without a shared edge:
+#: across the Thames, the Humber or the Severn, the clipped coastline leaves a gap.
+NEAR_METRES = 2_000.0
+
+
+def near_boards(atlas, distance: float = NEAR_METRES) -> list[tuple[int, int]]:
+    """Baseline board pairs within ``distance`` of each other (dissolved board layer)."""
+    import shapely
+
+    geoms = atlas.layers["board"].geometry
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=distance)
+    return [(int(x), int(y)) for x, y in zip(i, j) if x < y]
+
+
 def baseline_colours(atlas) -> dict[int, str]:
-    """Board id -> colour for the atlas baseline boards."""
+    """Board id -> colour for the atlas baseline boards.
+
+    Boards that share an edge, or face each other across an estuary within
+    :data:`NEAR_METRES`, get different colours.
+    """
     assignment = atlas.unit_level("board")
     n = len(atlas.layers["board"])
-    col = dsatur(board_neighbours(atlas, assignment, n))
+    neighbours = board_neighbours(atlas, assignment, n)
+    for x, y in near_boards(atlas):
+        neighbours[x].add(y)
+        neighbours[y].add(x)
+    col = dsatur(neighbours)
     return {b: PALETTE[col[b]] for b in range(n)}
 
 
