@@ -38,16 +38,36 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 # ---------------------------------------------------------------- atomic helpers
+def _file_mode(path: Path) -> int:
+    """The mode a normally created file would get: the existing file's, else 0666 & ~umask.
+
+    ``mkstemp`` makes private (0600) files; a saved proposal or export is meant to be shared.
+    """
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and rename."""
+    """Write ``data`` to ``path`` via a temporary file, fsync and rename.
+
+    If anything fails (or the process dies) part way, ``path`` still holds its previous
+    content; the temporary file is removed.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        if os.name != "nt":
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
