@@ -128,3 +128,24 @@ def test_exports_from_the_menu_and_import_back(qtbot, england, tmp_path):
     result = w.proposals.import_file(csv_out[0], show_report=False)
     assert result is not None
     assert (w.controller.plan.assignment == expected).all()
+
+
+def test_print_preview_paints_the_briefing_as_vector_pages(qtbot, england, tmp_path):
+    """What the print preview and the printer get: the briefing pages, drawn from SVG."""
+    from PySide6.QtPrintSupport import QPrinter, QPrintPreviewWidget
+
+    w = make_window(qtbot, england, tmp_path)
+    w.proposals.proposal.title = "Print test"
+    printer = w.proposals.make_printer()
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(out))
+    w.proposals._paint_briefing(printer)
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 20_000
+    # the preview widget asks for the same pages
+    preview_printer = w.proposals.make_printer()  # must outlive the preview widget
+    preview = QPrintPreviewWidget(preview_printer, w)
+    preview.paintRequested.connect(w.proposals._paint_briefing)
+    preview.updatePreview()
+    assert preview.pageCount() >= 1
