@@ -121,6 +121,10 @@ CASES = [
      r"not a readable GeoJSON, GeoPackage or shapefile"),
     ("geojson-wrong-place", "far.geojson", lambda tmp: _far_away(tmp), "import",
      r"do not overlap England at all"),
+    ("geojson-in-metres", "bng.geojson", {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "A"}, "geometry": {"type": "Polygon", "coordinates": [
+            [[400000, 300000], [410000, 300000], [410000, 310000], [400000, 310000], [400000, 300000]]]}}]},
+     "import", r"not longitude/latitude.*look like British National Grid metres"),
     ("shapefile-no-prj", "noprj.shp", lambda tmp: _shapefile_without_prj(tmp), "import",
      r"no \.prj file, so its coordinate reference system is unknown"),
     ("shapefile-no-dbf", "nodbf.shp", lambda tmp: _shapefile_without_dbf(tmp), "import",

@@ -326,6 +326,7 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     for i in np.flatnonzero(~keep):
         skipped.append(f"feature {i + 1} ({codes[i]}): " + ("no geometry" if not present[i] else types[i]))
     g = np.where(keep, geoms, None)
+    _check_geographic_range(path, src_crs, g)
     try:
         import geopandas as gpd
 
@@ -337,6 +338,27 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     if code_col is None:
         notes.append("no board code field found; codes were made up (use --code-field)")
     return codes, names, proj, skipped, notes, layer
+
+
+def _check_geographic_range(path, src_crs: str, geoms) -> None:
+    """Longitude/latitude declared (GeoJSON always is) but the numbers are metres?"""
+    import pyproj
+
+    try:
+        geographic = pyproj.CRS.from_user_input(src_crs).is_geographic
+    except pyproj.exceptions.CRSError:
+        raise ImportError_(path, f"unknown coordinate reference system {src_crs!r}") from None
+    present = [x for x in geoms if x is not None]
+    if not geographic or not present:
+        return
+    x0, y0, x1, y1 = shapely.total_bounds(np.array(present, dtype=object))
+    if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
+        hint = (" They look like British National Grid metres (EPSG:27700)"
+                if 0 <= x0 and x1 <= 700_000 and 0 <= y0 and y1 <= 1_300_000 else "")
+        raise ImportError_(path, f"the coordinates ({x0:,.0f}, {y0:,.0f}) .. ({x1:,.0f}, {y1:,.0f}) are not "
+                                 f"longitude/latitude, yet the file declares {src_crs} (a GeoJSON file is "
+                                 f"always WGS84 longitude/latitude).{hint} Re-save the file with its real "
+                                 "coordinate reference system (e.g. as a GeoPackage) and import that")
 
 
 def _polygonal(g):
