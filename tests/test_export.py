@@ -303,3 +303,26 @@ def test_csv_with_practices_round_trip(england, tmp_path):
     back = import_file(paths[0], atlas)
     assert np.array_equal(back.plan.assignment, plan.assignment)
     assert np.array_equal(back.plan.practice_assignment, plan.practice_assignment)
+
+
+def test_round_trip_with_unassigned_units_empty_and_deleted_boards(england, tmp_path):
+    from icbmap.plan.commands import DeleteBoard
+
+    p = Plan(england)
+    h = History(p)
+    h.push(MoveUnits(np.arange(3000, 3050), -1))          # unassigned
+    h.push(CreateBoard("Empty for now", code="EMPTY1"))  # active, no units
+    h.push(DeleteBoard(5, 6))                             # deleted: units to board 6
+    path = write_geojson(p, tmp_path / "odd.geojson", units=True)
+    doc = json.loads(path[0].read_text())
+    assert rfc7946.check(doc, expect_bounds=ENGLAND_BOX) == []
+    empty = next(f for f in doc["features"] if f["id"] == "EMPTY1")
+    assert empty["geometry"] is None and empty["properties"]["population"] == 0
+    assert p.boards[5].code not in {f["id"] for f in doc["features"]}
+    units = json.loads(path[1].read_text())
+    assert sum(f["properties"]["board_code"] is None for f in units["features"]) == 50
+    for src in (path[0], write_csv(p, tmp_path / "odd.csv")[0]):
+        back = import_file(src, england)
+        assert np.array_equal(back.plan.assignment, p.assignment), src
+        assert len(back.report.unplaced) == 50
+        assert not back.plan.boards[5].active
