@@ -387,7 +387,7 @@ def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=()) -> No
     for bid, x, y, label, number in items:
         px, py = trans.transform((x, y))
         done = False
-        candidates = [] if bid in numbers_only else [(label, fontsize)]
+        candidates = [] if bid in numbers_only else [(label, fontsize), (label, fontsize * 0.82)]
         candidates.append((str(number), fontsize * 1.05))
         for text, fs in candidates:
             t = ax.text(x, y, text, fontsize=fs, ha="center", va="center", color=INK, zorder=8,
