@@ -281,7 +281,6 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            info = pyogrio.read_info(path, layer=layer)
             gdf = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # noqa: BLE001
         raise ImportError_(path, f"cannot read layer {layer!r} ({_gdal_msg(exc)})") from None
@@ -297,7 +296,6 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
                                      "British National Grid use EPSG:27700) and import again")
         raise ImportError_(path, "the layer declares no coordinate reference system; "
                                  "re-save it with one (e.g. EPSG:27700 or EPSG:4326)")
-    del info
     geoms = gdf.geometry.to_numpy()
     skipped = []
     present = ~(pd.isna(geoms) | shapely.is_empty(np.where(pd.isna(geoms), None, geoms)))

@@ -243,7 +243,7 @@ def read_bytes_limited(path: str | Path, limit: int = MAX_BYTES, what: str = "fi
     if stat.S_ISDIR(st.st_mode):
         raise error(path, f"is a folder, not a {what}")
     if not stat.S_ISREG(st.st_mode):
-        raise error(path, f"is not a regular file")
+        raise error(path, "is not a regular file")
     if st.st_size > limit:
         raise error(path, f"is {_size(st.st_size)}, too large for a {what} (limit {_size(limit)})")
     try:
