@@ -116,3 +116,17 @@ def test_drawing_stays_inside_each_map_without_clip_paths(proposal):
             assert v[:, 1].min() >= y0 - tol and v[:, 1].max() <= y1 + tol
             checked += 1
     assert checked >= 2 * len(figs)  # the England map + London inset, and two maps per board page
+
+
+def test_merged_board_page_says_where_its_areas_went(england, tmp_path):
+    from icbmap.plan.commands import MergeBoards
+
+    p = Plan(england)
+    keep, absorb = p.board_by_code("E54000011").id, p.board_by_code("E54000019").id
+    History(p).push(MergeBoards(keep, absorb))
+    pdf = render_briefing(p, tmp_path / "merge.pdf", changed_pages=True)[0]
+    text = _pdftext(pdf)
+    n = int((england.unit_level("board") == absorb).sum())
+    assert "This board is gone in the proposal" in text
+    assert f"{short_name(p.boards[keep].name)}: {n:,} LSOAs" in text
+    assert "Page 3 of 3" in text

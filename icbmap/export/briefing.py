@@ -617,10 +617,29 @@ def _board_page(ctx: _Ctx, bid: int, page: int, pages: int) -> Figure:
         except KeyError:
             row = None
         lines = _board_lines(row)
+        if k == 1 and row is None and bid < ctx.plan.n_baseline_boards:
+            lines = _absorbed_lines(ctx, bid)
         fig.text(rect[0], 0.27, "\n".join(lines), fontsize=7.5 * s, va="top", ha="left", color=INK,
                  linespacing=1.35)
     _footer(fig, ctx, page, pages)
     return fig
+
+
+def _absorbed_lines(ctx: _Ctx, bid: int) -> list[str]:
+    """Where a deleted baseline board's areas went."""
+    plan = ctx.plan
+    units = np.flatnonzero(plan.baseline_assignment == bid)
+    dest = plan.assignment[units]
+    ids, counts = np.unique(dest, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    out = ["This board is gone in the proposal; its areas now belong to:"]
+    for i in order[:6]:
+        b = int(ids[i])
+        name = "no board (unassigned)" if b < 0 else short_name(plan.boards[b].name)
+        out.append(f"  {name}: {int(counts[i]):,} LSOAs")
+    if len(order) > 6:
+        out.append(f"  and {len(order) - 6} other boards")
+    return out
 
 
 def _board_lines(row) -> list[str]:
