@@ -7,7 +7,7 @@ checks after it still run.)
 Targets on a 2-core machine: the boards GeoJSON (dissolve, reprojection, rounding,
 metrics properties, writing) under 0.5 s; with the 32,844-unit layer under 3 s; the
 one-page briefing PDF under 3 s; the assignment CSV under 0.1 s.  Measured (this
-container, mean): boards GeoJSON 0.14 s, with units 1.7 s, briefing PDF 0.91 s, CSV 0.025 s.
+container, mean): boards GeoJSON 0.14 s, with units 1.74 s, briefing PDF 0.82 s, CSV 0.025 s.
 """
 
 from __future__ import annotations
