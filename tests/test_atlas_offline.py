@@ -115,3 +115,25 @@ def test_bridges_only_join_units_that_do_not_touch(england):
     assert len(multi) > 100
     deg = england.adjacency.degree()
     assert (deg[multi] > 0).all()
+
+
+def test_cancelled_build_writes_no_cache(tmp_path, monkeypatch):
+    """Cancel during the first-run build: Cancelled is raised and no cache file appears."""
+    from icbmap.atlas import store
+    from icbmap.errors import Cancelled
+    from icbmap.progress import Progress
+
+    monkeypatch.setenv("ICBMAP_HOME", str(tmp_path))
+    seen = []
+
+    def on_step(fraction, message):
+        seen.append(message)
+        if fraction > 0.2:
+            progress.cancel()
+
+    progress = Progress(on_step)
+    with pytest.raises(Cancelled):
+        store.load_atlas(store.OFFLINE, progress=progress)
+    assert seen and seen[0].startswith("Reading LSOA boundaries")
+    assert not list((tmp_path / "cache").glob("*.gpkg"))
+    assert not list((tmp_path / "cache").glob(".*"))

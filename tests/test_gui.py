@@ -93,9 +93,11 @@ def test_search_waverley_drag_into_main_board_and_undo(window, england, qtbot):
     assert after[surrey] == pop_before[surrey] + moved_pop
     assert after[frimley] == pop_before[frimley] - moved_pop
     assert summary(window).levels["district"].split == split_before - 1
-    # the boards panel shows the new figures
+    # the boards panel shows the new figures, and the changed cells flash
     row = window.boards.row_of(surrey)
     assert window.boards.item(row, 1).text() == f"{after[surrey]:,}"
+    assert {(surrey, "population"), (frimley, "population")} <= window.boards.last_changed
+    assert window.boards.item(row, 1).background().color().name() == "#ffd54f"
     assert window.controller.stack.count() == 1
 
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -363,3 +365,30 @@ def test_practice_postcode_search_and_drag(qtbot, england_with_practices, tmp_pa
     assert int(plan.practice_assignment[i]) == src
     OUT.mkdir(exist_ok=True)
     w.grab().save(str(OUT / "practices.png"))
+
+
+def test_layout_and_view_are_remembered(qtbot, england, tmp_path):
+    from icbmap.app.mainwindow import MainWindow
+
+    ini = str(tmp_path / "remember.ini")
+    w = MainWindow(england, settings=QSettings(ini, QSettings.Format.IniFormat), autosave_dir=tmp_path / "a")
+    w.proposals.ask_unsaved = lambda: "discard"
+    qtbot.addWidget(w)
+    activate(qtbot, w)
+    w.map.zoom_to_units(england.members("district", district(england, "Guildford")))
+    w.set_level("council")
+    w.layers.boxes["region"].setChecked(True)
+    w.metrics_dock.hide()
+    state = w.map.view_state()
+    w.close()
+
+    w2 = MainWindow(england, settings=QSettings(ini, QSettings.Format.IniFormat), autosave_dir=tmp_path / "b")
+    w2.proposals.ask_unsaved = lambda: "discard"
+    qtbot.addWidget(w2)
+    activate(qtbot, w2)
+    qtbot.waitUntil(lambda: abs(w2.map.current_scale() - state[2]) < 1e-9, timeout=3000)
+    c = w2.map.visible_scene_rect().center()
+    assert abs(c.x() - state[0]) < 50 / state[2] and abs(c.y() - state[1]) < 50 / state[2]
+    assert w2.map.level == "council"
+    assert w2.layers.boxes["region"].isChecked() and w2.map.outlines["region"].isVisible()
+    assert not w2.metrics_dock.isVisible()
