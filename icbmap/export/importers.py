@@ -351,7 +351,7 @@ def _check_geographic_range(path, src_crs: str, geoms) -> None:
         return
     x0, y0, x1, y1 = shapely.total_bounds(np.array(present, dtype=object))
     if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
-        hint = (" They look like British National Grid metres (EPSG:27700)"
+        hint = (" They look like British National Grid metres (EPSG:27700)."
                 if 0 <= x0 and x1 <= 700_000 and 0 <= y0 and y1 <= 1_300_000 else "")
         raise ImportError_(path, f"the coordinates ({x0:,.0f}, {y0:,.0f}) .. ({x1:,.0f}, {y1:,.0f}) are not "
                                  f"longitude/latitude, yet the file declares {src_crs} (a GeoJSON file is "
