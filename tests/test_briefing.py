@@ -8,7 +8,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from icbmap.export.briefing import briefing_figures, render_briefing, short_name
+from icbmap.export.briefing import briefing_figures, render_briefing
+from icbmap.names import short_board_name as short_name
 from icbmap.plan.commands import CreateBoard, History, MoveUnits
 from icbmap.plan.model import Plan
 from icbmap.plan.proposal import Proposal

@@ -9,13 +9,12 @@ import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QKeySequence
 from PySide6.QtWidgets import (QColorDialog, QComboBox, QCompleter, QDockWidget, QInputDialog,
-                               QLabel, QLineEdit, QMainWindow, QMessageBox, QStyle, QTabWidget,
-                               QToolBar, QUndoView, QWidget)
+                               QLabel, QLineEdit, QMainWindow, QMessageBox, QStyle, QToolBar, QUndoView, QWidget)
 
 from icbmap import __version__
 from icbmap.app import metrics_view
 from icbmap.app.controller import Controller
-from icbmap.app.mapview import SELECT_LEVELS, MapView, format_population, short_board_name
+from icbmap.app.mapview import SELECT_LEVELS, MapView, short_board_name
 from icbmap.app.panels import BoardsPanel, LayersPanel, LegendPanel
 from icbmap.atlas.model import LEVEL_LABELS
 from icbmap.atlas.search import SearchIndex

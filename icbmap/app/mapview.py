@@ -22,13 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath,
                            QPen, QPixmap, QPolygonF, QTransform)
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsView,
                                QStyleOptionGraphicsItem, QRubberBand)
 
 from icbmap.app import geomqt
+from icbmap.names import format_population, short_board_name  # noqa: F401 (re-exported)
 
 SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 TOOLS = ("select", "lasso", "paint", "pan")
@@ -45,26 +46,6 @@ OUTLINE_STYLE = {
     "council": ("#303030", 1.3, None),
     "district": ("#5a5a5a", 0.6, None),
 }
-
-
-def short_board_name(name: str) -> str:
-    """'NHS Cheshire and Merseyside Integrated Care Board' -> 'Cheshire and Merseyside'."""
-    s = name
-    for prefix in ("NHS ",):
-        if s.startswith(prefix):
-            s = s[len(prefix):]
-    for suffix in (" Integrated Care Board", " ICB"):
-        if s.endswith(suffix):
-            s = s[: -len(suffix)]
-    return s
-
-
-def format_population(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.2f}m"
-    if n >= 1_000:
-        return f"{n / 1_000:.0f}k"
-    return f"{n}"
 
 
 class _Layer(QGraphicsItem):

@@ -7,22 +7,12 @@ from html import escape
 
 from PySide6.QtWidgets import QTabWidget
 
-from icbmap.app.mapview import short_board_name
+from icbmap.names import board_flags, short_board_name
 from icbmap.app.panels import (RecordsTable, SummaryView, fmt_bool, fmt_float, fmt_int, fmt_list,
                                fmt_pct)
 
-FLAG_SHORT = {"below_floor": "<0.5m", "below_minimum": "<1m", "above_maximum": ">3m"}
-
-
 def _flags_text(b) -> str:
-    parts = []
-    if b.status in FLAG_SHORT:
-        parts.append(FLAG_SHORT[b.status])
-    if not b.contiguous:
-        parts.append("split")
-    if len(b.regions) > 1:
-        parts.append("regions")
-    return " ".join(parts)
+    return " ".join(board_flags(b))
 
 
 def board_records(controller, report) -> list[dict]:

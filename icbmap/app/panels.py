@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QLabel, QTableWidget,
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QTableWidget,
                                QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
 FLASH_MS = 900
@@ -303,8 +303,8 @@ class LegendPanel(QTextBrowser):
         self.setHtml(
             "<h4>Lines</h4><table>" + "".join(rows) + "</table>"
             "<p>Yellow hatch: selection. Red outline: drop target while dragging. "
-            "Flags: <b>&lt;0.5m</b>, <b>&lt;1m</b> (the commonly proposed minimum), <b>&gt;3m</b>; "
-            "<b>split</b> = not contiguous; <b>regions</b> = spans NHS regions.</p>"
+            "Flags: <b>&lt; 0.5m</b>, <b>&lt; 1m</b> (the commonly proposed minimum), <b>&gt; 3m</b>; "
+            "<b>N pieces</b> = not contiguous; <b>N regions</b> = spans NHS regions.</p>"
             f"<h4>Population</h4><p>{atlas.population_basis}.</p>"
             "<h4>Boards</h4><table>" + swatches + "</table>"
             "<h4>Sources</h4><ul>" + sources + "</ul>"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from contextlib import contextmanager
 import re
 import sqlite3
 import sys
@@ -21,7 +22,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -79,6 +79,31 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def atomic_file(path: Path, suffix: str = ".tmp"):
+    """Yield a temporary path beside ``path`` (not yet created: GDAL drivers create their
+    files themselves); when the block succeeds it is fsynced, given a normal file mode and
+    renamed over ``path``; when it fails it is removed and ``path`` is untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _file_mode(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp_name)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        if os.name != "nt":
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
 
 
 # ---------------------------------------------------------------- settings
@@ -161,39 +186,26 @@ def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None) -> N
     """Write ``atlas`` to a GeoPackage at ``path`` atomically."""
     progress = progress or Progress.silent()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp_name)
-    tmp = Path(tmp_name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            progress.step(0.0, "Writing units")
-            pyogrio.write_dataframe(atlas.units, tmp, layer="units", driver="GPKG")
-            for k, lvl in enumerate(LEVELS):
-                progress.step(0.4 + 0.4 * k / len(LEVELS), f"Writing {lvl} layer")
-                pyogrio.write_dataframe(atlas.layers[lvl].table, tmp, layer=lvl, driver="GPKG")
-            a, b, shared, bridge = atlas.adjacency.pairs()
-            adj = pd.DataFrame({"a": a, "b": b, "shared": shared, "bridge": bridge.astype(np.int8)})
-            pyogrio.write_dataframe(adj, tmp, layer="adjacency", driver="GPKG")
-            prov = dict(atlas.provenance)
-            for lvl in LEVELS:
-                prov[f"layer:{lvl}"] = atlas.layers[lvl].provenance
-            ptab = pd.DataFrame([{"key": k, **v.to_dict()} for k, v in prov.items()])
-            pyogrio.write_dataframe(ptab, tmp, layer="provenance", driver="GPKG")
-            mtab = pd.DataFrame({"key": list(atlas.meta), "value": [json.dumps(v) for v in atlas.meta.values()]})
-            pyogrio.write_dataframe(mtab, tmp, layer="meta", driver="GPKG")
-            if atlas.practices is not None and len(atlas.practices):
-                pyogrio.write_dataframe(pd.DataFrame(atlas.practices), tmp, layer="practices", driver="GPKG")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        progress.step(1.0, f"Saved {path.name}")
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
+    with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        progress.step(0.0, "Writing units")
+        pyogrio.write_dataframe(atlas.units, tmp, layer="units", driver="GPKG")
+        for k, lvl in enumerate(LEVELS):
+            progress.step(0.4 + 0.4 * k / len(LEVELS), f"Writing {lvl} layer")
+            pyogrio.write_dataframe(atlas.layers[lvl].table, tmp, layer=lvl, driver="GPKG")
+        a, b, shared, bridge = atlas.adjacency.pairs()
+        adj = pd.DataFrame({"a": a, "b": b, "shared": shared, "bridge": bridge.astype(np.int8)})
+        pyogrio.write_dataframe(adj, tmp, layer="adjacency", driver="GPKG")
+        prov = dict(atlas.provenance)
+        for lvl in LEVELS:
+            prov[f"layer:{lvl}"] = atlas.layers[lvl].provenance
+        ptab = pd.DataFrame([{"key": k, **v.to_dict()} for k, v in prov.items()])
+        pyogrio.write_dataframe(ptab, tmp, layer="provenance", driver="GPKG")
+        mtab = pd.DataFrame({"key": list(atlas.meta), "value": [json.dumps(v) for v in atlas.meta.values()]})
+        pyogrio.write_dataframe(mtab, tmp, layer="meta", driver="GPKG")
+        if atlas.practices is not None and len(atlas.practices):
+            pyogrio.write_dataframe(pd.DataFrame(atlas.practices), tmp, layer="practices", driver="GPKG")
+    progress.step(1.0, f"Saved {path.name}")
 
 
 # ---------------------------------------------------------------- read

@@ -35,6 +35,7 @@ from icbmap import __version__
 from icbmap.errors import DataError
 from icbmap.export import facts as facts_mod
 from icbmap.progress import Progress
+from icbmap.names import board_flags, format_population, short_board_name
 
 PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
 MM = 1 / 25.4
@@ -72,38 +73,8 @@ def geom_path(geom) -> MplPath | None:
 
 
 # ------------------------------------------------------------------ text helpers
-def short_name(name: str) -> str:
-    s = name.strip()
-    for pre in ("NHS ",):
-        if s.startswith(pre):
-            s = s[len(pre):]
-    for suf in (" Integrated Care Board", " ICB"):
-        if s.endswith(suf):
-            s = s[: -len(suf)]
-    return s
-
-
-def fmt_pop(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1e6:.2f}m"
-    if n >= 1_000:
-        return f"{n / 1e3:.0f}k"
-    return str(n)
-
-
 def short_flags(row) -> str:
-    out = []
-    if row.status == "below_floor":
-        out.append("< 0.5m")
-    elif row.status == "below_minimum":
-        out.append("< 1m")
-    elif row.status == "above_maximum":
-        out.append("> 3m")
-    if not row.contiguous:
-        out.append(f"{row.pieces - row.island_pieces} pieces")
-    if len(row.regions) > 1:
-        out.append(f"{len(row.regions)} regions")
-    return ", ".join(out)
+    return ", ".join(board_flags(row))
 
 
 def attribution_text(atlas) -> list[str]:
@@ -444,7 +415,7 @@ def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
         ax.text(0.0, y, f"{num}{'*' if r.id in changed else ''}", fontsize=fs, ha="left", va="center", color=INK)
         ax.add_patch(Rectangle((0.035, y - row_h * 0.36), 0.022, row_h * 0.72, facecolor=r.colour,
                                edgecolor=INK, lw=0.3))
-        name = short_name(r.name)
+        name = short_board_name(r.name)
         limit = 36
         if len(name) > limit:
             name = name[: limit - 1] + "\u2026"
@@ -506,8 +477,8 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
     _header(fig, ctx, ctx.title, subtitle)
     cl = summ.levels.get("council")
     line = (f"{summ.boards} boards \u00b7 population {summ.population:,} \u00b7 smallest "
-            f"{short_name(summ.smallest[1])} {fmt_pop(summ.smallest[2])} \u00b7 largest "
-            f"{short_name(summ.largest[1])} {fmt_pop(summ.largest[2])}")
+            f"{short_board_name(summ.smallest[1])} {format_population(summ.smallest[2])} \u00b7 largest "
+            f"{short_board_name(summ.largest[1])} {format_population(summ.largest[2])}")
     if cl is not None:
         line += f" \u00b7 {cl.split} of {cl.areas} councils split"
     if summ.unassigned_units:
@@ -555,7 +526,7 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
         if g is None or shapely.is_empty(g):
             continue
         x, y = _label_anchor(g)
-        label = "\n".join(textwrap.wrap(short_name(r.name), 18)) + f"\n{fmt_pop(r.population)}"
+        label = "\n".join(textwrap.wrap(short_board_name(r.name), 18)) + f"\n{format_population(r.population)}"
         in_london = lx0 < x < lx1 and ly0 < y < ly1
         items.append((r.id, x, y, label, numbers[r.id]))
         if in_london:
@@ -575,7 +546,7 @@ def _board_page(ctx: _Ctx, bid: int, page: int, pages: int) -> Figure:
     fig = _new_figure(ctx.paper)
     s = ctx.scale
     board = ctx.plan.boards[bid]
-    _header(fig, ctx, f"{short_name(board.name)}: before and after", ctx.title)
+    _header(fig, ctx, f"{short_board_name(board.name)}: before and after", ctx.title)
     before = ctx.base_shapes[bid] if bid < len(ctx.base_shapes) else None
     after = ctx.shapes[bid] if board.active else None
     present = [g for g in (before, after) if g is not None and not shapely.is_empty(g)]
@@ -635,7 +606,7 @@ def _absorbed_lines(ctx: _Ctx, bid: int) -> list[str]:
     out = ["This board is gone in the proposal; its areas now belong to:"]
     for i in order[:6]:
         b = int(ids[i])
-        name = "no board (unassigned)" if b < 0 else short_name(plan.boards[b].name)
+        name = "no board (unassigned)" if b < 0 else short_board_name(plan.boards[b].name)
         out.append(f"  {name}: {int(counts[i]):,} LSOAs")
     if len(order) > 6:
         out.append(f"  and {len(order) - 6} other boards")
@@ -698,7 +669,7 @@ def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle
     progress.step(0.2, "Drawing the map")
     figs = [_overview_page(ctx, 1, pages)]
     for k, bid in enumerate(board_pages):
-        progress.step(0.3 + 0.6 * k / max(len(board_pages), 1), f"Drawing {short_name(plan.boards[bid].name)}")
+        progress.step(0.3 + 0.6 * k / max(len(board_pages), 1), f"Drawing {short_board_name(plan.boards[bid].name)}")
         figs.append(_board_page(ctx, bid, k + 2, pages))
     progress.step(0.95, "Pages ready")
     return figs
@@ -712,7 +683,8 @@ def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None
     ``brief.png``, ``brief-2.png``, ...).  Returns the files written."""
     import matplotlib
 
-    from icbmap.export.files import make_shareable, done
+    from icbmap.atlas.store import atomic_file
+    from icbmap.export.files import done
 
     progress = progress or Progress.silent()
     path = Path(path)
@@ -726,32 +698,19 @@ def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None
         path.parent.mkdir(parents=True, exist_ok=True)
         out: list[Path] = []
         if kind == ".pdf":
-            import os
-            import tempfile
-
             from matplotlib.backends.backend_pdf import PdfPages
 
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
-            try:
+            with atomic_file(path, ".pdf") as tmp:
                 with PdfPages(tmp, metadata={"Title": doc_title, "Creator": f"icbmap {__version__}"}) as pdf:
                     for k, fig in enumerate(figs):
                         progress.step(0.8 + 0.2 * k / len(figs), f"Writing page {k + 1}")
                         pdf.savefig(fig)
-                with open(tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
-            make_shareable(path)
             out.append(path)
         else:
             for k, fig in enumerate(figs):
                 p = path if k == 0 else path.with_name(f"{path.stem}-{k + 1}{path.suffix}")
-                fig.savefig(p, dpi=dpi, facecolor="white")
-                make_shareable(p)
+                with atomic_file(p, ".png") as tmp:
+                    fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
                 out.append(p)
     done(progress, f"Wrote {path.name}")
     return out

@@ -22,8 +22,6 @@ The file is written to a temporary name in the same folder and renamed into plac
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -32,8 +30,9 @@ import numpy as np
 import pandas as pd
 
 from icbmap.atlas.model import CRS
+from icbmap.atlas.store import atomic_file
 from icbmap.export import facts as facts_mod
-from icbmap.export.files import make_shareable, done
+from icbmap.export.files import done
 from icbmap.progress import Progress
 
 
@@ -121,31 +120,18 @@ def write_gpkg(plan, path: str | Path, title: str = "", units: bool = True,
     report = facts_mod.metrics_report(plan)
     progress.step(0.1, "Dissolving boards")
     boards = boards_frame(plan, report)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp_name)
-    tmp = Path(tmp_name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            progress.step(0.2, "Writing boards")
-            pyogrio.write_dataframe(boards, tmp, layer="boards", driver="GPKG")
-            if units:
-                progress.step(0.3, "Writing units")
-                pyogrio.write_dataframe(units_frame(plan), tmp, layer="units", driver="GPKG")
-            progress.step(0.8, "Writing metrics tables")
-            for name, table in metrics_tables(plan, report).items():
-                pyogrio.write_dataframe(table, tmp, layer=name, driver="GPKG")
-            meta = facts_mod.document_meta(plan, title)
-            about = pd.DataFrame({"key": list(meta), "value": [_flat(v) for v in meta.values()]})
-            pyogrio.write_dataframe(about, tmp, layer="about", driver="GPKG")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        make_shareable(path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
+    with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        progress.step(0.2, "Writing boards")
+        pyogrio.write_dataframe(boards, tmp, layer="boards", driver="GPKG")
+        if units:
+            progress.step(0.3, "Writing units")
+            pyogrio.write_dataframe(units_frame(plan), tmp, layer="units", driver="GPKG")
+        progress.step(0.8, "Writing metrics tables")
+        for name, table in metrics_tables(plan, report).items():
+            pyogrio.write_dataframe(table, tmp, layer=name, driver="GPKG")
+        meta = facts_mod.document_meta(plan, title)
+        about = pd.DataFrame({"key": list(meta), "value": [_flat(v) for v in meta.values()]})
+        pyogrio.write_dataframe(about, tmp, layer="about", driver="GPKG")
     done(progress, f"Wrote {path.name}")
     return [path]

@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 import shapely
 
+from icbmap.atlas.geometry import dissolve
 from icbmap.atlas.model import CRS
 from icbmap.errors import DataError
 
@@ -56,23 +57,9 @@ def dissolve_boards(unit_geoms: np.ndarray, assignment: np.ndarray, n_boards: in
     """One (Multi)Polygon per board id ``0..n_boards-1`` in the units' CRS.
 
     Units with assignment -1 belong to no board; a board without units gets an empty
-    polygon.  Uses ``coverage_union_all`` so interior edges vanish exactly.
+    polygon.  The atlas's coverage union makes interior edges vanish exactly.
     """
-    assignment = np.asarray(assignment)
-    order = np.argsort(assignment, kind="stable")
-    sorted_ids = assignment[order]
-    bounds = np.searchsorted(sorted_ids, np.arange(n_boards + 1))
-    out = np.empty(n_boards, dtype=object)
-    for b in range(n_boards):
-        idx = order[bounds[b]:bounds[b + 1]]
-        if len(idx) == 0:
-            out[b] = shapely.Polygon()
-            continue
-        u = shapely.coverage_union_all(unit_geoms[idx])
-        if not shapely.is_valid(u):  # pragma: no cover - the repaired coverage unions cleanly
-            u = shapely.make_valid(u)
-        out[b] = u
-    return out
+    return dissolve(unit_geoms, np.asarray(assignment), n_boards)
 
 
 def _clean_polygonal(geom):

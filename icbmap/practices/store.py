@@ -14,9 +14,7 @@ ignored with a :class:`UserWarning` rather than stopping the program from starti
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -26,6 +24,7 @@ import pandas as pd
 import pyogrio
 
 from icbmap.atlas.model import Atlas, Provenance
+from icbmap.atlas.store import atomic_file
 from icbmap.errors import DataError
 from icbmap.paths import data_dir
 from icbmap.practices.table import conform
@@ -65,22 +64,10 @@ def save_practices_for(atlas: Atlas, report=None) -> Path:
     if report is not None:
         meta["report"] = {k: v for k, v in report.to_dict().items() if k != "provenance"}
     mtab = pd.DataFrame({"key": list(meta), "value": [json.dumps(v) for v in meta.values()]})
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp_name)  # the GeoPackage driver wants to create the file itself
-    tmp = Path(tmp_name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pyogrio.write_dataframe(table, tmp, layer="practices", driver="GPKG")
-            pyogrio.write_dataframe(mtab, tmp, layer="meta", driver="GPKG")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
+    with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pyogrio.write_dataframe(table, tmp, layer="practices", driver="GPKG")
+        pyogrio.write_dataframe(mtab, tmp, layer="meta", driver="GPKG")
     return path
 
 
