@@ -349,3 +349,15 @@ def test_many_boards_and_many_pieces(england):
     while hist.can_undo():
         hist.undo()
     assert plan.is_baseline() and m.values().diff(compute_values(plan)) == []
+
+
+def test_cli_metrics_refuses_a_huge_file_without_reading_it(tmp_path, capsys):
+    """A 1 GB (sparse) file given to `icbmap metrics`: a clear error, not 1 GB in memory."""
+    from icbmap.cli import main
+
+    huge = tmp_path / "huge.icbmap.json"
+    with open(huge, "wb") as fh:
+        fh.truncate(1 << 30)
+    assert main(["--pack", "england-offline", "metrics", str(huge)]) == 1
+    err = capsys.readouterr().err
+    assert "huge.icbmap.json" in err and "too large" in err

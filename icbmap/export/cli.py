@@ -17,12 +17,12 @@ Examples::
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from icbmap.errors import DataError
 from icbmap.progress import Progress
+from icbmap.plan.proposal import load_proposal
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -42,34 +42,6 @@ def _atlas(args):
     from icbmap.cli import load_atlas_for
 
     return load_atlas_for(args)
-
-
-def load_proposal(path: str | Path, atlas):
-    """The proposal at ``path`` (a ``.icbmap.json`` proposal or a bare plan file)."""
-    from icbmap.plan.model import PLAN_FORMAT, Plan, UnknownCodesError
-    from icbmap.plan.proposal import (
-        MAX_BYTES, PackMismatchError, Proposal, ProposalError, read_bytes_limited, read_proposal,
-    )
-
-    path = Path(path)
-    data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
-    try:
-        head = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError):
-        head = None
-    if isinstance(head, dict) and head.get("format") == PLAN_FORMAT:
-        try:
-            plan = Plan.from_dict(atlas, head)
-        except UnknownCodesError as exc:
-            raise ProposalError(path, exc.problem) from None
-        p = Proposal.new(plan, title="")
-        p.path = path
-        return p
-    try:
-        return read_proposal(path, atlas)
-    except PackMismatchError as exc:
-        raise ProposalError(path, f"{exc.problem}\nOpen it in the app to map it onto this data pack, "
-                                  "or use --pack to choose the pack it was drawn on") from None
 
 
 def _plan_for(args, atlas):

@@ -17,43 +17,22 @@ from icbmap.errors import DataError
 from icbmap.metrics.engine import Metrics
 from icbmap.metrics.report import Report
 from icbmap.metrics.values import COTERMINOSITY_LEVELS
-from icbmap.plan.model import PLAN_FORMAT, Plan, UnknownCodesError
+from icbmap.plan.model import Plan
 
 LEVEL_TITLES = {"district": "Districts", "council": "Councils (upper tier)", "ca": "Combined authorities"}
 
 
 # ------------------------------------------------------------------ loading
 def load_plan(path: str | Path, atlas) -> tuple[Plan, str]:
-    """The plan saved at ``path`` and a label for it.
+    """The plan saved at ``path`` (a proposal or a bare plan file) and a label for it.
 
-    A proposal file (``.icbmap.json``) is read with ``icbmap.plan.proposal.read_proposal``
-    when that module is available; a bare plan (``Plan.to_dict()`` output) is read with
-    :meth:`Plan.from_dict`.
+    Read through :func:`icbmap.plan.proposal.load_proposal`, which checks the size before
+    reading and validates everything, with errors naming the file.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(path, f"could not read: {exc.strerror or exc}") from exc
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
-    if isinstance(obj, dict) and obj.get("format") == PLAN_FORMAT:
-        try:
-            return Plan.from_dict(atlas, obj), path.name
-        except UnknownCodesError as exc:
-            raise DataError(path, exc.problem) from exc
-    try:
-        from icbmap.plan.proposal import read_proposal
-    except ImportError:  # pragma: no cover - the proposal module ships with the app
-        read_proposal = None
-    if read_proposal is None:
-        raise DataError(path, "not a plan file (expected format 'icbmap-plan')")
-    proposal = read_proposal(path, atlas)
-    plan = getattr(proposal, "plan", proposal)
-    title = getattr(proposal, "title", "") or path.name
-    return plan, title
+    from icbmap.plan.proposal import load_proposal
+
+    proposal = load_proposal(path, atlas)
+    return proposal.plan, proposal.title or Path(path).name
 
 
 # ------------------------------------------------------------------ formatting

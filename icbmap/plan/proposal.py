@@ -506,6 +506,34 @@ def read_proposal(path: str | Path, atlas, map_pack: bool = False) -> Proposal:
     return proposal
 
 
+def load_proposal(path: str | Path, atlas):
+    """The proposal at ``path`` (a ``.icbmap.json`` proposal or a bare plan file), for the CLI.
+
+    A proposal drawn on another data pack is an error here (the app offers to map it).
+    """
+    from icbmap.plan.model import PLAN_FORMAT, Plan, UnknownCodesError
+
+    path = Path(path)
+    data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
+    try:
+        head = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
+        head = None
+    if isinstance(head, dict) and head.get("format") == PLAN_FORMAT:
+        try:
+            plan = Plan.from_dict(atlas, head)
+        except UnknownCodesError as exc:
+            raise ProposalError(path, exc.problem) from None
+        p = Proposal.new(plan, title="")
+        p.path = path
+        return p
+    try:
+        return read_proposal(path, atlas)
+    except PackMismatchError as exc:
+        raise ProposalError(path, f"{exc.problem}\nOpen it in the app to map it onto this data pack, "
+                                  "or use --pack to choose the pack it was drawn on") from None
+
+
 # ------------------------------------------------------------------- recent files
 def recent_proposals(existing_only: bool = True) -> list[Path]:
     """Recently opened or saved proposals, most recent first."""
@@ -534,6 +562,7 @@ def remove_recent_proposal(path: str | Path) -> None:
 
 
 __all__ = [
+    "load_proposal",
     "FORMAT", "MAX_BYTES", "SCHEMA", "SUFFIX", "MappingReport", "PackMismatchError", "Proposal",
     "ProposalError", "add_recent_proposal", "read_bytes_limited", "read_proposal",
     "recent_proposals", "remove_recent_proposal", "write_proposal",

@@ -37,14 +37,43 @@ def _area(atlas, level, name):
     return int(np.flatnonzero(atlas.layers[level].table["name"].to_numpy() == name)[0])
 
 
-def boundary_lsoa(atlas):
-    """A fixed LSOA on a board boundary and the neighbouring board it moves to."""
+def boundary_lsoa(atlas, cuts: bool = False):
+    """A fixed LSOA on a board boundary and the neighbouring board it moves to.
+
+    ``cuts=False``: a typical one, whose move leaves both boards in one piece.
+    ``cuts=True``: the worst case, an LSOA that encloses another LSOA of its board (an
+    enclave with no other neighbour), so moving it cuts its board and that board's piece is
+    recomputed.  The largest such board is chosen.
+    """
+    from icbmap.metrics.contiguity import island_units, pieces_of_assignment
+
     adj = atlas.adjacency
     bd = atlas.unit_level("board")
+    deg = adj.degree()
     src = np.repeat(np.arange(atlas.n_units), np.diff(adj.indptr))
     cross = np.flatnonzero((bd[src] != bd[adj.indices]) & ~adj.bridge)
-    e = cross[len(cross) // 2]
-    return int(src[e]), int(bd[adj.indices[e]])
+    if cuts:
+        sizes = np.bincount(bd)
+        best = None
+        for e in cross:
+            u = int(src[e])
+            nb = adj.neighbours(u)
+            if any(deg[x] == 1 and bd[x] == bd[u] for x in nb):
+                if best is None or sizes[bd[u]] > sizes[bd[best[0]]]:
+                    best = (u, int(bd[adj.indices[e]]))
+        assert best is not None
+        return best
+    island = island_units(adj)
+    base, _ = pieces_of_assignment(adj, bd, island, int(bd.max()) + 1)
+    order = np.concatenate([cross[len(cross) // 2:], cross[:len(cross) // 2]])
+    for e in order:
+        u, to = int(src[e]), int(bd[adj.indices[e]])
+        moved = bd.copy()
+        moved[u] = to
+        after, _ = pieces_of_assignment(adj, moved, island, int(bd.max()) + 1)
+        if np.array_equal(after, base):
+            return u, to
+    raise AssertionError("no boundary LSOA found")
 
 
 @pytest.fixture()
@@ -78,6 +107,14 @@ def test_move_one_lsoa(benchmark, england, state):
     u, to = boundary_lsoa(england)
     _bench_edit(benchmark, state, lambda: MoveUnits([u], to), rounds=500)
     assert state[0].assignment[u] == to
+
+
+@pytest.mark.benchmark(group="edit")
+def test_move_one_lsoa_that_cuts_its_board(benchmark, england, state):
+    u, to = boundary_lsoa(england, cuts=True)
+    b = int(state[0].assignment[u])
+    _bench_edit(benchmark, state, lambda: MoveUnits([u], to), rounds=300)
+    assert state[1].values().pieces[b] == 2
 
 
 @pytest.mark.benchmark(group="edit")
