@@ -361,3 +361,24 @@ def test_cli_metrics_refuses_a_huge_file_without_reading_it(tmp_path, capsys):
     assert main(["--pack", "england-offline", "metrics", str(huge)]) == 1
     err = capsys.readouterr().err
     assert "huge.icbmap.json" in err and "too large" in err
+
+
+def test_moving_an_enclosing_lsoa_cuts_off_the_enclave(england):
+    adj = england.adjacency
+    hole = int(np.flatnonzero(adj.degree() == 1)[0])
+    encloser = int(adj.neighbours(hole)[0])
+    plan = Plan(england)
+    m = Metrics(plan)
+    b = int(plan.assignment[encloser])
+    assert plan.assignment[hole] == b
+    other = next(int(plan.assignment[x]) for x in range(england.n_units) if plan.assignment[x] != b)
+    hist = History(plan)
+    hist.push(MoveUnits([encloser], other))
+    assert m.values().pieces[b] == 2
+    assert_agrees(m, plan)
+    hist.push(MoveUnits([hole], other))      # the enclave follows: whole again
+    assert m.values().pieces[b] == 1
+    hist.undo()
+    hist.undo()
+    assert m.values().pieces[b] == 1
+    assert_agrees(m, plan)

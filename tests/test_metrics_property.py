@@ -27,7 +27,14 @@ from icbmap.plan.model import PlanError
 EXAMPLES = int(os.environ.get("ICBMAP_PROPERTY_EXAMPLES", "60"))
 
 OPS = ["unit", "neighbourhood", "district", "council", "place", "board_units", "merge", "create",
-       "delete", "lock", "undo", "undo", "redo"]
+       "delete", "lock", "undo", "undo", "redo", "encloser", "encloser"]
+
+
+def _enclosers(atlas):
+    """LSOAs that surround another LSOA (its only neighbour): moving one cuts its board."""
+    deg = atlas.adjacency.degree()
+    holes = np.flatnonzero(deg == 1)
+    return np.unique(atlas.adjacency.indices[atlas.adjacency.indptr[holes]])
 
 
 def _units(data, atlas, plan, kind):
@@ -35,6 +42,9 @@ def _units(data, atlas, plan, kind):
     u = data.draw(st.integers(0, n - 1), label="unit")
     if kind == "unit":
         return np.array([u])
+    if kind == "encloser":
+        enc = _enclosers(atlas)
+        return np.array([enc[u % len(enc)]])
     if kind == "neighbourhood":
         nb = atlas.adjacency.neighbours(u)
         k = data.draw(st.integers(0, len(nb)), label="k")
@@ -119,7 +129,7 @@ def test_incremental_equals_full_recompute(england, data):
         op = data.draw(st.sampled_from(OPS), label="op")
         active = [b.id for b in plan.boards if b.active]
         try:
-            if op in ("unit", "neighbourhood", "district", "council", "place", "board_units"):
+            if op in ("unit", "neighbourhood", "district", "council", "place", "board_units", "encloser"):
                 units = _units(data, england, plan, op)
                 to = data.draw(st.sampled_from(active + [UNASSIGNED]), label="to")
                 hist.push(MoveUnits(units, to))

@@ -24,6 +24,8 @@ from scipy.sparse.csgraph import connected_components
 
 
 _SMALL_EDGES = 400
+#: Units a cut-off search may visit before the whole piece is recomputed instead.
+_CUT_BUDGET = 400
 
 
 def _joined(nodes: np.ndarray, src: np.ndarray, dst: np.ndarray, targets: np.ndarray) -> bool:
@@ -225,7 +227,11 @@ class Contiguity:
             local[ring] = -1
             if (fl == fl[0]).all():
                 return
-        # the piece may have split: recompute it alone
+        # 3. the piece may have split: small cut-off parts (an enclave, a peninsula) are
+        # found by searching from every frontier unit at once ...
+        if self._cut_off(lab, frontier.tolist()):
+            return
+        # ... otherwise recompute the piece alone
         members = np.flatnonzero(comp == lab)
         s3, d3 = gather(self.adj, members)
         keep = comp[d3] == lab
@@ -245,6 +251,74 @@ class Contiguity:
             comp[members[labels == k]] = new
             self.size[new] = sizes[k]
             self.nmain[new] = mains[k]
+
+    def _cut_off(self, lab: int, frontier: list[int]) -> bool:
+        """Split piece ``lab`` by interleaved searches from each frontier unit.
+
+        Searches that meet are merged; a search that runs out of units has found a whole
+        component cut off from the rest, which gets a new label.  When at most one search is
+        still running, every remaining frontier unit is in one component, so the rest of the
+        piece is connected.  Gives up (False, nothing changed) past ``_CUT_BUDGET`` steps.
+        """
+        comp, indptr, indices = self.comp, self.adj.indptr, self.adj.indices
+        owner = {f: i for i, f in enumerate(frontier)}
+        parent = list(range(len(frontier)))
+        queues = [[f] for f in frontier]
+        found = [[f] for f in frontier]
+
+        def root(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        active = list(range(len(frontier)))
+        closed: list[int] = []
+        steps = 0
+        while len(active) > 1:
+            still = []
+            for r in active:
+                if parent[r] != r:
+                    continue  # merged into another search
+                q = queues[r]
+                if not q:
+                    closed.append(r)
+                    continue
+                x = q.pop()
+                steps += 1
+                if steps > _CUT_BUDGET:
+                    return False
+                for y in indices[indptr[x]:indptr[x + 1]].tolist():
+                    if comp[y] != lab:
+                        continue
+                    o = owner.get(y)
+                    if o is None:
+                        owner[y] = r
+                        q.append(y)
+                        found[r].append(y)
+                    else:
+                        ro = root(o)
+                        if ro != r:
+                            parent[ro] = r
+                            q.extend(queues[ro])
+                            found[r].extend(found[ro])
+                            queues[ro], found[ro] = [], []
+                still.append(r)
+            active = [r for r in still if parent[r] == r]
+        if not closed:
+            return True
+        if not active:
+            closed.pop()  # everything ran out: the last one keeps the label
+        board = int(self.board[lab])
+        for r in closed:
+            nodes = np.array(found[r], dtype=np.int64)
+            new = self._new_label(board)
+            comp[nodes] = new
+            k, m = len(nodes), int(self.main[nodes].sum())
+            self.size[new], self.nmain[new] = k, m
+            self.size[lab] -= k
+            self.nmain[lab] -= m
+        return True
 
     def _join(self, b: int, added: np.ndarray) -> None:
         comp, a = self.comp, self.assignment
