@@ -382,3 +382,15 @@ def test_moving_an_enclosing_lsoa_cuts_off_the_enclave(england):
     hist.undo()
     assert m.values().pieces[b] == 1
     assert_agrees(m, plan)
+
+
+def test_an_island_given_to_another_board_is_not_an_error(england):
+    plan = Plan(england)
+    m = Metrics(plan)
+    wight = england.members("council", by_name(england, "council", "Isle of Wight"))
+    dorset = board_containing(england, "Dorset")
+    History(plan).push(MoveUnits(wight, dorset))
+    b = m.report().board(dorset)
+    assert b.pieces == 2 and b.island_pieces == 1 and b.contiguous
+    assert m.report().summary.non_contiguous == 0
+    assert_agrees(m, plan)
