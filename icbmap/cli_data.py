@@ -80,6 +80,9 @@ def run(args) -> int:
         print(f"now using data pack {args.name}")
         return 0
     if cmd == "build":
+        if store.bundled_pack_path() is not None:
+            print("this app bundle carries the offline pack prebuilt; there is nothing to build")
+            return 0
         atlas = store.load_atlas(store.OFFLINE, rebuild=True, progress=Progress.stderr("offline pack build"))
         print(f"built {atlas.name}: {atlas.n_units:,} LSOAs, England {atlas.total_population:,}")
         return 0
