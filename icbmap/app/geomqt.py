@@ -40,14 +40,7 @@ def path_from_geometry(geom) -> QPainterPath:
     path.setFillRule(Qt.FillRule.OddEvenFill)
     if geom is None or shapely.is_empty(geom):
         return path
-    rings = shapely.get_rings(shapely.get_parts(geom))
-    coords, ring_index = shapely.get_coordinates(rings, return_index=True)
-    coords = to_scene(coords)
-    bounds = np.searchsorted(ring_index, np.arange(len(rings) + 1))
-    for k in range(len(rings)):
-        xy = coords[bounds[k]:bounds[k + 1]]
-        if len(xy) >= 3:
-            path.addPolygon(polygon_from_xy(xy))
+    _add_polygons(path, shapely.get_rings(shapely.get_parts(geom)), min_points=3)
     return path
 
 
@@ -57,15 +50,19 @@ def lines_path(geom) -> QPainterPath:
     if geom is None or shapely.is_empty(geom):
         return path
     b = shapely.boundary(geom) if geom.geom_type in ("Polygon", "MultiPolygon") else geom
-    parts = shapely.get_parts(b)
-    coords, idx = shapely.get_coordinates(parts, return_index=True)
-    coords = to_scene(coords)
-    bounds = np.searchsorted(idx, np.arange(len(parts) + 1))
-    for k in range(len(parts)):
-        xy = coords[bounds[k]:bounds[k + 1]]
-        if len(xy) >= 2:
-            path.addPolygon(polygon_from_xy(xy))
+    _add_polygons(path, shapely.get_parts(b), min_points=2)
     return path
+
+
+def _add_polygons(path: QPainterPath, lines: np.ndarray, min_points: int) -> None:
+    """Add each ring or line string of ``lines`` (BNG) to ``path`` as a scene polygon."""
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    coords = to_scene(coords)
+    bounds = np.searchsorted(index, np.arange(len(lines) + 1))
+    for k in range(len(lines)):
+        xy = coords[bounds[k]:bounds[k + 1]]
+        if len(xy) >= min_points:
+            path.addPolygon(polygon_from_xy(xy))
 
 
 def shared_boundaries(geoms: np.ndarray):

@@ -209,22 +209,24 @@ def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None) -> N
 
 
 # ---------------------------------------------------------------- read
-def _read_table(path: Path, layer: str) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
-
-
-def read_meta(path: Path) -> dict:
+def read_meta(path: Path, what: str = "icbmap data pack") -> dict:
+    """The ``meta`` key/value table of an icbmap GeoPackage (values are JSON)."""
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             rows = con.execute("SELECT key, value FROM meta").fetchall()
         finally:
             con.close()
-    except sqlite3.Error as exc:
-        raise DataError(path, f"not a readable icbmap data pack ({exc})") from exc
-    return {k: json.loads(v) for k, v in rows}
+        return {k: json.loads(v) for k, v in rows}
+    except (sqlite3.Error, ValueError) as exc:
+        raise DataError(path, f"not a readable {what} ({exc})") from exc
+
+
+def read_table(path: Path, layer: str) -> pd.DataFrame:
+    """An attribute table (no geometry) of a GeoPackage."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
 
 
 def read_atlas(path: Path) -> Atlas:
@@ -244,9 +246,9 @@ def read_atlas(path: Path) -> Atlas:
             warnings.simplefilter("ignore")
             units = pyogrio.read_dataframe(path, layer="units", use_arrow=_arrow())
             layers_tab = {lvl: pyogrio.read_dataframe(path, layer=lvl, use_arrow=_arrow()) for lvl in LEVELS}
-        adj = _read_table(path, "adjacency")
-        ptab = _read_table(path, "provenance")
-        practices = _read_table(path, "practices") if "practices" in layers_present else None
+        adj = read_table(path, "adjacency")
+        ptab = read_table(path, "provenance")
+        practices = read_table(path, "practices") if "practices" in layers_present else None
         if practices is not None:
             from icbmap.practices.table import conform
 

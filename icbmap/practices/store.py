@@ -14,7 +14,6 @@ ignored with a :class:`UserWarning` rather than stopping the program from starti
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import warnings
 from pathlib import Path
@@ -24,7 +23,7 @@ import pandas as pd
 import pyogrio
 
 from icbmap.atlas.model import Atlas, Provenance
-from icbmap.atlas.store import atomic_file
+from icbmap.atlas.store import atomic_file, read_meta, read_table
 from icbmap.errors import DataError
 from icbmap.paths import data_dir
 from icbmap.practices.table import conform
@@ -74,17 +73,9 @@ def save_practices_for(atlas: Atlas, report=None) -> Path:
 def read_practices_file(path: Path) -> tuple[pd.DataFrame, dict]:
     """The stored table (conformed) and its meta; :class:`DataError` if unreadable."""
     path = Path(path)
+    meta = read_meta(path, "practices file")
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            rows = con.execute("SELECT key, value FROM meta").fetchall()
-        finally:
-            con.close()
-        meta = {k: json.loads(v) for k, v in rows}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            table = pyogrio.read_dataframe(path, layer="practices", read_geometry=False)
-        table = conform(table)
+        table = conform(read_table(path, "practices"))
     except Exception as exc:  # sqlite, GDAL, JSON or a table without the columns
         raise DataError(path, f"not a readable practices file ({exc.__class__.__name__}: {exc})") from exc
     return table, meta
