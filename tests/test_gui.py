@@ -392,3 +392,18 @@ def test_layout_and_view_are_remembered(qtbot, england, tmp_path):
     assert w2.map.level == "council"
     assert w2.layers.boxes["region"].isChecked() and w2.map.outlines["region"].isVisible()
     assert not w2.metrics_dock.isVisible()
+
+
+def test_new_board_from_selection_gets_a_colour_apart_from_its_neighbours(window, england):
+    from icbmap.plan.colours import colour_conflicts
+
+    c = window.controller
+    units = england.members("district", district(england, "Waverley"))
+    bid = c.create_board_from("Waverley test board", units)
+    assert bid is not None and (c.plan.assignment[units] == bid).all()
+    assert not [pair for pair in colour_conflicts(c.plan) if bid in pair]
+    assert c.stack.count() == 1  # one undo step
+    c.stack.undo()
+    assert (c.plan.assignment == c.plan.baseline_assignment).all()
+    assert not c.plan.boards[bid].active if bid < len(c.plan.boards) else True
+    assert window.boards.rowCount() == 42

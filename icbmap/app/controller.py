@@ -150,6 +150,20 @@ class Controller(QObject):
             return cmd.board_id
         return None
 
+    def create_board_from(self, name: str, units) -> int | None:
+        """A new board holding ``units``, coloured apart from its neighbours; one undo step."""
+        from icbmap.plan.colours import colour_for_units
+
+        units = np.asarray(units, dtype=np.int64)
+        self.stack.beginMacro(f"New board {name} from {len(units):,} LSOAs")
+        try:
+            bid = self.create_board(name, colour_for_units(self.plan, units))
+            if bid is not None and len(units):
+                self.execute(cmds.MoveUnits(units, bid, carry_practices=self.carry_practices))
+        finally:
+            self.stack.endMacro()
+        return bid
+
     def rename(self, board: int, name: str) -> bool:
         return self.execute(cmds.RenameBoard(board, name))
 

@@ -466,11 +466,13 @@ class MainWindow(QMainWindow):
         name, ok = QInputDialog.getText(self, "New board", "Name of the new board:")
         if not ok or not name.strip():
             return
-        bid = self.controller.create_board(name.strip())
-        if bid is not None and len(self.map.selected_units):
-            if QMessageBox.question(self, "New board", f"Move the {len(self.map.selected_units):,} selected LSOAs into {name}?") \
-                    == QMessageBox.StandardButton.Yes:
-                self.controller.move_units(self.map.selected_units, bid)
+        units = self.map.selected_units
+        if len(units) and QMessageBox.question(
+                self, "New board", f"Make the new board from the {len(units):,} selected LSOAs?") \
+                == QMessageBox.StandardButton.Yes:
+            self.controller.create_board_from(name.strip(), units)
+        else:
+            self.controller.create_board(name.strip())
 
     def rename_dialog(self) -> None:
         b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Rename board", "Board:")

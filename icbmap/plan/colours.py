@@ -144,6 +144,22 @@ def suggest_colour(plan, board_id: int | None = None) -> str:
     return PALETTE[min(free, key=lambda c: (use[c], c))]
 
 
+def colour_for_units(plan, units) -> str:
+    """A palette colour for a new board about to receive ``units``: one that no board
+    around them (nor the boards they leave) uses, least used first."""
+    units = np.asarray(units, dtype=np.int64)
+    adj = plan.atlas.adjacency
+    near = np.concatenate([units] + [adj.neighbours(int(u)) for u in units]) if len(units) else units
+    boards = set(plan.assignment[near].tolist()) - {-1}
+    taken = {i for b in boards if (i := _index(plan.boards[b].colour)) is not None}
+    use = np.zeros(len(PALETTE), np.int64)
+    for b in plan.boards:
+        if b.active and (i := _index(b.colour)) is not None:
+            use[i] += 1
+    free = [c for c in range(len(PALETTE)) if c not in taken] or list(range(len(PALETTE)))
+    return PALETTE[min(free, key=lambda c: (use[c], c))]
+
+
 def colour_conflicts(plan) -> list[tuple[int, int]]:
     """Pairs ``(a, b)`` (a < b) of adjacent active boards that share a colour."""
     nb = board_neighbours(plan.atlas, plan.assignment, plan.n_boards)
