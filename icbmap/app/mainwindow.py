@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (QColorDialog, QComboBox, QCompleter, QDockWidget,
 from icbmap import __version__
 from icbmap.app import metrics_view
 from icbmap.app.controller import Controller
-from icbmap.app.mapview import SELECT_LEVELS, MapView, short_board_name
+from icbmap.app.mapview import SELECT_LEVELS, MapView
 from icbmap.app.panels import BoardsPanel, LayersPanel, LegendPanel
 from icbmap.atlas.model import LEVEL_LABELS
 from icbmap.atlas.search import SearchIndex
+from icbmap.names import short_board_name
 from icbmap.paths import resources_dir
 
 LEVEL_SHORTCUTS = {"unit": "1", "district": "2", "council": "3", "place": "4", "board": "5"}

@@ -10,7 +10,7 @@ Layers are a handful of custom ``QGraphicsItem``s, not one item per LSOA:
   per-LSOA paths made on first use;
 * selection, hover, drag ghost, practices, and labels placed greedily so they never overlap.
 
-The view knows nothing of plans or commands: it is told the assignment and the board
+The layers live in ``icbmap.app.layers``. The view knows nothing of plans or commands: it is told the assignment and the board
 colours, and it emits signals (hover, selection, move requests, paint strokes) that the
 controller turns into commands.
 """
@@ -23,203 +23,21 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath,
+from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QPainter, QPainterPath,
                            QPen, QPixmap, QPolygonF, QTransform)
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsView,
-                               QStyleOptionGraphicsItem, QRubberBand)
+from PySide6.QtWidgets import (QGraphicsScene, QGraphicsView,
+                               QRubberBand)
 
 from icbmap.app import geomqt
-from icbmap.names import format_population, short_board_name  # noqa: F401 (re-exported)
+from icbmap.app.layers import (OUTLINE_STYLE, BoardFillLayer, HighlightLayer, OutlineLayer,
+                               PracticeLayer, UnitLinesLayer)
+from icbmap.names import format_population, short_board_name
 
 SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 TOOLS = ("select", "lasso", "paint", "pan")
 
-#: zoom (device pixels per metre) above which LSOA boundaries are drawn
-LSOA_LINES_MIN_SCALE = 1 / 120.0
 #: zoom above which district labels are drawn
 DISTRICT_LABELS_MIN_SCALE = 1 / 600.0
-
-OUTLINE_STYLE = {
-    # level: (colour, width px, dash)
-    "region": ("#1b1b1b", 2.6, None),
-    "ca": ("#6a1b9a", 2.0, [4.0, 2.5]),
-    "council": ("#303030", 1.3, None),
-    "district": ("#5a5a5a", 0.6, None),
-}
-
-
-class _Layer(QGraphicsItem):
-    """Base: an item covering the whole map whose paint gets the exposed rectangle."""
-
-    def __init__(self, rect: QRectF):
-        super().__init__()
-        self._rect = rect
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
-        return self._rect
-
-    @staticmethod
-    def scale_of(painter: QPainter) -> float:
-        return QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-
-
-class BoardFillLayer(_Layer):
-    def __init__(self, rect: QRectF):
-        super().__init__(rect)
-        self.paths: dict[int, QPainterPath] = {}
-        self.colours: dict[int, QColor] = {}
-        self.opacity_fill = 0.85
-        self.show_fill = True
-        self.outline_pen = QPen(QColor("#ffffff"), 1.0)
-        self.outline_pen.setCosmetic(True)
-        self.outline_pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        exposed = option.exposedRect
-        painter.setPen(Qt.PenStyle.NoPen)
-        for bid, path in self.paths.items():
-            if not path.boundingRect().intersects(exposed):
-                continue
-            colour = QColor(self.colours.get(bid, QColor("#cccccc")))
-            if not self.show_fill:
-                colour.setAlphaF(0.0)
-            else:
-                colour.setAlphaF(self.opacity_fill)
-            painter.fillPath(path, colour)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(self.outline_pen)
-        for path in self.paths.values():
-            if path.boundingRect().intersects(exposed):
-                painter.drawPath(path)
-
-
-class OutlineLayer(_Layer):
-    def __init__(self, rect: QRectF, path: QPainterPath, colour: str, width: float, dash):
-        super().__init__(rect)
-        self.path = path
-        self.pen = QPen(QColor(colour), width)
-        self.pen.setCosmetic(True)
-        self.pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        if dash:
-            self.pen.setDashPattern(dash)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(self.pen)
-        painter.drawPath(self.path)
-
-
-class UnitLinesLayer(_Layer):
-    """LSOA boundaries, only when zoomed in, only for LSOAs in view."""
-
-    def __init__(self, rect: QRectF, view: "MapView"):
-        super().__init__(rect)
-        self.view = view
-        self.pen = QPen(QColor(60, 60, 60, 120), 0.5)
-        self.pen.setCosmetic(True)
-        self.max_units = 8000
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        if self.scale_of(painter) < LSOA_LINES_MIN_SCALE:
-            return
-        units = self.view.units_in_scene_rect(option.exposedRect)
-        if len(units) > self.max_units:
-            return
-        painter.setPen(self.pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        for u in units:
-            painter.drawPath(self.view.unit_path(int(u)))
-
-
-class HighlightLayer(_Layer):
-    """Selection (hatched, thick outline), hover outline and the drag ghost."""
-
-    def __init__(self, rect: QRectF):
-        super().__init__(rect)
-        self.selection = QPainterPath()
-        self.hover = QPainterPath()
-        self.target = QPainterPath()
-        self.ghost_offset: QPointF | None = None
-        self.stroke = QPainterPath()
-        self.stroke_colour = QColor("#000000")
-        sel_pen = QPen(QColor("#000000"), 2.6)
-        sel_pen.setCosmetic(True)
-        self.sel_pen = sel_pen
-        inner = QPen(QColor("#ffeb3b"), 1.2)
-        inner.setCosmetic(True)
-        self.sel_inner = inner
-        hov = QPen(QColor("#111111"), 1.6)
-        hov.setCosmetic(True)
-        hov.setStyle(Qt.PenStyle.DashLine)
-        self.hover_pen = hov
-        tgt = QPen(QColor("#d81b60"), 3.0)
-        tgt.setCosmetic(True)
-        self.target_pen = tgt
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        if not self.stroke.isEmpty():
-            c = QColor(self.stroke_colour)
-            c.setAlphaF(0.6)
-            painter.fillPath(self.stroke, c)
-        if not self.selection.isEmpty():
-            brush = QBrush(QColor(255, 235, 59, 110))
-            painter.fillPath(self.selection, brush)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(self.sel_pen)
-            painter.drawPath(self.selection)
-            painter.setPen(self.sel_inner)
-            painter.drawPath(self.selection)
-        if not self.target.isEmpty():
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(self.target_pen)
-            painter.drawPath(self.target)
-        if not self.hover.isEmpty():
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(self.hover_pen)
-            painter.drawPath(self.hover)
-        if self.ghost_offset is not None and not self.selection.isEmpty():
-            ghost = self.selection.translated(self.ghost_offset)
-            painter.fillPath(ghost, QColor(30, 30, 30, 70))
-            pen = QPen(QColor("#000000"), 1.5)
-            pen.setCosmetic(True)
-            pen.setStyle(Qt.PenStyle.DotLine)
-            painter.setPen(pen)
-            painter.drawPath(ghost)
-
-
-class PracticeLayer(_Layer):
-    """GP practices as circles, area proportional to list size, coloured by board."""
-
-    def __init__(self, rect: QRectF):
-        super().__init__(rect)
-        self.xy = np.zeros((0, 2))
-        self.size = np.zeros(0)
-        self.board = np.zeros(0, dtype=np.int32)
-        self.colours: dict[int, QColor] = {}
-        self.selected = np.zeros(0, dtype=bool)
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        if len(self.xy) == 0:
-            return
-        scale = self.scale_of(painter)
-        exposed = option.exposedRect
-        x, y = self.xy[:, 0], -self.xy[:, 1]
-        vis = ((x >= exposed.left()) & (x <= exposed.right()) & (y >= exposed.top()) & (y <= exposed.bottom()))
-        idx = np.flatnonzero(vis & np.isfinite(x))
-        # radius in pixels: 2..9 by list size; converted to scene units
-        rpx = 2.0 + 7.0 * np.sqrt(np.clip(self.size[idx], 0, 40_000) / 40_000.0)
-        if scale < 1 / 2000:
-            rpx = rpx * 0.6
-        edge = QPen(QColor("#202020"), 0.8)
-        edge.setCosmetic(True)
-        sel_edge = QPen(QColor("#ffeb3b"), 2.4)
-        sel_edge.setCosmetic(True)
-        for k, i in enumerate(idx):
-            r = rpx[k] / scale
-            painter.setPen(sel_edge if self.selected.size and self.selected[i] else edge)
-            painter.setBrush(QColor(self.colours.get(int(self.board[i]), QColor("#999999"))).darker(125))
-            painter.drawEllipse(QPointF(x[i], y[i]), r, r)
 
 
 @dataclass

@@ -283,7 +283,7 @@ class LegendPanel(QTextBrowser):
         self.setOpenExternalLinks(True)
 
     def set_content(self, atlas, boards: list[dict]) -> None:
-        from icbmap.app.mapview import OUTLINE_STYLE
+        from icbmap.app.layers import OUTLINE_STYLE
 
         rows = []
         names = {"region": "NHS region boundary", "ca": "Combined authority (GLA included)",
