@@ -18,6 +18,7 @@ controller turns into commands.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -667,8 +668,6 @@ class MapView(QGraphicsView):
             return self._labels_cache
         placed: list[tuple[QRectF, Label, bool]] = []
         taken: list[QRectF] = []
-        fm = QFontMetricsF(self.label_font)
-        fs = QFontMetricsF(self.sub_font)
         view_rect = QRectF(self.viewport().rect())
         candidates: list[tuple[Label, bool]] = []
         if self.show_board_labels:
@@ -690,16 +689,34 @@ class MapView(QGraphicsView):
             vp = self.mapFromScene(QPointF(label.x, label.y))
             if not view_rect.contains(vp.x(), vp.y()):
                 continue
-            f = fm if bold else fs
-            w = max(f.horizontalAdvance(label.text), fs.horizontalAdvance(label.sub)) + 8
-            h = f.height() + (fs.height() if label.sub else 0) + 4
-            r = QRectF(vp.x() - w / 2, vp.y() - h / 2, w, h)
-            if any(r.intersects(t) for t in taken):
-                continue
-            taken.append(r)
-            placed.append((r, label, bold))
+            # board names that do not fit on one line try two or three short lines, and a
+            # label may shift a little off its anchor before it gives up
+            variants = [label]
+            if bold and len(label.text) > 16:
+                wrapped = "\n".join(textwrap.wrap(label.text, 16))
+                variants.insert(0, Label(wrapped, label.sub, label.x, label.y, label.weight))
+            for variant in variants:
+                w, h = self._label_size(variant, bold)
+                spots = [(0.0, 0.0), (0.0, -h / 2), (0.0, h / 2), (-w / 3, 0.0), (w / 3, 0.0)]
+                for dx, dy in spots:
+                    r = QRectF(vp.x() + dx - w / 2, vp.y() + dy - h / 2, w, h)
+                    if not any(r.intersects(t) for t in taken):
+                        break
+                else:
+                    continue
+                taken.append(r)
+                placed.append((r, variant, bold))
+                break
         self._labels_cache = placed
         return placed
+
+    def _label_size(self, label: Label, bold: bool) -> tuple[float, float]:
+        f = QFontMetricsF(self.label_font if bold else self.sub_font)
+        fs = QFontMetricsF(self.sub_font)
+        lines = label.text.split("\n")
+        w = max([f.horizontalAdvance(t) for t in lines] + [fs.horizontalAdvance(label.sub)]) + 8
+        h = f.height() * len(lines) + (fs.height() if label.sub else 0) + 4
+        return w, h
 
     def _draw_label(self, painter: QPainter, r: QRectF, label: Label, bold: bool) -> None:
         key = (label.text, label.sub, bold)
@@ -718,8 +735,7 @@ class MapView(QGraphicsView):
         font = self.label_font if bold else self.sub_font
         fm = QFontMetricsF(font)
         fs = QFontMetricsF(self.sub_font)
-        w = max(fm.horizontalAdvance(label.text), fs.horizontalAdvance(label.sub)) + 8
-        h = fm.height() + (fs.height() if label.sub else 0) + 4
+        w, h = self._label_size(label, bold)
         ratio = self.devicePixelRatioF() or 1.0
         pix = QPixmap(int(math.ceil(w * ratio)), int(math.ceil(h * ratio)))
         pix.setDevicePixelRatio(ratio)
@@ -727,11 +743,12 @@ class MapView(QGraphicsView):
         p = QPainter(pix)
         p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         path = QPainterPath()
-        y = 2 + fm.ascent()
-        path.addText(QPointF((w - fm.horizontalAdvance(label.text)) / 2, y), font, label.text)
+        y = 2.0
+        for line in label.text.split("\n"):
+            path.addText(QPointF((w - fm.horizontalAdvance(line)) / 2, y + fm.ascent()), font, line)
+            y += fm.height()
         if label.sub:
-            y2 = y + fm.descent() + fs.ascent()
-            path.addText(QPointF((w - fs.horizontalAdvance(label.sub)) / 2, y2), self.sub_font, label.sub)
+            path.addText(QPointF((w - fs.horizontalAdvance(label.sub)) / 2, y + fs.ascent()), self.sub_font, label.sub)
         pen = QPen(QColor(255, 255, 255, 235), 3.0)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         p.setPen(pen)
@@ -756,8 +773,8 @@ class MapView(QGraphicsView):
         self._labels_cache = None
 
     def labels(self) -> list[str]:
-        """Texts of the labels currently placed (for tests and accessibility)."""
-        return [lab.text for _, lab, _ in self._placed_labels()]
+        """Texts of the labels currently placed, one line each (for tests and accessibility)."""
+        return [lab.text.replace("\n", " ") for _, lab, _ in self._placed_labels()]
 
 
 def _label_point(geom) -> tuple[float, float]:
