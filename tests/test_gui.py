@@ -407,3 +407,40 @@ def test_new_board_from_selection_gets_a_colour_apart_from_its_neighbours(window
     assert (c.plan.assignment == c.plan.baseline_assignment).all()
     assert not c.plan.boards[bid].active if bid < len(c.plan.boards) else True
     assert window.boards.rowCount() == 42
+
+
+def test_build_official_pack_from_the_data_menu(window, tmp_path, monkeypatch):
+    """The Data menu's official import: bad files give a message naming the file and leave
+    the open work alone; good files build the pack (real files, skipped when absent)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from conftest import shared_file
+    from icbmap.app.datadialogs import OfficialImportDialog
+
+    monkeypatch.setenv("ICBMAP_HOME", str(tmp_path / "home"))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    before = window.controller.plan.assignment.copy()
+    bad = tmp_path / "not-boundaries.csv"
+    bad.write_text("a,b\n1,2\n")  # developer-made bad input
+    assert window.build_official_pack("gui-test", boundaries=str(bad), icb_lookup=str(bad),
+                                      lad_lookup=str(bad)) is None
+    assert shown and "not-boundaries.csv" in shown[0]
+    assert (window.controller.plan.assignment == before).all()
+
+    dlg = OfficialImportDialog(window)
+    ok = dlg.buttons.button(dlg.buttons.StandardButton.Ok)
+    assert not ok.isEnabled()  # three files are required
+    files = {
+        "boundaries": shared_file("boundaries", "lsoa21_simplified_geographr.geojson"),
+        "icb_lookup": shared_file("lookups", "lsoa21_sicbl24_icb24_geographr.csv"),
+        "lad_lookup": shared_file("lookups", "lsoa21_ward24_lad24_geographr.csv"),
+        "population": shared_file("population", "lsoa21_census2021_usual_residents.csv"),
+    }
+    for key, path in files.items():
+        dlg.edits[key].setText(str(path))
+    dlg.name.setText("gui-official")
+    assert ok.isEnabled()
+    atlas = window.build_official_pack(**dlg.values(), use=False)
+    assert atlas.n_units == 33_755 and atlas.total_population == 56_490_056
+    assert not atlas.population_estimated

@@ -69,3 +69,18 @@ def test_errors_are_raised_in_the_ui_thread(qtbot):
 
     with pytest.raises(DataError, match="x.csv"):
         run_with_progress(None, "Failing", work)
+
+
+def test_late_progress_from_a_finished_worker_is_harmless(qtbot):
+    """A worker that floods progress then returns: messages still queued when its dialog
+    is deleted must not reach it (this crashed once with a segfault)."""
+    from icbmap.app.workers import run_with_progress
+
+    def flood(progress):
+        for k in range(20_000):
+            progress.step(k / 20_000, "flood")
+        return "done"
+
+    for _ in range(3):
+        assert run_with_progress(None, "Flood", flood, min_duration_ms=0) == "done"
+    assert run_with_progress(None, "After", lambda p: 7) == 7

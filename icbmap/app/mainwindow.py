@@ -217,6 +217,8 @@ class MainWindow(QMainWindow):
         self.data_menu = mb.addMenu("&Data")
         self.data_menu.addAction(self._action("Data pack &information", self.show_data_info, None,
                                               "Layers, counts, population and sources of the data pack"))
+        self.data_menu.addAction(self._action("Build pack from &official files\u2026", self.official_import_dialog, None,
+                                              "ONS LSOA 2021 boundaries, lookups and population (icbmap data import)"))
         self.data_menu.addAction(self._action("Import &GP practices\u2026", self.import_practices_dialog, None,
                                               "Attach NHS 'Patients Registered at a GP Practice' files to this data pack"))
         self.data_menu.addAction(self._action("&Download latest official data\u2026", self.download_dialog, None,
@@ -570,6 +572,36 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Found {hit.label}", 5000)
 
     # ------------------------------------------------------------------ data
+    def official_import_dialog(self) -> None:
+        from icbmap.app.datadialogs import OfficialImportDialog
+
+        dlg = OfficialImportDialog(self)
+        if dlg.exec() == dlg.DialogCode.Accepted:
+            self.build_official_pack(use=dlg.use.isChecked(), **dlg.values())
+
+    def build_official_pack(self, name: str, use: bool = False, **files):
+        """Run ``icbmap data import`` in a worker with progress; report the result."""
+        from icbmap.app.workers import run_with_progress
+        from icbmap.atlas import store
+        from icbmap.atlas.official import import_pack
+        from icbmap.errors import Cancelled, IcbmapError
+
+        try:
+            atlas = run_with_progress(self, "Building the data pack",
+                                      lambda progress: import_pack(name, progress=progress, **files))
+        except Cancelled:
+            self.statusBar().showMessage("Import cancelled; nothing was written", 6000)
+            return None
+        except IcbmapError as exc:
+            QMessageBox.warning(self, "Data pack not built", str(exc))
+            return None
+        if use:
+            store.use_pack(name)
+        self.statusBar().showMessage(
+            f"Built data pack {name}: {atlas.n_units:,} LSOAs, England {atlas.total_population:,}"
+            + (" \u2014 it will be used from the next start" if use else ""), 10000)
+        return atlas
+
     def import_practices_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 

@@ -36,6 +36,31 @@ class _Worker(QObject):
         self.done.emit(result, None)
 
 
+class _Receiver(QObject):
+    """Receives the worker's queued signals in the UI thread.
+
+    It is a child of the dialog: when the dialog is deleted, Qt drops any progress events
+    still queued for it, so a late message from a finished worker never touches a deleted
+    dialog.
+    """
+
+    def __init__(self, dialog: QProgressDialog, loop: QEventLoop, box: dict):
+        super().__init__(dialog)
+        self.dialog, self.loop, self.box = dialog, loop, box
+
+    @Slot(float, str)
+    def progress(self, fraction: float, message: str) -> None:
+        if "exc" in self.box:
+            return
+        self.dialog.setValue(int(fraction * 1000))
+        self.dialog.setLabelText(message)
+
+    @Slot(object, object)
+    def done(self, result, exc) -> None:
+        self.box["result"], self.box["exc"] = result, exc
+        self.loop.quit()
+
+
 def run_with_progress(parent, title: str, fn: Callable[[Progress], Any], *,
                       min_duration_ms: int = 400, label: str | None = None) -> Any:
     dialog = QProgressDialog(label or title, "Cancel", 0, 1000, parent)
@@ -46,8 +71,9 @@ def run_with_progress(parent, title: str, fn: Callable[[Progress], Any], *,
     dialog.setAutoReset(False)
     dialog.setValue(0)
 
-    worker_progress: Progress
     box: dict[str, Any] = {}
+    loop = QEventLoop()
+    receiver = _Receiver(dialog, loop, box)
 
     def forward(fraction: float, message: str) -> None:
         worker.progressed.emit(fraction, message)
@@ -56,18 +82,8 @@ def run_with_progress(parent, title: str, fn: Callable[[Progress], Any], *,
     worker = _Worker(fn, worker_progress)
     thread = QThread()
     worker.moveToThread(thread)
-    loop = QEventLoop()
-
-    def on_progress(fraction: float, message: str) -> None:
-        dialog.setValue(int(fraction * 1000))
-        dialog.setLabelText(message)
-
-    def on_done(result, exc) -> None:
-        box["result"], box["exc"] = result, exc
-        loop.quit()
-
-    worker.progressed.connect(on_progress, Qt.ConnectionType.QueuedConnection)
-    worker.done.connect(on_done, Qt.ConnectionType.QueuedConnection)
+    worker.progressed.connect(receiver.progress, Qt.ConnectionType.QueuedConnection)
+    worker.done.connect(receiver.done, Qt.ConnectionType.QueuedConnection)
     dialog.canceled.connect(worker_progress.cancel)
     thread.started.connect(worker.run)
     thread.start()
@@ -76,7 +92,7 @@ def run_with_progress(parent, title: str, fn: Callable[[Progress], Any], *,
     thread.quit()
     thread.wait()
     dialog.close()
-    dialog.deleteLater()
+    dialog.deleteLater()  # takes the receiver, and any progress still queued for it, along
     QApplication.processEvents()
     if box.get("exc") is not None:
         raise box["exc"]
