@@ -51,23 +51,22 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~mask
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and rename.
-
-    If anything fails (or the process dies) part way, ``path`` still holds its previous
-    content; the temporary file is removed.
-    """
+@contextmanager
+def atomic_writer(path: Path, mode: str = "wb", **kwargs):
+    """Stream into a temporary file beside ``path``; on success fsync it, give it a normal
+    file mode and rename it into place.  On any error (or if the process dies part way)
+    the temporary file is removed and ``path`` still holds its previous content."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _file_mode(path)
+    file_mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         if os.name != "nt":
-            os.chmod(tmp, mode)
+            os.chmod(tmp, file_mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -75,6 +74,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path, "wb") as fh:
+        fh.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

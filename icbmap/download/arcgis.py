@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from icbmap.atlas.store import atomic_writer
 from icbmap.download.client import (
     DownloadError, FileRecord, HttpClient, Manifest, OfflineError, RetryableError, _atomic_write_text,
-    atomic_writer, sha256_file, utc_now, with_params,
+    sha256_file, utc_now, with_params,
 )
 from icbmap.progress import Progress
 

@@ -29,14 +29,12 @@ What it does:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
 import json
 import os
 import socket
 import ssl
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -165,33 +163,6 @@ def _atomic_write_text(path: Path, text: str) -> None:
     from icbmap.atlas.store import atomic_write_text
 
     atomic_write_text(path, text)
-
-
-@contextlib.contextmanager
-def atomic_writer(path: Path, mode: str = "w", **kwargs):
-    """Stream into a temporary file beside ``path``; fsync and rename it into place on success.
-
-    The streaming twin of :func:`icbmap.atlas.store.atomic_write_bytes` for outputs too big
-    to hold twice in memory.  On any error the temporary file is removed and ``path`` is
-    left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o644)    # like the other downloads, not mkstemp's private 0600
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ---------------------------------------------------------------- manifest

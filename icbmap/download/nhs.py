@@ -23,8 +23,9 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+from icbmap.atlas.store import atomic_writer
 from icbmap.download.client import (
-    DownloadError, FileRecord, HttpClient, Manifest, atomic_writer, rebase, sha256_file, utc_now,
+    DownloadError, FileRecord, HttpClient, Manifest, rebase, sha256_file, utc_now,
 )
 from icbmap.progress import Progress
 

@@ -17,8 +17,9 @@ import io
 from pathlib import Path
 from typing import Any
 
+from icbmap.atlas.store import atomic_writer
 from icbmap.download.client import (
-    DownloadError, FileRecord, HttpClient, Manifest, atomic_writer, sha256_file, utc_now, with_params,
+    DownloadError, FileRecord, HttpClient, Manifest, sha256_file, utc_now, with_params,
 )
 from icbmap.progress import Progress
 
