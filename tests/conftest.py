@@ -37,3 +37,21 @@ def england():
     from icbmap.atlas.store import OFFLINE, load_atlas
 
     return load_atlas(OFFLINE)
+
+
+@pytest.fixture(scope="module")
+def thames_plan(england):
+    """A plan touching several boards: a cross-border move and a new board made from Kent."""
+    import numpy as np
+
+    from icbmap.plan.commands import CreateBoard, History, MoveUnits
+    from icbmap.plan.model import Plan
+
+    p = Plan(england)
+    h = History(p)
+    h.push(MoveUnits(np.arange(100, 400), 3))
+    c = CreateBoard("Thames Estuary", code="NEW01")
+    h.push(c)
+    kent = np.flatnonzero(p.assignment == p.board_by_code("E54000032").id)[:300]
+    h.push(MoveUnits(kent, c.board_id))
+    return p

@@ -10,7 +10,7 @@ import pytest
 
 from icbmap.export.briefing import briefing_figures, render_briefing
 from icbmap.names import short_board_name as short_name
-from icbmap.plan.commands import CreateBoard, History, MoveUnits
+from icbmap.plan.commands import History
 from icbmap.plan.model import Plan
 from icbmap.plan.proposal import Proposal
 
@@ -18,15 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def proposal(england):
-    p = Plan(england)
-    h = History(p)
-    h.push(MoveUnits(np.arange(100, 400), 3))
-    c = CreateBoard("Thames Estuary", code="NEW01")
-    h.push(c)
-    kent = np.flatnonzero(p.assignment == p.board_by_code("E54000032").id)[:300]
-    h.push(MoveUnits(kent, c.board_id))
-    return Proposal.new(p, title="Option B: a Thames Estuary board", author="Strategy Unit")
+def proposal(thames_plan):
+    return Proposal.new(thames_plan, title="Option B: a Thames Estuary board", author="Strategy Unit")
 
 
 def _pdftext(path) -> str:

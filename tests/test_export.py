@@ -27,16 +27,9 @@ ENGLAND_BOX = (-6.5, 49.8, 1.9, 55.9)  # lon/lat; swapped axes would fall outsid
 
 
 @pytest.fixture(scope="module")
-def plan(england):
+def plan(thames_plan):
     """A proposal touching several boards: a cross-border move and a new board."""
-    p = Plan(england)
-    h = History(p)
-    h.push(MoveUnits(np.arange(100, 400), 3))
-    c = CreateBoard("Thames Estuary", code="NEW01")
-    h.push(c)
-    kent = np.flatnonzero(p.assignment == p.board_by_code("E54000032").id)[:300]
-    h.push(MoveUnits(kent, c.board_id))
-    return p
+    return thames_plan
 
 
 @pytest.fixture(scope="module")
