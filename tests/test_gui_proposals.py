@@ -149,3 +149,19 @@ def test_print_preview_paints_the_briefing_as_vector_pages(qtbot, england, tmp_p
     preview.paintRequested.connect(w.proposals._paint_briefing)
     preview.updatePreview()
     assert preview.pageCount() >= 1
+
+
+def test_startup_opens_the_proposal_given_on_the_command_line(qtbot, england, tmp_path):
+    """`icbmap app PROPOSAL`: the window opens the file after it shows."""
+    from icbmap.plan.commands import History, MoveUnits
+    from icbmap.plan.model import Plan
+    from icbmap.plan.proposal import Proposal, write_proposal
+
+    plan = Plan(england)
+    History(plan).push(MoveUnits(waverley(england), board(england, "Surrey Heartlands")))
+    path = tmp_path / "cli.icbmap.json"
+    write_proposal(path, Proposal.new(plan, title="From the command line"))
+    w = make_window(qtbot, england, tmp_path)
+    w.startup(str(path))
+    assert (w.controller.plan.assignment == plan.assignment).all()
+    assert "From the command line" in w.windowTitle()
