@@ -300,6 +300,14 @@ def test_random_edits_then_undo_all_returns_to_baseline(window, england):
 
 
 def test_screenshot(window, england):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument
+
+    # the legend draws each outline style and carries the data attribution
+    doc = window.legend.document()
+    for level in ("region", "ca", "council", "district"):
+        assert doc.resource(QTextDocument.ResourceType.ImageResource.value, QUrl(f"legend://{level}")) is not None
+    assert "Open Government Licence" in window.legend.toPlainText()
     OUT.mkdir(exist_ok=True)
     window.run_search("Waverley")
     window.map.zoom_england()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtCore import QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QTextDocument
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QTableWidget,
                                QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
@@ -290,9 +290,9 @@ class LegendPanel(QTextBrowser):
                  "council": "Council (county or unitary) boundary", "district": "District boundary"}
         for level in ("region", "ca", "council", "district"):
             colour, width, dash = OUTLINE_STYLE[level]
-            style = "dashed" if dash else "solid"
-            rows.append(f"<tr><td><div style='border-top: {max(1, round(width))}px {style} {colour}; "
-                        f"width: 28px; margin-top: 7px'></div></td><td>{names[level]}</td></tr>")
+            self.document().addResource(QTextDocument.ResourceType.ImageResource.value,
+                                        QUrl(f"legend://{level}"), line_sample(colour, width, dash))
+            rows.append(f"<tr><td><img src='legend://{level}'></td><td>{names[level]}</td></tr>")
         swatches = "".join(
             f"<tr><td><span style='background:{b['colour']}; border:1px solid #333'>&nbsp;&nbsp;&nbsp;&nbsp;</span></td>"
             f"<td>{b['name']}</td></tr>" for b in sorted(boards, key=lambda b: b['name']))
@@ -310,6 +310,21 @@ class LegendPanel(QTextBrowser):
             "<h4>Sources</h4><ul>" + sources + "</ul>"
             "<p>" + "<br>".join(attributions) + "</p>"
         )
+
+
+def line_sample(colour: str, width: float, dash, w: int = 34, h: int = 12) -> QPixmap:
+    """A short line drawn with a map outline's pen, for the legend."""
+    pix = QPixmap(w, h)
+    pix.fill(QColor(0, 0, 0, 0))
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(QColor(colour), max(width, 1.0))
+    if dash:
+        pen.setDashPattern(dash)
+    p.setPen(pen)
+    p.drawLine(2, h // 2, w - 2, h // 2)
+    p.end()
+    return pix
 
 
 class SummaryView(QTextBrowser):
