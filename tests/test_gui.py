@@ -452,3 +452,17 @@ def test_build_official_pack_from_the_data_menu(window, tmp_path, monkeypatch):
     atlas = window.build_official_pack(**dlg.values(), use=False)
     assert atlas.n_units == 33_755 and atlas.total_population == 56_490_056
     assert not atlas.population_estimated
+
+
+def test_outline_layers_bring_their_labels(window, england):
+    m = window.map
+    window.layers.boxes["region"].setChecked(True)
+    m._labels_cache = None
+    assert any("London" == t or "Midlands" == t for t in m.labels())
+    window.layers.boxes["region"].setChecked(False)
+    window.layers.boxes["ca"].setChecked(False)
+    m._labels_cache = None
+    assert "Midlands" not in m.labels()
+    # zoomed in, district names appear
+    window.map.zoom_to_units(england.members("district", district(england, "Guildford")))
+    assert "Guildford" in m.labels()

@@ -676,6 +676,17 @@ class MapView(QGraphicsView):
                 name = short_board_name(self.board_names.get(bid, ""))
                 candidates.append((Label(name, format_population(pop), x, -y, pop * 10.0), True))
         scale = self.current_scale()
+        if self.show_area_labels:
+            # NHS regions and combined authorities are labelled whenever their outlines show
+            for level in ("region", "ca"):
+                if not self.outlines[level].isVisible():
+                    continue
+                table = self.atlas.layers[level].table
+                pts = self._area_label_pts.get(level)
+                if pts is None:
+                    pts = self._area_label_pts[level] = self._label_points(self.atlas.layers[level].geometry)
+                for i, (name, pop) in enumerate(zip(table["name"], table["population"])):
+                    candidates.append((Label(str(name), "", pts[i, 0], -pts[i, 1], float(pop) * 2), False))
         if self.show_area_labels and scale >= DISTRICT_LABELS_MIN_SCALE:
             level = "district" if self.outlines["district"].isVisible() else "council"
             table = self.atlas.layers[level].table
@@ -700,7 +711,7 @@ class MapView(QGraphicsView):
                 spots = [(0.0, 0.0), (0.0, -h / 2), (0.0, h / 2), (-w / 3, 0.0), (w / 3, 0.0)]
                 for dx, dy in spots:
                     r = QRectF(vp.x() + dx - w / 2, vp.y() + dy - h / 2, w, h)
-                    if not any(r.intersects(t) for t in taken):
+                    if view_rect.contains(r) and not any(r.intersects(t) for t in taken):
                         break
                 else:
                     continue

@@ -255,7 +255,7 @@ class LayersPanel(QWidget):
         ("region", "NHS region outlines", False),
         ("practices", "GP practices", True),
         ("board_labels", "Board labels", True),
-        ("area_labels", "District / council labels (zoomed in)", True),
+        ("area_labels", "Area labels (regions, combined authorities; districts or councils zoomed in)", True),
     ]
 
     def __init__(self, parent=None):
