@@ -572,6 +572,22 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Found {hit.label}", 5000)
 
     # ------------------------------------------------------------------ data
+    _FAILED = object()
+
+    def run_task(self, title: str, fn, failure_title: str, cancelled: str):
+        """Run ``fn(progress)`` off the UI thread with a progress dialog; on Cancel say
+        ``cancelled`` in the status bar, on a data error show it; both return ``_FAILED``."""
+        from icbmap.app.workers import run_with_progress
+        from icbmap.errors import Cancelled, IcbmapError
+
+        try:
+            return run_with_progress(self, title, fn)
+        except Cancelled:
+            self.statusBar().showMessage(cancelled, 6000)
+        except IcbmapError as exc:
+            QMessageBox.warning(self, failure_title, str(exc))
+        return self._FAILED
+
     def official_import_dialog(self) -> None:
         from icbmap.app.datadialogs import OfficialImportDialog
 
@@ -581,19 +597,13 @@ class MainWindow(QMainWindow):
 
     def build_official_pack(self, name: str, use: bool = False, **files):
         """Run ``icbmap data import`` in a worker with progress; report the result."""
-        from icbmap.app.workers import run_with_progress
         from icbmap.atlas import store
         from icbmap.atlas.official import import_pack
-        from icbmap.errors import Cancelled, IcbmapError
 
-        try:
-            atlas = run_with_progress(self, "Building the data pack",
-                                      lambda progress: import_pack(name, progress=progress, **files))
-        except Cancelled:
-            self.statusBar().showMessage("Import cancelled; nothing was written", 6000)
-            return None
-        except IcbmapError as exc:
-            QMessageBox.warning(self, "Data pack not built", str(exc))
+        atlas = self.run_task("Building the data pack",
+                              lambda progress: import_pack(name, progress=progress, **files),
+                              "Data pack not built", "Import cancelled; nothing was written")
+        if atlas is self._FAILED:
             return None
         if use:
             store.use_pack(name)
@@ -615,8 +625,6 @@ class MainWindow(QMainWindow):
 
     def import_practices(self, path: str, map_path: str | None = None) -> bool:
         """Attach practices to the atlas (in a worker, with progress), keep the user's edits."""
-        from icbmap.app.workers import run_with_progress
-        from icbmap.errors import Cancelled, IcbmapError
         from icbmap.plan.model import Plan
         from icbmap.practices.attach import attach_practices
         from icbmap.practices.store import save_practices_for
@@ -626,13 +634,9 @@ class MainWindow(QMainWindow):
             save_practices_for(self.atlas, report)
             return report
 
-        try:
-            report = run_with_progress(self, "Importing GP practices", work)
-        except Cancelled:
-            self.statusBar().showMessage("Import cancelled; nothing changed", 5000)
-            return False
-        except IcbmapError as exc:
-            QMessageBox.warning(self, "GP practices not imported", str(exc))
+        report = self.run_task("Importing GP practices", work, "GP practices not imported",
+                               "Import cancelled; nothing changed")
+        if report is self._FAILED:
             return False
         plan = Plan.from_dict(self.atlas, self.controller.plan.to_dict())
         self.controller.set_plan(plan)
@@ -661,9 +665,7 @@ class MainWindow(QMainWindow):
                                self.controller.plan.practice_assignment)
 
     def download_dialog(self) -> None:
-        from icbmap.app.workers import run_with_progress
         from icbmap.atlas import store
-        from icbmap.errors import Cancelled, IcbmapError
 
         name, ok = QInputDialog.getText(self, "Download official data",
                                         "Name for the new data pack:", text="ons-latest")
@@ -675,13 +677,9 @@ class MainWindow(QMainWindow):
 
             return download_pack(name.strip(), progress=progress)
 
-        try:
-            atlas = run_with_progress(self, "Downloading official data", work)
-        except Cancelled:
-            self.statusBar().showMessage("Download cancelled; partial files are kept to resume later", 6000)
-            return
-        except IcbmapError as exc:
-            QMessageBox.warning(self, "Download failed", str(exc))
+        atlas = self.run_task("Downloading official data", work, "Download failed",
+                              "Download cancelled; partial files are kept to resume later")
+        if atlas is self._FAILED:
             return
         if QMessageBox.question(self, "Data pack ready",
                                 f"Built data pack {name}: {atlas.n_units:,} LSOAs, England "
