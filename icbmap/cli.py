@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     di = dsub.add_parser("info", help="layers of the pack in use: counts, population, sources")
     di.add_argument("--format", choices=["table", "json"], default="table")
+    add_baseline_argument(di)
     dsub.add_parser("list", help="list the data packs on this machine")
     du = dsub.add_parser("use", help="choose the data pack the app and CLI use")
     du.add_argument("name")
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     met.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
     met.add_argument("--format", choices=["table", "json", "csv"], default="table")
     met.add_argument("-o", "--output", help="write to a file instead of standard output")
+    add_baseline_argument(met)
 
     exp = sub.add_parser("export", help="export the baseline or a proposal")
     exp.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
@@ -66,12 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("-o", "--output", required=True)
     exp.add_argument("--precision", type=int, default=6, help="GeoJSON decimal places (default 6, ~0.1 m)")
     exp.add_argument("--units", action="store_true", help="GeoJSON: add the unit-assignment layer")
+    add_baseline_argument(exp)
 
     imp = sub.add_parser("import", help="turn boards drawn elsewhere (polygons or CSV) into a proposal")
     imp.add_argument("source", help="board polygons (GeoJSON, GeoPackage, shapefile) or an assignment CSV")
     imp.add_argument("-o", "--output", required=True, help="proposal file to write")
     imp.add_argument("--code-field", help="polygon attribute holding the board code")
     imp.add_argument("--name-field", help="polygon attribute holding the board name")
+    add_baseline_argument(imp)
 
     pr = sub.add_parser("print", help="briefing map as PDF or PNG")
     pr.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
@@ -80,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--title")
     pr.add_argument("--subtitle")
     pr.add_argument("--changed-pages", action="store_true", help="add a before/after page per changed board")
+    add_baseline_argument(pr)
     return p
 
 
@@ -120,10 +125,29 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
+BASELINE_HELP = ("board configuration to start from: 2026 (April 2026, 36 boards; the default), "
+                 "2024 (April 2024, 42) or 2022 (July 2022, 42); a proposal uses the one it records")
+
+
+def add_baseline_argument(parser) -> None:
+    parser.add_argument("--baseline", metavar="KEY", help=BASELINE_HELP)
+
+
 def load_atlas_for(args, progress=None):
-    """The atlas for a CLI run: ``--pack`` or the pack in use, building the offline one if needed."""
+    """The atlas for a CLI run: ``--pack`` or the pack in use, with ``--baseline`` or the
+    baseline the proposal (``args.proposal``) records."""
     from icbmap.atlas.store import load_atlas
+    from icbmap.errors import DataError
+    from icbmap.plan.proposal import proposal_baseline
     from icbmap.progress import Progress
 
+    baseline = getattr(args, "baseline", None) or None
+    path = getattr(args, "proposal", None)
+    if path:
+        recorded = proposal_baseline(path)
+        if baseline and recorded and recorded != baseline:
+            raise DataError(path, f"the proposal is drawn on the baseline {recorded!r}, not {baseline!r}; "
+                                  "drop --baseline to use the proposal's own")
+        baseline = baseline or recorded or None
     return load_atlas(getattr(args, "pack", None), rebuild=getattr(args, "rebuild", False),
-                      progress=progress or Progress.stderr("data pack build"))
+                      progress=progress or Progress.stderr("data pack"), baseline=baseline)

@@ -28,11 +28,31 @@ def info_rows(atlas) -> list[dict]:
     return rows
 
 
+def baseline_lines(atlas) -> list[str]:
+    """The board configuration in use and the others the pack holds, with provenance."""
+    info = atlas.baseline_info()
+    if not info:
+        prov = atlas.layers["board"].provenance
+        return [f"Boards: {len(atlas.layers['board'])} from the pack's own lookup ({prov.source}; {prov.vintage})"]
+    out = [f"Baseline: {atlas.baseline_label} — {info.get('status', '')}",
+           f"  source: {info.get('source', '')}"]
+    if info.get("note"):
+        out.append(f"  note: {info['note']}")
+    others = [f"{c['key']} ({c['label']}, {c['status']})" for c in atlas.baselines if str(c["key"]) != atlas.baseline]
+    if others:
+        out.append("  other baselines in this pack (--baseline KEY): " + "; ".join(others))
+    return out
+
+
 def format_info(atlas) -> str:
     rows = info_rows(atlas)
+    built = atlas.meta.get("built_at", "?")
+    built = (f"bundled, inputs sha256 {atlas.meta['inputs_sha256'][:16]}" if "inputs_sha256" in atlas.meta
+             else f"built {built}")
     lines = [
-        f"Data pack: {atlas.name}  (content hash {atlas.content_hash}, built {atlas.meta.get('built_at', '?')})",
+        f"Data pack: {atlas.name}  (content hash {atlas.content_hash}, {built})",
         f"England population: {atlas.total_population:,}  ({atlas.population_basis})",
+        *baseline_lines(atlas),
         "",
         f"{'layer':<26} {'count':>7} {'population':>12}  source (vintage; licence)",
         "-" * 100,
@@ -43,8 +63,14 @@ def format_info(atlas) -> str:
         if r["population_note"]:
             lines.append(f"{'':<26} {'':>7} {'':>12}  population {r['population_note']}")
     if atlas.practices is not None:
+        from icbmap.practices.store import practices_extract_label
+
         lines.append(f"{'GP practices':<26} {len(atlas.practices):>7,} "
-                     f"{int(atlas.practices['patients'].sum()):>12,}  registered patients")
+                     f"{int(atlas.practices['patients'].sum()):>12,}  registered patients "
+                     f"({practices_extract_label(atlas)})")
+    else:
+        lines.append(f"{'GP practices':<26} {'none':>7}  add them with `icbmap data practices FILE` "
+                     "(NHS 'Patients Registered at a GP Practice')")
     lines += ["", "Attribution:"]
     seen = set()
     for prov in list(atlas.provenance.values()) + [atlas.layers[k].provenance for k in atlas.layers]:

@@ -46,6 +46,98 @@ class UnitSource:
     files: dict[str, str]
     name: str
     population_basis: str | None = None  # None: apportion from district totals
+    #: the board table of the units' configuration (columns of ``Facts.icbs``); None: the
+    #: bundled board tables (every configuration icbmap knows)
+    boards: pd.DataFrame | None = None
+
+
+BOARD_COLUMNS = ["icb_code", "icb_code_nhs", "icb_name", "nhs_region_code", "nhs_region_name"]
+
+
+@dataclass
+class ConfigArrays:
+    """One board configuration over the units: unit -> place, board, region indices and the
+    attribute tables (code, name, ...) of the place, board and region layers."""
+
+    place: np.ndarray
+    board: np.ndarray
+    region: np.ndarray
+    board_region: np.ndarray
+    tables: dict[str, pd.DataFrame]
+
+
+def configuration_arrays(place_code: pd.Series, place_name: pd.Series, board_code: pd.Series,
+                         boards: pd.DataFrame, fail=None) -> ConfigArrays:
+    """Index a configuration given per unit by place and board codes.
+
+    ``boards`` has :data:`BOARD_COLUMNS` (one row per board; a board in two NHS regions is
+    refused).  Boards are ordered by code, places by code, regions by code.
+    """
+    def _err(col, problem):
+        return fail(col, problem) if fail else DataError(None, problem)
+
+    place_code = pd.Series(place_code).astype(str).reset_index(drop=True)
+    place_name = pd.Series(place_name).astype(str).reset_index(drop=True)
+    board_code = pd.Series(board_code).astype(str).reset_index(drop=True)
+    regions_per_board = boards.groupby("icb_code")["nhs_region_code"].nunique()
+    if (regions_per_board > 1).any():
+        bad = regions_per_board[regions_per_board > 1].index[:5].tolist()
+        raise _err("board_code", f"board(s) listed in more than one NHS region: {', '.join(bad)}")
+    icbs = boards.drop_duplicates("icb_code").set_index("icb_code")
+    unknown = sorted(set(board_code) - set(icbs.index))
+    if unknown:
+        raise _err("board_code", f"{len(unknown)} unknown board (ICB) code(s), e.g. {', '.join(unknown[:5])}")
+    board_codes = sorted(set(board_code))
+    board_index = {c: i for i, c in enumerate(board_codes)}
+    board = board_code.map(board_index).to_numpy(np.int32)
+    btab = icbs.loc[board_codes].reset_index()
+    region_codes = sorted(set(btab["nhs_region_code"]))
+    region_index = {c: i for i, c in enumerate(region_codes)}
+    b_region = btab["nhs_region_code"].map(region_index).to_numpy(np.int32)
+    region_names = btab.drop_duplicates("nhs_region_code").set_index("nhs_region_code")["nhs_region_name"]
+
+    pf = pd.DataFrame({"place_code": place_code, "place_name": place_name, "board_code": board_code})
+    places = pf.drop_duplicates("place_code").sort_values("place_code")
+    split_places = pf.groupby("place_code")["board_code"].nunique()
+    if (split_places > 1).any():
+        bad = split_places[split_places > 1].index[:5].tolist()
+        raise _err("place_code", f"place(s) in more than one board: {', '.join(bad)}")
+    place_index = {c: i for i, c in enumerate(places["place_code"])}
+    place = place_code.map(place_index).to_numpy(np.int32)
+    board_table = pd.DataFrame({
+        "code": board_codes, "name": btab["icb_name"].to_numpy(),
+        "code_nhs": btab["icb_code_nhs"].to_numpy(), "region": b_region,
+    })
+    tables = {
+        "place": pd.DataFrame({
+            "code": places["place_code"].to_numpy(), "name": places["place_name"].to_numpy(),
+            "board": places["board_code"].map(board_index).to_numpy(np.int32),
+        }),
+        "board": board_table,
+        "region": pd.DataFrame({"code": region_codes, "name": [region_names[c] for c in region_codes]}),
+    }
+    return ConfigArrays(place=place, board=board, region=b_region[board], board_region=b_region,
+                        tables=tables)
+
+
+def dissolve_layers(geoms: np.ndarray, population: np.ndarray,
+                    spec: dict[str, tuple[np.ndarray, pd.DataFrame, Provenance]],
+                    pop_note: str = "", progress: Progress | None = None) -> dict[str, Layer]:
+    """Dissolve the unit coverage into one :class:`Layer` per level of ``spec``
+    (level -> (unit group index, attribute table, provenance)); adds ``population``."""
+    progress = progress or Progress.silent()
+    layers: dict[str, Layer] = {}
+    for k, (lvl, (group, t, prov)) in enumerate(spec.items()):
+        progress.step(k / max(len(spec), 1), f"Dissolving {lvl} layer")
+        t = t.copy()
+        n = len(t)
+        valid = group >= 0
+        t["population"] = np.bincount(group[valid], weights=population[valid], minlength=n).astype(np.int64)
+        shapes = geo.dissolve(geoms, np.where(valid, group, -1), n)
+        if pop_note:
+            prov = Provenance(prov.source, prov.vintage, prov.licence, prov.attribution, note=pop_note)
+        layers[lvl] = Layer(lvl, gpd.GeoDataFrame(t, geometry=list(shapes), crs=CRS), prov)
+    return layers
 
 
 def _fail(src: UnitSource, column: str, problem: str) -> DataError:
@@ -85,26 +177,10 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
     d_ca = dtab["ca_code"].map(lambda c: ca_index.get(c, -1)).to_numpy(np.int32)
 
     # ------------------------------------------------------------ boards, places, regions
-    icbs = facts.icbs.set_index("icb_code")
-    unknown = sorted(set(f["board_code"]) - set(icbs.index))
-    if unknown:
-        raise _fail(src, "board_code", f"{len(unknown)} unknown board (ICB) code(s), e.g. {', '.join(unknown[:5])}")
-    board_codes = sorted(set(f["board_code"]))
-    board_index = {c: i for i, c in enumerate(board_codes)}
-    board = f["board_code"].map(board_index).to_numpy(np.int32)
-    btab = icbs.loc[board_codes].reset_index()
-    region_codes = sorted(set(btab["nhs_region_code"]))
-    region_index = {c: i for i, c in enumerate(region_codes)}
-    b_region = btab["nhs_region_code"].map(region_index).to_numpy(np.int32)
-    region_names = btab.drop_duplicates("nhs_region_code").set_index("nhs_region_code")["nhs_region_name"]
-
-    places = f[["place_code", "place_name", "board_code"]].drop_duplicates("place_code").sort_values("place_code")
-    split_places = f.groupby("place_code")["board_code"].nunique()
-    if (split_places > 1).any():
-        bad = split_places[split_places > 1].index[:5].tolist()
-        raise _fail(src, "place_code", f"place(s) in more than one board: {', '.join(bad)}")
-    place_index = {c: i for i, c in enumerate(places["place_code"])}
-    place = f["place_code"].map(place_index).to_numpy(np.int32)
+    boards = src.boards if src.boards is not None else facts.icbs
+    cfg = configuration_arrays(f["place_code"], f["place_name"], f["board_code"], boards,
+                               fail=lambda col, problem: _fail(src, col, problem))
+    board, place = cfg.board, cfg.place
 
     progress.step(0.05, "Checking population")
     # ------------------------------------------------------------ population
@@ -131,7 +207,7 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
         "district": district,
         "council": d_council[district],
         "ca": d_ca[district],
-        "region": b_region[board],
+        "region": cfg.region,
         "place": place,
         "board": board,
         "population": population,
@@ -155,17 +231,7 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
         }),
         "ca": facts.cas.set_index("ca_code").loc[ca_codes].reset_index().rename(
             columns={"ca_code": "code", "ca_name": "name"})[["code", "name", "kind", "mayoral"]],
-        "place": pd.DataFrame({
-            "code": places["place_code"].to_numpy(), "name": places["place_name"].to_numpy(),
-            "board": places["board_code"].map(board_index).to_numpy(np.int32),
-        }),
-        "board": pd.DataFrame({
-            "code": board_codes, "name": btab["icb_name"].to_numpy(),
-            "code_nhs": btab["icb_code_nhs"].to_numpy(), "region": b_region,
-        }),
-        "region": pd.DataFrame({
-            "code": region_codes, "name": [region_names[c] for c in region_codes],
-        }),
+        **cfg.tables,
     }
     layer_prov = {
         "district": LAD_PROVENANCE,
@@ -175,21 +241,10 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
         "board": src.provenance.get("board", ICB_PROVENANCE),
         "region": ICB_PROVENANCE,
     }
-    layers: dict[str, Layer] = {}
-    for k, lvl in enumerate(LEVELS):
-        progress.step(0.6 + 0.3 * k / len(LEVELS), f"Dissolving {lvl} layer")
-        group = units[lvl].to_numpy(np.int64)
-        t = tables[lvl]
-        n = len(t)
-        valid = group >= 0
-        pop = np.bincount(group[valid], weights=population[valid], minlength=n).astype(np.int64)
-        t["population"] = pop
-        shapes = geo.dissolve(geoms, np.where(valid, group, -1), n)
-        prov = layer_prov[lvl]
-        if pop_note:
-            prov = Provenance(prov.source, prov.vintage, prov.licence, prov.attribution,
-                              note=f"population: {basis}")
-        layers[lvl] = Layer(lvl, gpd.GeoDataFrame(t, geometry=list(shapes), crs=CRS), prov)
+    layers = dissolve_layers(geoms, population, {lvl: (units[lvl].to_numpy(np.int64), tables[lvl], layer_prov[lvl])
+                                                 for lvl in LEVELS},
+                             pop_note=f"population: {basis}" if pop_note else "",
+                             progress=progress.sub(0.6, 0.95))
 
     progress.step(0.95, "Hashing")
     provenance = dict(src.provenance)

@@ -182,6 +182,9 @@ class Atlas:
     provenance: dict[str, Provenance]
     meta: dict = field(default_factory=dict)
     practices: pd.DataFrame | None = None
+    #: only while building a pack with several board configurations: key -> {"place",
+    #: "board", "region": unit index arrays, "layers": {level: Layer}} (see atlas.bundle)
+    configurations: dict | None = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -195,6 +198,39 @@ class Atlas:
     @property
     def n_units(self) -> int:
         return len(self.units)
+
+    # ------------------------------------------------------------ baselines
+    @property
+    def baseline(self) -> str:
+        """Key of the board configuration the atlas is drawn with ("2026"), or "" for a pack
+        holding a single configuration (an imported pack)."""
+        return str(self.meta.get("baseline", "") or "")
+
+    @property
+    def baselines(self) -> list[dict]:
+        """The configurations this pack holds (key, label, vintage, status, boards, source, note)."""
+        return list(self.meta.get("configurations", []) or [])
+
+    def baseline_info(self, key: str | None = None) -> dict:
+        key = self.baseline if key is None else key
+        for c in self.baselines:
+            if str(c.get("key")) == key:
+                return c
+        return {}
+
+    @property
+    def baseline_label(self) -> str:
+        """How the baseline is named everywhere it shows, e.g. "April 2026 boards (36, derived)"."""
+        info = self.baseline_info()
+        if info:
+            status = info.get("status", "")
+            n = info.get("boards", len(self.layers["board"]))
+            return f"{info.get('vintage', info.get('key'))} boards ({n}{', ' + status if status else ''})"
+        label = self.meta.get("baseline_label")
+        if label:
+            return str(label)
+        vintage = self.layers["board"].provenance.vintage if "board" in self.layers else ""
+        return f"{vintage} boards" if vintage else "baseline boards"
 
     @property
     def population_basis(self) -> str:

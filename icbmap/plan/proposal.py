@@ -37,7 +37,11 @@ from icbmap.atlas.store import atomic_write_text, read_settings, write_settings
 from icbmap.errors import DataError
 
 FORMAT = "icbmap-proposal"
-SCHEMA = 1
+#: 2: ``pack.baseline`` names the board configuration the plan is drawn against
+SCHEMA = 2
+#: the offline default before 2026 (2011 LSOAs, July 2022 boards) wrote proposals with this
+#: pack name and no baseline; they are mapped onto 2021 LSOAs (icbmap.plan.legacy)
+LEGACY_OFFLINE = "england-offline"
 SUFFIX = ".icbmap.json"
 #: Largest proposal file we agree to read.  A full England plan is well under 2 MB.
 MAX_BYTES = 32 * 1024 * 1024
@@ -47,6 +51,15 @@ RECENT_MAX = 10
 
 class ProposalError(DataError):
     """A proposal file could not be opened; ``str()`` names the file and the problem."""
+
+
+class BaselineMismatchError(ProposalError):
+    """The proposal is drawn against another board configuration of the same data pack;
+    ``baseline`` is its key: load the atlas with that baseline and read it again."""
+
+    def __init__(self, path, problem: str, baseline: str):
+        super().__init__(path, problem)
+        self.baseline = baseline
 
 
 class PackMismatchError(ProposalError):
@@ -168,7 +181,9 @@ class Proposal:
             "app": f"icbmap {__version__}",
             "pack": {"name": self.atlas.name,
                      "content_hash": self.atlas.content_hash,
-                     "boards": int(getattr(self.plan, "n_baseline_boards", len(self.atlas.layers["board"])))},
+                     "boards": int(getattr(self.plan, "n_baseline_boards", len(self.atlas.layers["board"]))),
+                     "baseline": self.atlas.baseline,
+                     "baseline_label": self.atlas.baseline_label},
             "title": self.title,
             "author": self.author,
             "notes": self.notes,
@@ -326,6 +341,11 @@ def _check_envelope(obj: dict, path) -> dict:
     nb = pack.get("boards")
     if isinstance(nb, int) and not isinstance(nb, bool) and nb >= 0:
         out["pack"]["boards"] = nb
+    for key in ("baseline", "baseline_label"):
+        v = pack.get(key)
+        if v is not None and not isinstance(v, str):
+            raise ProposalError(path, f"'pack.{key}' should be a string, found {_kind(v)}")
+        out["pack"][key] = v or ""
     for key in ("title", "author", "notes"):
         v = obj.get(key, "")
         if v is None:
@@ -484,14 +504,35 @@ def read_proposal(path: str | Path, atlas, map_pack: bool = False) -> Proposal:
     env = _check_envelope(obj, path)
     here = {"name": atlas.name, "content_hash": atlas.content_hash}
     same_pack = env["pack"]["content_hash"] == atlas.content_hash
+    want = file_baseline(obj)
+    if want and want != atlas.baseline and (same_pack or is_legacy_offline(obj)):
+        info = atlas.baseline_info(want)
+        if not info:
+            have = ", ".join(str(c.get("key")) for c in atlas.baselines) or "only its own boards"
+            raise ProposalError(path, f"drawn on the baseline {want!r} "
+                                      f"({env['pack'].get('baseline_label') or 'unknown'}), which data pack "
+                                      f"{atlas.name!r} does not have (it has {have})")
+        raise BaselineMismatchError(
+            path, f"drawn on the {info.get('label', want)} baseline; this window shows "
+                  f"{atlas.baseline_label}", want)
     plan_dict = obj["plan"]
     report = None
-    if not same_pack:
+    if not same_pack and is_legacy_offline(obj) and atlas.name == LEGACY_OFFLINE:
+        from icbmap.plan.legacy import map_legacy_plan
+
+        plan_dict, report = map_legacy_plan(plan_dict, atlas, path, env["pack"].get("boards"))
+        report.file_pack = env["pack"]
+        report.atlas_pack = here
+    elif not same_pack:
         nb = env["pack"].get("boards")
         plan_dict, report = map_plan_dict(plan_dict, atlas, path, nb)
         report.file_pack = env["pack"]
         report.atlas_pack = here
     plan = _plan_from_dict(atlas, plan_dict, path)
+    if hasattr(report, "moved_lsoas"):
+        from icbmap.plan.legacy import finish_report
+
+        finish_report(report, plan)
     proposal = Proposal(plan=plan, title=env["title"], author=env["author"], notes=env["notes"],
                         created=env["created"], modified=env["modified"],
                         pack_name=env["pack"]["name"], pack_hash=env["pack"]["content_hash"], path=path)
@@ -504,6 +545,34 @@ def read_proposal(path: str | Path, atlas, map_pack: bool = False) -> Proposal:
                       f"{env['pack']['content_hash']}) from the one in use ({atlas.name!r}, "
                       f"{atlas.content_hash}).\n{report.summary()}", report, proposal)
     return proposal
+
+
+def is_legacy_offline(obj: dict) -> bool:
+    """A proposal drawn on the pre-2026 offline default (2011 LSOAs, July 2022 boards)."""
+    pack = obj.get("pack") if isinstance(obj, dict) else None
+    return (isinstance(pack, dict) and pack.get("name") == LEGACY_OFFLINE and not pack.get("baseline")
+            and obj.get("schema") == 1)
+
+
+def file_baseline(obj: dict) -> str:
+    """The baseline key a parsed proposal is drawn against ("" when it does not say):
+    legacy offline proposals are July 2022 ("2022")."""
+    if is_legacy_offline(obj):
+        return "2022"
+    pack = obj.get("pack") if isinstance(obj, dict) else None
+    v = pack.get("baseline") if isinstance(pack, dict) else None
+    return v if isinstance(v, str) else ""
+
+
+def proposal_baseline(path: str | Path) -> str:
+    """The baseline key recorded in the proposal at ``path`` ("" if none or unreadable:
+    reading it properly later gives the error)."""
+    try:
+        data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
+        obj = json.loads(data.decode("utf-8-sig"))
+    except (DataError, ValueError, UnicodeDecodeError, RecursionError):
+        return ""
+    return file_baseline(obj) if isinstance(obj, dict) else ""
 
 
 def load_proposal(path: str | Path, atlas):
@@ -528,6 +597,12 @@ def load_proposal(path: str | Path, atlas):
         p.path = path
         return p
     try:
+        if is_legacy_offline(parse_proposal_bytes(data, path)) and atlas.name == LEGACY_OFFLINE:
+            proposal = read_proposal(path, atlas, map_pack=True)
+            import sys
+
+            print(f"icbmap: {path}: {proposal.mapping.summary()}", file=sys.stderr)
+            return proposal
         return read_proposal(path, atlas)
     except PackMismatchError as exc:
         raise ProposalError(path, f"{exc.problem}\nOpen it in the app to map it onto this data pack, "
@@ -562,7 +637,7 @@ def remove_recent_proposal(path: str | Path) -> None:
 
 
 __all__ = [
-    "load_proposal",
+    "load_proposal", "proposal_baseline", "file_baseline", "BaselineMismatchError",
     "FORMAT", "MAX_BYTES", "SCHEMA", "SUFFIX", "MappingReport", "PackMismatchError", "Proposal",
     "ProposalError", "add_recent_proposal", "read_bytes_limited", "read_proposal",
     "recent_proposals", "remove_recent_proposal", "write_proposal",

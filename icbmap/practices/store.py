@@ -115,11 +115,21 @@ def load_practices_for(atlas: Atlas, override: bool | None = None) -> pd.DataFra
             return None
         if override is None and str(meta.get("attached_at", "")) < str(atlas.meta.get("built_at", "")):
             return None
+    if atlas.baseline:  # a pack with several baselines: boards follow the LSOAs
+        from icbmap.practices.table import follow_units
+
+        follow_units(table, atlas.units)
     atlas.practices = table
     prov = meta.get("provenance")
     if prov and prov.get("source"):
         atlas.provenance = {**atlas.provenance, "practices": Provenance.from_dict(prov)}
     return table
+
+
+def practices_extract_label(atlas: Atlas) -> str:
+    from icbmap.practices.table import extract_label
+
+    return extract_label(atlas.practices)
 
 
 def stored_practices_info(atlas: Atlas) -> dict | None:

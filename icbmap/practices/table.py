@@ -41,8 +41,32 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def follow_units(practices: pd.DataFrame, units) -> pd.DataFrame:
+    """Set each placed practice's baseline ``place`` and ``board`` to those of the LSOA it
+    stands in (``units``: the atlas's units table), e.g. after switching baselines."""
+    u = practices["unit"].to_numpy(np.int64)
+    placed = u >= 0
+    for lvl in ("place", "board"):
+        col = units[lvl].to_numpy(np.int32)
+        v = practices[lvl].to_numpy(np.int32).copy()
+        v[placed] = col[u[placed]]
+        practices[lvl] = v
+    return practices
+
+
+def extract_label(practices: pd.DataFrame | None) -> str:
+    """'registrations extract 2023-07-01' (or the dates, when several), for every place the
+    practices show."""
+    if practices is None or not len(practices):
+        return "no GP practices"
+    dates = sorted({d for d in practices["extract_date"].astype(str) if d})
+    if not dates:
+        return "registrations extract of unknown date"
+    return "registrations extract " + (dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}")
+
+
 def empty_practices() -> pd.DataFrame:
     return conform(pd.DataFrame({c: pd.Series([], dtype=object) for c in PRACTICE_COLUMNS}))
 
 
-__all__ = ["PRACTICE_COLUMNS", "conform", "empty_practices"]
+__all__ = ["PRACTICE_COLUMNS", "conform", "empty_practices", "extract_label", "follow_units"]
