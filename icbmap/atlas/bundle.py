@@ -148,7 +148,7 @@ def _sicbl24(raw: Path) -> pd.DataFrame:
 
 
 def _board_table(rows: list[dict]) -> pd.DataFrame:
-    t = pd.DataFrame(rows, columns=BOARD_TABLE_COLUMNS).fillna("")
+    t = pd.DataFrame(rows, columns=BOARD_TABLE_COLUMNS).astype(object).fillna("")
     t["short_name"] = t["icb_name"].map(short_board_name)
     return t.sort_values("icb_code", kind="stable").reset_index(drop=True)
 
@@ -417,9 +417,28 @@ def build_pack(raw: Path, facts: Path, folder: Path, progress: Progress | None =
 
 
 def _attach_bundled_practices(atlas, raw: Path) -> None:
+    """Place the practices for the default configuration, and resolve their baseline place
+    and board (the sub-ICB location commissioning them, else the LSOA they stand in) for
+    every configuration: ``atlas.meta`` keeps those in ``practice_configs``."""
+    import copy
+
     from icbmap.practices.attach import attach_practices
 
-    attach_practices(atlas, raw / RAW_FILES["gp"], raw / RAW_FILES["gp_map"])
+    gp, gp_map = raw / RAW_FILES["gp"], raw / RAW_FILES["gp_map"]
+    cols = {}
+    for key, c in atlas.configurations.items():
+        view = copy.copy(atlas)
+        view.units = atlas.units.copy()
+        for lvl in ("place", "board", "region"):
+            view.units[lvl] = c[lvl]
+        view.layers = {**atlas.layers, **c["layers"]}
+        view.__dict__.pop("_levels", None)
+        view.__dict__.pop("_members", None)
+        attach_practices(view, gp, gp_map)
+        cols[f"place_{key}"] = view.practices["place"].to_numpy(np.int32)
+        cols[f"board_{key}"] = view.practices["board"].to_numpy(np.int32)
+    attach_practices(atlas, gp, gp_map)
+    atlas.practice_configs = pd.DataFrame(cols)
 
 
 def regenerate(raw: Path, facts: Path, out: Path, progress: Progress | None = None) -> list[Path]:

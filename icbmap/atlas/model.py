@@ -185,6 +185,8 @@ class Atlas:
     #: only while building a pack with several board configurations: key -> {"place",
     #: "board", "region": unit index arrays, "layers": {level: Layer}} (see atlas.bundle)
     configurations: dict | None = None
+    #: with ``configurations``: per practice, ``place_<key>`` and ``board_<key>``
+    practice_configs: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ basics
     @property

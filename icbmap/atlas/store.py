@@ -232,6 +232,8 @@ def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None,
             put(mtab, "meta")
             if atlas.practices is not None and len(atlas.practices):
                 put(pd.DataFrame(atlas.practices), "practices")
+                if atlas.practice_configs is not None:
+                    put(atlas.practice_configs, "practice_configs")
     finally:
         if reproducible:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
@@ -307,9 +309,14 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
         units[col] = units[col].astype(np.int32)
     units["population"] = units["population"].astype(np.int64)
     if practices is not None and switch:
-        from icbmap.practices.table import follow_units
+        if "practice_configs" in layers_present:
+            pc = read_table(path, "practice_configs")
+            for lvl in ("place", "board"):
+                practices[lvl] = pc[f"{lvl}_{baseline}"].to_numpy(np.int32)
+        else:
+            from icbmap.practices.table import follow_units
 
-        follow_units(practices, units)  # baseline place and board of the LSOA each stands in
+            follow_units(practices, units)  # baseline place and board of the LSOA each stands in
     prov_all = {r["key"]: Provenance.from_dict(r) for r in ptab.to_dict("records")}
     layers = {}
     for lvl in LEVELS:

@@ -54,6 +54,7 @@ def save_practices_for(atlas: Atlas, report=None) -> Path:
     meta = {
         "format": FORMAT,
         "content_hash": atlas.content_hash,
+        "baseline": atlas.baseline,
         "pack": atlas.name,
         "attached_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "provenance": (atlas.provenance.get("practices") or Provenance("", "")).to_dict(),
@@ -115,7 +116,7 @@ def load_practices_for(atlas: Atlas, override: bool | None = None) -> pd.DataFra
             return None
         if override is None and str(meta.get("attached_at", "")) < str(atlas.meta.get("built_at", "")):
             return None
-    if atlas.baseline:  # a pack with several baselines: boards follow the LSOAs
+    if str(meta.get("baseline", "") or "") != atlas.baseline:  # attached under another baseline
         from icbmap.practices.table import follow_units
 
         follow_units(table, atlas.units)
