@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Linux one-folder bundle from this checkout in a fresh venv, then smoke-run it with
 # an empty environment (env -i: no PATH, no Python, a throwaway HOME):
-#   --version; `data info` (32,844 LSOAs, read from the bundled pack, nothing built);
+#   --version; `data info` (33,755 LSOAs, read from the bundled pack, nothing built);
 #   `data list`; `export` and `print` when those commands exist; an offscreen start that
 #   opens the main window, takes a screenshot and exits cleanly.
 # Prints the build time, the bundle size and the bundled app's start time.
@@ -42,9 +42,7 @@ fi
 "$VENV/bin/python" -m PyInstaller --version | sed 's/^/PyInstaller /'
 T1=$(now)
 
-step "prebuild the offline England pack"
-"$VENV/bin/python" packaging/prebuild_pack.py
-T2=$(now)
+T2=$(now)  # the offline pack ships ready-built in shapefiles/: nothing to prebuild
 
 step "PyInstaller (packaging/icbmap.spec)"
 "$VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
@@ -56,7 +54,7 @@ FILES=$(find "$BUNDLE" -type f | wc -l)
 
 step "bundle contents"
 INTERNAL=$BUNDLE/_internal
-for need in packs/england-offline.gpkg resources/icons/icbmap.png shapefiles/lad_2025.csv \
+for need in shapefiles/england-2021.gpkg resources/icons/icbmap.png shapefiles/lad_2025.csv \
             pyogrio/gdal_data pyproj/proj_dir/share/proj/proj.db matplotlib/mpl-data \
             PySide6/Qt/plugins/platforms/libqoffscreen.so PySide6/Qt/plugins/platforms/libqxcb.so \
             PySide6/Qt/plugins/imageformats PySide6/Qt/plugins/printsupport; do
@@ -83,7 +81,7 @@ TI=$(now)
 run data info > "$SMOKE/info.txt"
 TJ=$(now)
 cat "$SMOKE/info.txt"
-grep -Eq '^LSOA +32,844 ' "$SMOKE/info.txt" || fail "data info does not show 32,844 LSOAs"
+grep -Eq '^LSOA +33,755 ' "$SMOKE/info.txt" || fail "data info does not show 33,755 LSOAs"
 grep -q 'Open Government Licence' "$SMOKE/info.txt" || fail "data info shows no licence"
 if find "$SMOKE" -name '*.gpkg' | grep -q .; then fail "the bundle built a pack instead of using the bundled one"; fi
 echo "ok: data info in $(secs "$TI" "$TJ") s, no pack built"
@@ -115,7 +113,7 @@ cat "$SMOKE/app.out"
 sed 's/^/stderr: /' "$SMOKE/app.err" | head -40
 [[ $RC == 0 ]] || fail "the app exited with code $RC"
 grep -q 'window shown' "$SMOKE/app.out" || fail "the app did not report its main window"
-grep -q '32844 LSOAs' "$SMOKE/app.out" || fail "the main window does not hold the 32,844 LSOAs"
+grep -q '33755 LSOAs' "$SMOKE/app.out" || fail "the main window does not hold the 33,755 LSOAs"
 [[ -s $SMOKE/window.png ]] || fail "no screenshot"
 cp "$SMOKE/window.png" "$BUILD/smoke.png"
 WALL=$(secs "$TS" "$TE")
@@ -132,7 +130,7 @@ echo "ok: window shown, screenshot $BUILD/smoke.png ($(du -h "$BUILD/smoke.png" 
 T9=$(now)
 step "summary"
 printf 'install (venv, pip)     %6s s\n' "$(secs "$T0" "$T1")"
-printf 'prebuild pack           %6s s\n' "$(secs "$T1" "$T2")"
+
 printf 'PyInstaller build       %6s s\n' "$(secs "$T2" "$T3")"
 printf 'bundle size             %6s  (%s files) %s\n' "$SIZE" "$FILES" "$BUNDLE"
 printf 'start to main window    %6s s (first start: %s s wall with a %s ms smoke timer)\n' \
