@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Redraw NHS England's integrated care boards. With no command, opens the app.",
     )
     p.add_argument("--version", action="version", version=f"icbmap {__version__}")
-    p.add_argument("--rebuild", action="store_true", help="rebuild the offline England pack before starting")
+    p.add_argument("--rebuild", action="store_true", help=argparse.SUPPRESS)  # the offline pack ships built
     p.add_argument("--pack", help="data pack to use for this run (default: the one chosen with `data use`)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     dsub.add_parser("list", help="list the data packs on this machine")
     du = dsub.add_parser("use", help="choose the data pack the app and CLI use")
     du.add_argument("name")
-    dsub.add_parser("build", help="build (or rebuild) the offline England pack")
+    dsub.add_parser("build", help="say where the ready-built offline pack is (it is never built at run time)")
     from icbmap.practices.cli import add_arguments as practices_arguments
 
     practices_arguments(dsub.add_parser(

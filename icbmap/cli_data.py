@@ -106,11 +106,10 @@ def run(args) -> int:
         print(f"now using data pack {args.name}")
         return 0
     if cmd == "build":
-        if store.bundled_pack_path() is not None:
-            print("this app bundle carries the offline pack prebuilt; there is nothing to build")
-            return 0
-        atlas = store.load_atlas(store.OFFLINE, rebuild=True, progress=Progress.stderr("offline pack build"))
-        print(f"built {atlas.name}: {atlas.n_units:,} LSOAs, England {atlas.total_population:,}")
+        atlas = store.load_atlas(store.OFFLINE)
+        print(f"the offline pack ships ready-built ({store.offline_pack_path()}): {atlas.n_units:,} LSOAs, "
+              f"England {atlas.total_population:,}; nothing to build. To regenerate it from the official "
+              "files in ../shared/data/raw: python -m icbmap.atlas.bundle")
         return 0
     if cmd == "practices":
         from icbmap.practices.cli import run_practices

@@ -1,4 +1,5 @@
-"""The offline England pack: counts, population, repair, adjacency and provenance."""
+"""The offline England pack (2021 LSOAs, Census 2021, April 2026 boards by default): counts,
+population, repair, adjacency and provenance."""
 
 import numpy as np
 import pytest
@@ -13,8 +14,8 @@ ENGLAND = 56_490_056
 
 def test_counts_and_population(england):
     counts = {r["layer"]: r["count"] for r in england.summary()}
-    assert counts == {"unit": 32_844, "district": 296, "council": 153, "ca": 16,
-                      "place": 106, "board": 42, "region": 7}
+    assert counts == {"unit": 33_755, "district": 296, "council": 153, "ca": 16,
+                      "place": 106, "board": 36, "region": 7}
     assert england.total_population == ENGLAND
     for lvl in ("district", "council", "place", "board", "region"):
         assert england.layers[lvl].population.sum() == ENGLAND
@@ -22,31 +23,28 @@ def test_counts_and_population(england):
 
 
 def test_board_population_range(england):
+    """Board totals are sums of the Census 2021 LSOA counts of the board's LSOAs."""
     boards = england.layers["board"].table.sort_values("population")
     smallest, largest = boards.iloc[0], boards.iloc[-1]
     assert "Shropshire, Telford and Wrekin" in smallest["name"]
-    assert smallest["population"] == pytest.approx(510_000, rel=0.01)
-    assert "North East and North Cumbria" in largest["name"]
-    assert largest["population"] == pytest.approx(2_970_000, rel=0.01)
+    assert smallest["population"] == 509_143
+    assert "West and North London" in largest["name"]  # North West + North Central London
+    per_board = np.bincount(england.unit_level("board"), weights=england.population).astype(np.int64)
+    assert largest["population"] == per_board.max()
 
 
-def test_district_population_exact_and_apportioned(england):
+def test_district_population_is_the_sum_of_exact_lsoa_counts(england):
     from icbmap.atlas.facts import Facts
 
     facts = Facts.load()
     official = dict(zip(facts.lads["lad_code"], facts.lads["population_census2021"]))
     dist = england.layers["district"].table
     assert dict(zip(dist["code"], dist["population"])) == official
-    assert england.population_estimated
-    assert "apportioned from district totals" in england.population_basis
-    # equal shares: within a district LSOA populations differ by at most one person
+    assert not england.population_estimated
+    assert england.population_basis == "Census 2021 usual residents by LSOA"
+    # real LSOA counts, not equal shares: LSOAs of one district differ widely
     pop = england.population
-    d = england.unit_level("district")
-    spread = np.zeros(len(dist), dtype=np.int64)
-    np.maximum.at(spread, d, pop)
-    low = np.full(len(dist), 10**9, dtype=np.int64)
-    np.minimum.at(low, d, pop)
-    assert (spread - low).max() <= 1
+    assert pop.min() < 1_000 < 3_000 < pop.max()
 
 
 def test_units_nest_consistently(england):
@@ -100,7 +98,8 @@ def test_provenance_on_every_layer(england):
     for row in england.summary():
         prov = row["provenance"]
         assert prov.source and prov.vintage and prov.licence
-    assert "apportioned from district totals" in england.provenance["population"].note
+    assert england.provenance["population"].note == "Census 2021 usual residents by LSOA"
+    assert "derived" in england.layers["board"].provenance.note  # April 2026 is derived
     assert "Open Government Licence" in england.layers["district"].provenance.licence
 
 
@@ -117,23 +116,14 @@ def test_bridges_only_join_units_that_do_not_touch(england):
     assert (deg[multi] > 0).all()
 
 
-def test_cancelled_build_writes_no_cache(tmp_path, monkeypatch):
-    """Cancel during the first-run build: Cancelled is raised and no cache file appears."""
+def test_loading_reports_progress_and_builds_nothing(tmp_path, monkeypatch):
+    """The offline pack ships ready: a first start reads it and writes nothing."""
     from icbmap.atlas import store
-    from icbmap.errors import Cancelled
     from icbmap.progress import Progress
 
     monkeypatch.setenv("ICBMAP_HOME", str(tmp_path))
     seen = []
-
-    def on_step(fraction, message):
-        seen.append(message)
-        if fraction > 0.2:
-            progress.cancel()
-
-    progress = Progress(on_step)
-    with pytest.raises(Cancelled):
-        store.load_atlas(store.OFFLINE, progress=progress)
-    assert seen and seen[0].startswith("Reading LSOA boundaries")
-    assert not list((tmp_path / "cache").glob("*.gpkg"))
-    assert not list((tmp_path / "cache").glob(".*"))
+    atlas = store.load_atlas(store.OFFLINE, progress=Progress(lambda f, m: seen.append((f, m))))
+    assert atlas.n_units == 33_755
+    assert seen[0][0] == 0.0 and seen[-1][0] == 1.0
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

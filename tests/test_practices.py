@@ -244,7 +244,7 @@ def test_lookup_postcodes_normalises_and_reads_few_letters():
 
 
 def test_offline_postcode_frames_shared_decoder():
-    from icbmap.atlas.offline import postcode_frames
+    from icbmap.atlas.postcodes import postcode_frames
 
     got = list(postcode_frames(None, letters="nq", columns=("pcd", "oseast1m")))
     assert [g[0] for g in got] == ["N"]  # the package has no file for Q

@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.layers_dock, self.legend_dock)
         self.layers_dock.raise_()
         self.history = QUndoView(self.controller.stack)
-        self.history.setEmptyLabel("Baseline (July 2022 boards)")
+        self.history.setEmptyLabel(f"Baseline: {self.atlas.baseline_label}")
         self.history_dock = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.metrics_dock, self.history_dock)
         self.metrics_dock.raise_()
@@ -230,7 +230,8 @@ class MainWindow(QMainWindow):
         self.hover_label = QLabel("")
         self.statusBar().addWidget(self.hover_label, 1)
         basis = "apportioned from district totals" if self.atlas.population_estimated else self.atlas.population_basis
-        self.pack_label = QLabel(f"{self.atlas.name} \u00b7 population: {basis} \u00b7 ONS/NHS data, OGL v3")
+        self.pack_label = QLabel(f"{self.atlas.name} \u00b7 baseline: {self.atlas.baseline_label} \u00b7 "
+                                 f"population: {basis} \u00b7 ONS/NHS data, OGL v3")
         self.statusBar().addPermanentWidget(self.pack_label)
 
     def _connect(self) -> None:
@@ -655,11 +656,20 @@ class MainWindow(QMainWindow):
 
     def _show_practices(self) -> None:
         p = self.atlas.practices
+        box = self.layers.boxes["practices"]
         if p is None or not len(p):
-            self.layers.boxes["practices"].setEnabled(False)
+            box.setEnabled(False)
+            box.setText("GP practices (none in this data pack)")
+            box.setToolTip("This data pack has no GP practices. Add them with Data \u25b8 Import GP practices "
+                           "(NHS 'Patients Registered at a GP Practice' files) or `icbmap data practices FILE`.")
             self.map.practices.setVisible(False)
             return
-        self.layers.boxes["practices"].setEnabled(True)
+        from icbmap.practices.table import extract_label
+
+        box.setEnabled(True)
+        box.setText(f"GP practices ({extract_label(p)})")
+        box.setToolTip(f"{len(p):,} practices, {int(p['patients'].sum()):,} registered patients "
+                       f"({extract_label(p)}); placed by postcode")
         self.map.practices.setVisible(self.layers.boxes["practices"].isChecked())
         self.map.set_practices(p[["x", "y"]].to_numpy(float), p["patients"].to_numpy(),
                                self.controller.plan.practice_assignment)
@@ -761,7 +771,8 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if os.environ.get("ICBMAP_SMOKE_EXIT_MS") is None and not self.proposals.maybe_save():
+        if (os.environ.get("ICBMAP_SMOKE_EXIT_MS") is None and not getattr(self, "replaced", False)
+                and not self.proposals.maybe_save()):
             event.ignore()
             return
         self.save_settings()

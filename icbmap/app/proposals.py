@@ -63,7 +63,8 @@ class ProposalManager(QObject):
     def _build_menu(self) -> None:
         m = self.w.file_menu
         S = QKeySequence.StandardKey
-        self.act_new = self._act("&New proposal", self.new, S.New, "Start again from the baseline boards")
+        self.act_new = self._act("&New proposal", self.new, S.New,
+                                f"Start again from the baseline: {self.w.atlas.baseline_label}")
         self.act_open = self._act("&Open\u2026", self.open_dialog, S.Open, "Open a saved proposal")
         self.act_save = self._act("&Save", self.save, S.Save, "Save the proposal")
         self.act_save_as = self._act("Save &as\u2026", self.save_as, "Ctrl+Shift+S", "Save the proposal to a new file")
@@ -81,8 +82,11 @@ class ProposalManager(QObject):
         self.act_brief = self._act("Export &briefing (PDF/PNG)\u2026", self.export_briefing, None,
                                    "A4 or A3 landscape briefing map with metrics and attribution")
         self.act_quit = self._act("&Quit", self.w.close, S.Quit)
-        for a in (self.act_new, self.act_open):
-            m.addAction(a)
+        m.addAction(self.act_new)
+        from icbmap.app.baselines import add_menu
+
+        add_menu(self.w, m)
+        m.addAction(self.act_open)
         self.recent_menu = m.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         for a in (self.act_save, self.act_save_as, self.act_props):
@@ -179,6 +183,8 @@ class ProposalManager(QObject):
             return False
         try:
             proposal = prop.read_proposal(path, self.w.atlas)
+        except prop.BaselineMismatchError as exc:
+            return self._reopen_on_baseline(path, exc)
         except prop.PackMismatchError as exc:
             if map_pack is None:
                 r = QMessageBox.question(
@@ -196,6 +202,19 @@ class ProposalManager(QObject):
         prop.add_recent_proposal(path)
         self.w.statusBar().showMessage(f"Opened {proposal.display_name}", 5000)
         return True
+
+    def _reopen_on_baseline(self, path, exc) -> bool:
+        """The proposal is drawn against another configuration of this pack: reopen the
+        window on that baseline (the user's work was saved or discarded already)."""
+        from icbmap.app.baselines import replace_window
+
+        r = QMessageBox.question(self.w, "Another baseline",
+                                 f"{exc}\n\nReopen the window on that baseline and open the proposal?")
+        if r != QMessageBox.StandardButton.Yes:
+            return False
+        new = replace_window(self.w, exc.baseline,
+                             then=lambda w: w.proposals.open(path, ask_first=False, map_pack=True))
+        return new is not None
 
     def save(self) -> bool:
         if self.proposal.path is None:
@@ -265,6 +284,11 @@ class ProposalManager(QObject):
             return False
         try:
             proposal = rec.load(self.w.atlas, map_pack=True)
+        except prop.BaselineMismatchError as exc:
+            from icbmap.app.baselines import replace_window
+
+            new = replace_window(self.w, exc.baseline, then=lambda w: w.proposals._recover(rec))
+            return new is not None
         except IcbmapError as exc:
             QMessageBox.warning(self.w, "Cannot recover", str(exc))
             return False
@@ -273,6 +297,18 @@ class ProposalManager(QObject):
         rec.discard()
         self.w.statusBar().showMessage(f"Recovered {rec.describe()}", 8000)
         return True
+
+    def _recover(self, rec) -> None:
+        """Recover ``rec`` into this window (its baseline matches)."""
+        try:
+            proposal = rec.load(self.w.atlas, map_pack=True)
+        except IcbmapError as exc:
+            QMessageBox.warning(self.w, "Cannot recover", str(exc))
+            return
+        self.set_proposal(proposal, clean=False)
+        self.autosaver.save_now(self.proposal)
+        rec.discard()
+        self.w.statusBar().showMessage(f"Recovered {rec.describe()}", 8000)
 
     def _ask_recover(self, rec) -> str:
         box = QMessageBox(self.w)

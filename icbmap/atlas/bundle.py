@@ -32,8 +32,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import json
-import os
 import sys
 from pathlib import Path
 

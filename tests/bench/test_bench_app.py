@@ -28,7 +28,7 @@ def test_bench_district_move_edit_metrics_repaint(benchmark, window, england):
     t = england.layers["district"].table
     units = england.members("district", int(np.flatnonzero(t["name"].to_numpy() == "Waverley")[0]))
     boards = [next(i for i, n in enumerate(england.layers["board"].table["name"]) if f in n)
-              for f in ("Surrey Heartlands", "Frimley")]
+              for f in ("Surrey and Sussex", "Hampshire and Isle of Wight")]
     img = QImage(window.map.viewport().size(), QImage.Format.Format_ARGB32_Premultiplied)
     state = {"k": 0}
 
