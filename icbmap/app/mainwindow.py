@@ -36,7 +36,7 @@ class MainWindow(QMainWindow):
         self.controller = Controller(atlas, plan, self)
         self.map = MapView(atlas, self)
         self.setCentralWidget(self.map)
-        self.search_index = SearchIndex(atlas)
+        self._search_index = None  # built on first use (about 0.5 s)
         self.proposal_path: str | None = None
         self.last_edit_ms = 0.0
 
@@ -55,6 +55,12 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self._restore_settings()
         self._update_title()
+
+    @property
+    def search_index(self) -> SearchIndex:
+        if self._search_index is None:
+            self._search_index = SearchIndex(self.atlas)
+        return self._search_index
 
     # ------------------------------------------------------------------ building
     def _build_docks(self) -> None:
@@ -641,7 +647,7 @@ class MainWindow(QMainWindow):
             return False
         plan = Plan.from_dict(self.atlas, self.controller.plan.to_dict())
         self.controller.set_plan(plan)
-        self.search_index = SearchIndex(self.atlas)
+        self._search_index = None
         self._show_practices()
         self.refresh_all()
         lines = report.lines() if hasattr(report, "lines") else []

@@ -234,7 +234,9 @@ class MapView(QGraphicsView):
                 self.fill.paths.pop(bid, None)
                 self._board_label_pt.pop(bid, None)
                 continue
-            geom = shapely.coverage_union_all(self._geoms[units])
+            geom = self._baseline_shape(bid, units)
+            if geom is None:
+                geom = shapely.coverage_union_all(self._geoms[units])
             self._board_geom[bid] = geom
             self.fill.paths[bid] = geomqt.path_from_geometry(geom)
             self._board_label_pt[bid] = _label_point(geom)
@@ -246,6 +248,17 @@ class MapView(QGraphicsView):
         self.fill.update()
         self.practices.update()
         self.viewport().update()
+
+    def _baseline_shape(self, bid: int, units: np.ndarray):
+        """The pack's dissolved shape of baseline board ``bid`` if it still has exactly its
+        baseline units (most boards, most of the time; saves the dissolve at start-up)."""
+        layer = self.atlas.layers["board"]
+        if bid >= len(layer):
+            return None
+        base = self.atlas.members("board", bid)
+        if len(base) != len(units) or not np.array_equal(base, units):
+            return None
+        return layer.geometry[bid]
 
     def set_practices(self, xy: np.ndarray, patients: np.ndarray, board: np.ndarray) -> None:
         self.practices.xy = np.asarray(xy, dtype=float)
