@@ -77,10 +77,11 @@ def test_checker_catches_what_it_should():
 def test_geojson_properties(exported, plan, england):
     doc = json.loads(exported[0].read_text())
     feats = {f["id"]: f for f in doc["features"]}
-    assert len(feats) == 43 and "NEW01" in feats
+    nb = len(england.layers["board"])
+    assert len(feats) == nb + 1 and "NEW01" in feats
     f = feats["NEW01"]["properties"]
     assert f["name"] == "Thames Estuary"
-    assert f["population"] == int(england.population[plan.assignment == 42].sum())
+    assert f["population"] == int(england.population[plan.assignment == nb].sum())
     assert f["population_basis"] == england.population_basis
     for key in ("councils_whole", "councils_part", "combined_authorities_whole", "combined_authorities_part",
                 "coterminosity_index", "flags", "regions", "population_status"):
@@ -142,11 +143,11 @@ def test_precision_rounding_keeps_edges_and_validity(plan, england):
         check_precision(3)
 
 
-def test_geopandas_opens_it(exported, england):
+def test_geopandas_opens_it(exported, plan, england):
     import geopandas as gpd
 
     g = gpd.read_file(exported[0])
-    assert g.crs.to_epsg() == 4326 and len(g) == 43
+    assert g.crs.to_epsg() == 4326 and len(g) == len(plan.active_boards())
     assert g.geometry.is_valid.all()
     # reprojected back, the boards cover England to within rounding
     area = g.to_crs(27700).area.sum()
@@ -192,7 +193,7 @@ def test_gpkg_layers_and_tables(plan, tmp_path):
     assert {"boards", "units", "board_metrics", "council_splits", "district_splits", "ca_splits",
             "summary", "about"} <= set(layers)
     b = gpd.read_file(path, layer="boards")
-    assert b.crs.to_epsg() == 27700 and len(b) == 43
+    assert b.crs.to_epsg() == 27700 and len(b) == len(plan.active_boards())
     assert shapely.coverage_is_valid(b.geometry.to_numpy())
     m = gpd.read_file(path, layer="board_metrics")
     assert {"coterminosity_council", "councils_part", "flags"} <= set(m.columns)
@@ -208,7 +209,7 @@ def test_cli_export_baseline_and_proposal(england, plan, tmp_path, capsys):
     pack = ["--pack", "england-offline"]
     assert main(pack + ["export", "--format", "geojson", "-o", str(tmp_path / "base.geojson")]) == 0
     base = json.loads((tmp_path / "base.geojson").read_text())
-    assert len(base["features"]) == 42
+    assert len(base["features"]) == len(plan.atlas.layers["board"])
     assert rfc7946.check(base, expect_bounds=ENGLAND_BOX) == []
     prop = tmp_path / "p.icbmap.json"
     write_proposal(prop, Proposal.new(plan, title="CLI"))
@@ -217,7 +218,7 @@ def test_cli_export_baseline_and_proposal(england, plan, tmp_path, capsys):
     out = capsys.readouterr().out.split()
     assert out[-2:] == [str(tmp_path / "p.geojson"), str(tmp_path / "p-units.geojson")]
     doc = json.loads((tmp_path / "p.geojson").read_text())
-    assert doc["title"] == "CLI" and len(doc["features"]) == 43
+    assert doc["title"] == "CLI" and len(doc["features"]) == len(plan.active_boards())
     coords = np.array([c for f in doc["features"] for poly in
                        ([f["geometry"]["coordinates"]] if f["geometry"]["type"] == "Polygon"
                         else f["geometry"]["coordinates"]) for ring in poly for c in ring])
@@ -230,7 +231,7 @@ def test_cli_export_baseline_and_proposal(england, plan, tmp_path, capsys):
 
     back = read_proposal(tmp_path / "back.icbmap.json", england)
     assert np.array_equal(back.plan.assignment, plan.assignment)
-    assert "32,844 of 32,844 units placed" in back.notes
+    assert f"{england.n_units:,} of {england.n_units:,} units placed" in back.notes
 
 
 def test_cli_print(plan, tmp_path, capsys):

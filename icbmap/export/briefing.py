@@ -644,9 +644,8 @@ def _resolve(plan, title, subtitle):
         title = ("Integrated care boards: current boundaries" if plan.is_baseline()
                  else "Integrated care boards: proposed boundaries")
     if subtitle is None:
-        parts = [f"Baseline: {plan.atlas.baseline_label}"]
-        if proposal is not None and proposal.author:
-            parts.append(f"prepared by {proposal.author}")
+        parts = [f"Prepared by {proposal.author}"] if proposal is not None and proposal.author else []
+        parts.append(f"Baseline: {plan.atlas.baseline_label}")
         subtitle = " \u00b7 ".join(parts)
     return plan, title, subtitle
 
