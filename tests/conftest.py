@@ -33,10 +33,19 @@ def shared_file(*parts: str) -> Path:
 
 @pytest.fixture(scope="session")
 def england():
-    """The England offline atlas (built on first use, then cached)."""
+    """The England offline atlas: 2021 LSOAs, Census 2021, April 2026 boards (the default)."""
     from icbmap.atlas.store import OFFLINE, load_atlas
 
     return load_atlas(OFFLINE)
+
+
+@pytest.fixture(scope="session")
+def england_2024():
+    """The same pack on its April 2024 baseline (42 boards): scenarios about boards that
+    merged in 2026 (Frimley, Herts and West Essex, Mid and South Essex) run on it."""
+    from icbmap.atlas.store import OFFLINE, load_atlas
+
+    return load_atlas(OFFLINE, baseline="2024")
 
 
 @pytest.fixture(scope="module")

@@ -50,43 +50,65 @@ def assert_agrees(m: Metrics, plan: Plan):
 
 # ---------------------------------------------------------------- baseline facts
 def test_baseline_boards_and_population(baseline, england):
+    """April 2026: 36 boards; totals are sums of the Census 2021 LSOA counts."""
     plan, m, r = baseline
     s = r.summary
-    assert s.boards == 42 and len(r.boards) == 42
+    assert s.boards == 36 and len(r.boards) == 36
     assert s.population == england.total_population == s.assigned_population
-    assert "Shropshire, Telford and Wrekin" in s.smallest[1]
-    assert 500_000 < s.smallest[2] < 520_000
-    assert "North East and North Cumbria" in s.largest[1]
-    assert 2_900_000 < s.largest[2] < 3_000_000
-    assert s.below_floor == 0 and s.above_maximum == 0
+    assert "Shropshire, Telford and Wrekin" in s.smallest[1] and s.smallest[2] == 509_143
+    assert "West and North London" in s.largest[1] and s.largest[2] == 3_503_306
+    assert s.below_floor == 0 and s.above_maximum == 2  # West and North London, Central East
     assert s.below_minimum == sum(1 for b in r.boards if b.population < 1_000_000)
     assert s.unassigned_units == 0 and s.non_contiguous == 0
     assert math.isclose(sum(b.share for b in r.boards), 1.0)
     shrop = r.board(board_containing(england, "Shropshire"))
     assert shrop.status == "below_minimum" and shrop.flags == ["below 1,000,000"]
+    per_board = np.bincount(england.unit_level("board"), weights=england.population).astype(np.int64)
+    assert [b.population for b in sorted(r.boards, key=lambda b: b.id)] == per_board.tolist()
 
 
-def test_baseline_splits_a_planner_recognises(baseline, england):
-    _, _, r = baseline
+def test_baseline_2024_figures(england_2024):
+    """April 2024: 42 boards from 509,143 to 2,966,501 people, 10 councils split."""
+    r = Metrics(Plan(england_2024)).report()
+    assert r.summary.boards == 42
+    assert r.summary.smallest[2] == 509_143 and r.summary.largest[2] == 2_966_501
+    assert "North East and North Cumbria" in r.summary.largest[1]
+    assert r.summary.levels["council"].split == 10
     essex = r.area("council", "Essex")
     assert essex.n_boards == 3 and essex.n_real_boards == 3
-    names = {_ for p in essex.boards for _ in [r.board(p.board).name]}
+    names = {r.board(p.board).name for p in essex.boards}
     assert any("Mid and South Essex" in n for n in names)
     assert any("Suffolk and North East Essex" in n for n in names)
     assert any("Hertfordshire and West Essex" in n for n in names)
     assert r.area("council", "Hampshire").n_boards == 2
     assert r.area("council", "Surrey").n_boards == 2
+    assert r.area("ca", "Greater London Authority").n_boards == 5
+
+
+def test_baseline_splits_a_planner_recognises(baseline, england):
+    _, _, r = baseline
+    # the April 2026 mergers made Essex, Hampshire and Surrey whole
+    for council, board in (("Essex", "NHS Essex"), ("Hampshire", "Hampshire and Isle of Wight"),
+                           ("Surrey", "Surrey and Sussex")):
+        a = r.area("council", council)
+        assert a.n_boards == 1 and board in r.board(a.main_board).name, council
+    # Cumbria's two unitaries still lie across North East and North Cumbria / Lancashire and South Cumbria
+    cumberland = r.area("council", "Cumberland")
+    assert cumberland.n_boards == 2
+    assert {r.board(p.board).name for p in cumberland.boards} == {
+        "NHS North East and North Cumbria Integrated Care Board",
+        "NHS Lancashire and South Cumbria Integrated Care Board"}
+    assert r.area("council", "North Yorkshire").n_boards == 3
     gla = r.area("ca", "Greater London Authority")
-    assert gla.n_boards == 5 and gla.nests is False and gla.equals_board is None
+    assert gla.n_boards == 4 and gla.nests is False and gla.equals_board is None
     assert all("London" in r.board(p.board).name for p in gla.boards)
-    # the five London boards lie wholly inside the GLA: the reduced area score does not penalise it
+    # the four London boards lie wholly inside the GLA: the reduced area score does not penalise it
     assert gla.split_score == 1.0
     gm = r.area("ca", "Greater Manchester")
     assert gm.nests and gm.equals_board == board_containing(england, "Greater Manchester")
-    # West Sussex: Surrey Heartlands holds a sliver of it
-    ws = r.area("council", "West Sussex")
-    assert ws.split and ws.sliver_only and ws.n_real_boards == 1
-    assert [p.sliver for p in ws.boards] == [False, True]
+    # Oxfordshire: Bath, Swindon and Wiltshire / Northamptonshire hold slivers of it
+    ox = r.area("council", "Oxfordshire")
+    assert ox.split and ox.sliver_only and ox.n_real_boards == 1
 
 
 def test_baseline_summary_levels(baseline):
@@ -106,11 +128,14 @@ def test_baseline_summary_levels(baseline):
     assert ca.equal == sum(a.equals_board is not None for a in r.areas["ca"])
 
 
-def test_board_relationships(baseline, england):
-    _, _, r = baseline
-    frimley = r.board(board_containing(england, "Frimley"))
+def test_board_relationships(baseline, england, england_2024):
+    r24 = Metrics(Plan(england_2024)).report()
+    frimley = r24.board(board_containing(england_2024, "Frimley"))
     part = {x.rsplit(" (", 1)[0] for x in frimley.councils_part}
     assert {"Hampshire", "Surrey"} <= part
+    _, _, r = baseline
+    tv = r.board(board_containing(england, "Thames Valley"))
+    assert {x.rsplit(" (", 1)[0] for x in tv.councils_part} == {"Buckinghamshire", "Oxfordshire"}
     gm = r.board(board_containing(england, "Greater Manchester"))
     assert gm.councils_part == [] and len(gm.councils_whole) == 10
     assert gm.coterminosity == {"district": 1.0, "council": 1.0, "ca": 1.0}
@@ -151,7 +176,8 @@ def test_splitting_score_worked_example():
 
 
 # ---------------------------------------------------------------- incremental = reference
-def test_scripted_edits_agree_exactly(england):
+def test_scripted_edits_agree_exactly(england_2024):
+    england = england_2024
     plan = Plan(england)
     m = Metrics(plan)
     hist = History(plan)
@@ -189,7 +215,8 @@ def test_scripted_edits_agree_exactly(england):
     assert plan.is_baseline()
 
 
-def test_contiguity_detects_a_cut(england):
+def test_contiguity_detects_a_cut(england_2024):
+    england = england_2024
     plan = Plan(england)
     m = Metrics(plan)
     hist = History(plan)
@@ -221,14 +248,15 @@ def test_region_span(england):
     plan = Plan(england)
     m = Metrics(plan)
     london = england.members("district", by_name(england, "district", "Croydon"))
-    surrey = board_containing(england, "Surrey Heartlands")
+    surrey = board_containing(england, "Surrey and Sussex")
     History(plan).push(MoveUnits(london, surrey))
     r = m.report()
     assert len(r.board(surrey).regions) == 2 and r.summary.multi_region == 1
     assert any("NHS regions" in f for f in r.board(surrey).flags)
 
 
-def test_tolerance_and_band_are_configurable(england):
+def test_tolerance_and_band_are_configurable(england_2024):
+    england = england_2024
     plan = Plan(england)
     m = Metrics(plan, tolerance=0.2, band=PopulationBand(600_000, 1_200_000, 2_500_000))
     r = m.report()
@@ -280,24 +308,33 @@ def test_cli_metrics_baseline_table(england, capsys):
 
     assert main(["--pack", OFFLINE, "metrics"]) == 0
     out = capsys.readouterr().out
-    assert "Boards: 42" in out
+    assert "Boards: 36" in out
+    assert "baseline: April 2026 boards (36, derived)" in out
     assert "Smallest board: Shropshire, Telford and Wrekin 509,143" in out
-    assert "largest: North East and North Cumbria 2,967,684" in out
+    assert "largest: West and North London 3,503,306" in out
     essex = [line for line in out.splitlines() if line.startswith("E10000012  Essex")]
-    assert essex and essex[0].split()[3] == "3"
+    assert essex and essex[0].split()[2] == "1"
     assert "Greater London Authority" in out
+    assert main(["--pack", OFFLINE, "metrics", "--baseline", "2024"]) == 0
+    out = capsys.readouterr().out
+    assert "Boards: 42" in out and "largest: North East and North Cumbria 2,966,501" in out
+    essex = [line for line in out.splitlines() if line.startswith("E10000012  Essex")]
+    assert essex and essex[0].split()[3] == "3"  # the split councils table: population, boards
 
 
-def test_cli_metrics_json_csv_and_saved_plan(england, tmp_path, capsys):
+def test_cli_metrics_json_csv_and_saved_plan(england_2024, tmp_path, capsys):
     from icbmap.cli import main
 
+    england = england_2024
     plan = Plan(england)
     History(plan).push(MergeBoards(board_containing(england, "Surrey Heartlands"),
                                    board_containing(england, "Frimley")))
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan.to_dict()))
     out_json = tmp_path / "m.json"
-    assert main(["--pack", OFFLINE, "metrics", str(path), "--format", "json", "-o", str(out_json)]) == 0
+    # a bare plan file records no baseline: --baseline says which
+    assert main(["--pack", OFFLINE, "metrics", str(path), "--baseline", "2024", "--format", "json",
+                 "-o", str(out_json)]) == 0
     d = json.loads(out_json.read_text())
     assert d["summary"]["boards"] == 41
     surrey = [a for a in d["areas"]["council"] if a["name"] == "Surrey"][0]
@@ -309,7 +346,7 @@ def test_cli_metrics_json_csv_and_saved_plan(england, tmp_path, capsys):
     d = plan.to_dict()
     d["units"] = {"3": ["E01999999"]}
     bad.write_text(json.dumps(d))
-    assert main(["--pack", OFFLINE, "metrics", str(bad)]) == 1
+    assert main(["--pack", OFFLINE, "metrics", str(bad), "--baseline", "2024"]) == 1
     err = capsys.readouterr().err
     assert "bad.json" in err and "E01999999" in err
 
@@ -326,7 +363,7 @@ def test_cli_metrics_reads_a_proposal_file(england, tmp_path, capsys):
     assert main(["--pack", OFFLINE, "metrics", str(path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("icbmap metrics: One Essex")
-    assert "Boards: 43" in out
+    assert f"Boards: {len(england.layers['board']) + 1}" in out
     essex = [line.split() for line in out.splitlines() if line.startswith("E10000012  Essex")]
     assert essex == [["E10000012", "Essex", "1", "North", "Essex"]]  # one board now, not split
 
