@@ -66,7 +66,7 @@ def practice_atlas(england):
     n = 3000
     units = rng.integers(0, england.n_units, n)
     units[rng.random(n) < 0.03] = -1
-    board = np.where(units >= 0, england.unit_level("board")[np.maximum(units, 0)], rng.integers(0, 42, n))
+    board = np.where(units >= 0, england.unit_level("board")[np.maximum(units, 0)], rng.integers(0, len(england.layers["board"]), n))
     df = pd.DataFrame({
         "code": [f"DEV{i:05d}" for i in range(n)], "name": "Developer-made practice", "postcode": "",
         "x": np.nan, "y": np.nan, "patients": rng.integers(1000, 30000, n).astype(np.int64),

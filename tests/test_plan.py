@@ -18,6 +18,14 @@ from icbmap.plan.commands import (
 from icbmap.plan.model import PlanError
 
 
+@pytest.fixture(scope="module")
+def england(england_2024):
+    """The plan model knows no particular configuration; these scenarios name April 2024
+    boards (Hertfordshire and West Essex, Mid and South Essex, North West London), so they
+    run on the pack's April 2024 baseline."""
+    return england_2024
+
+
 def board_id(atlas, code_fragment: str) -> int:
     names = atlas.layers["board"].table["name"]
     hits = [i for i, n in enumerate(names) if code_fragment in n]
@@ -46,7 +54,8 @@ def test_baseline(plan, england):
     assert plan.boards[0].code == england.layers["board"].table["code"].iat[0]
     assert plan.is_baseline()
     assert plan.to_dict()["units"] == {}
-    assert len(plan.practice_assignment) == 0  # the offline pack has no practices
+    # the offline pack carries the July 2023 GP practices, each on its baseline board
+    assert np.array_equal(plan.practice_assignment, england.practices["board"].to_numpy())
 
 
 def test_baseline_colours_differ_between_neighbours(plan, england):
@@ -71,9 +80,12 @@ def test_move_district_and_undo(plan, england):
     assert (plan.assignment[chelmsford] == to).all()
     assert cmd.moved == len(chelmsford) and cmd.people_moved == int(england.population[chelmsford].sum())
     assert "Chelmsford" in cmd.text and "Hertfordshire" in cmd.text
-    assert len(seen) == 1 and seen[0].kind == "assign"
+    assert [c.kind for c in seen][0] == "assign" and len([c for c in seen if c.kind == "assign"]) == 1
     assert set(seen[0].old_boards.tolist()) == {board_id(england, "Mid and South Essex")}
     assert seen[0].boards == {to, board_id(england, "Mid and South Essex")}
+    # the practices standing in Chelmsford moved with it, in a second notification
+    standing = plan.practices_in_units(chelmsford)
+    assert len(standing) and (plan.practice_assignment[standing] == to).all()
     hist.undo()
     assert np.array_equal(plan.assignment, before[0])
     assert plan.is_baseline()

@@ -48,8 +48,10 @@ def test_round_trip_keeps_everything(england, tmp_path):
     assert back.created == prop.created and back.modified == prop.modified
     assert back.pack_hash == england.content_hash and back.mapping is None
     doc = json.loads(path.read_text("utf-8"))
-    assert doc["format"] == "icbmap-proposal" and doc["schema"] == 1
-    assert doc["pack"] == {"name": england.name, "content_hash": england.content_hash, "boards": 42}
+    assert doc["format"] == "icbmap-proposal" and doc["schema"] == 2
+    assert doc["pack"] == {"name": england.name, "content_hash": england.content_hash,
+                           "boards": len(england.layers["board"]), "baseline": "2026",
+                           "baseline_label": "April 2026 boards (36, derived)"}
     # only the changes against the baseline are stored, as runs of codes
     assert sum(len(v) for v in doc["plan"]["units"].values()) < 10
 
@@ -127,7 +129,8 @@ def test_pack_mismatch_offers_mapping(england, tmp_path):
     path = tmp_path / "other.icbmap.json"
     write_proposal(path, Proposal.new(plan, title="drawn elsewhere"))
     doc = json.loads(path.read_text())
-    doc["pack"] = {"name": "ons-2023", "content_hash": "0123456789abcdef", "boards": 42}
+    nb = len(england.layers["board"])
+    doc["pack"] = {"name": "ons-2023", "content_hash": "0123456789abcdef", "boards": nb}
     doc["plan"]["units"]["3"] += ["E01999998", "E01999999"]
     path.write_text(json.dumps(doc))
     with pytest.raises(PackMismatchError) as info:
@@ -142,7 +145,7 @@ def test_pack_mismatch_offers_mapping(england, tmp_path):
     mapped = read_proposal(path, england, map_pack=True)
     assert mapped.mapping is not None and mapped.mapping.unmapped_units == ["E01999998", "E01999999"]
     assert np.array_equal(mapped.plan.assignment, plan.assignment)
-    assert mapped.plan.boards[42].code == "TVN01"
+    assert mapped.plan.boards[nb].code == "TVN01"
 
 
 def test_pack_mismatch_with_reordered_and_missing_boards(england, tmp_path):
@@ -166,7 +169,7 @@ def test_pack_mismatch_with_reordered_and_missing_boards(england, tmp_path):
     old1 = england.layers["board"].index_of(boards[0]["code"])
     moved = got.plan.changed_units()
     assert len(moved) and (got.plan.assignment[moved] == old1).all()
-    assert any(b.code == "E54999999" for b in got.plan.boards[42:])
+    assert any(b.code == "E54999999" for b in got.plan.boards[len(england.layers["board"]):])
 
 
 @pytest.mark.parametrize("content, needle", [
