@@ -52,7 +52,7 @@ def fresh(atlas):
     """A shallow copy of the shared session atlas that attach_practices may modify."""
     a = copy.copy(atlas)
     a.practices = None
-    a.provenance = dict(atlas.provenance)
+    a.provenance = {k: v for k, v in atlas.provenance.items() if k != "practices"}
     return a
 
 
@@ -112,9 +112,18 @@ def test_real_file_baseline_places_and_boards(real, england):
     p = atlas.practices
     raw = pd.read_csv(path, dtype=str).set_index("CODE")
     place_codes = england.layers["place"].codes
-    # every 2023 sub-ICB code exists in the atlas (July 2022 configuration)
-    assert report.place_rules == {BY_FILE_CODE: REAL_PRACTICES}
-    assert (place_codes[p["place"]] == raw.loc[p["code"], "ONS_SUB_ICB_LOCATION_CODE"].to_numpy()).all()
+    # April 2026 places: the 2023 sub-ICB codes exist except Frimley's (abolished; its
+    # practices go by the LSOA they stand in) and three recoded since (92A and 70F in 2024,
+    # D9Y0V in 2026), which match by their NHS codes
+    ons = raw.loc[p["code"], "ONS_SUB_ICB_LOCATION_CODE"].to_numpy()
+    rule = report.detail.set_index("code").loc[p["code"], "place_rule"].to_numpy()
+    known = np.isin(ons, place_codes)
+    assert (rule[known] == BY_FILE_CODE).all()
+    assert set(ons[~known]) == {"E38000246", "E38000248", "E38000252", "E38000253"}
+    assert (rule[np.isin(ons, ["E38000246", "E38000248", "E38000253"])] == BY_FILE_NHS_CODE).all()
+    assert (place_codes[p["place"].to_numpy()[ons == "E38000253"]] == "E38000266").all()
+    assert (rule[ons == "E38000252"] == BY_UNIT).all()
+    assert (place_codes[p["place"].to_numpy()[known]] == ons[known]).all()
     place_board = england.layers["place"].table["board"].to_numpy()
     assert (p["board"].to_numpy() == place_board[p["place"].to_numpy()]).all()
     # nearly all practices stand in their own place
@@ -502,7 +511,7 @@ def test_store_round_trip(england, tmp_path, data_home):
     assert later.provenance["practices"] == atlas.provenance["practices"]
     assert np.isnan(later.practices.set_index("code").loc["Z99999", "x"])
     assert stored_practices_info(later)["patients"] == report.registered_total
-    assert "practices" not in england.provenance and england.practices is None  # shared atlas untouched
+    assert england.practices is not atlas.practices and len(england.practices) == 6_378  # shared atlas untouched
     # the pack's own practices win when the pack was built after the attachment
     own = fresh(england)
     own.practices = atlas.practices.iloc[:1].copy()
