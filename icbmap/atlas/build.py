@@ -67,7 +67,7 @@ class ConfigArrays:
 
 
 def configuration_arrays(place_code: pd.Series, place_name: pd.Series, board_code: pd.Series,
-                         boards: pd.DataFrame, fail=None) -> ConfigArrays:
+                         boards: pd.DataFrame, fail=None, place_code_nhs: pd.Series | None = None) -> ConfigArrays:
     """Index a configuration given per unit by place and board codes.
 
     ``boards`` has :data:`BOARD_COLUMNS` (one row per board; a board in two NHS regions is
@@ -97,6 +97,8 @@ def configuration_arrays(place_code: pd.Series, place_name: pd.Series, board_cod
     region_names = btab.drop_duplicates("nhs_region_code").set_index("nhs_region_code")["nhs_region_name"]
 
     pf = pd.DataFrame({"place_code": place_code, "place_name": place_name, "board_code": board_code})
+    if place_code_nhs is not None:
+        pf["place_code_nhs"] = pd.Series(place_code_nhs).astype(str).reset_index(drop=True)
     places = pf.drop_duplicates("place_code").sort_values("place_code")
     split_places = pf.groupby("place_code")["board_code"].nunique()
     if (split_places > 1).any():
@@ -112,6 +114,7 @@ def configuration_arrays(place_code: pd.Series, place_name: pd.Series, board_cod
         "place": pd.DataFrame({
             "code": places["place_code"].to_numpy(), "name": places["place_name"].to_numpy(),
             "board": places["board_code"].map(board_index).to_numpy(np.int32),
+            **({"code_nhs": places["place_code_nhs"].to_numpy()} if place_code_nhs is not None else {}),
         }),
         "board": board_table,
         "region": pd.DataFrame({"code": region_codes, "name": [region_names[c] for c in region_codes]}),
@@ -179,7 +182,8 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
     # ------------------------------------------------------------ boards, places, regions
     boards = src.boards if src.boards is not None else facts.icbs
     cfg = configuration_arrays(f["place_code"], f["place_name"], f["board_code"], boards,
-                               fail=lambda col, problem: _fail(src, col, problem))
+                               fail=lambda col, problem: _fail(src, col, problem),
+                               place_code_nhs=f["place_code_nhs"] if "place_code_nhs" in f.columns else None)
     board, place = cfg.board, cfg.place
 
     progress.step(0.05, "Checking population")

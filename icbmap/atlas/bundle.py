@@ -275,6 +275,7 @@ def configuration_units(lsoa: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> 
     return pd.DataFrame({
         "place_code": place.to_numpy(),
         "place_name": place.map(by_code["place_name"]).to_numpy(),
+        "place_code_nhs": place.map(by_code["place_code_nhs"]).to_numpy(),
         "board_code": place.map(by_code["board_code"]).to_numpy(),
     })
 
@@ -358,7 +359,7 @@ def build_pack(raw: Path, facts: Path, folder: Path, progress: Progress | None =
     d = DEFAULT_BASELINE
     frame = gpd.GeoDataFrame({
         "code": lsoa["code"].to_numpy(), "name": lsoa["name"].to_numpy(), "lad_code": lsoa["lad_code"].to_numpy(),
-        **{c: cu[d][c].to_numpy() for c in ("place_code", "place_name", "board_code")},
+        **{c: cu[d][c].to_numpy() for c in ("place_code", "place_name", "place_code_nhs", "board_code")},
         "population": lsoa["population"].to_numpy(),
     }, geometry=geoms, crs=CRS)
 
@@ -395,7 +396,8 @@ def build_pack(raw: Path, facts: Path, folder: Path, progress: Progress | None =
     for k, key in enumerate(index["key"]):
         progress.step(0.7 + 0.25 * k / len(index), f"Dissolving the {rows.loc[key, 'label']} configuration")
         c = cu[key]
-        arr = configuration_arrays(c["place_code"], c["place_name"], c["board_code"], board_cols(key))
+        arr = configuration_arrays(c["place_code"], c["place_name"], c["board_code"], board_cols(key),
+                                   place_code_nhs=c["place_code_nhs"])
         layers = dissolve_layers(geoms, population, {
             "place": (arr.place.astype(np.int64), arr.tables["place"], cfg_prov(key)),
             "board": (arr.board.astype(np.int64), arr.tables["board"], cfg_prov(key)),
