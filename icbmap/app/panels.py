@@ -132,7 +132,9 @@ class RecordsTable(QTableWidget):
             self.decorate(row, rec)
             new_values[k] = texts
         self._values = new_values
-        self.last_changed = changed
+        # the cells flashing now: one edit may arrive as two changes (areas, then the GP
+        # practices carried with them) within one flash
+        self.last_changed = changed | (self.last_changed if self._flashed else set())
         self.setSortingEnabled(True)
         if sort_col >= 0:
             self.sortItems(sort_col, sort_order)
@@ -149,6 +151,7 @@ class RecordsTable(QTableWidget):
             except RuntimeError:  # item deleted meanwhile
                 pass
         self._flashed = []
+        self.last_changed = set()
 
 
 def swatch(colour: str, size: int = 14) -> QIcon:
