@@ -47,7 +47,7 @@ def test_save_open_round_trip_and_bad_file_keeps_work(qtbot, england, tmp_path, 
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
     w = make_window(qtbot, england, tmp_path)
     c = w.controller
-    c.move_units(waverley(england), board(england, "Surrey Heartlands"))
+    c.move_units(waverley(england), board(england, "Hampshire and Isle of Wight"))
     w.proposals.proposal.title = "Surrey option A"
     path = tmp_path / "option-a.icbmap.json"
     assert w.proposals._write(path)
@@ -57,7 +57,7 @@ def test_save_open_round_trip_and_bad_file_keeps_work(qtbot, england, tmp_path, 
     # a corrupt file: a clear message, the current work untouched
     bad = tmp_path / "broken.icbmap.json"
     bad.write_text(path.read_text()[:200])
-    c.move_units(waverley(england)[:3], board(england, "Frimley"))
+    c.move_units(waverley(england)[:3], board(england, "Surrey and Sussex"))
     before = c.plan.assignment.copy()
     assert not w.proposals.open(bad, ask_first=False)
     assert warnings and "broken.icbmap.json" in warnings[-1]
@@ -116,12 +116,12 @@ def test_recovery_after_sigkill(qtbot, england, tmp_path):
 def test_exports_from_the_menu_and_import_back(qtbot, england, tmp_path):
     w = make_window(qtbot, england, tmp_path)
     c = w.controller
-    c.move_units(waverley(england), board(england, "Surrey Heartlands"))
+    c.move_units(waverley(england), board(england, "Hampshire and Isle of Wight"))
     out = w.proposals.export("geojson", tmp_path / "boards.geojson")
     assert out and out[0].exists()
     doc = json.loads(out[0].read_text())
     assert doc["type"] == "FeatureCollection" and "crs" not in doc
-    assert len(doc["features"]) == 42
+    assert len(doc["features"]) == len(england.layers["board"])
     csv_out = w.proposals.export("csv", tmp_path / "assign.csv")
     assert csv_out and csv_out[0].exists()
     expected = c.plan.assignment.copy()
@@ -158,7 +158,7 @@ def test_startup_opens_the_proposal_given_on_the_command_line(qtbot, england, tm
     from icbmap.plan.proposal import Proposal, write_proposal
 
     plan = Plan(england)
-    History(plan).push(MoveUnits(waverley(england), board(england, "Surrey Heartlands")))
+    History(plan).push(MoveUnits(waverley(england), board(england, "Hampshire and Isle of Wight")))
     path = tmp_path / "cli.icbmap.json"
     write_proposal(path, Proposal.new(plan, title="From the command line"))
     w = make_window(qtbot, england, tmp_path)
