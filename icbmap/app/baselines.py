@@ -22,7 +22,13 @@ def _keep(window) -> None:
     if kept is None:
         kept = []
         setattr(app, "_icbmap_windows", kept)
-    kept[:] = [w for w in kept if w.isVisible()] + [window]
+    kept[:] = [w for w in kept if _alive(w) and w.isVisible()] + [window]
+
+
+def _alive(widget) -> bool:
+    from shiboken6 import isValid
+
+    return isValid(widget)
 
 
 def replace_window(window, baseline: str, then=None):

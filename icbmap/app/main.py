@@ -46,13 +46,14 @@ def _application() -> QApplication:
     return app
 
 
-def load_atlas_gui(pack: str | None = None, rebuild: bool = False, parent=None):
-    """Load the atlas, building it with a cancellable progress dialog when needed."""
+def load_atlas_gui(pack: str | None = None, rebuild: bool = False, parent=None, baseline: str | None = None):
+    """Load the atlas (with ``baseline``, default the pack's own) behind a progress dialog."""
     from icbmap.app.workers import run_with_progress
     from icbmap.atlas.store import load_atlas
 
-    return run_with_progress(parent, "Preparing the England data pack",
-                             lambda progress: load_atlas(pack, rebuild=rebuild, progress=progress),
+    return run_with_progress(parent, "Opening the England data pack",
+                             lambda progress: load_atlas(pack, rebuild=rebuild, progress=progress,
+                                                         baseline=baseline),
                              label="Loading data\u2026")
 
 
