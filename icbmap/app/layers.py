@@ -165,8 +165,18 @@ class HighlightLayer(_Layer):
             painter.drawPath(ghost)
 
 
+#: zoomed out beyond this (pixels per metre: 1 px = 400 m), practices are small dots that a
+#: click passes through to the area beneath; zoomed in, circles sized by list that can be dragged
+PRACTICE_DETAIL_SCALE = 1 / 400
+
+
 class PracticeLayer(_Layer):
-    """GP practices as circles, area proportional to list size, coloured by board."""
+    """GP practices as circles, area proportional to list size, coloured by board.
+
+    Level of detail: at England or region zoom the 6,000-odd practices are drawn as 1.5 px
+    dots without edges (they would otherwise hide the board fills) and are not picked by the
+    mouse; zoomed in past :data:`PRACTICE_DETAIL_SCALE` they are circles and can be dragged.
+    """
 
     def __init__(self, rect: QRectF):
         super().__init__(rect)
@@ -184,10 +194,15 @@ class PracticeLayer(_Layer):
         x, y = self.xy[:, 0], -self.xy[:, 1]
         vis = ((x >= exposed.left()) & (x <= exposed.right()) & (y >= exposed.top()) & (y <= exposed.bottom()))
         idx = np.flatnonzero(vis & np.isfinite(x))
+        if scale < PRACTICE_DETAIL_SCALE:
+            painter.setPen(Qt.PenStyle.NoPen)
+            r = 1.5 / scale
+            for i in idx:
+                painter.setBrush(QColor(self.colours.get(int(self.board[i]), QColor("#999999"))).darker(160))
+                painter.drawEllipse(QPointF(x[i], y[i]), r, r)
+            return
         # radius in pixels: 2..9 by list size; converted to scene units
         rpx = 2.0 + 7.0 * np.sqrt(np.clip(self.size[idx], 0, 40_000) / 40_000.0)
-        if scale < 1 / 2000:
-            rpx = rpx * 0.6
         edge = QPen(QColor("#202020"), 0.8)
         edge.setCosmetic(True)
         sel_edge = QPen(QColor("#ffeb3b"), 2.4)

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (QGraphicsScene, QGraphicsView,
                                QRubberBand)
 
 from icbmap.app import geomqt
-from icbmap.app.layers import (OUTLINE_STYLE, BoardFillLayer, HighlightLayer, OutlineLayer,
-                               PracticeLayer, UnitLinesLayer)
+from icbmap.app.layers import (OUTLINE_STYLE, PRACTICE_DETAIL_SCALE, BoardFillLayer, HighlightLayer,
+                               OutlineLayer, PracticeLayer, UnitLinesLayer)
 from icbmap.names import format_population, short_board_name
 
 SELECT_LEVELS = ("unit", "district", "council", "place", "board")
@@ -180,10 +180,10 @@ class MapView(QGraphicsView):
 
     def practice_at(self, view_pos, radius_px: float = 7.0) -> int:
         xy = self.practices.xy
-        if len(xy) == 0 or not self.practices.isVisible():
-            return -1
-        p = self.mapToScene(view_pos)
         scale = self.current_scale()
+        if len(xy) == 0 or not self.practices.isVisible() or scale < PRACTICE_DETAIL_SCALE:
+            return -1  # zoomed out, practices are dots a click passes through
+        p = self.mapToScene(view_pos)
         d = np.hypot(xy[:, 0] - p.x(), -xy[:, 1] - p.y()) * scale
         d = np.where(np.isfinite(d), d, np.inf)
         i = int(np.argmin(d)) if len(d) else -1
