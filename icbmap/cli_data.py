@@ -91,6 +91,13 @@ def run(args) -> int:
             print(json.dumps({"pack": atlas.name, "content_hash": atlas.content_hash,
                               "population_basis": atlas.population_basis,
                               "england_population": atlas.total_population,
+                              "baseline": {**atlas.baseline_info(), "key": atlas.baseline,
+                                           "label": atlas.baseline_label},
+                              "baselines": atlas.baselines,
+                              "practices": (None if atlas.practices is None else {
+                                  "count": len(atlas.practices),
+                                  "registered": int(atlas.practices["patients"].sum()),
+                                  "extract_date": sorted(set(atlas.practices["extract_date"]))}),
                               "layers": info_rows(atlas)}, indent=2))
         else:
             print(format_info(atlas))
