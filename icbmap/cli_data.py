@@ -34,7 +34,7 @@ def baseline_lines(atlas) -> list[str]:
     if not info:
         prov = atlas.layers["board"].provenance
         return [f"Boards: {len(atlas.layers['board'])} from the pack's own lookup ({prov.source}; {prov.vintage})"]
-    out = [f"Baseline: {atlas.baseline_label} — {info.get('status', '')}",
+    out = [f"Baseline: {atlas.baseline_label}",
            f"  source: {info.get('source', '')}"]
     if info.get("note"):
         out.append(f"  note: {info['note']}")
