@@ -168,6 +168,40 @@ class Adjacency:
 
 
 @dataclass
+class Reference:
+    """A reference geography: named areas over the units, measured like councils.
+
+    ``key`` is the metrics level name (``"ref:" + name``).  ``layer.table`` has ``code``,
+    ``name``, ``population`` plus ``status``, ``date`` and ``code_kind`` ("ONS" or "local
+    (not ONS)"); its geometry is dissolved from the units on first use (:meth:`geometry`).
+    ``unit_area`` is the area index of every unit (-1 = outside every area).  ``report``
+    holds how it was made (cut LSOAs, rows left out) as plain data.
+    """
+
+    name: str
+    label: str
+    layer: Layer
+    unit_area: np.ndarray
+    source: str = ""          # "bundled" or the file it was added from
+    report: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return REFERENCE_PREFIX + self.name
+
+    def __len__(self) -> int:
+        return len(self.layer)
+
+
+#: Metrics level names of reference geographies start with this.
+REFERENCE_PREFIX = "ref:"
+
+
+def is_reference_level(level: str) -> bool:
+    return level.startswith(REFERENCE_PREFIX)
+
+
+@dataclass
 class Atlas:
     """England's geography: units, reference layers, adjacency and provenance.
 
@@ -187,6 +221,10 @@ class Atlas:
     configurations: dict | None = None
     #: with ``configurations``: per practice, ``place_<key>`` and ``board_<key>``
     practice_configs: pd.DataFrame | None = None
+    #: reference geographies attached at load time (key ``"ref:<name>"``)
+    references: dict = field(default_factory=dict)
+    #: NHS trusts placed by headquarters postcode (attached at load time), or None
+    trusts: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -271,8 +309,26 @@ class Atlas:
         return {lvl: self.units[lvl].to_numpy(dtype=np.int32) for lvl in LEVELS}
 
     def unit_level(self, level: str) -> np.ndarray:
-        """Area index of every unit at ``level`` (int32; -1 = none, only for ``ca``)."""
+        """Area index of every unit at ``level`` (int32; -1 = none, only for ``ca`` and
+        reference geographies ``"ref:<name>"``)."""
+        if is_reference_level(level):
+            return self.references[level].unit_area
         return self._levels[level]
+
+    def level_layer(self, level: str) -> Layer:
+        """The layer of a built-in level or of a reference geography (``"ref:<name>"``)."""
+        if is_reference_level(level):
+            return self.references[level].layer
+        return self.layers[level]
+
+    def level_label(self, level: str) -> str:
+        if is_reference_level(level):
+            return self.references[level].label if level in self.references else level[len(REFERENCE_PREFIX):]
+        return LEVEL_LABELS.get(level, level)
+
+    @property
+    def reference_levels(self) -> tuple[str, ...]:
+        return tuple(self.references)
 
     @cached_property
     def _members(self) -> dict[str, list[np.ndarray]]:
@@ -289,6 +345,8 @@ class Atlas:
         """Unit indices belonging to area ``area`` at ``level`` (sorted)."""
         if level == "unit":
             return np.array([area], dtype=np.int64)
+        if is_reference_level(level):
+            return np.flatnonzero(self.references[level].unit_area == area)
         return self._members[level][area]
 
     @cached_property
@@ -303,7 +361,7 @@ class Atlas:
         if level == "unit":
             row = self.units.iloc[area]
             return f"{row['name']} ({row['code']})"
-        t = self.layers[level].table
+        t = self.level_layer(level).table
         return f"{t['name'].iat[area]} ({t['code'].iat[area]})"
 
     # ------------------------------------------------------------- summary

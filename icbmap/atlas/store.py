@@ -362,8 +362,19 @@ def load_atlas(name: str | None = None, rebuild: bool = False,
                               "with `python -m icbmap.atlas.bundle` (see shapefiles/SOURCES.md)")
     atlas = read_atlas(path, baseline=baseline)
     load_practices_for(atlas)
+    attach_extras(atlas)
     progress.step(1.0, f"Loaded {name}")
     return atlas
+
+
+def attach_extras(atlas: Atlas) -> None:
+    """Reference geographies (bundled and the user's) and NHS trusts, kept apart from the pack
+    and attached at load (:mod:`icbmap.atlas.areas_store`, :mod:`icbmap.trusts.store`)."""
+    from icbmap.atlas.areas_store import attach_references
+    from icbmap.trusts.store import attach_trusts
+
+    attach_references(atlas)
+    attach_trusts(atlas)
 
 
 def offline_cached() -> bool:

@@ -87,9 +87,8 @@ def format_table(report: Report, title: str) -> str:
         "COTERMINOSITY",
     ]
     rows = []
-    for lvl in COTERMINOSITY_LEVELS:
-        ls = s.levels[lvl]
-        rows.append([LEVEL_TITLES[lvl], ls.areas, f"{ls.whole_in_one} ({ls.pct_whole_in_one:.1f}%)",
+    for lvl, ls in s.levels.items():   # councils' levels, then any reference geography
+        rows.append([LEVEL_TITLES.get(lvl, lvl), ls.areas, f"{ls.whole_in_one} ({ls.pct_whole_in_one:.1f}%)",
                      ls.split, ls.split_pieces, ls.real_split, ls.sliver_only,
                      f"{ls.pct_people_in_split:.1f}%", f"{ls.area_splitting:.4f}", f"{ls.board_splitting:.4f}"])
     lines.append(_table(["Level", "Areas", "In one board", "Split", "Σ(k−1)", "Split beyond slivers",
@@ -183,8 +182,7 @@ def format_csv(report: Report) -> str:
               "real_split_pieces", "sliver_only", "people_in_split", "pct_people_in_split",
               "area_splitting", "board_splitting", "nest", "equal"]
     w.writerow(["level"] + fields)
-    for lvl in COTERMINOSITY_LEVELS:
-        ls = s.levels[lvl]
+    for lvl, ls in s.levels.items():
         w.writerow([lvl] + [getattr(ls, f) if getattr(ls, f) is not None else "" for f in fields])
     w.writerow([])
     w.writerow(["section", "boards"])
@@ -200,7 +198,7 @@ def format_csv(report: Report) -> str:
                     *("" if b.coterminosity[lvl] is None else f"{b.coterminosity[lvl]:.6f}" for lvl in COTERMINOSITY_LEVELS),
                     *(f"{b.split_score[lvl]:.6f}" for lvl in COTERMINOSITY_LEVELS),
                     "; ".join(b.regions), b.pieces, b.island_pieces, b.contiguous, "; ".join(b.flags)])
-    for lvl in COTERMINOSITY_LEVELS:
+    for lvl in report.areas:
         w.writerow([])
         w.writerow(["section", f"{lvl}_areas"])
         w.writerow(["code", "name", "population", "main_board", "main_share", "boards", "real_boards", "split",

@@ -24,7 +24,7 @@ import numpy as np
 
 from icbmap.metrics.contiguity import Contiguity, island_units
 from icbmap.metrics.values import (
-    COTERMINOSITY_LEVELS, DEFAULT_TOLERANCE, TABLE_LEVELS, LevelValues, MetricValues, PopulationBand,
+    DEFAULT_TOLERANCE, LevelValues, MetricValues, PopulationBand, has_coterminosity, table_levels,
 )
 from icbmap.plan.model import Change, Plan
 
@@ -114,9 +114,9 @@ class Metrics:
         if plan.n_practices:
             np.add.at(self.registered, plan.practice_assignment.astype(np.int64) + 1, plan.practice_patients)
         self.levels: dict[str, _Level] = {}
-        for lvl in TABLE_LEVELS:
+        for lvl in table_levels(atlas):
             cols = atlas.unit_level(lvl).astype(np.int64) + 1
-            ncol = len(atlas.layers[lvl]) + 1
+            ncol = len(atlas.level_layer(lvl)) + 1
             area_pop = np.bincount(cols, weights=pop, minlength=ncol).astype(np.int64)
             area_units = np.bincount(cols, minlength=ncol).astype(np.int64)
             L = _Level(lvl, cols, area_pop, area_units, cap)
@@ -124,7 +124,7 @@ class Metrics:
             L.pop[:] = np.bincount(flat, weights=pop, minlength=(cap + 1) * ncol).astype(np.int64).reshape(cap + 1, ncol)
             L.cnt[:] = np.bincount(flat, minlength=(cap + 1) * ncol).astype(np.int64).reshape(cap + 1, ncol)
             self.levels[lvl] = L
-            if lvl in COTERMINOSITY_LEVELS:
+            if has_coterminosity(lvl):
                 self._update_cols(L, np.arange(1, ncol))
                 self._update_rows(L, np.arange(plan.n_boards))
         self.contiguity = Contiguity(atlas.adjacency, plan.assignment, self._island, cap)
@@ -226,7 +226,7 @@ class Metrics:
             np.add.at(L.pop, (rn, cols), upop)
             np.subtract.at(L.cnt, (ro, cols), 1)
             np.add.at(L.cnt, (rn, cols), 1)
-            if lvl not in COTERMINOSITY_LEVELS:   # regions: the table is all we need
+            if not has_coterminosity(lvl):   # regions: the table is all we need
                 dirty[lvl] = np.unique(cols[cols > 0]) - 1
                 continue
             held = np.flatnonzero(L.cnt[touched + 1].any(0))

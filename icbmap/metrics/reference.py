@@ -15,7 +15,7 @@ import numpy as np
 
 from icbmap.metrics.contiguity import island_units, pieces_of_assignment
 from icbmap.metrics.values import (
-    COTERMINOSITY_LEVELS, DEFAULT_TOLERANCE, TABLE_LEVELS, LevelValues, MetricValues, PopulationBand,
+    DEFAULT_TOLERANCE, LevelValues, MetricValues, PopulationBand, has_coterminosity, table_levels,
 )
 
 _ISLANDS: dict[int, np.ndarray] = {}
@@ -94,11 +94,11 @@ def compute_values(plan, tolerance: float = DEFAULT_TOLERANCE) -> MetricValues:
         np.add.at(reg, plan.practice_assignment.astype(np.int64) + 1, plan.practice_patients)
     board_units, board_pop = bu[1:].tolist(), bp[1:].tolist()
     levels = {}
-    for lvl in TABLE_LEVELS:
+    for lvl in table_levels(atlas):
         cols = atlas.unit_level(lvl).astype(np.int64) + 1
-        ncol = len(atlas.layers[lvl]) + 1
+        ncol = len(atlas.level_layer(lvl)) + 1
         levels[lvl] = _level_values(lvl, rows, cols, pop, n, ncol, board_units, board_pop, float(tolerance),
-                                    derive=lvl in COTERMINOSITY_LEVELS)
+                                    derive=has_coterminosity(lvl))
     pieces, isl = pieces_of_assignment(atlas.adjacency, plan.assignment, _islands(atlas), n)
     return MetricValues(
         n_boards=n, tolerance=float(tolerance), board_pop=bp[1:], board_units=bu[1:], registered=reg[1:],

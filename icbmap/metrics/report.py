@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from icbmap.metrics.values import COTERMINOSITY_LEVELS, MetricValues, PopulationBand
+from icbmap.metrics.values import MetricValues, PopulationBand, coterminosity_levels
 
 
 @dataclass
@@ -69,6 +69,8 @@ class BoardRow:
     pieces: int
     island_pieces: int
     contiguous: bool
+    #: reference geographies: level -> {"whole": [...], "part": [...]} (labels)
+    references: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -154,7 +156,7 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
     reg_lvl = v.levels["region"]
     multi_region = int(((reg_lvl.cnt[ids + 1, 1:] > 0).sum(1) > 1).sum()) if len(ids) else 0
     nonc = int((v.pieces[ids] - v.island_pieces[ids] > 1).sum()) if len(ids) else 0
-    levels = {lvl: _level_summary(lvl, v, ids) for lvl in COTERMINOSITY_LEVELS}
+    levels = {lvl: _level_summary(lvl, v, ids) for lvl in coterminosity_levels(plan.atlas) if lvl in v.levels}
     return PlanSummary(
         boards=len(active), population=total, assigned_population=int(bp.sum()),
         smallest=smallest, largest=largest,
@@ -197,7 +199,8 @@ def _level_summary(lvl: str, v: MetricValues, ids: np.ndarray) -> LevelSummary:
 def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
     atlas = plan.atlas
     total = int(atlas.total_population)
-    layers = {lvl: atlas.layers[lvl].table for lvl in ("district", "council", "ca", "region")}
+    cot_levels = tuple(lvl for lvl in coterminosity_levels(atlas) if lvl in v.levels)
+    layers = {lvl: atlas.level_layer(lvl).table for lvl in cot_levels + ("region",)}
     codes = {lvl: layers[lvl]["code"].astype(str).tolist() for lvl in layers}
     names = {lvl: layers[lvl]["name"].astype(str).tolist() for lvl in layers}
 
@@ -227,7 +230,16 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
             touched[lvl] = (labels(lvl, whole), labels(lvl, part))
         cot = {}
         score = {}
-        for lvl in COTERMINOSITY_LEVELS:
+        refs = {}
+        for lvl in cot_levels:
+            if lvl.startswith("ref:"):
+                L = v.levels[lvl]
+                crow = L.cnt[i + 1]
+                units = L.cnt.sum(0)
+                cols = np.flatnonzero(crow[1:] > 0) + 1
+                refs[lvl] = {"whole": labels(lvl, [c for c in cols if crow[c] == units[c]]),
+                             "part": labels(lvl, [c for c in cols if crow[c] != units[c]])}
+        for lvl in cot_levels:
             L = v.levels[lvl]
             denom = pop - int(L.pop[i + 1, 0])
             cot[lvl] = int(L.whole_pop[i]) / denom if denom > 0 else None
@@ -244,12 +256,12 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
             districts_whole=touched["district"][0], districts_part=touched["district"][1],
             cas_whole=touched["ca"][0], cas_part=touched["ca"][1],
             coterminosity=cot, split_score=score, regions=regions, pieces=pieces, island_pieces=isl,
-            contiguous=contiguous))
+            contiguous=contiguous, references=refs))
 
     bcode = {b.id: b.code for b in plan.boards}
     bname = {b.id: b.name for b in plan.boards}
     areas: dict[str, list[AreaRow]] = {}
-    for lvl in COTERMINOSITY_LEVELS:
+    for lvl in cot_levels:
         L = v.levels[lvl]
         area_pop = L.pop.sum(0)
         rows = []

@@ -21,6 +21,23 @@ import numpy as np
 COTERMINOSITY_LEVELS: tuple[str, ...] = ("district", "council", "ca")
 #: Levels with a board x area table (regions: the table only, no derived figures).
 TABLE_LEVELS: tuple[str, ...] = ("district", "council", "ca", "region")
+
+
+def table_levels(atlas) -> tuple[str, ...]:
+    """Every level with a board x area table: the built-in ones, then each reference
+    geography attached to ``atlas`` (``"ref:<name>"``), measured by the same code."""
+    return TABLE_LEVELS + tuple(getattr(atlas, "references", {}) or ())
+
+
+def coterminosity_levels(atlas) -> tuple[str, ...]:
+    """Every level with coterminosity figures: councils' levels and reference geographies."""
+    return COTERMINOSITY_LEVELS + tuple(getattr(atlas, "references", {}) or ())
+
+
+def has_coterminosity(level: str) -> bool:
+    return level in COTERMINOSITY_LEVELS or level.startswith("ref:")
+
+
 #: Default sliver tolerance: a board's piece of an area under 1% of the area's population.
 DEFAULT_TOLERANCE = 0.01
 
