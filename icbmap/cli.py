@@ -1,7 +1,7 @@
 """``icbmap``: no arguments opens the app; subcommands are the headless CLI.
 
 Exit codes: 0 success, 1 bad input or a failed operation (the message names the file and
-the problem), 2 wrong usage, 130 cancelled.
+the problem), 2 wrong usage, 3 ``check``: a design principle fails, 130 cancelled.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
 
     practices_arguments(dsub.add_parser(
         "practices", help="attach GP practices (NHS registered-patient files) to the pack in use"))
+    from icbmap.cli_areas import add_arguments as areas_arguments
+
+    areas_arguments(dsub)
     dimp = dsub.add_parser("import", help="build a named pack from official ONS/NHS files")
     dimp.add_argument("name", help="name for the new pack, e.g. ons-2021")
     dimp.add_argument("--boundaries", required=True, help="LSOA 2021 boundaries (GeoJSON, GeoPackage, shapefile)")
@@ -61,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     met.add_argument("--format", choices=["table", "json", "csv"], default="table")
     met.add_argument("-o", "--output", help="write to a file instead of standard output")
     add_baseline_argument(met)
+
+    from icbmap.principles.cli import add_arguments as check_arguments
+
+    check_arguments(sub.add_parser(
+        "check", help="check the baseline or a proposal against design principles (exit 0 pass, 3 fail)"))
 
     exp = sub.add_parser("export", help="export the baseline or a proposal")
     exp.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
@@ -108,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             from icbmap.metrics import cli as metrics_cli
 
             return metrics_cli.run(args)
+        if args.command == "check":
+            from icbmap.principles import cli as check_cli
+
+            return check_cli.run(args)
         if args.command in ("export", "import", "print"):
             from icbmap.export import cli as export_cli
 

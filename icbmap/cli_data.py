@@ -118,6 +118,10 @@ def run(args) -> int:
               f"England {atlas.total_population:,}; nothing to build. To regenerate it from the official "
               "files in ../shared/data/raw: python -m icbmap.atlas.bundle")
         return 0
+    if cmd in ("areas", "trusts"):
+        from icbmap import cli_areas
+
+        return cli_areas.run_areas(args) if cmd == "areas" else cli_areas.run_trusts(args)
     if cmd == "practices":
         from icbmap.practices.cli import run_practices
 

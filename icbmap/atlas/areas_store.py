@@ -92,13 +92,13 @@ def user_path(name: str) -> Path:
     return areas_dir() / f"{check_name(name)}.json"
 
 
-def save_user_reference(atlas: Atlas, ref, level: str, members: pd.DataFrame | None = None) -> Path:
-    """Keep ``ref`` for later starts (its member codes at ``level``)."""
+def save_user_reference(atlas: Atlas, ref) -> Path:
+    """Keep ``ref`` for later starts (its member codes: districts, councils or LSOAs)."""
     from icbmap.atlas.store import atomic_write_text
 
+    members, level = ref.members, ref.level
     if members is None:
-        members = members_table(atlas, ref)
-        level = "lsoa"
+        members, level = members_table(atlas, ref), "lsoa"
     report = {k: v for k, v in ref.report.items() if k != "cut"}
     report["cut_lsoas_list"] = [r["lsoa"] for r in ref.report.get("cut", [])][:5000]
     doc = {"format": FORMAT, "name": ref.name, "label": ref.label, "level": level, "source": ref.source,
@@ -149,11 +149,11 @@ def remove_user_reference(name: str) -> Path:
     return path
 
 
-def add_reference(atlas: Atlas, ref, level: str, members: pd.DataFrame | None = None) -> Path:
+def add_reference(atlas: Atlas, ref) -> Path:
     """Attach ``ref`` to ``atlas`` and keep it; refuses a bundled name."""
     if ref.name in BUNDLED:
         raise DataError(None, f"{ref.name!r} is the name of a bundled reference geography; choose another")
-    path = save_user_reference(atlas, ref, level, members)
+    path = save_user_reference(atlas, ref)
     atlas.references[ref.key] = ref
     return path
 

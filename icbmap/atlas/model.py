@@ -184,6 +184,8 @@ class Reference:
     unit_area: np.ndarray
     source: str = ""          # "bundled" or the file it was added from
     report: dict = field(default_factory=dict)
+    level: str = "lsoa"       # what it was made from: district, council or lsoa codes
+    members: pd.DataFrame | None = None   # member code -> area (code, name, status, date, code_kind)
 
     @property
     def key(self) -> str:

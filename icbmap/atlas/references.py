@@ -146,7 +146,11 @@ def from_members(atlas, name: str, label: str, members: pd.DataFrame, level: str
                                     vintage="as supplied", licence="as supplied", attribution="")
     rep = dict(report or {})
     rep.update({"level": level, "members": int(len(dup))})
-    return make_reference(atlas, name, label, areas, unit_area, prov, source or str(path or ""), rep)
+    ref = make_reference(atlas, name, label, areas, unit_area, prov, source or str(path or ""), rep)
+    ref.level = level
+    cols = ["member", "code", "name", "status", "date", "code_kind"]
+    ref.members = dup.reindex(columns=cols).fillna("").reset_index(drop=True)
+    return ref
 
 
 def _pick(columns, wanted, path, what: str, given: str | None) -> str | None:

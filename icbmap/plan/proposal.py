@@ -153,6 +153,12 @@ class Proposal:
     pack_hash: str = ""
     path: Path | None = None
     mapping: MappingReport | None = None
+    #: the rule set checked with this proposal (a :class:`icbmap.principles.RuleSet`), or None
+    rules: Any = None
+    #: reference geographies the proposal uses: [{"name", "label", "source"}]
+    references: list = field(default_factory=list)
+    #: names of those the atlas in use lacks (set when read)
+    missing_references: list = field(default_factory=list)
 
     @classmethod
     def new(cls, plan, title: str = "", author: str = "", notes: str = "") -> "Proposal":
@@ -190,6 +196,8 @@ class Proposal:
             "created": _iso(self.created),
             "modified": _iso(self.modified),
             "plan": self.plan.to_dict(),
+            **({"principles": self.rules.to_dict()} if self.rules is not None else {}),
+            **({"references": list(self.references)} if self.references else {}),
         }
 
 
@@ -536,6 +544,7 @@ def read_proposal(path: str | Path, atlas, map_pack: bool = False) -> Proposal:
     proposal = Proposal(plan=plan, title=env["title"], author=env["author"], notes=env["notes"],
                         created=env["created"], modified=env["modified"],
                         pack_name=env["pack"]["name"], pack_hash=env["pack"]["content_hash"], path=path)
+    _read_principles(obj, proposal, atlas, path)
     if report is not None:
         proposal.mapping = report
         proposal.pack_name, proposal.pack_hash = atlas.name, atlas.content_hash
@@ -573,6 +582,38 @@ def proposal_baseline(path: str | Path) -> str:
     except (DataError, ValueError, UnicodeDecodeError, RecursionError):
         return ""
     return file_baseline(obj) if isinstance(obj, dict) else ""
+
+
+def _read_principles(obj: dict, proposal: Proposal, atlas, path) -> None:
+    """The rule set and reference geographies saved with the proposal (if any)."""
+    rules = obj.get("principles")
+    if rules is not None:
+        from icbmap.principles.ruleset import RuleSet
+
+        try:
+            proposal.rules = RuleSet.from_dict(rules, path)
+        except DataError as exc:
+            raise ProposalError(path, f"its principles: {exc.problem}") from None
+    refs = obj.get("references") or []
+    if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str) for r in refs):
+        raise ProposalError(path, "'references' should be a list of {name, label, source}")
+    proposal.references = refs
+    have = getattr(atlas, "references", {}) or {}
+    proposal.missing_references = [r["name"] for r in refs if "ref:" + r["name"] not in have]
+
+
+def references_used(atlas, rules) -> list[dict]:
+    """The reference geographies a rule set names, as saved with a proposal."""
+    if rules is None:
+        return []
+    out = []
+    for r in rules.rules:
+        geo = r.params.get("geography")
+        key = None if geo is None else (geo if geo.startswith("ref:") else "ref:" + geo)
+        if key and key in atlas.references and key[4:] not in [o["name"] for o in out]:
+            ref = atlas.references[key]
+            out.append({"name": ref.name, "label": ref.label, "source": ref.source})
+    return out
 
 
 def load_proposal(path: str | Path, atlas):

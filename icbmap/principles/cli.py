@@ -1,0 +1,118 @@
+"""``icbmap check [PROPOSAL] [--baseline FILE] [--rules FILE|PRESET] [--format table|json]``.
+
+Exit 0 when every rule passes, 3 when any fails (so it can gate a script), 1 on bad input
+(the message names the file), 2 on wrong usage.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from icbmap.errors import DataError
+
+EXIT_PASS, EXIT_FAIL = 0, 3
+DEFAULT_PRESET = "NHS England 2025 guidance"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
+    p.add_argument("--rules", help="a rule file (TOML or JSON) or a preset's name (default: the proposal's own "
+                                   f"rules, else {DEFAULT_PRESET!r})")
+    p.add_argument("--baseline", help="a second proposal to compare against ('baseline' = the pack's boards)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--list-presets", action="store_true", help="list the preset rule sets and exit")
+    p.add_argument("-o", "--output", help="write to a file instead of standard output")
+
+
+def _plan_for(atlas, path):
+    from icbmap.plan.model import Plan
+    from icbmap.plan.proposal import load_proposal
+
+    if path in (None, "baseline"):
+        return Plan(atlas), None
+    prop = load_proposal(path, atlas)
+    return prop.plan, prop
+
+
+def _checker(plan, rules):
+    from icbmap.metrics import Metrics
+    from icbmap.principles.check import check
+
+    return check(Metrics(plan, observe=False), rules)
+
+
+def format_table(c, base=None, title: str = "") -> str:
+    rs = c.ruleset
+    lines = [f"PRINCIPLES: {rs.name}" + (f" - {title}" if title else "")]
+    if rs.source:
+        lines.append(f"Source: {rs.source}")
+    if rs.url:
+        lines.append(f"        {rs.url}")
+    lines.append("")
+    for r in c.results():
+        if r.missing:
+            mark, count = "?", f"not checked: {r.missing}"
+        else:
+            mark = "PASS" if r.ok else "FAIL"
+            count = f"{r.failing} of {r.total} {r.subject} fail"
+            if base is not None:
+                b = base.result(r.rule.id)
+                if not b.missing:
+                    d = r.failing - b.failing
+                    count += f" (baseline {b.failing}; {'+' if d > 0 else ''}{d})"
+        lines.append(f"[{mark}] {r.rule.label}: {count}")
+        if not r.ok and not r.missing:
+            for f in c.area_failures(r.rule.id):
+                lines.append(f"    - {f}")
+    lines.append("")
+    n_fail = sum(1 for r in c.results() if not r.ok)
+    lines.append("All rules pass." if n_fail == 0 else f"{n_fail} of {len(c.results())} rules fail.")
+    if rs.notes:
+        lines += ["", f"Notes: {rs.notes}"]
+    return "\n".join(lines) + "\n"
+
+
+def run(args) -> int:
+    from icbmap.atlas.store import atomic_write_text
+    from icbmap.cli import load_atlas_for
+    from icbmap.principles.ruleset import load_rules, preset_paths
+
+    if args.list_presets:
+        for name, path in preset_paths().items():
+            print(f"{name}  ({path.name})")
+        return 0
+    atlas = load_atlas_for(args)
+    plan, prop = _plan_for(atlas, args.proposal)
+    if args.rules:
+        rules = load_rules(args.rules)
+    elif prop is not None and prop.rules is not None:
+        rules = prop.rules
+    else:
+        rules = load_rules(DEFAULT_PRESET)
+    if prop is not None and prop.missing_references:
+        print(f"icbmap: warning: {args.proposal}: uses reference geographies not on this machine: "
+              + ", ".join(prop.missing_references), file=sys.stderr)
+    c = _checker(plan, rules)
+    missing = c.missing
+    if missing:
+        where = args.rules or (args.proposal if prop is not None and prop.rules is not None else DEFAULT_PRESET)
+        raise DataError(where, "; ".join(f"rule {r.rule.id!r} cannot be checked: {r.missing}" for r in missing))
+    base = None
+    if args.baseline:
+        bplan, _ = _plan_for(atlas, args.baseline)
+        base = _checker(bplan, rules)
+    title = args.proposal or "baseline"
+    if args.format == "json":
+        d = c.to_dict()
+        d["proposal"] = title
+        if base is not None:
+            d["baseline"] = {"name": args.baseline, "results": base.counts()}
+        text = json.dumps(d, indent=1, ensure_ascii=False) + "\n"
+    else:
+        text = format_table(c, base, title)
+    if args.output:
+        atomic_write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_PASS if c.all_pass else EXIT_FAIL
