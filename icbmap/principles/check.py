@@ -303,8 +303,10 @@ class Checker:
         return np.bincount(b[b >= 0], minlength=self.plan.n_boards)[:self.plan.n_boards]
 
     # ----------------------------------------------------------- reasons (on demand)
-    def _area_text(self, level: str, col: int) -> str:
-        """``"Cumbria Combined Authority: 60% in A, 40% in B"`` for area column ``col``."""
+    def _area_text(self, level: str, col: int, tol: float | None = None) -> str:
+        """``"Cumbria Combined Authority: 60% in A, 40% in B"`` for area column ``col``
+        (pieces under the sliver tolerance marked ``(sliver)``)."""
+        tol = self.metrics.tolerance if tol is None else tol
         L = self.metrics.levels[level]
         t = self.atlas.level_layer(level).table
         name = str(t["name"].iat[col - 1])
@@ -313,7 +315,8 @@ class Checker:
         pops = L.pop[1:n + 1, col]
         held = np.flatnonzero(L.cnt[1:n + 1, col] > 0)
         held = sorted(held, key=lambda b: (-int(pops[b]), b))
-        parts = [f"{_pct(int(pops[b]) / ap if ap else 0.0)} in {self.plan.boards[b].name}" for b in held]
+        parts = [f"{_pct(int(pops[b]) / ap if ap else 0.0)} in {self.plan.boards[b].name}"
+                 + (" (sliver)" if int(pops[b]) < tol * ap else "") for b in held]
         if int(L.cnt[0, col]):
             parts.append(f"{_pct(int(L.pop[0, col]) / ap if ap else 0.0)} unassigned")
         return f"{name}: " + ", ".join(parts)
@@ -329,7 +332,7 @@ class Checker:
             L = self.metrics.levels[s.level]
             cols = np.flatnonzero(g.split)
             cols = sorted(cols, key=lambda c: -int(L.area_pop[c]))
-            return [self._area_text(s.level, int(c)) for c in cols]
+            return [self._area_text(s.level, int(c), g.tol) for c in cols]
         out = []
         for b in np.flatnonzero(r.fail):
             out.append(f"{self.plan.boards[b].name}: " + "; ".join(self.board_reasons(rule_id, int(b))))
@@ -352,7 +355,7 @@ class Checker:
         if k in ("area_within_one_board", "board_of_whole_areas"):
             g = self.geos[s.geo]
             cols = np.flatnonzero(g.real[board] & g.split)
-            out = [self._area_text(s.level, int(c)) for c in cols]
+            out = [self._area_text(s.level, int(c), g.tol) for c in cols]
             if k == "board_of_whole_areas" and not p.get("allow_outside", True):
                 outside = int(m.levels[s.level].pop[board + 1, 0])
                 bp = int(m.board_pop[board + 1])
