@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--title")
     pr.add_argument("--subtitle")
     pr.add_argument("--changed-pages", action="store_true", help="add a before/after page per changed board")
+    pr.add_argument("--rules", help="add a design-principles page: a rule file or preset name "
+                                    "(default: the proposal's own rules, if any)")
     add_baseline_argument(pr)
     return p
 

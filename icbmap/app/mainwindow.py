@@ -49,6 +49,9 @@ class MainWindow(QMainWindow):
         from icbmap.app.proposals import ProposalManager
 
         self.proposals = ProposalManager(self, autosave_dir=autosave_dir)
+        from icbmap.app.principles_dock import install as install_principles
+
+        install_principles(self)   # Principles dock, reference geographies, trusts (own module)
 
         self._show_practices()
         self.refresh_all()

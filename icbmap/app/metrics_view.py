@@ -15,6 +15,13 @@ def _flags_text(b) -> str:
     return " ".join(board_flags(b))
 
 
+def _principle_flags(controller, board: int) -> str:
+    model = getattr(controller, "principles", None)
+    if model is None:
+        return ""
+    return " ".join(model.board_flags(board))
+
+
 def board_records(controller, report) -> list[dict]:
     has_practices = controller.plan.n_practices > 0
     out = []
@@ -29,7 +36,7 @@ def board_records(controller, report) -> list[dict]:
             "population": b.population,
             "share": b.share,
             "registered": b.registered if has_practices else None,
-            "flags_text": _flags_text(b),
+            "flags_text": " ".join(x for x in (_flags_text(b), _principle_flags(controller, b.id)) if x),
             "councils_text": f"{len(b.councils_whole)} whole, {len(b.councils_part)} part",
             "councils_n": len(b.councils_whole) + len(b.councils_part),
             "districts_n": len(b.districts_whole) + len(b.districts_part),

@@ -141,6 +141,15 @@ class ProposalManager(QObject):
     def set_proposal(self, proposal: prop.Proposal, clean: bool = True) -> None:
         self.proposal = proposal
         self.w.controller.set_plan(proposal.plan)
+        principles = getattr(self.w, "principles", None)
+        if principles is not None and proposal.rules is not None:
+            principles.set_rules(proposal.rules)
+        if proposal.missing_references:
+            QMessageBox.warning(
+                self.w, "Reference geography missing",
+                f"{proposal.display_name} uses reference geographies that are not on this machine: "
+                + ", ".join(proposal.missing_references)
+                + ". Rules naming them show as not checked; add them with Data ▸ Add reference geography.")
         if clean:
             self.w.controller.stack.setClean()
         else:
@@ -231,6 +240,12 @@ class ProposalManager(QObject):
 
     def _write(self, path) -> bool:
         self.proposal.plan = self.w.controller.plan
+        principles = getattr(self.w, "principles", None)
+        if principles is not None:
+            self.proposal.rules = principles.ruleset
+            have = {r["name"] for r in prop.references_used(self.w.atlas, principles.ruleset)}
+            self.proposal.references = prop.references_used(self.w.atlas, principles.ruleset) + [
+                r for r in self.proposal.references if r["name"] not in have]
         try:
             prop.write_proposal(path, self.proposal)
         except (IcbmapError, OSError) as exc:
@@ -390,7 +405,9 @@ class ProposalManager(QObject):
     # ------------------------------------------------------------------ briefing
     def _briefing_kwargs(self) -> dict:
         title = self.proposal.title or "ICB configuration proposal"
-        return {"title": title, "subtitle": self.proposal.author and f"Prepared by {self.proposal.author}" or None}
+        principles = getattr(self.w, "principles", None)
+        return {"title": title, "subtitle": self.proposal.author and f"Prepared by {self.proposal.author}" or None,
+                "rules": principles.ruleset if principles is not None else None}
 
     def export_briefing(self) -> None:
         path, filt = QFileDialog.getSaveFileName(self.w, "Export briefing", f"{self.title()}.pdf",

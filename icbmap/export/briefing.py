@@ -652,13 +652,16 @@ def _resolve(plan, title, subtitle):
 
 def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle: str | None = None,
                      date_text: str | None = None, changed_pages: bool = False,
-                     progress: Progress | None = None) -> list[Figure]:
+                     progress: Progress | None = None, rules=None) -> list[Figure]:
     """The pages of the briefing as matplotlib figures (page 1 first).
 
     ``plan`` may be a :class:`~icbmap.plan.model.Plan` or a proposal (its plan, title and
-    author are used).
+    author are used, and its rule set when ``rules`` is not given).  With a rule set, a
+    principles page follows the map.
     """
     progress = progress or Progress.silent()
+    if rules is None and hasattr(plan, "plan"):
+        rules = getattr(plan, "rules", None)
     plan, title, subtitle = _resolve(plan, title, subtitle)
     if paper not in PAPER_MM:
         raise DataError(None, f"paper must be A4 or A3, not {paper!r}")
@@ -668,12 +671,20 @@ def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle
     progress.step(0.0, "Computing metrics")
     ctx = _context(plan, paper, title, subtitle, date_text)
     board_pages = [b for b in ctx.changed] if changed_pages else []
-    pages = 1 + len(board_pages)
+    extra = 1 if rules is not None else 0
+    pages = 1 + extra + len(board_pages)
     progress.step(0.2, "Drawing the map")
     figs = [_overview_page(ctx, 1, pages)]
+    if rules is not None:
+        from icbmap.export.principles_page import draw_principles_page
+
+        progress.step(0.25, "Checking the design principles")
+        fig = _new_figure(paper)
+        draw_principles_page(fig, ctx, rules, _header, _footer, 2, pages)
+        figs.append(fig)
     for k, bid in enumerate(board_pages):
         progress.step(0.3 + 0.6 * k / max(len(board_pages), 1), f"Drawing {short_board_name(plan.boards[bid].name)}")
-        figs.append(_board_page(ctx, bid, k + 2, pages))
+        figs.append(_board_page(ctx, bid, k + 2 + extra, pages))
     progress.step(0.95, "Pages ready")
     return figs
 
@@ -681,7 +692,7 @@ def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle
 def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None = None,
                     subtitle: str | None = None, changed_pages: bool = False,
                     progress: Progress | None = None, dpi: int = 200,
-                    date_text: str | None = None) -> list[Path]:
+                    date_text: str | None = None, rules=None) -> list[Path]:
     """Write the briefing to ``path``: a vector PDF (all pages) or PNG (one file per page:
     ``brief.png``, ``brief-2.png``, ...).  Returns the files written."""
     import matplotlib
@@ -697,7 +708,8 @@ def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None
     _, doc_title, _ = _resolve(plan, title, subtitle)
     with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans",
                                 "pdf.compression": 6}):
-        figs = briefing_figures(plan, paper, title, subtitle, date_text, changed_pages, progress.sub(0.0, 0.8))
+        figs = briefing_figures(plan, paper, title, subtitle, date_text, changed_pages, progress.sub(0.0, 0.8),
+                                rules=rules)
         path.parent.mkdir(parents=True, exist_ok=True)
         out: list[Path] = []
         if kind == ".pdf":

@@ -137,8 +137,13 @@ def run_print(args) -> int:
         return EXIT_ERROR
     atlas = _atlas(args)
     proposal = _plan_for(args, atlas)
+    rules = None
+    if getattr(args, "rules", None):
+        from icbmap.principles import load_rules
+
+        rules = load_rules(args.rules)
     paths = render_briefing(proposal, out, paper=args.paper, title=args.title, subtitle=args.subtitle,
-                            changed_pages=args.changed_pages, progress=Progress.stderr("print"))
+                            changed_pages=args.changed_pages, progress=Progress.stderr("print"), rules=rules)
     for p in paths:
         print(p)
     return EXIT_OK
