@@ -159,7 +159,7 @@ class PrinciplesPanel(QWidget):
         self.details = QTextBrowser(self)
         self.details.setOpenExternalLinks(True)
         split.addWidget(self.details)
-        split.setSizes([140, 360, 160])
+        split.setSizes([100, 420, 180])
         lay.addWidget(split, 1)
         self._fill_combo()
         self.combo.activated.connect(self._combo_chosen)
