@@ -71,6 +71,13 @@ def format_info(atlas) -> str:
     else:
         lines.append(f"{'GP practices':<26} {'none':>7}  add them with `icbmap data practices FILE` "
                      "(NHS 'Patients Registered at a GP Practice')")
+    if atlas.trusts is not None:
+        acute = int((atlas.trusts["kind"] == "acute").sum())
+        lines.append(f"{'NHS trusts (HQ)':<26} {len(atlas.trusts):>7,} {'':>12}  {acute} acute; "
+                     f"{atlas.provenance['trusts'].line() if 'trusts' in atlas.provenance else ''}")
+    for ref in atlas.references.values():
+        lines.append(f"{ref.label[:26]:<26} {len(ref):>7,} {int(ref.layer.population.sum()):>12,}  "
+                     f"reference geography '{ref.name}' ({'bundled' if ref.source == 'bundled' else ref.source})")
     lines += ["", "Attribution:"]
     seen = set()
     for prov in list(atlas.provenance.values()) + [atlas.layers[k].provenance for k in atlas.layers]:

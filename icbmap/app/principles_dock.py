@@ -736,7 +736,9 @@ def install(window, ruleset: RuleSet | None = None) -> PrinciplesModel:
                  "<p><span style='color:#00695c'>- - -</span> reference geography (labels give each area's "
                  "status and date). Codes starting <i>icbmap:</i> are local codes, not ONS codes.</p><ul>"]
         for ref in atlas.references.values():
-            parts.append(f"<li><b>{escape(ref.label)}</b>: {escape(ref.layer.provenance.line())}</li>")
+            areas = "; ".join(escape(x) for x in ref.layer.table["label"])
+            parts.append(f"<li><b>{escape(ref.label)}</b>: {escape(ref.layer.provenance.line())}"
+                         f"<br><span style='color:#555'>{areas}</span></li>")
         if "trusts" in atlas.provenance:
             parts.append(f"<li><b>NHS trusts</b>: {escape(atlas.provenance['trusts'].line())}</li>")
         window.legend.append("".join(parts) + "</ul>")

@@ -57,6 +57,12 @@ def draw_principles_page(fig, ctx, ruleset, header, footer, page: int, pages: in
         ax.text(0.62, y, t, fontsize=fs, va="top", ha="right", color=col)
         ax.text(0.78, y, tb, fontsize=fs, va="top", ha="right", color=colb)
         y -= 0.03
+        if r.subject == "areas" and not r.ok and not r.missing:
+            fails = c.area_failures(r.rule.id)
+            shown = "; ".join(fails[:3]) + (f"; and {len(fails) - 3} more" if len(fails) > 3 else "")
+            lines = textwrap.wrap(shown, 230)[:2]
+            ax.text(0.02, y + 0.004, "\n".join(lines), fontsize=fs * 0.75, va="top", color=FAINT)
+            y -= 0.022 * len(lines)
     y -= 0.02
     boards = [bd for bd in ctx.plan.boards if bd.active]
     n = len(boards)

@@ -309,7 +309,8 @@ class Checker:
         tol = self.metrics.tolerance if tol is None else tol
         L = self.metrics.levels[level]
         t = self.atlas.level_layer(level).table
-        name = str(t["name"].iat[col - 1])
+        # reference geographies: the label carries each area's status and date
+        name = str(t["label"].iat[col - 1]) if "label" in t.columns else str(t["name"].iat[col - 1])
         ap = int(L.area_pop[col])
         n = self.plan.n_boards
         pops = L.pop[1:n + 1, col]

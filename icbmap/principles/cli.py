@@ -1,4 +1,7 @@
-"""``icbmap check [PROPOSAL] [--baseline FILE] [--rules FILE|PRESET] [--format table|json]``.
+"""``icbmap check [PROPOSAL] [--baseline KEY] [--rules FILE|PRESET] [--compare PROPOSAL] [--format table|json]``.
+
+``--baseline`` chooses the pack's board configuration (as for ``icbmap metrics``);
+``--compare`` adds another proposal's (or the baseline's) count beside each rule.
 
 Exit 0 when every rule passes, 3 when any fails (so it can gate a script), 1 on bad input
 (the message names the file), 2 on wrong usage.
@@ -19,7 +22,11 @@ def add_arguments(p) -> None:
     p.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
     p.add_argument("--rules", help="a rule file (TOML or JSON) or a preset's name (default: the proposal's own "
                                    f"rules, else {DEFAULT_PRESET!r})")
-    p.add_argument("--baseline", help="a second proposal to compare against ('baseline' = the pack's boards)")
+    from icbmap.cli import add_baseline_argument
+
+    add_baseline_argument(p)
+    p.add_argument("--compare", metavar="PROPOSAL",
+                   help="also count each rule's failures on another proposal ('baseline' = the baseline's boards)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("--list-presets", action="store_true", help="list the preset rule sets and exit")
     p.add_argument("-o", "--output", help="write to a file instead of standard output")
@@ -42,7 +49,7 @@ def _checker(plan, rules):
     return check(Metrics(plan, observe=False), rules)
 
 
-def format_table(c, base=None, title: str = "") -> str:
+def format_table(c, base=None, title: str = "", base_name: str | None = None) -> str:
     rs = c.ruleset
     lines = [f"PRINCIPLES: {rs.name}" + (f" - {title}" if title else "")]
     if rs.source:
@@ -60,7 +67,7 @@ def format_table(c, base=None, title: str = "") -> str:
                 b = base.result(r.rule.id)
                 if not b.missing:
                     d = r.failing - b.failing
-                    count += f" (baseline {b.failing}; {'+' if d > 0 else ''}{d})"
+                    count += f" ({base_name or 'baseline'} {b.failing}; {'+' if d > 0 else ''}{d})"
         lines.append(f"[{mark}] {r.rule.label}: {count}")
         if not r.ok and not r.missing:
             for f in c.area_failures(r.rule.id):
@@ -99,18 +106,18 @@ def run(args) -> int:
         where = args.rules or (args.proposal if prop is not None and prop.rules is not None else DEFAULT_PRESET)
         raise DataError(where, "; ".join(f"rule {r.rule.id!r} cannot be checked: {r.missing}" for r in missing))
     base = None
-    if args.baseline:
-        bplan, _ = _plan_for(atlas, args.baseline)
+    if args.compare:
+        bplan, _ = _plan_for(atlas, args.compare)
         base = _checker(bplan, rules)
     title = args.proposal or "baseline"
     if args.format == "json":
         d = c.to_dict()
         d["proposal"] = title
         if base is not None:
-            d["baseline"] = {"name": args.baseline, "results": base.counts()}
+            d["compare"] = {"name": args.compare, "results": base.counts()}
         text = json.dumps(d, indent=1, ensure_ascii=False) + "\n"
     else:
-        text = format_table(c, base, title)
+        text = format_table(c, base, title, args.compare)
     if args.output:
         atomic_write_text(args.output, text)
     else:
