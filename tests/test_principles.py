@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 from icbmap.atlas.areas_store import BUNDLED
-from icbmap.errors import DataError
 from icbmap.metrics import Metrics, compute_values
 from icbmap.metrics.values import DEFAULT_TOLERANCE
 from icbmap.plan import Plan
@@ -421,3 +420,24 @@ def test_trusts_refresh_and_no_postcode_column(tmp_path):
     r = _cli("data", "trusts", str(etr), home=home)
     assert r.returncode == 0, r.stderr
     assert "acute 120" in r.stdout
+
+
+def test_briefing_has_a_principles_page(england):
+    from icbmap.export.briefing import briefing_figures
+
+    plan = Plan(england)
+    rules = load_rules("East of England regional principles")
+    figs = briefing_figures(plan, rules=rules, date_text="27 November 2026")
+    assert len(figs) == 2
+    texts = [t.get_text() for ax in figs[1].axes for t in ax.texts] + [t.get_text() for t in figs[1].texts]
+    assert any("Design principles: East of England regional principles" in t for t in texts)
+    assert any("Each ICB includes more than one acute trust" in t for t in texts)
+    c = check(Metrics(plan, observe=False), rules)
+    r = c.result("acute-trusts")
+    assert any(f"{r.failing} of {r.total} boards fail" in t for t in texts)
+
+
+def test_check_compare_adds_a_second_count():
+    r = _cli("check", "--rules", NHSE, "--compare", "baseline")
+    assert r.returncode == 3
+    assert "(baseline " in r.stdout
