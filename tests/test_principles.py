@@ -216,7 +216,10 @@ def _same_as_council(england, ref_key):
               "area_splitting", "board_splitting"):
         assert getattr(s["council"], f) == getattr(s[ref_key], f), f
     for b in rep.boards:
-        assert b.coterminosity["council"] == b.coterminosity[ref_key]
+        assert b.coterminosity["council"] == b.references[ref_key]["coterminosity"]
+        assert b.split_score["council"] == b.references[ref_key]["split_score"]
+        assert len(b.councils_whole) == len(b.references[ref_key]["whole"])
+        assert len(b.councils_part) == len(b.references[ref_key]["part"])
     return rep
 
 

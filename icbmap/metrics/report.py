@@ -69,7 +69,8 @@ class BoardRow:
     pieces: int
     island_pieces: int
     contiguous: bool
-    #: reference geographies: level -> {"whole": [...], "part": [...]} (labels)
+    #: reference geographies: level -> {"whole": [...], "part": [...] (labels), "coterminosity",
+    #: "split_score"} (the same figures as ``coterminosity`` / ``split_score`` give councils)
     references: dict = field(default_factory=dict)
 
 
@@ -232,18 +233,19 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
         score = {}
         refs = {}
         for lvl in cot_levels:
-            if lvl.startswith("ref:"):
-                L = v.levels[lvl]
+            L = v.levels[lvl]
+            denom = pop - int(L.pop[i + 1, 0])
+            c_val = int(L.whole_pop[i]) / denom if denom > 0 else None
+            s_val = float(L.board_score[i])
+            if lvl.startswith("ref:"):   # reference geographies: their own entry, same figures
                 crow = L.cnt[i + 1]
                 units = L.cnt.sum(0)
                 cols = np.flatnonzero(crow[1:] > 0) + 1
                 refs[lvl] = {"whole": labels(lvl, [c for c in cols if crow[c] == units[c]]),
-                             "part": labels(lvl, [c for c in cols if crow[c] != units[c]])}
-        for lvl in cot_levels:
-            L = v.levels[lvl]
-            denom = pop - int(L.pop[i + 1, 0])
-            cot[lvl] = int(L.whole_pop[i]) / denom if denom > 0 else None
-            score[lvl] = float(L.board_score[i])
+                             "part": labels(lvl, [c for c in cols if crow[c] != units[c]]),
+                             "coterminosity": c_val, "split_score": s_val}
+            else:
+                cot[lvl], score[lvl] = c_val, s_val
         R = v.levels["region"]
         regions = [names["region"][c - 1] for c in np.flatnonzero(R.cnt[i + 1, 1:] > 0) + 1]
         if len(regions) > 1:
