@@ -84,7 +84,12 @@ def test_rule_set_choice_flags_and_layers(window, england, tmp_path):
     panel.combo.setCurrentIndex(i)
     panel.combo.activated.emit(i)
     assert window.principles.ruleset.name == "East of England regional principles"
-    assert [c[0] for c in panel.boards_table.columns][1:] == ["councils", "acute-trusts", "population"]
+    assert [c[0] for c in panel.boards_table.columns][2:] == ["councils", "acute-trusts", "population"]
+    # the acute trusts each board holds, as counted by the checker (120 in England)
+    t = panel.boards_table
+    col = [c[0] for c in t.columns].index("acute")
+    shown = sum(int(t.item(r, col).text()) for r in range(t.rowCount()))
+    assert shown == 120
     # boards panel flags carry the failing principles
     c = window.principles.checker
     failing = next(b for b in window.controller.plan.active_boards() if c.failing_boards(b.id))

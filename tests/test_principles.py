@@ -320,6 +320,16 @@ def test_check_cli_exit_codes(tmp_path):
     assert r.returncode == 3, r.stderr
     d = json.loads(r.stdout)
     assert not d["all_pass"] and {x["id"] for x in d["results"]} == {"population", "councils", "strategic-authorities"}
+    # the CLI's lists against the LSOA table: boards under 1m, councils split
+    from icbmap.atlas.store import load_atlas
+
+    atlas = load_atlas()
+    df = _frame(atlas)
+    names = atlas.layers["board"].table["name"].to_numpy()
+    small = {names[b] for b, p in df.groupby("board")["pop"].sum().items() if p < 1_000_000}
+    res = {x["id"]: x for x in d["results"]}
+    assert {f.split(":")[0] for f in res["population"]["failures"]} == small
+    assert {f.split(":")[0] for f in res["councils"]["failures"]} == _split_areas(df, "council")
     easy = tmp_path / "easy.toml"
     easy.write_text('name = "easy"\n[[rule]]\nkind = "population"\nmin = 1\n')
     r = _cli("check", "--rules", str(easy))

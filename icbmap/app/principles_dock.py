@@ -113,7 +113,7 @@ class _VerdictTable(RecordsTable):
                 item.setForeground(QBrush(QColor("#c62828")))
             elif v == PASS:
                 item.setForeground(QBrush(QColor("#2e7d32")))
-            if c > 0 and v in (PASS, FAIL, NOT_CHECKED):
+            if v in (PASS, FAIL, NOT_CHECKED):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             tip = self.tips.get((record[self.key], field))
             if tip:
@@ -216,13 +216,15 @@ class PrinciplesPanel(QWidget):
         if self.boards_table is not None:
             self.boards_table.setParent(None)
             self.boards_table.deleteLater()
-        cols = [("short", "Board", None)] + [(r.id, r.label, None) for r in rs.rules]
+        cols = [("short", "Board", None), ("acute", "Acute HQs", fmt_int)] + [(r.id, r.label, None) for r in rs.rules]
         self.boards_table = _VerdictTable(cols, key="id", parent=self._boards_holder)
         self.boards_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.boards_table.horizontalHeader().setStretchLastSection(False)
+        self.boards_table.horizontalHeaderItem(1).setToolTip(
+            "Acute NHS trusts (type 1 A&E) with their headquarters in the board. " + TRUST_NOTE)
         for i, r in enumerate(rs.rules):
-            self.boards_table.horizontalHeaderItem(i + 1).setToolTip(f"{r.label}\n{KINDS[r.kind].summary}")
-            self.boards_table.horizontalHeaderItem(i + 1).setText(f"{i + 1}")
+            self.boards_table.horizontalHeaderItem(i + 2).setToolTip(f"{r.label}\n{KINDS[r.kind].summary}")
+            self.boards_table.horizontalHeaderItem(i + 2).setText(f"{i + 1}")
         self.boards_table.itemSelectionChanged.connect(self._show_board)
         self._boards_holder.layout().addWidget(self.boards_table)
         self.refresh(set(), flash=False)
@@ -248,10 +250,12 @@ class PrinciplesPanel(QWidget):
         self.rules_table.set_records(rules, flash=flash)
         boards = []
         tips = {}
+        acute = c.trust_counts()
         for b in plan.boards:
             if not b.active:
                 continue
-            rec = {"id": b.id, "short": short_board_name(b.name)}
+            rec = {"id": b.id, "short": short_board_name(b.name),
+                   "acute": None if acute is None else int(acute[b.id])}
             for r in c.results():
                 if r.fail is None:
                     rec[r.rule.id] = NOT_CHECKED
