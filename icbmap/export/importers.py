@@ -12,8 +12,12 @@ directly; unit codes the pack does not know, units listed twice with different b
 units the file does not mention are reported.
 
 Board codes and names come from attributes: ``code_field`` / ``name_field`` when given,
-else the first of the usual names (``code``, ``board_code``, ``icb_code``, ``ICB23CD``,
-...; ``name``, ``board_name``, ``ICB23NM``, ...).  A code equal to a baseline board's code
+else the ICB or board column (``board_code``, ``icb_code``, ``ICB26CD``, ``icb24_code``
+... of any year; ``code`` in polygon files) and its name column (``ICB26NM`` ...).  A
+sub-ICB location, CCG, STP or PCN column is never taken for the board, and when the board
+column cannot be told (two ICB columns, or only sub-ICB-like ones) the import stops and
+names the candidates and ``--code-field``.  An assignment CSV whose LSOA codes are of
+another vintage than the pack's (2011 / 2021), or mix the two, is refused saying so.  A code equal to a baseline board's code
 reuses that board (so its colour and id carry over); other codes become new boards.
 Baseline boards the import does not mention and that end up holding nothing are marked
 deleted.  Every problem raises :class:`ImportError_` (a :class:`~icbmap.errors.DataError`
@@ -34,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from icbmap.atlas.lsoa_vintage import classify
 from icbmap.atlas.model import CRS
 from icbmap.errors import DataError
 from icbmap.progress import Progress
@@ -43,13 +48,21 @@ from icbmap.progress import Progress
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 MAX_CSV_BYTES = 64 * 1024 * 1024
 
-CODE_FIELDS = ["board_code", "icb_code", "icb23cd", "icb24cd", "icb25cd", "icb22cd", "icb", "board",
-               "code", "sicbl_code", "ccg_code"]
-NAME_FIELDS = ["board_name", "icb_name", "icb23nm", "icb24nm", "icb25nm", "icb22nm", "name",
-               "label", "title"]
+#: Board code columns: icbmap's own ``board_code``, ``icb_code``, and the ONS ``ICB<yy>CD`` /
+#: geographr ``icb<yy>_code`` of any year.  (``ICB<yy>CDH``, the NHS code, is not one.)
+BOARD_CODE_RE = re.compile(r"(board|icb)(\d\d)?_?(cd|code)|icb|board", re.IGNORECASE)
+#: Columns of areas that are not boards but could be taken for them: sub-ICB locations,
+#: CCGs, STPs, primary care networks.  Never picked without ``--code-field``.
+OTHER_AREA_RE = re.compile(r"(sicbl|loc|ccg|stp|pcn)(\d\d)?_?(cd|code)", re.IGNORECASE)
+#: Generic code/name columns (polygon files: icbmap's own board layers use ``code``/``name``).
+GENERIC_CODE = "code"
+NAME_FIELDS = ["board_name", "icb_name", "name", "label", "title"]
+BOARD_NAME_RE = re.compile(r"(board|icb)(\d\d)?_?(nm|name)", re.IGNORECASE)
 #: More distinct board codes than this means the code field is wrong (e.g. a unit code).
 MAX_BOARDS = 500
-UNIT_FIELDS = ["lsoa_code", "lsoa11cd", "lsoa21cd", "lsoa", "unit_code", "unit", "code"]
+UNIT_FIELDS = ["lsoa_code", "lsoa", "unit_code", "unit", "code"]
+#: LSOA code columns of a given vintage: ``LSOA21CD``, ``lsoa11_code``, ``LSOA_2021_CODE`` ...
+LSOA_VINTAGE_RE = re.compile(r"lsoa_?(?:20)?(\d\d)_?(cd|code)", re.IGNORECASE)
 POLYGON_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 WEAK_SHARE = 0.5
@@ -147,26 +160,117 @@ def _check_file(path: Path, limit: int) -> None:
                                  f"{limit / 2**20:,.0f} MB import limit")
 
 
-def _pick(columns, wanted: str | None, candidates: list[str], what: str, path, option: str,
-          pattern: str | None = None) -> str | None:
+def _named(columns, wanted: str, what: str, path, option: str) -> str:
+    """The column the user named (exact, else case-insensitive)."""
     cols = [str(c) for c in columns]
-    if wanted:
-        for c in cols:
-            if c == wanted:
-                return c
-        for c in cols:
-            if c.lower() == wanted.lower():
-                return c
-        raise ImportError_(path, f"no {what} field {wanted!r} ({option}); fields are: {', '.join(cols)}")
+    for c in cols:
+        if c == wanted:
+            return c
+    for c in cols:
+        if c.lower() == wanted.lower():
+            return c
+    raise ImportError_(path, f"no {what} field {wanted!r} ({option}); fields are: {', '.join(cols)}")
+
+
+def _quoted(cols) -> str:
+    return ", ".join(cols)
+
+
+def _paired_name(cols: list[str], code: str) -> str | None:
+    """The name column that goes with a code column: ICB26CD -> ICB26NM, icb26_code ->
+    icb26_name, board_code -> board_name, code -> name."""
+    low = code.lower()
+    pairs = []
+    if low.endswith("cd"):
+        pairs.append(low[:-2] + "nm")
+    if low.endswith("code"):
+        pairs.append(low[:-4] + "name")
     lower = {c.lower(): c for c in cols}
-    for cand in candidates:
-        if cand in lower:
-            return lower[cand]
-    if pattern:
-        for c in cols:
-            if re.fullmatch(pattern, c, flags=re.IGNORECASE):
-                return c
-    return None
+    return next((lower[p] for p in pairs if p in lower), None)
+
+
+def board_columns(columns, code_field: str | None, name_field: str | None, path,
+                  exclude=(), generic_code: bool = True) -> tuple[str | None, str | None]:
+    """The board code and name columns of a file: the ones named, else an ICB / board column.
+
+    An ICB column (``ICB26CD``, ``icb24_code``, ``board_code`` ...) is the board; sub-ICB
+    location, CCG, STP and PCN columns never are unless named with ``--code-field``.  When
+    it cannot tell (two ICB columns, or only sub-ICB-like ones) it stops with an error naming
+    the candidates and ``--code-field``; it never guesses.  ``generic_code`` lets a column
+    named ``code`` be the board (polygon files) when nothing else is.
+    """
+    cols = [str(c) for c in columns if str(c) not in exclude]
+    if code_field:
+        code = _named(columns, code_field, "board code", path, "--code-field")
+    else:
+        boards = [c for c in cols if BOARD_CODE_RE.fullmatch(c)]
+        others = [c for c in cols if OTHER_AREA_RE.fullmatch(c)]
+        generic = [c for c in cols if c.lower() == GENERIC_CODE] if generic_code else []
+        if len(boards) == 1:
+            code = boards[0]
+        elif len(boards) > 1:
+            raise ImportError_(path, f"cannot tell which column is the board: {_quoted(boards)} all hold board "
+                                     f"codes; name the one to import with --code-field (e.g. --code-field "
+                                     f"{boards[-1]})")
+        elif others:
+            raise ImportError_(path, f"cannot tell which column is the board: there is no ICB or board code "
+                                     f"column, only {_quoted(others + generic)} (sub-ICB location, CCG, STP or "
+                                     "PCN codes are not boards unless you say so); name the board column with "
+                                     f"--code-field (e.g. --code-field {others[0]})")
+        else:
+            code = generic[0] if generic else None
+    if name_field:
+        return code, _named(columns, name_field, "board name", path, "--name-field")
+    name = _paired_name(cols, code) if code else None
+    if name is None and (code is None or not OTHER_AREA_RE.fullmatch(code)):
+        # a board code column without its own name column: a board name column, if only one
+        named = [c for c in cols if BOARD_NAME_RE.fullmatch(c)]
+        lower = {c.lower(): c for c in cols}
+        generic_names = [lower[n] for n in NAME_FIELDS if n in lower and BOARD_NAME_RE.fullmatch(n) is None]
+        if len(named) == 1:
+            name = named[0]
+        elif len(named) > 1 and code is None:
+            raise ImportError_(path, f"cannot tell which column is the board: {_quoted(named)} all hold board "
+                                     "names; name the one to import with --name-field (or the code column with "
+                                     "--code-field)")
+        elif not named and generic_names:
+            name = generic_names[0]
+    return code, name
+
+
+def _unit_column(header: list[str], unit_field: str | None, atlas, path) -> str | None:
+    """The LSOA (unit) code column; with both an LSOA 2011 and an LSOA 2021 column, the one of
+    the pack's vintage."""
+    if unit_field:
+        return _named(header, unit_field, "unit code", path, "unit field")
+    by_year = [c for c in header if LSOA_VINTAGE_RE.fullmatch(c)]
+    if len(by_year) > 1:
+        pack = classify(atlas.unit_codes).vintage
+        same = [c for c in by_year if "20" + LSOA_VINTAGE_RE.fullmatch(c).group(1) == pack]
+        if len(same) == 1:
+            return same[0]
+        raise ImportError_(path, f"cannot tell which column holds the LSOA codes: {_quoted(by_year)}; keep "
+                                 "only the one of this data pack's LSOA vintage")
+    if by_year:
+        return by_year[0]
+    lower = {c.lower(): c for c in header}
+    return next((lower[c] for c in UNIT_FIELDS if c in lower), None)
+
+
+def _check_unit_vintage(path, atlas, codes, col: str) -> None:
+    """A file of 2021 LSOA codes given to a 2011 pack (or the reverse), or one mixing the two
+    vintages, is refused with a message saying so."""
+    f = classify(codes)
+    if f.vintage == "mixed":
+        raise ImportError_(path, f"column {col} {f.mixed_message()}")
+    if not f.vintage:
+        return
+    pack = classify(atlas.unit_codes).vintage
+    if pack in ("2011", "2021") and f.vintage != pack:
+        raise ImportError_(path, f"column {col} holds {f.vintage} LSOA codes ({f.describe(f.vintage)}) but this "
+                                 f"data pack is built on {pack} LSOAs; import the boards as polygons "
+                                 "(GeoJSON, GeoPackage or shapefile), which works across LSOA vintages, or "
+                                 f"use a data pack on {f.vintage} LSOAs")
 
 
 def _board_lookup(atlas) -> dict[str, int]:
@@ -304,10 +408,8 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     if present.any() and not polygonal[present].any():
         kinds = ", ".join(sorted(set(types[present])))
         raise ImportError_(path, f"layer {layer!r} holds {kinds} features, not board polygons")
-    code_col = _pick(gdf.columns, code_field, CODE_FIELDS, "board code", path, "--code-field",
-                     r"(icb|sicbl|ccg|stp|board)\d*cd")
-    name_col = _pick(gdf.columns, name_field, NAME_FIELDS, "board name", path, "--name-field",
-                     r"(icb|sicbl|ccg|stp|board)\d*nm")
+    code_col, name_col = board_columns([c for c in gdf.columns if c != gdf.geometry.name], code_field,
+                                       name_field, path)
     n = len(gdf)
     codes = []
     names = []
@@ -498,20 +600,20 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
     _check_file(path, MAX_CSV_BYTES)
     progress.step(0.0, f"Reading {path.name}")
     header, rows = _sniff_rows(path)
-    unit_col = _pick(header, unit_field, UNIT_FIELDS, "unit code", path, "unit field", r"lsoa\d*cd")
-    code_col = _pick(header, code_field, [c for c in CODE_FIELDS if c != "code"], "board code", path,
-                     "--code-field", r"(icb|sicbl|ccg|board)\d*cd")
-    name_col = _pick(header, name_field, [c for c in NAME_FIELDS if c != "name"] + ["name"],
-                     "board name", path, "--name-field", r"(icb|sicbl|ccg|board)\d*nm")
+    unit_col = _unit_column(header, unit_field, atlas, path)
     if unit_col is None:
         raise ImportError_(path, f"no unit code column (expected one of lsoa_code, LSOA11CD, LSOA21CD, code); "
                                  f"columns are: {', '.join(header)}")
+    code_col, name_col = board_columns(header, code_field, name_field, path,
+                                       exclude=(unit_col, _paired_name(header, unit_col) if unit_col else None),
+                                       generic_code=False)
     if code_col is None and name_col is None:
         raise ImportError_(path, f"no board column (expected board_code or board_name, or use --code-field); "
                                  f"columns are: {', '.join(header)}")
     if code_col == unit_col:
         raise ImportError_(path, f"the board code column and the unit column are both {unit_col!r}")
     ui, ci = header.index(unit_col), header.index(code_col) if code_col else None
+    _check_unit_vintage(path, atlas, [r[ui] for r in rows if len(r) > ui and r[ui].strip()], unit_col)
     ni = header.index(name_col) if name_col else None
     if ni is not None and ni in (ui, ci):
         ni = None
