@@ -847,12 +847,21 @@ def mirror_of_official_sites(server) -> None:
     """The built-in catalogue's paths, served locally with developer-made bodies.
 
     The lookup tables carry the Open Geography Portal field names; their LSOA and sub-ICB
-    codes are fake, the ICB and district codes are the first rows of shapefiles/ facts.
+    codes are fake, the ICB and district codes are the first rows of shapefiles/ facts and
+    board configurations.
     """
     feats = fake_features(5)
     icb, lad = _first_row("icb_region_2022.csv"), _first_row("lad_2025.csv")
+    icb26 = _first_row("configurations/boards_2026.csv")
     codes = [(f["properties"]["LSOA21CD"], f["properties"]["LSOA21NM"]) for f in feats]
     tables = {
+        "LSOA21_SICBL26_ICB26_NHSER26_LAD26": [
+            {"LSOA21CD": c, "LSOA21NM": n, "SICBL26CD": "E38900001", "SICBL26CDH": "99X",
+             "SICBL26NM": "NHS Test ICB - 99X", "ICB26CD": icb26["icb_code"], "ICB26CDH": icb26["icb_code_nhs"],
+             "ICB26NM": "Test name (the bundled one wins)", "NHSER26CD": icb26["nhs_region_code"],
+             "NHSER26CDH": "Y00", "NHSER26NM": icb26["nhs_region_name"], "LAD26CD": lad["lad_code"],
+             "LAD26NM": lad["lad_name"], "ObjectId": i + 1}
+            for i, (c, n) in enumerate(codes)],
         "LSOA21_SICBL24_ICB24_CAL24_LAD24_EN_LU": [
             {"LSOA21CD": c, "LSOA21NM": n, "SICBL24CD": "E38900001", "SICBL24CDH": "99X",
              "SICBL24NM": "NHS Test ICB - 99X", "ICB24CD": icb["icb_code"], "ICB24CDH": icb["icb_code_nhs"],
@@ -927,8 +936,11 @@ def test_download_pack_fetches_everything_and_imports(server, tmp_path, monkeypa
         assert info["sha256"] == sha((dest / info["file"]).read_bytes()) == manifest["files"][info["file"]]["sha256"]
         assert info["url"].startswith(server.base)
     assert steps == sorted(steps) and steps[-1] == 1.0
-    # every request went to the local mirror, at the official paths
+    # every request went to the local mirror, at the official paths; the April 2026 lookup by default
     assert server.hits(ARCGIS + "LSOA21_WD24_LAD24_EW_LU/FeatureServer/0/query")
+    assert server.hits(ARCGIS + "LSOA21_SICBL26_ICB26_NHSER26_LAD26/FeatureServer/0/query")
+    assert not server.hits(ARCGIS + "LSOA21_SICBL24_ICB24_CAL24_LAD24_EN_LU/FeatureServer/0/query")
+    assert Path(kwargs["icb_lookup"]) == dest / "lsoa21_sicbl26_icb26_nhser26_lad26.csv"
 
     # A second run fetches nothing that is unchanged.
     server.log.clear()
@@ -936,6 +948,27 @@ def test_download_pack_fetches_everything_and_imports(server, tmp_path, monkeypa
                        importer=importer)
     fetched = [p for p, q, h in server.log if p.endswith("/query") or p.endswith(".csv") and "If-None-Match" not in h]
     assert fetched == []
+
+
+def test_download_pack_builds_the_april_2026_boards(server, tmp_path, monkeypatch):
+    """The default catalogue end to end through the real import: the pack's boards are the
+    April 2026 lookup's, named from the bundled configuration and said to be official."""
+    monkeypatch.setenv("ICBMAP_HOME", str(tmp_path / "home"))
+    mirror_of_official_sites(server)
+    user = tmp_path / "user.json"
+    user.write_text(json.dumps({"sources": {"census2021_lsoa_population": {"min_rows": 3}},
+                                "pack": {"practices": None, "practice_map": None}}))
+    cat = sources.load_catalogue(user=user)
+    atlas = pack.download_pack("ons-2026-test", dest=tmp_path / "dl", base_url=server.base, catalogue=cat,
+                               client=fast_client())
+    first = _first_row("configurations/boards_2026.csv")
+    boards = atlas.layers["board"].table
+    assert list(boards["code"]) == [first["icb_code"]] and list(boards["name"]) == [first["icb_name"]]
+    assert list(atlas.layers["region"].table["name"]) == [first["nhs_region_name"]]
+    prov = atlas.provenance["board"]
+    assert prov.vintage == "ICB April 2026" and "lsoa21_sicbl26_icb26_nhser26_lad26.csv" in prov.source
+    assert "replaces icbmap's derived April 2026 configuration" in prov.note
+    assert atlas.total_population == 5 * 1500
 
 
 def test_one_download_at_a_time_per_folder(server, tmp_path):
@@ -980,6 +1013,14 @@ def test_downloaded_files_are_readable_by_the_official_import(server, tmp_path):
     icb = official.read_icb_lookup(i.path, facts)
     assert icb.table["place_code"].tolist() == ["E38900001"] * 5
     assert icb.table["board_code"].tolist() == [_first_row("icb_region_2022.csv")["icb_code"]] * 5
+    # the default: the April 2026 lookup, its board named and placed from the bundled table
+    assert cat.for_pack()["icb_lookup"].id == "lsoa21_sicbl26_icb26_lad26"
+    i26 = pack.fetch_source(cat.for_pack()["icb_lookup"], tmp_path, client=c, manifest=None, base_url=server.base)
+    assert i26.path.name == "lsoa21_sicbl26_icb26_nhser26_lad26.csv"
+    icb26 = official.read_icb_lookup(i26.path, facts)
+    first = _first_row("configurations/boards_2026.csv")
+    assert icb26.board_vintage == "April 2026" and icb26.table["board_code"].tolist() == [first["icb_code"]] * 5
+    assert icb26.boards.to_dict("records") == [{k: first[k] for k in icb26.boards.columns}]
     d = pack.fetch_source(cat.sources["lsoa21_ward24_lad24"], tmp_path, client=c, manifest=None,
                           base_url=server.base)
     lad = official.read_lad_lookup(d.path, facts)
