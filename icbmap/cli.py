@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     dimp = dsub.add_parser("import", help="build a named pack from official ONS/NHS files")
     dimp.add_argument("name", help="name for the new pack, e.g. ons-2021")
     dimp.add_argument("--boundaries", required=True, help="LSOA 2021 boundaries (GeoJSON, GeoPackage, shapefile)")
-    dimp.add_argument("--icb-lookup", required=True, help="LSOA -> sub-ICB location -> ICB lookup (CSV)")
+    dimp.add_argument("--icb-lookup", required=True, help="LSOA -> sub-ICB location -> ICB lookup (CSV; any year, e.g. ICB26CD; "
+                                                           "see docs/data.md)")
     dimp.add_argument("--lad-lookup", required=True, help="LSOA -> district (LAD) lookup (CSV)")
     dimp.add_argument("--population", help="LSOA population (CSV); without it, apportioned from district totals")
     dimp.add_argument("--practices", help="GP practice registered patients (gp-reg-pat-prac-all.csv)")
@@ -81,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="turn boards drawn elsewhere (polygons or CSV) into a proposal")
     imp.add_argument("source", help="board polygons (GeoJSON, GeoPackage, shapefile) or an assignment CSV")
     imp.add_argument("-o", "--output", required=True, help="proposal file to write")
-    imp.add_argument("--code-field", help="polygon attribute holding the board code")
-    imp.add_argument("--name-field", help="polygon attribute holding the board name")
+    imp.add_argument("--code-field", help="column or attribute holding the board code (default: the one ICB or "
+                                          "board column; needed when icbmap cannot tell)")
+    imp.add_argument("--name-field", help="column or attribute holding the board name")
     add_baseline_argument(imp)
 
     pr = sub.add_parser("print", help="briefing map as PDF or PNG")
