@@ -12,9 +12,16 @@ Inputs, in the shapes ONS and NHS England publish them:
   footnotes, or any table with an LSOA code and a count column).
 
 Column names are matched case-insensitively, in the Open Geography Portal spelling
-(``LSOA21CD``, ``SICBL24CD``, ``ICB24CD``, ``LAD24CD`` ... with any two-digit year) or the
-``snake_case`` spelling of redistributed copies (``lsoa21_code``, ``sicbl24_code``,
-``icb24_code``, ``ltla24_code`` ...).
+(``LSOA21CD``, ``SICBL26CD``, ``ICB26CD``, ``NHSER26CD``, ``LAD26CD`` ... with any two-digit
+year) or the ``snake_case`` spelling of redistributed copies (``lsoa21_code``,
+``sicbl24_code``, ``icb24_code``, ``ltla24_code`` ...).
+
+The board lookup may be of any year (see ``docs/data.md``): a board code a bundled
+configuration knows takes its name and NHS region from ``shapefiles/configurations/``; a
+code ONS recoded is matched through its NHS code; any other code becomes a board named from
+the file and placed in the NHS region the file gives it (else the one region of the boards
+its LSOAs lay in).  Files of 2011 LSOA codes, or mixing 2011 and 2021 codes, are recognised
+(:mod:`icbmap.atlas.lsoa_vintage`) and refused saying so.
 
 Everything is reduced to one :class:`~icbmap.atlas.build.UnitSource` and handed to
 :func:`~icbmap.atlas.build.assemble`, the same builder the offline pack uses (repair,
