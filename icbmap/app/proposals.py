@@ -355,14 +355,25 @@ class ProposalManager(QObject):
         if not self.maybe_save():
             return None
         atlas = self.w.atlas
-        try:
-            result = run_with_progress(self.w, "Importing boards",
-                                       lambda progress: import_file(path, atlas, progress=progress))
-        except Cancelled:
-            return None
-        except IcbmapError as exc:
-            QMessageBox.warning(self.w, "Cannot import", str(exc))
-            return None
+        fields: dict[str, str] = {}
+        while True:
+            try:
+                result = run_with_progress(self.w, "Importing boards",
+                                           lambda progress: import_file(path, atlas, progress=progress, **fields))
+                break
+            except Cancelled:
+                return None
+            except IcbmapError as exc:
+                option = getattr(exc, "option", None)
+                if getattr(exc, "candidates", None) and option not in fields:
+                    # the import cannot tell which column is the board: ask, then import again
+                    choice = self._ask_column(path, exc)
+                    if choice is None:
+                        return None
+                    fields[option] = choice
+                    continue
+                QMessageBox.warning(self.w, "Cannot import", str(exc))
+                return None
         self.set_proposal(result.to_proposal(), clean=False)
         if show_report:
             box = QMessageBox(QMessageBox.Icon.Information, "Import report",
@@ -370,6 +381,17 @@ class ProposalManager(QObject):
             box.setDetailedText(result.report.summary())
             box.exec()
         return result
+
+    def _ask_column(self, path, exc) -> str | None:
+        """Ask which of ``exc.candidates`` holds the boards (None: the user cancelled)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        what = "names" if exc.option == "name_field" else "codes"
+        choice, ok = QInputDialog.getItem(
+            self.w, "Which column is the board?",
+            f"icbmap cannot tell which column of {Path(path).name} holds the boards.\n"
+            f"Choose the column with the board {what}:", exc.candidates, 0, False)
+        return str(choice) if ok and choice else None
 
     def export_dialog(self, fmt: str) -> None:
         filters = {"geojson": "GeoJSON (*.geojson)", "gpkg": "GeoPackage (*.gpkg)", "csv": "CSV (*.csv)"}

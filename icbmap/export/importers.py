@@ -75,6 +75,17 @@ class ImportError_(DataError):  # noqa: N801 - avoid shadowing the builtin Impor
     """A source file could not be imported; ``str()`` names the file and the problem."""
 
 
+class AmbiguousColumn(ImportError_):
+    """The board column cannot be told: the import stops and asks.  ``candidates`` are the
+    columns to choose from, ``option`` the argument that settles it (``code_field`` or
+    ``name_field``; ``--code-field`` / ``--name-field`` on the command line)."""
+
+    def __init__(self, path, problem: str, candidates, option: str = "code_field"):
+        super().__init__(path, problem)
+        self.candidates = list(candidates)
+        self.option = option
+
+
 @dataclass
 class ImportReport:
     """What an import did, for the user: counts, and every unit that could not be placed."""
@@ -209,14 +220,14 @@ def board_columns(columns, code_field: str | None, name_field: str | None, path,
         if len(boards) == 1:
             code = boards[0]
         elif len(boards) > 1:
-            raise ImportError_(path, f"cannot tell which column is the board: {_quoted(boards)} all hold board "
-                                     f"codes; name the one to import with --code-field (e.g. --code-field "
-                                     f"{boards[-1]})")
+            raise AmbiguousColumn(path, f"cannot tell which column is the board: {_quoted(boards)} all hold "
+                                        f"board codes; name the one to import with --code-field (e.g. "
+                                        f"--code-field {boards[-1]})", boards)
         elif others:
-            raise ImportError_(path, f"cannot tell which column is the board: there is no ICB or board code "
-                                     f"column, only {_quoted(others + generic)} (sub-ICB location, CCG, STP or "
-                                     "PCN codes are not boards unless you say so); name the board column with "
-                                     f"--code-field (e.g. --code-field {others[0]})")
+            raise AmbiguousColumn(path, f"cannot tell which column is the board: there is no ICB or board code "
+                                        f"column, only {_quoted(others + generic)} (sub-ICB location, CCG, STP "
+                                        "or PCN codes are not boards unless you say so); name the board column "
+                                        f"with --code-field (e.g. --code-field {others[0]})", others + generic)
         else:
             code = generic[0] if generic else None
     if name_field:
@@ -230,9 +241,9 @@ def board_columns(columns, code_field: str | None, name_field: str | None, path,
         if len(named) == 1:
             name = named[0]
         elif len(named) > 1 and code is None:
-            raise ImportError_(path, f"cannot tell which column is the board: {_quoted(named)} all hold board "
-                                     "names; name the one to import with --name-field (or the code column with "
-                                     "--code-field)")
+            raise AmbiguousColumn(path, f"cannot tell which column is the board: {_quoted(named)} all hold board "
+                                        "names; name the one to import with --name-field (or the code column "
+                                        "with --code-field)", named, "name_field")
         elif not named and generic_names:
             name = generic_names[0]
     return code, name
