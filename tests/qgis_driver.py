@@ -23,7 +23,8 @@ import traceback
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.append("/usr/share/qgis/python/plugins")
 
-from qgis.core import (QgsApplication, QgsCoordinateTransformContext, QgsProcessingFeedback,  # noqa: E402
+from qgis.core import (QgsApplication, QgsCoordinateTransformContext, QgsExpression,  # noqa: E402
+                       QgsExpressionContext, QgsExpressionContextUtils, QgsProcessingFeedback,
                        QgsVectorFileWriter, QgsVectorLayer, Qgis)
 
 
@@ -48,6 +49,13 @@ def style_of(layer) -> dict:
     if layer.labelsEnabled() and layer.labeling() is not None:
         s = layer.labeling().settings()
         out["label_expression"] = s.fieldName
+        if s.isExpression:  # the label QGIS draws for each feature, keyed by code
+            ctx = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+            expr = QgsExpression(s.fieldName)
+            out["labels_text"] = {}
+            for feat in layer.getFeatures():
+                ctx.setFeature(feat)
+                out["labels_text"][str(feat["code"])] = expr.evaluate(ctx)
     return out
 
 

@@ -508,6 +508,11 @@ def test_qgis_round_trip(which, plans, england, tmp_path):
     assert {k: v["colour"] for k, v in st["categories"].items()} == \
         {b.code: b.colour.lower() for b in _active(plan)}
     assert '"name"' in st["label_expression"] and '"population"' in st["label_expression"]
+    from icbmap.names import format_population, short_board_name
+
+    pops = {b.code: int(england.population[plan.assignment == b.id].sum()) for b in _active(plan)}
+    assert st["labels_text"] == {b.code: f"{short_board_name(b.name)}\n{format_population(pops[b.code])}"
+                                 for b in _active(plan)}  # the app's labels
     cas = layers["cas-gpkg"]["style"]
     assert (cas["line_color"], cas["line_width"], cas["dash"]) == ("106,27,154,255", "2", "8;5")
     assert layers["councils-gpkg"]["style"]["line_color"] == "48,48,48,255"

@@ -5,7 +5,7 @@ style > In database") and applies the row marked ``useAsDefault`` when a layer i
 so the exported file opens looking as icbmap drew it:
 
 * ``boards``: one category per board, filled in the board's icbmap colour (85% opaque,
-  white edges), labelled with the board's name and population;
+  white edges), labelled with the board's short name and population as in the app;
 * ``councils`` and ``combined_authorities``: outlines only, in the app's colours, widths
   and dash pattern (:data:`icbmap.mapstyle.OUTLINE_STYLE`);
 * ``units``: thin grey LSOA boundaries, shown only when zoomed in (as in the app).
@@ -21,6 +21,13 @@ from xml.sax.saxutils import quoteattr
 from icbmap.mapstyle import BOARD_EDGE, BOARD_FILL_OPACITY, OUTLINE_STYLE, UNIT_LINE
 
 STYLE_NAME = "icbmap"
+#: Board labels as the app writes them (icbmap.names): the short name ("NHS " and
+#: " Integrated Care Board" dropped) over the population ("2.97m", "509k").
+LABEL_EXPRESSION = (
+    "regexp_replace(regexp_replace(\"name\", '^NHS ', ''), ' (Integrated Care Board|ICB)$', '')"
+    " || '\\n' || CASE WHEN \"population\" >= 1000000 THEN format_number(\"population\" / 1000000, 2) || 'm'"
+    " WHEN \"population\" >= 1000 THEN format_number(\"population\" / 1000, 0) || 'k'"
+    " ELSE to_string(\"population\") END")
 #: LSOA boundaries are hidden when zoomed out beyond 1:this (the app hides them too).
 UNIT_LINES_MIN_SCALE = 250_000
 
@@ -88,14 +95,15 @@ def boards_qml(boards: list[tuple[str, str, str]]) -> str:
                 f'enableorderby="0"><categories>{cats}</categories><symbols>{syms}</symbols>'
                 f'<source-symbol>{_fill_symbol("0", "#cccccc", edge, edge_w, BOARD_FILL_OPACITY)}'
                 '</source-symbol></renderer-v2>')
-    expression = "\"name\" || '\\n' || format_number(\"population\", 0)"
+    expression = LABEL_EXPRESSION
     labeling = (
         '<labeling type="simple"><settings calloutType="simple">'
         f'<text-style fieldName={quoteattr(expression)} isExpression="1" fontSize="8" fontSizeUnit="Point" '
         'textColor="20,20,20,255" textOpacity="1" fontWeight="63" multilineHeight="1" fontFamily="">'
         '<text-buffer bufferDraw="1" bufferSize="1" bufferSizeUnits="MM" bufferColor="255,255,255,255" '
         'bufferOpacity="0.8" bufferNoFill="1" bufferJoinStyle="128"/></text-style>'
-        '<text-format multilineAlign="1" wrapChar="" autoWrapLength="0" formatNumbers="0"/>'
+        '<text-format multilineAlign="1" wrapChar="" autoWrapLength="16" useMaxLineLengthForAutoWrap="1" '
+        'formatNumbers="0"/>'
         '<placement placement="1" centroidInside="1" centroidWhole="0" fitInPolygonOnly="0" priority="5" '
         'polygonPlacementFlags="2" layerType="PolygonGeometry"/>'
         '<rendering drawLabels="1" obstacle="1" displayAll="0" labelPerPart="0" mergeLines="0" '
