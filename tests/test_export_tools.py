@@ -355,6 +355,30 @@ def test_csv_bom_and_no_bom(plans, tmp_path, capsys):
     assert (tmp_path / "s-boards.csv").read_bytes().startswith(b"code,")
     assert main(PACK + ["export", "--format", "gpkg", "--no-bom", "-o", str(tmp_path / "s.gpkg")]) == 2
     assert "--no-bom applies to --format csv" in capsys.readouterr().err
+    # the boards table is not an assignment: importing it says so in one line
+    assert main(PACK + ["import", str(paths[1]), "-o", str(tmp_path / "x.icbmap.json")]) == 1
+    err = capsys.readouterr().err
+    assert f"icbmap: error: {paths[1]}: is icbmap's table of boards" in err and "Traceback" not in err
+
+
+def test_cancelled_shapefile_export_leaves_nothing(plans, tmp_path):
+    from icbmap.errors import Cancelled
+    from icbmap.progress import Progress
+
+    old = tmp_path / "p.zip"
+    old.write_bytes(b"the previous export")
+    seen = []
+
+    def cb(fraction, message):
+        seen.append(message)
+        if message.startswith("Writing"):
+            progress.cancel()  # takes effect at the next step, before the zip is made
+
+    progress = Progress(cb, "export")
+    with pytest.raises(Cancelled):
+        write_shapefile_zip(plans["proposal"], old, units=False, progress=progress)
+    assert not any(m.startswith("Zipping") for m in seen)
+    assert [p.name for p in tmp_path.iterdir()] == ["p.zip"] and old.read_bytes() == b"the previous export"
 
 
 def _xlsx_cells(path: Path):

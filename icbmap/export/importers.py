@@ -551,6 +551,10 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
     _check_file(path, MAX_CSV_BYTES)
     progress.step(0.0, f"Reading {path.name}")
     header, rows = _sniff_rows(path)
+    if {"schema_version", "councils_whole"} <= {h.lower() for h in header}:
+        raise ImportError_(path, "is icbmap's table of boards (one row per board, no LSOAs); import the "
+                                 "assignment CSV written beside it (lsoa_code,board_code,...) or the "
+                                 "boards layer of the GeoPackage or GeoJSON")
     unit_col = _pick(header, unit_field, UNIT_FIELDS, "unit code", path, "unit field", r"lsoa\d*cd")
     code_col = _pick(header, code_field, [c for c in CODE_FIELDS if c != "code"], "board code", path,
                      "--code-field", r"(icb|sicbl|ccg|board)\d*cd")
