@@ -185,12 +185,12 @@ def test_shapefile_zip_parts_and_reimport(outputs, plans, england):
     assert list(info["fields"]) == expected and info["features"] == len(_active(plan))
     assert all(len(n) <= 10 for n in info["fields"])
     df = pyogrio.read_dataframe(path, layer=f"{base}_boards")
-    for col in ("cncl_whole", "cncl_part", "ca_whole", "ca_part", "regions", "flags"):
-        assert df[col].fillna("").map(lambda s: len(s.encode("utf-8"))).max() <= 254
-        assert df[col].fillna("").map(lambda s: len([x for x in s.split("; ") if x])).tolist() == \
-            df[col.replace("whole", "whl") + "_n" if col == "cncl_whole" else
-               {"cncl_part": "cncl_prt_n", "ca_whole": "ca_whole_n", "ca_part": "ca_part_n",
-                "regions": "regions_n", "flags": "flags_n"}[col]].tolist()
+    for name in schema.LIST_FIELDS:
+        col, count = schema.SHAPEFILE_NAMES[name], schema.SHAPEFILE_NAMES[f"{name}_count"]
+        texts = df[col].fillna("")
+        assert texts.map(lambda t: len(t.encode("utf-8"))).max() <= 254, col
+        assert texts.map(lambda t: len([x for x in t.split("; ") if x])).tolist() == df[count].tolist(), col
+    assert not df["cncl_whole"].str.contains(r"\(", regex=True).any()  # codes only in dBase text
     assert df["contiguous"].dtype == bool and df["population"].sum() == england.total_population
     back = import_file(path, england)
     assert np.array_equal(back.plan.assignment, plan.assignment)
@@ -552,3 +552,20 @@ def test_qgis_round_trip(which, plans, england, tmp_path):
         back = import_file(layers[name]["dissolved_shp"], england, code_field="board_code",
                            name_field="board_name")
         assert np.array_equal(back.plan.assignment, plan.assignment), name
+
+
+def test_shapefile_row_keeps_dbase_limits(plans):
+    """A board holding more councils than 254 bytes of codes: the list is cut at an item
+    and marked, the count stays true (developer-made: the baseline's first board with its
+    council list repeated)."""
+    from icbmap.export.facts import board_facts
+
+    fact = dict(board_facts(plans["baseline"])[0])
+    many = [f"Council {i} (E0{i:07d})" for i in range(40)]
+    fact["councils_whole"] = many
+    row = schema.shapefile_board_row(fact)
+    text = row["cncl_whole"]
+    assert len(text.encode("utf-8")) <= schema.DBF_TEXT_BYTES and text.endswith("…")
+    assert text.startswith("E00000000; E00000001; ") and "Council" not in text
+    assert row["cncl_whl_n"] == 40
+    assert set(row) == {schema.SHAPEFILE_NAMES[n] for n in schema.board_field_names()}
