@@ -87,6 +87,8 @@ def test_geojson_properties_are_flat_and_counted(outputs, plans, england):
         for name in schema.LIST_FIELDS:
             items = [x for x in p[name].split(schema.LIST_SEPARATOR) if x]
             assert len(items) == p[f"{name}_count"], (f["id"], name)
+    for level in ("council", "ca", "region"):  # so "; " splits the lists unambiguously
+        assert not any(";" in n for n in england.layers[level].table["name"]), level
     kent = next(f["properties"] for f in doc["features"] if f["id"] == "NEW01")
     assert "Kent (E10000016)" in kent["councils_part"].split("; ")
     assert sum(f["properties"]["population"] for f in doc["features"]) == england.total_population
@@ -332,6 +334,11 @@ def test_cli_reports_the_cleaned_name(tmp_path, capsys):
         in cap.err
     assert (tmp_path / "Plan_ A_B_.csv").exists() and (tmp_path / "Plan_ A_B_-boards.csv").exists()
     assert cap.out.splitlines()[0] == str(tmp_path / "Plan_ A_B_.csv")
+    assert main(PACK + ["export", "--format", "shp", "-o", str(tmp_path / "Plan B (draft).zip")]) == 0
+    err = capsys.readouterr().err
+    assert "note: the shapefiles in the zip are named Plan_B_draft_boards.shp" in err
+    with zipfile.ZipFile(tmp_path / "Plan B (draft).zip") as z:
+        assert "Plan_B_draft_boards.dbf" in z.namelist()
 
 
 # ------------------------------------------------------------------ Excel-ready CSV

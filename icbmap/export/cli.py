@@ -105,8 +105,12 @@ def run_export(args) -> int:
 
         paths = write_gpkg(proposal.plan, out, title=proposal.title, progress=progress)
     elif fmt == "shp":
-        from icbmap.export.shp import estimate_units_bytes, write_shapefile_zip
+        from icbmap.export.shp import estimate_units_bytes, member_base, write_shapefile_zip
 
+        base = member_base(out)
+        if base != out.name[: -len(out.suffix)]:
+            print(f"icbmap: note: the shapefiles in the zip are named {base}_boards.shp ... (letters, "
+                  "digits, - and _ only)", file=sys.stderr)
         if args.units:
             _warn(f"--units adds all {atlas.n_units:,} LSOA polygons: about "
                   f"{estimate_units_bytes(atlas) / 2**20:,.0f} MB unzipped, slow to open in ArcGIS; "
