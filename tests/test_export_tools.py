@@ -576,3 +576,21 @@ def test_shapefile_row_keeps_dbase_limits(plans):
     assert text.startswith("E00000000; E00000001; ") and "Council" not in text
     assert row["cncl_whl_n"] == 40
     assert set(row) == {schema.SHAPEFILE_NAMES[n] for n in schema.board_field_names()}
+
+
+def test_gpkg_style_uses_the_apps_drawing(qtbot):
+    """The GeoPackage style and the app draw from the same constants (icbmap.mapstyle)."""
+    from PySide6.QtCore import QRectF
+
+    from icbmap import mapstyle
+    from icbmap.app import layers
+
+    assert layers.OUTLINE_STYLE is mapstyle.OUTLINE_STYLE
+    fill = layers.BoardFillLayer(QRectF(0, 0, 1, 1))
+    assert fill.opacity_fill == mapstyle.BOARD_FILL_OPACITY
+    edge, width = mapstyle.BOARD_EDGE
+    assert fill.outline_pen.color().name() == edge and fill.outline_pen.widthF() == width
+    lines = layers.UnitLinesLayer(QRectF(0, 0, 1, 1), view=None)
+    c = lines.pen.color()
+    assert (c.red(), c.green(), c.blue(), c.alpha()) == mapstyle.UNIT_LINE[0]
+    assert lines.pen.widthF() == mapstyle.UNIT_LINE[1]
