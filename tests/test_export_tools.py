@@ -119,10 +119,12 @@ def test_same_field_names_in_geojson_gpkg_csv(outputs):
 def test_schema_is_documented():
     doc = (ROOT / "docs" / "exports.md").read_text(encoding="utf-8")
     assert f"schema_version` {schema.SCHEMA_VERSION}" in doc or f"version {schema.SCHEMA_VERSION}" in doc
-    for name, typ, _ in schema.BOARD_FIELDS + schema.UNIT_FIELDS:
-        row = re.search(rf"^\| `{re.escape(name)}` \| (\w+) \| `([^`]+)` \|", doc, flags=re.M)
-        assert row, f"{name} is not in the schema table of docs/exports.md"
-        assert row.group(1) == typ and row.group(2) == schema.SHAPEFILE_NAMES[name], name
+    boards_part, units_part = doc.split("### LSOAs (units)", 1)
+    for part, fields in ((boards_part, schema.BOARD_FIELDS), (units_part, schema.UNIT_FIELDS)):
+        for name, typ, meaning in fields:
+            row = re.search(rf"^\| `{re.escape(name)}` \| (\w+) \| `([^`]+)` \| (.*) \|$", part, flags=re.M)
+            assert row, f"{name} is not in the schema tables of docs/exports.md"
+            assert row.groups() == (typ, schema.SHAPEFILE_NAMES[name], meaning), name
     assert all(len(v) <= 10 for v in schema.SHAPEFILE_NAMES.values())
     assert len(set(schema.SHAPEFILE_NAMES.values())) == len(schema.SHAPEFILE_NAMES)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -30,7 +30,8 @@ BOARD_FIELDS: list[tuple[str, str, str]] = [
     ("population_share", "real", "share of England's population, 0..1"),
     ("population_basis", "string", "how unit populations were obtained (source and vintage)"),
     ("population_estimated", "boolean", "true when unit populations are apportioned estimates"),
-    ("population_status", "string", "ok, small or large against the size thresholds (docs/metrics.md)"),
+    ("population_status", "string", "ok, below_floor, below_minimum or above_maximum against the "
+                                   "population band (docs/metrics.md)"),
     ("units", "integer", "number of LSOAs in the board"),
     ("councils_whole", "string", "councils wholly inside, \"Name (code)\" joined with \"; \""),
     ("councils_whole_count", "integer", "how many councils are wholly inside"),
@@ -46,9 +47,10 @@ BOARD_FIELDS: list[tuple[str, str, str]] = [
     ("coterminosity_ca", "real", "the same at combined-authority level"),
     ("regions", "string", "NHS regions the board touches, joined with \"; \""),
     ("regions_count", "integer", "how many NHS regions the board touches"),
-    ("pieces", "integer", "separate pieces of land (1 = one contiguous area)"),
-    ("contiguous", "boolean", "true when the board is one piece (islands joined by ferry count as one)"),
-    ("flags", "string", "warnings about the board (e.g. small, non-contiguous), joined with \"; \""),
+    ("pieces", "integer", "separate pieces of the board, island pieces included"),
+    ("contiguous", "boolean", "true when pieces minus island pieces is at most 1 (docs/metrics.md)"),
+    ("flags", "string", "warnings about the board (population band, separate pieces, several NHS "
+                        "regions), joined with \"; \""),
     ("flags_count", "integer", "how many warnings"),
     ("schema_version", "integer", f"version of this schema ({SCHEMA_VERSION})"),
 ]
