@@ -73,14 +73,18 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export the baseline or a proposal")
     exp.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
-    exp.add_argument("--format", choices=["geojson", "gpkg", "csv"], default="geojson")
+    exp.add_argument("--format", choices=["geojson", "gpkg", "csv", "shp"], default="geojson",
+                     help="shp writes a .zip of shapefile parts (see docs/exports.md)")
     exp.add_argument("-o", "--output", required=True)
     exp.add_argument("--precision", type=int, default=6, help="GeoJSON decimal places (default 6, ~0.1 m)")
-    exp.add_argument("--units", action="store_true", help="GeoJSON: add the unit-assignment layer")
+    exp.add_argument("--units", action="store_true", help="GeoJSON, shp: add the unit-assignment layer")
+    exp.add_argument("--no-bom", action="store_true",
+                     help="CSV: no UTF-8 byte-order mark (the default has one so Excel reads the names right)")
     add_baseline_argument(exp)
 
     imp = sub.add_parser("import", help="turn boards drawn elsewhere (polygons or CSV) into a proposal")
-    imp.add_argument("source", help="board polygons (GeoJSON, GeoPackage, shapefile) or an assignment CSV")
+    imp.add_argument("source", help="board polygons (GeoJSON, GeoPackage, shapefile or its .zip) "
+                                    "or an assignment CSV")
     imp.add_argument("-o", "--output", required=True, help="proposal file to write")
     imp.add_argument("--code-field", help="column or attribute holding the board code (default: the one ICB or "
                                           "board column; needed when icbmap cannot tell)")

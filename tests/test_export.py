@@ -153,7 +153,7 @@ def test_geopandas_opens_it(exported, plan, england):
     area = g.to_crs(27700).area.sum()
     assert area == pytest.approx(shapely.area(england.units.geometry.to_numpy()).sum(), rel=1e-6)
     u = gpd.read_file(exported[1])
-    assert len(u) == england.n_units and set(u.columns) >= {"code", "board_code", "board_name"}
+    assert len(u) == england.n_units and set(u.columns) >= {"lsoa_code", "board_code", "board_name"}
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "units-geojson", "gpkg", "csv"])
@@ -176,7 +176,7 @@ def test_export_import_round_trip_exact(plan, england, tmp_path, fmt):
 
 def test_csv_block_assignment(plan, england, tmp_path):
     path = write_csv(plan, tmp_path / "a.csv")[0]
-    rows = list(csv.reader(io.StringIO(path.read_text())))
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert rows[0] == ["lsoa_code", "board_code", "board_name"]
     assert len(rows) == england.n_units + 1
     got = {r[0]: r[1] for r in rows[1:]}
@@ -290,8 +290,8 @@ def test_csv_with_practices_round_trip(england, tmp_path):
     History(plan).push(MoveUnits([5000], 7))
     assert plan.practice_assignment[1] == 7  # carried with its unit
     paths = write_csv(plan, tmp_path / "a.csv")
-    assert [p.name for p in paths] == ["a.csv", "a-practices.csv"]
-    rows = list(csv.reader(io.StringIO(paths[1].read_text())))
+    assert [p.name for p in paths] == ["a.csv", "a-boards.csv", "a-practices.csv"]
+    rows = list(csv.reader(io.StringIO(paths[2].read_text(encoding="utf-8-sig"))))
     assert rows[0] == ["practice_code", "practice_name", "board_code", "board_name"]
     assert rows[2][0] == "X00002" and rows[2][2] == plan.boards[7].code
     back = import_file(paths[0], atlas)

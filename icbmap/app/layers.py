@@ -10,19 +10,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
+from icbmap.mapstyle import OUTLINE_STYLE  # noqa: F401 - shared with the GeoPackage export
+
 if TYPE_CHECKING:
     from icbmap.app.mapview import MapView
 
 #: zoom (device pixels per metre) above which LSOA boundaries are drawn
 LSOA_LINES_MIN_SCALE = 1 / 120.0
-
-OUTLINE_STYLE = {
-    # level: (colour, width px, dash)
-    "region": ("#1b1b1b", 2.6, None),
-    "ca": ("#6a1b9a", 2.0, [4.0, 2.5]),
-    "council": ("#303030", 1.3, None),
-    "district": ("#5a5a5a", 0.6, None),
-}
 
 
 class _Layer(QGraphicsItem):

@@ -10,7 +10,9 @@ Examples::
     icbmap export --format geojson -o boards.geojson            # the baseline
     icbmap export option-b.icbmap.json --format geojson --units -o option-b.geojson
     icbmap export option-b.icbmap.json --format gpkg -o option-b.gpkg
-    icbmap export option-b.icbmap.json --format csv -o option-b.csv
+    icbmap export option-b.icbmap.json --format csv -o option-b.csv     # Excel-ready (BOM)
+    icbmap export option-b.icbmap.json --format csv --no-bom -o b.csv   # for scripts
+    icbmap export option-b.icbmap.json --format shp -o option-b.zip     # shapefile parts, zipped
     icbmap import their-boards.shp --code-field ICB_CODE -o theirs.icbmap.json
     icbmap print option-b.icbmap.json -o brief.pdf --paper A3 --changed-pages
 """
@@ -26,11 +28,16 @@ from icbmap.plan.proposal import load_proposal
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
-FORMAT_SUFFIXES = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv", ".txt")}
+FORMAT_SUFFIXES = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv", ".txt"),
+                   "shp": (".zip",)}
 
 
 def _err(message: str) -> None:
     print(f"icbmap: error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"icbmap: warning: {message}", file=sys.stderr)
 
 
 def _usage(message: str) -> int:
@@ -63,23 +70,28 @@ def _check_output(path: Path) -> str | None:
 
 
 def run_export(args) -> int:
+    from icbmap.export.files import safe_output
     from icbmap.export.shapes import check_precision
 
-    out = Path(args.output)
     fmt = args.format
+    out, note = safe_output(args.output)
     if out.suffix.lower() not in FORMAT_SUFFIXES[fmt]:
         return _usage(f"--format {fmt} writes {' or '.join(FORMAT_SUFFIXES[fmt])} files, not {out.name!r}")
     try:
         precision = check_precision(args.precision)
     except ValueError as exc:
         return _usage(f"--precision: {exc}")
-    if args.units and fmt != "geojson":
-        return _usage("--units applies to --format geojson (GeoPackage always has the units layer; "
+    if args.units and fmt not in ("geojson", "shp"):
+        return _usage("--units applies to --format geojson and shp (GeoPackage always has the units layer; "
                       "CSV is the unit assignment)")
+    if getattr(args, "no_bom", False) and fmt != "csv":
+        return _usage("--no-bom applies to --format csv")
     problem = _check_output(out)
     if problem:
         _err(problem)
         return EXIT_ERROR
+    if note:
+        _warn(note)
     atlas = _atlas(args)
     proposal = _plan_for(args, atlas)
     progress = Progress.stderr("export")
@@ -92,10 +104,23 @@ def run_export(args) -> int:
         from icbmap.export.gpkg import write_gpkg
 
         paths = write_gpkg(proposal.plan, out, title=proposal.title, progress=progress)
+    elif fmt == "shp":
+        from icbmap.export.shp import estimate_units_bytes, member_base, write_shapefile_zip
+
+        base = member_base(out)
+        if base != out.name[: -len(out.suffix)]:
+            print(f"icbmap: note: the shapefiles in the zip are named {base}_boards.shp ... (letters, "
+                  "digits, - and _ only)", file=sys.stderr)
+        if args.units:
+            _warn(f"--units adds all {atlas.n_units:,} LSOA polygons: about "
+                  f"{estimate_units_bytes(atlas) / 2**20:,.0f} MB unzipped, slow to open in ArcGIS; "
+                  "--format gpkg holds the same layers in one smaller file")
+        paths = write_shapefile_zip(proposal.plan, out, units=args.units, title=proposal.title,
+                                    progress=progress)
     else:
         from icbmap.export.csv import write_csv
 
-        paths = write_csv(proposal.plan, out, progress=progress)
+        paths = write_csv(proposal.plan, out, progress=progress, bom=not getattr(args, "no_bom", False))
     for p in paths:
         print(p)
     return EXIT_OK

@@ -4,7 +4,13 @@
 unassigned unit has empty board columns.  When the data pack has GP practices, a second
 file ``<name>-practices.csv`` (``practice_code,practice_name,board_code,board_name``)
 gives each practice's board.  :func:`icbmap.export.importers.read_assignment_csv` reads
-both back.
+both back.  ``<name>-boards.csv`` holds one row per board with the boards layer's
+attributes (:mod:`icbmap.export.schema`, the same field names as the GeoJSON and
+GeoPackage boards layers).
+
+Excel-ready: UTF-8 with a byte-order mark by default (Excel on Windows otherwise reads
+non-ASCII names in the wrong encoding; ``bom=False`` for scripts), plain numbers (no
+thousands separators), booleans as ``true`` / ``false``.
 """
 
 from __future__ import annotations
@@ -15,12 +21,40 @@ from pathlib import Path
 
 import numpy as np
 
-from icbmap.export.files import write_text as atomic_write_text, done
+from icbmap.export.files import write_text as atomic_write_text, done, safe_output
 from icbmap.export.facts import board_code_name_arrays
 from icbmap.progress import Progress
 
 UNIT_HEADER = ["lsoa_code", "board_code", "board_name"]
 PRACTICE_HEADER = ["practice_code", "practice_name", "board_code", "board_name"]
+BOM = "\ufeff"
+
+
+def boards_path_for(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return path.with_name(path.stem + "-boards.csv")
+    return path.with_name(path.name + "-boards.csv")
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def boards_csv_text(plan, facts=None) -> str:
+    from icbmap.export.facts import board_facts
+    from icbmap.export.schema import board_field_names, flat_board_row
+
+    facts = facts if facts is not None else board_facts(plan)
+    buf = io.StringIO()
+    w = _csv.writer(buf, lineterminator="\n")
+    w.writerow(board_field_names())
+    w.writerows([_cell(v) for v in flat_board_row(f).values()] for f in facts)
+    return buf.getvalue()
 
 
 def practices_path_for(path: str | Path) -> Path:
@@ -57,18 +91,25 @@ def practices_csv_text(plan) -> str | None:
     return buf.getvalue()
 
 
-def write_csv(plan, path: str | Path, progress: Progress | None = None) -> list[Path]:
-    """Write the assignment CSV (and the practices CSV when there are practices)."""
+def write_csv(plan, path: str | Path, progress: Progress | None = None, bom: bool = True) -> list[Path]:
+    """Write the assignment CSV, the boards CSV and the practices CSV (when there are
+    practices); with ``bom`` (the default) each starts with a UTF-8 byte-order mark."""
     progress = progress or Progress.silent()
-    path = Path(path)
+    path, _note = safe_output(path)  # a name every system accepts (reported by the CLI)
     progress.step(0.1, "Writing the unit assignment")
     text = assignment_csv_text(plan)
     ptext = practices_csv_text(plan)
-    atomic_write_text(path, text)
+    progress.step(0.5, "Computing board figures")
+    btext = boards_csv_text(plan)
+    mark = BOM if bom else ""
+    atomic_write_text(path, mark + text)
     out = [path]
+    bpath = boards_path_for(path)
+    atomic_write_text(bpath, mark + btext)
+    out.append(bpath)
     if ptext is not None:
         ppath = practices_path_for(path)
-        atomic_write_text(ppath, ptext)
+        atomic_write_text(ppath, mark + ptext)
         out.append(ppath)
     done(progress, f"Wrote {path.name}")
     return out

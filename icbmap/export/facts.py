@@ -29,7 +29,10 @@ def board_shapes(plan) -> np.ndarray:
 def document_meta(plan, title: str = "") -> dict:
     """Foreign members describing the export (allowed by RFC 7946 section 6.1)."""
     atlas = plan.atlas
+    from icbmap.export.schema import document_members
+
     meta = {
+        **document_members(),
         "generator": f"icbmap {__version__}",
         "data_pack": {"name": atlas.name, "content_hash": atlas.content_hash},
         "population_basis": atlas.population_basis,

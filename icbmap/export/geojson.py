@@ -6,9 +6,10 @@
 * there is no ``crs`` member; the document carries a ``bbox``;
 * neighbouring boards share their edges exactly: both boundaries hold the very same
   rounded vertices (see :mod:`icbmap.export.shapes`), so there are no slivers or overlaps;
-* each board's ``properties``: code, name, population and its basis, the councils wholly
-  and partly inside, the combined authorities, the coterminosity index and flags (see
-  :func:`icbmap.export.facts.board_facts`);
+* each board's ``properties`` follow the flat schema of :mod:`icbmap.export.schema`
+  (strings, integers, reals and booleans only; lists joined with "; " beside a
+  ``*_count``), so QGIS and ArcGIS tools can write them back out;
+* the document carries ``schema`` / ``schema_version`` members (docs/exports.md);
 * the unit layer (``units=True``) is a second file ``<name>-units.geojson``: one feature
   per LSOA with its board's code and name.
 """
@@ -21,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from icbmap.export.files import write_text as atomic_write_text, done
+from icbmap.export.files import write_text as atomic_write_text, done, safe_output
 from icbmap.export import facts as facts_mod
+from icbmap.export.schema import flat_board_row
 from icbmap.export.shapes import DEFAULT_PRECISION, check_precision, lonlat_bounds, to_wgs84
 from icbmap.progress import Progress
 
@@ -69,7 +71,7 @@ def board_collection(plan, precision: int = DEFAULT_PRECISION, facts=None,
     progress.step(0.8, "Writing features")
     feats = []
     for f, g in zip(facts, geoms):
-        props = {k: v for k, v in f.items() if not k.startswith("_")}
+        props = flat_board_row(f)
         feats.append(_dump({"type": "Feature", "id": f["code"], "properties": props,
                             "geometry": geometry_json(g)}))
     return _collection_text(feats, {"name": "boards", **(meta or {})}, lonlat_bounds(geoms))
@@ -93,7 +95,7 @@ def unit_collection(plan, precision: int = DEFAULT_PRECISION, progress: Progress
     feats = []
     for i, g in enumerate(geoms):
         b = int(a[i])
-        props = {"code": ucodes[i], "name": unames[i], "population": int(pop[i]),
+        props = {"lsoa_code": ucodes[i], "lsoa_name": unames[i], "population": int(pop[i]),
                  "board_code": codes[b] if b >= 0 else None, "board_name": names[b] if b >= 0 else None}
         feats.append(_dump({"type": "Feature", "id": ucodes[i], "properties": props,
                             "geometry": geometry_json(g)}))
@@ -113,7 +115,7 @@ def write_geojson(plan, path: str | Path, precision: int = DEFAULT_PRECISION, un
                   title: str = "", progress: Progress | None = None) -> list[Path]:
     """Write the boards (and with ``units`` the unit layer beside it); returns the paths."""
     progress = progress or Progress.silent()
-    path = Path(path)
+    path, _note = safe_output(path)  # a name every system accepts (reported by the CLI)
     meta = facts_mod.document_meta(plan, title)
     text = board_collection(plan, precision, progress=progress.sub(0.0, 0.5 if units else 0.95), meta=meta)
     utext = unit_collection(plan, precision, progress=progress.sub(0.5, 0.95), meta=meta) if units else None

@@ -3,9 +3,13 @@
 Layers (British National Grid, EPSG:27700, the data's own CRS, so nothing is rounded or
 reprojected and neighbouring boards share their edges exactly):
 
-* ``boards``: one polygon per board with the same attributes as the GeoJSON export (lists
-  joined with "; ");
-* ``units``: one polygon per LSOA with its board's code and name.
+* ``boards``: one polygon per board with the same attributes as the GeoJSON export (the
+  flat schema of :mod:`icbmap.export.schema`: lists joined with "; " and counted);
+* ``units``: one polygon per LSOA with its board's code and name;
+* ``councils`` and ``combined_authorities``: the reference areas, drawn as outlines.
+
+QGIS's ``layer_styles`` table holds a default style for each layer
+(:mod:`icbmap.export.qgis_style`), so the file opens in QGIS looking as icbmap drew it.
 
 Attribute tables (no geometry):
 
@@ -14,7 +18,7 @@ Attribute tables (no geometry):
 * ``district_splits``, ``council_splits``, ``ca_splits``: one row per area with the
   boards holding it and their shares;
 * ``summary``: the plan summary as key / value rows;
-* ``about``: title, data pack, population basis, generator and attribution.
+* ``about``: title, schema version, data pack, population basis, generator and attribution.
 
 The file is written to a temporary name in the same folder and renamed into place.
 """
@@ -32,7 +36,8 @@ import pandas as pd
 from icbmap.atlas.model import CRS
 from icbmap.atlas.store import atomic_file
 from icbmap.export import facts as facts_mod
-from icbmap.export.files import done
+from icbmap.export.files import done, safe_output
+from icbmap.export.schema import AREA_FIELDS, flat_board_row
 from icbmap.progress import Progress
 
 
@@ -48,7 +53,7 @@ def boards_frame(plan, report=None, facts=None) -> gpd.GeoDataFrame:
     report = report if report is not None else facts_mod.metrics_report(plan)
     facts = facts if facts is not None else facts_mod.board_facts(plan, report)
     shapes = facts_mod.board_shapes(plan)
-    rows = [{k: _flat(v) for k, v in f.items() if not k.startswith("_")} for f in facts]
+    rows = [flat_board_row(f) for f in facts]
     geoms = [shapes[f["_id"]] for f in facts]
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=CRS)
 
@@ -60,10 +65,42 @@ def units_frame(plan) -> gpd.GeoDataFrame:
     names = np.array(list(names) + [None], dtype=object)
     a = np.asarray(plan.assignment)
     df = pd.DataFrame({
-        "code": atlas.unit_codes, "name": atlas.units["name"].to_numpy(dtype=object),
+        "lsoa_code": atlas.unit_codes, "lsoa_name": atlas.units["name"].to_numpy(dtype=object),
         "population": atlas.population, "board_code": codes[a], "board_name": names[a],
     })
     return gpd.GeoDataFrame(df, geometry=atlas.units.geometry.to_numpy(), crs=CRS)
+
+
+#: Reference layers written as outlines: GeoPackage layer name -> atlas level.
+OUTLINE_LAYERS = {"councils": "council", "combined_authorities": "ca"}
+
+
+def area_frame(atlas, level: str) -> gpd.GeoDataFrame:
+    t = atlas.layers[level].table
+    cols = [f[0] for f in AREA_FIELDS]
+    return gpd.GeoDataFrame(pd.DataFrame({c: t[c].astype(str).to_numpy() for c in cols}),
+                            geometry=t.geometry.to_numpy(), crs=CRS)
+
+
+def styles_frame(plan, boards: gpd.GeoDataFrame, layers: dict[str, str]) -> pd.DataFrame:
+    from icbmap.export.qgis_style import layer_styles_rows
+
+    spec = [(str(c), f"{n}", str(col)) for c, n, col in zip(boards["code"], boards["name"], boards["colour"])]
+    df = pd.DataFrame(layer_styles_rows(spec, layers))
+    df["update_time"] = pd.Timestamp.now(tz="UTC").floor("s")  # re-stamped by _stamp_styles
+    return df
+
+
+def _stamp_styles(path: Path) -> None:
+    """GeoPackage DATETIME text with milliseconds, as QGIS writes it (older GDALs warn without)."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        con.execute("UPDATE layer_styles SET update_time = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
+        con.commit()
+    finally:
+        con.close()
 
 
 def metrics_tables(plan, report) -> dict[str, pd.DataFrame]:
@@ -114,7 +151,7 @@ def write_gpkg(plan, path: str | Path, title: str = "", units: bool = True,
     import pyogrio
 
     progress = progress or Progress.silent()
-    path = Path(path)
+    path, _note = safe_output(path)  # a name every system accepts (reported by the CLI)
     path.parent.mkdir(parents=True, exist_ok=True)
     progress.step(0.0, "Computing metrics")
     report = facts_mod.metrics_report(plan)
@@ -123,15 +160,26 @@ def write_gpkg(plan, path: str | Path, title: str = "", units: bool = True,
     with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         progress.step(0.2, "Writing boards")
-        pyogrio.write_dataframe(boards, tmp, layer="boards", driver="GPKG")
+        # GeoPackage 1.2: QGIS 3.22 / GDAL 3.6 and ArcGIS read it without a version warning
+        pyogrio.write_dataframe(boards, tmp, layer="boards", driver="GPKG", dataset_options={"VERSION": "1.2"})
+        styled = {"boards": "boards"}
         if units:
             progress.step(0.3, "Writing units")
             pyogrio.write_dataframe(units_frame(plan), tmp, layer="units", driver="GPKG")
+            styled["units"] = "units"
+        progress.step(0.7, "Writing council and combined authority outlines")
+        for layer, level in OUTLINE_LAYERS.items():
+            if level in plan.atlas.layers:
+                pyogrio.write_dataframe(area_frame(plan.atlas, level), tmp, layer=layer, driver="GPKG")
+                styled[layer] = level
         progress.step(0.8, "Writing metrics tables")
         for name, table in metrics_tables(plan, report).items():
             pyogrio.write_dataframe(table, tmp, layer=name, driver="GPKG")
         meta = facts_mod.document_meta(plan, title)
-        about = pd.DataFrame({"key": list(meta), "value": [_flat(v) for v in meta.values()]})
+        about = pd.DataFrame({"key": list(meta), "value": [str(_flat(v)) for v in meta.values()]})
         pyogrio.write_dataframe(about, tmp, layer="about", driver="GPKG")
+        pyogrio.write_dataframe(styles_frame(plan, boards, styled), tmp, layer="layer_styles", driver="GPKG",
+                                layer_options={"FID": "id"})
+        _stamp_styles(tmp)
     done(progress, f"Wrote {path.name}")
     return [path]

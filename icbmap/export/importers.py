@@ -1,6 +1,6 @@
 """Import boards drawn elsewhere: board polygons or a unit -> board assignment CSV.
 
-Polygons (GeoJSON, GeoPackage, shapefile; any CRS the file declares) are reprojected to
+Polygons (GeoJSON, GeoPackage, shapefile or a zip of its parts; any CRS the file declares) are reprojected to
 EPSG:27700 and overlaid on the units: each unit goes to the board whose polygons cover the
 largest part of its area (a plurality; units where that board covers less than half are
 reported as weakly placed).  Units no polygon covers (or covers less than 5% of, which is
@@ -353,6 +353,52 @@ def build_plan(atlas, boards: list[tuple[str, str]], assignment: np.ndarray, rep
     return plan
 
 
+#: Suffixes a zip may hold for import, and the largest unpacked size we agree to read.
+ZIP_LAYER_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json")
+
+
+def _check_zip(path: Path) -> list[str]:
+    """A zip of shapefile parts (``icbmap export --format shp``) or of one layer file:
+    readable, not damaged, not encrypted, not a zip bomb, holding a layer to import.
+    Returns the names of the layer files inside."""
+    import zipfile
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_IMPORT_BYTES:
+                raise ImportError_(path, f"unpacks to {total / 2**20:,.0f} MB, larger than the "
+                                         f"{MAX_IMPORT_BYTES / 2**20:,.0f} MB import limit")
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise ImportError_(path, "the zip is password-protected; unzip it and import the .shp")
+            names = [i.filename for i in infos if not i.is_dir()]
+            layers = [n for n in names if n.lower().endswith(ZIP_LAYER_SUFFIXES)]
+            if not layers:
+                shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "") if names else "nothing"
+                raise ImportError_(path, f"the zip holds no shapefile, GeoPackage or GeoJSON (it holds {shown})")
+            lower = {n.lower() for n in names}
+            for n in layers:
+                if n.lower().endswith(".shp"):
+                    stem = n[:-4].lower()
+                    for ext in (".dbf", ".shx"):
+                        if stem + ext not in lower:
+                            raise ImportError_(path, f"the zip's shapefile {n} has no {ext} beside it; a "
+                                                     "shapefile is a set of files (.shp, .shx, .dbf, .prj)")
+            bad = z.testzip()
+            if bad is not None:
+                raise ImportError_(path, f"the zip is damaged: {bad} fails its checksum")
+            return layers
+    except ImportError_:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError,
+            NotImplementedError) as exc:
+        raise ImportError_(path, f"not a readable zip archive ({str(exc) or exc.__class__.__name__})") from None
+    except OSError as exc:
+        raise ImportError_(path, f"cannot read the zip ({exc.strerror or exc})") from None
+
+
 def _check_board_count(path, boards) -> None:
     if len(boards) > MAX_BOARDS:
         raise ImportError_(path, f"{len(boards):,} different board codes (e.g. {boards[0][0]}, {boards[1][0]}): "
@@ -368,6 +414,7 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
 
     path = Path(path)
     _check_file(path, MAX_IMPORT_BYTES)
+    zipped = _check_zip(path) if path.suffix.lower() == ".zip" else []
     if path.suffix.lower() == ".shp":
         for ext in (".dbf", ".shx"):
             side = path.with_suffix(ext)
@@ -381,12 +428,18 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
         raise ImportError_(path, f"not a readable GeoJSON, GeoPackage or shapefile ({_gdal_msg(exc)})") from None
     if len(layers) == 0:
+        if zipped:
+            raise ImportError_(path, f"the zip's {', '.join(zipped[:3])} cannot be read as a layer "
+                                     "(damaged, or not really that format)")
         raise ImportError_(path, "holds no layers")
     names = [str(r[0]) for r in layers]
     if layer is None:
         poly = [str(r[0]) for r in layers if r[1] and "polygon" in str(r[1]).lower()]
+        named = [n for n in names if n.lower().endswith("_boards")]  # icbmap's shapefile zip
         if "boards" in names:
             layer = "boards"
+        elif named:
+            layer = named[0]
         elif poly:
             layer = poly[0]
         else:
@@ -611,6 +664,10 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
     _check_file(path, MAX_CSV_BYTES)
     progress.step(0.0, f"Reading {path.name}")
     header, rows = _sniff_rows(path)
+    if {"schema_version", "councils_whole"} <= {h.lower() for h in header}:
+        raise ImportError_(path, "is icbmap's table of boards (one row per board, no LSOAs); import the "
+                                 "assignment CSV written beside it (lsoa_code,board_code,...) or the "
+                                 "boards layer of the GeoPackage or GeoJSON")
     unit_col = _unit_column(header, unit_field, atlas, path)
     if unit_col is None:
         raise ImportError_(path, f"no unit code column (expected one of lsoa_code, LSOA11CD, LSOA21CD, code); "
@@ -688,4 +745,5 @@ def import_file(path: str | Path, atlas, code_field: str | None = None, name_fie
     if suffix in POLYGON_SUFFIXES or suffix == ".zip":
         return import_polygons(path, atlas, code_field, name_field, progress=progress, **kwargs)
     raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "
-                             "(.geojson, .gpkg, .shp) or an assignment table (.csv)")
+                             "(.geojson, .gpkg, .shp or a .zip of shapefile parts) or an assignment "
+                             "table (.csv)")
