@@ -1,0 +1,172 @@
+"""An option as a plan, and its figures and hard-constraint checks from the metrics engine.
+
+Board identity: each new board continues at most one starting board and each starting board
+is continued by at most one new board, chosen to keep the most people on their board (a
+maximum-weight matching).  A continuing board keeps the starting board's id, code and colour;
+a board made of several starting boards is renamed after them; a starting board nobody
+continues is deleted (inactive); a new board nobody continues is created.  So *people moved*
+is exactly the population of the units whose board id changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from icbmap.metrics.engine import Metrics
+from icbmap.plan.model import Board
+from icbmap.suggest.model import PER_THOUSAND
+from icbmap.suggest.spec import PEOPLE_TERMS, TERMS, WEIGHT_SCALE, Request
+
+
+def _short(name: str) -> str:
+    for suffix in (" Integrated Care Board", " ICB"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name[4:] if name.startswith("NHS ") else name
+
+
+def option_plan(start, problem, partition: list[list[int]], title: str = ""):
+    """A copy of ``start`` with the free units of the scope on the option's boards."""
+    atlas = start.atlas
+    pop = atlas.population.astype(np.int64)
+    p = start.copy()
+    A0 = start.assignment
+    free = list(problem.free_boards)
+    col = {b: i for i, b in enumerate(free)}
+    units = [np.flatnonzero(np.isin(problem.unit_atom, board)) for board in partition]
+    W = np.zeros((len(partition), len(free)), np.int64)
+    for k, u in enumerate(units):
+        s = np.bincount([col[int(b)] for b in A0[u]], weights=pop[u], minlength=len(free)) if len(u) else 0
+        W[k] = s
+    rows, cols = linear_sum_assignment(-W)
+    match = {int(r): free[int(c)] for r, c in zip(rows, cols) if W[r, c] > 0}
+    ids = [0] * len(partition)
+    for k, u in enumerate(units):
+        if k in match:
+            ids[k] = match[k]
+    used_codes = {b.code for b in p.boards}
+    n_new = 0
+    for k, u in enumerate(units):
+        if k not in match:
+            n_new += 1
+            code = f"NEW{n_new:02d}"
+            while code in used_codes:
+                n_new += 1
+                code = f"NEW{n_new:02d}"
+            used_codes.add(code)
+            bid = p.n_boards
+            p.append_board(Board(bid, code, "", "#808080"))
+            ids[k] = bid
+    for k, u in enumerate(units):
+        p.assign(u, ids[k])
+    for b in free:
+        if b not in ids:
+            p.set_active(b, False)
+    # names and colours
+    from icbmap.plan.colours import colour_for_units
+
+    for k, u in enumerate(units):
+        bid = ids[k]
+        contrib = np.bincount(A0[u], weights=pop[u], minlength=start.n_boards)
+        total = contrib.sum()
+        parts = [int(b) for b in np.argsort(-contrib) if contrib[b] > 0 and contrib[b] >= 0.05 * total]
+        same = bid < start.n_boards and np.array_equal(np.flatnonzero(A0 == bid), np.sort(u))
+        if same or parts == [bid]:
+            continue
+        name = " + ".join(_short(start.boards[b].name) for b in parts) or f"New board {k + 1}"
+        fields = {"name": name}
+        if bid >= start.n_boards:
+            fields["colour"] = colour_for_units(p, u)
+        p.update_board(bid, **fields)
+    return p
+
+
+def option_figures(start, plan, problem, request: Request) -> tuple[dict, list[str]]:
+    """Figures of an option, all read from the metrics engine's report, and the hard
+    constraints it breaks (an empty list when it meets every rule)."""
+    atlas = start.atlas
+    pop = atlas.population.astype(np.int64)
+    report = Metrics(plan, observe=False).report()
+    by_id = {b.id: b for b in report.boards}
+    free_units = problem.unit_atom >= 0
+    new_ids = sorted({int(b) for b in plan.assignment[free_units]})
+    scope_ids = new_ids + list(problem.locked_boards)
+    pops = {i: by_id[i].population for i in scope_ids}
+    moved = int(pop[plan.assignment != start.assignment].sum())
+    areas_touched = {}
+    for lvl in ("council", "ca"):
+        ul = atlas.unit_level(lvl)[free_units]
+        areas_touched[lvl] = sorted(set(np.unique(ul).tolist()) - {-1})
+    rows = {lvl: report.areas[lvl] for lvl in ("council", "ca")}
+    council_splits = sum(rows["council"][c].n_boards - 1 for c in areas_touched["council"])
+    ca_splits = sum(rows["ca"][c].n_boards - 1 for c in areas_touched["ca"])
+    ca_not_equal = sum(1 for c in areas_touched["ca"] if rows["ca"][c].equals_board is None)
+    councils_per_board = max(len(by_id[i].councils_whole) + len(by_id[i].councils_part) for i in scope_ids)
+    terms = {
+        "disruption": moved,
+        "balance": max(pops.values()) - min(pops.values()),
+        "council_splits": council_splits,
+        "ca_splits": ca_splits,
+        "councils_per_board": councils_per_board,
+        "ca_coterminosity": ca_not_equal,
+    }
+    w = request.weights
+    objective = sum(w.coef(t) * (terms[t] if t in PEOPLE_TERMS else PER_THOUSAND * terms[t]) for t in TERMS)
+    objective = objective / (WEIGHT_SCALE * PER_THOUSAND)
+    boards = [{"id": i, "code": by_id[i].code, "name": by_id[i].name, "population": by_id[i].population,
+               "locked": i in problem.locked_boards, "contiguous": by_id[i].contiguous,
+               "regions": by_id[i].regions,
+               "councils": len(by_id[i].councils_whole) + len(by_id[i].councils_part)}
+              for i in sorted(scope_ids, key=lambda i: -pops[i])]
+    figs = {
+        "boards": len(scope_ids),
+        "smallest": min(pops.values()),
+        "largest": max(pops.values()),
+        "people_moved": moved,
+        "terms": terms,
+        "objective": objective,
+        "non_contiguous": sum(1 for i in scope_ids if not by_id[i].contiguous),
+        "multi_region": sum(1 for i in scope_ids if len(by_id[i].regions) > 1),
+        "councils_split": sum(1 for c in areas_touched["council"] if rows["council"][c].n_boards > 1),
+        "cas_split": sum(1 for c in areas_touched["ca"] if rows["ca"][c].n_boards > 1),
+        "cas_equal_to_a_board": len(areas_touched["ca"]) - ca_not_equal,
+        "board_list": boards,
+    }
+    return figs, violations(start, plan, problem, request, report, scope_ids, areas_touched)
+
+
+def violations(start, plan, problem, request: Request, report, scope_ids, areas_touched) -> list[str]:
+    """Every hard constraint the option breaks, judged from the metrics report."""
+    cons = request.constraints
+    atlas = start.atlas
+    out = []
+    by_id = {b.id: b for b in report.boards}
+    n = len(scope_ids)
+    if not request.target.lo <= n <= request.target.hi:
+        out.append(f"{n} boards, target {request.target}")
+    for i in scope_ids:
+        b = by_id[i]
+        if cons.floor is not None and b.population < cons.floor:
+            out.append(f"{b.name}: {b.population:,} people, below the floor {cons.floor:,}")
+        if cons.ceiling is not None and b.population > cons.ceiling:
+            out.append(f"{b.name}: {b.population:,} people, above the ceiling {cons.ceiling:,}")
+        if cons.contiguity and not b.contiguous:
+            out.append(f"{b.name} is not in one piece")
+        if cons.region_nesting and len(b.regions) > 1:
+            out.append(f"{b.name} spans {len(b.regions)} NHS regions")
+    region = atlas.unit_level("region")
+    for lvl, on in (("council", cons.councils_whole), ("ca", cons.cas_whole)):
+        if not on:
+            continue
+        ul = atlas.unit_level(lvl)
+        for c in areas_touched[lvl]:
+            row = report.areas[lvl][c]
+            allowed = len(np.unique(region[ul == c])) if cons.region_nesting else 1
+            allowed += problem.out_touch[lvl].get(c, 0)   # parts on locked boards or outside the scope
+            if row.n_boards > allowed:
+                out.append(f"{row.name} is split between {row.n_boards} boards")
+    for i in problem.locked_boards:
+        if not plan.boards[i].active or not np.array_equal(plan.assignment == i, start.assignment == i):
+            out.append(f"locked board {plan.boards[i].name} changed")
+    return out

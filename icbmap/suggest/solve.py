@@ -1,0 +1,330 @@
+"""Solving: the best K distinct options, progress, cancellation, and why it is infeasible.
+
+:func:`solve_problem` works on a bare :class:`~icbmap.suggest.problem.Problem` (tests build
+small ones by hand); :func:`suggest` runs a :class:`~icbmap.suggest.spec.Request` over a
+plan and turns every option into a plan with its figures from the metrics engine
+(:mod:`icbmap.suggest.figures`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from ortools.sat.python import cp_model
+
+from icbmap.suggest.model import build_model, objective_points
+from icbmap.suggest.problem import Problem, build_problem
+from icbmap.suggest.spec import GROUP_LABELS, Constraints, Request, SuggestError, Target, Weights
+
+
+@dataclass
+class SolveProgress:
+    """What the solver is doing now (sent to the progress callback)."""
+
+    option: int                 # 1-based option being searched
+    top: int
+    objective: float | None     # best found so far for this option (points)
+    bound: float | None         # the solver's bound for this option (points)
+    elapsed: float
+    options_found: int
+
+    @property
+    def gap(self) -> float | None:
+        return gap_of(self.objective, self.bound)
+
+    def line(self) -> str:
+        best = "none yet" if self.objective is None else f"{self.objective:,.2f}"
+        bound = "-" if self.bound is None else f"{self.bound:,.2f}"
+        gap = "-" if self.gap is None else f"{100 * self.gap:.2f}%"
+        return (f"option {self.option}/{self.top}: best {best}, bound {bound}, gap {gap}, "
+                f"{self.elapsed:.1f} s")
+
+
+def gap_of(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None:
+        return None
+    if abs(objective) < 1e-9:
+        return 0.0 if abs(bound) < 1e-9 else 1.0
+    return max(0.0, (objective - bound) / abs(objective))
+
+
+@dataclass
+class Found:
+    """One option as the solver returns it (atoms per board, lowest root first)."""
+
+    partition: list[list[int]]
+    objective: float            # points
+    bound: float                # points
+    status: str                 # "optimal" or "feasible" (time limit or cancel before proof)
+    terms: dict[str, int] = field(default_factory=dict)   # raw term values in the model
+
+    @property
+    def gap(self) -> float:
+        return gap_of(self.objective, self.bound) or 0.0
+
+
+@dataclass
+class Solved:
+    found: list[Found]
+    status: str                 # optimal / feasible / infeasible / unknown / cancelled
+    message: str
+    elapsed: float
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, model, report, cancel):
+        super().__init__()
+        self.model = model
+        self.report = report
+        self.cancel = cancel
+        self.best: list[list[int]] | None = None
+        self.best_obj: float | None = None
+
+    def on_solution_callback(self):
+        self.best = self.model.partition(lambda v: self.BooleanValue(v))
+        self.best_obj = self.ObjectiveValue()
+        self.report(self.best_obj, self.BestObjectiveBound())
+        if self.cancel is not None and self.cancel.is_set():
+            self.StopSearch()
+
+
+def _run(model, time_limit: float, workers: int, cancel, on_bound) -> tuple[int, cp_model.CpSolver, _Callback]:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, float(time_limit))
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = 1
+    cb = _Callback(model, on_bound, cancel)
+    if model.objective is not None:
+        solver.best_bound_callback = lambda b: on_bound(cb.best_obj, b)
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(0.05):
+            if cancel is not None and cancel.is_set():
+                solver.stop_search()
+                return
+
+    w = threading.Thread(target=watch, daemon=True)
+    w.start()
+    try:
+        status = solver.Solve(model.cp, cb)
+    finally:
+        done.set()
+        w.join()
+    return status, solver, cb
+
+
+def _term_values(model, solver) -> dict[str, int]:
+    out = {}
+    for name, expr in model.terms.items():
+        try:
+            out[name] = int(solver.Value(expr))
+        except TypeError:
+            out[name] = int(expr)
+    return out
+
+
+def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: Weights, top: int = 1,
+                  time_limit: float = 60.0, workers: int = 8,
+                  progress: Callable[[SolveProgress], None] | None = None,
+                  cancel: threading.Event | None = None) -> Solved:
+    """The best ``top`` distinct partitions (no-good cuts between solves)."""
+    t0 = time.monotonic()
+    model = build_model(problem, cons, target, weights)
+    found: list[Found] = []
+    status_out, message = "optimal", ""
+    for k in range(1, top + 1):
+        remaining = time_limit - (time.monotonic() - t0)
+        if remaining <= 0:
+            status_out = "feasible" if found else "unknown"
+            message = f"time limit reached after {len(found)} option(s)"
+            break
+        state = {"obj": None, "bound": None}
+
+        def report(obj, bound, k=k):
+            if obj is not None:
+                state["obj"] = obj
+            if bound is not None:
+                state["bound"] = bound
+            if progress is not None:
+                progress(SolveProgress(k, top,
+                                       None if state["obj"] is None else objective_points(state["obj"]),
+                                       None if state["bound"] is None else objective_points(state["bound"]),
+                                       time.monotonic() - t0, len(found)))
+
+        status, solver, cb = _run(model, remaining, workers, cancel, report)
+        cancelled = cancel is not None and cancel.is_set()
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            part = model.partition(lambda v: solver.BooleanValue(v))
+            obj = objective_points(solver.ObjectiveValue())
+            bound = objective_points(solver.BestObjectiveBound())
+            st = "optimal" if status == cp_model.OPTIMAL else "feasible"
+            found.append(Found(part, obj, bound if st == "feasible" else obj, st, _term_values(model, solver)))
+            model.forbid(part)
+            if st != "optimal":
+                status_out = "feasible"
+            if cancelled:
+                status_out, message = "cancelled", f"cancelled: kept the best {len(found)} option(s) found so far"
+                break
+            continue
+        if cancelled:
+            status_out = "cancelled" if found else "cancelled"
+            message = (f"cancelled: kept the best {len(found)} option(s) found so far" if found
+                       else "cancelled before any option was found")
+            break
+        if status == cp_model.INFEASIBLE:
+            if found:
+                message = f"only {len(found)} distinct option(s) meet the rules"
+            else:
+                status_out, message = "infeasible", model.infeasible_reason or "infeasible"
+            break
+        # UNKNOWN / MODEL_INVALID
+        if found:
+            status_out = "feasible"
+            message = f"time limit reached after {len(found)} option(s)"
+        else:
+            status_out = "unknown"
+            message = (f"no option found within the time limit ({time_limit:g} s); "
+                       "the problem is not proven infeasible: allow more time or relax a rule")
+        break
+    return Solved(found, status_out, message, time.monotonic() - t0)
+
+
+# ------------------------------------------------------------------ over a plan
+@dataclass
+class Option:
+    rank: int
+    found: Found
+    plan: object
+    figures: dict
+    violations: list[str]
+
+    @property
+    def objective(self) -> float:
+        return self.figures["objective"]
+
+
+@dataclass
+class Result:
+    request: Request
+    problem: Problem
+    options: list[Option]
+    status: str
+    message: str
+    elapsed: float
+    explanation: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.options)
+
+
+def check_request(plan, request: Request, problem: Problem) -> None:
+    """Bad input that needs the problem: target beyond the blocks, below the locked boards."""
+    n_locked = len(problem.locked_boards)
+    most = problem.n_blocks + n_locked
+    if request.target.lo > most:
+        raise SuggestError(
+            f"--boards {request.target}: the scope ({problem.scope_label}) has only {problem.n_blocks} "
+            f"{request.blocks} to build boards from" + (f" and {n_locked} locked board(s)" if n_locked else "")
+            + f", so at most {most} boards")
+    if request.target.hi < n_locked + 1:
+        raise SuggestError(f"--boards {request.target}: the scope has {n_locked} locked board(s), "
+                           f"so at least {n_locked + 1} boards are needed")
+
+
+def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | None = None,
+            cancel: threading.Event | None = None, explain: bool = True) -> Result:
+    """Run ``request`` over ``plan``: options with their plans and figures, or why not."""
+    from icbmap.suggest.figures import option_figures, option_plan
+
+    request.check()
+    problem = build_problem(plan, request)
+    check_request(plan, request, problem)
+    solved = solve_problem(problem, request.constraints, request.target, request.weights, request.top,
+                           request.time_limit, request.workers, progress, cancel)
+    options = []
+    for i, f in enumerate(solved.found, 1):
+        p = option_plan(plan, problem, f.partition, title=f"Option {i}")
+        figs, violations = option_figures(plan, p, problem, request)
+        options.append(Option(i, f, p, figs, violations))
+    result = Result(request, problem, options, solved.status, solved.message, solved.elapsed)
+    if solved.status == "infeasible" and explain:
+        result.explanation = explain_infeasible(plan, request, problem, cancel)
+        result.message = result.explanation[0]
+    return result
+
+
+def _relaxed(plan, request: Request, group: str, problem: Problem):
+    cons = request.constraints
+    target = request.target
+    if group == "floor":
+        cons = replace(cons, floor=None)
+    elif group == "ceiling":
+        cons = replace(cons, ceiling=None)
+    elif group in ("contiguity", "region_nesting", "councils_whole", "cas_whole"):
+        cons = replace(cons, **{group: False})
+    elif group == "locked":
+        cons = replace(cons, locked=())
+        plan = plan.copy()
+        for b in plan.boards:
+            b.locked = False
+    elif group == "target":
+        target = Target(1, max(problem.n_blocks + len(problem.locked_boards), 1))
+    return plan, replace(request, constraints=cons, target=target)
+
+
+def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) -> list[str]:
+    """Relax one constraint group at a time; say which one makes the problem feasible.
+
+    The first line is the summary; the others give one line per group tried.
+    """
+    cons = request.constraints
+    groups = cons.active_groups(bool(problem.locked_boards))
+    labels = [GROUP_LABELS[g] for g in groups]
+    head = (f"no {request.target}-board option for {problem.scope_label} at {request.blocks} level meets every "
+            f"rule ({', '.join(labels)})")
+    budget = max(2.0, min(20.0, request.time_limit / max(len(groups), 1)))
+    lines, fixes = [], []
+    for g in groups:
+        if cancel is not None and cancel.is_set():
+            break
+        p2, r2 = _relaxed(plan, request, g, problem)
+        try:
+            prob2 = build_problem(p2, r2)
+        except SuggestError as exc:
+            lines.append(f"without the {GROUP_LABELS[g]} rule: {exc}")
+            continue
+        objective = {"floor": "max_min_pop", "ceiling": "min_max_pop"}.get(g, "none")
+        model = build_model(prob2, r2.constraints, r2.target, r2.weights, objective=objective)
+        status, solver, _cb = _run(model, budget, request.workers, cancel, lambda o, b: None)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            part = model.partition(lambda v: solver.BooleanValue(v))
+            pops = sorted(int(prob2.pop[b].sum()) for b in part) + []
+            pops_all = sorted(pops + list(prob2.fixed_pops))
+            if g == "floor":
+                what = (f"the best then has a smallest board of {pops_all[0]:,} people "
+                        f"(floor {cons.floor:,})")
+            elif g == "ceiling":
+                what = (f"the best then has a largest board of {pops_all[-1]:,} people "
+                        f"(ceiling {cons.ceiling:,})")
+            elif g == "target":
+                what = f"for example with {len(pops_all)} boards"
+            elif g == "locked":
+                what = "the locked boards then have to change"
+            else:
+                what = "a solution exists"
+            fixes.append(g)
+            lines.append(f"dropping the {GROUP_LABELS[g]} rule alone makes it feasible: {what}")
+        elif status == cp_model.INFEASIBLE:
+            lines.append(f"dropping the {GROUP_LABELS[g]} rule alone still leaves no option")
+        else:
+            lines.append(f"dropping the {GROUP_LABELS[g]} rule: not settled within {budget:.0f} s")
+    if fixes:
+        head += "; the rule that makes it infeasible: " + " or ".join(GROUP_LABELS[g] for g in fixes)
+    else:
+        head += "; no single rule is to blame: at least two rules conflict"
+    return [head] + lines
