@@ -101,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--rules", help="add a design-principles page: a rule file or preset name "
                                     "(default: the proposal's own rules, if any)")
     add_baseline_argument(pr)
+    from icbmap.suggest.cli import add_arguments as suggest_arguments
+
+    suggest_arguments(sub)
     return p
 
 
@@ -132,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             from icbmap.export import cli as export_cli
 
             return export_cli.run(args)
+        if args.command == "suggest":
+            from icbmap.suggest import cli as suggest_cli
+
+            return suggest_cli.run(args)
     except Cancelled as exc:
         print(f"icbmap: {exc}", file=sys.stderr)
         return EXIT_CANCELLED

@@ -74,7 +74,10 @@ def option_plan(start, problem, partition: list[list[int]], title: str = ""):
         same = bid < start.n_boards and np.array_equal(np.flatnonzero(A0 == bid), np.sort(u))
         if same or parts == [bid]:
             continue
-        name = " + ".join(_short(start.boards[b].name) for b in parts) or f"New board {k + 1}"
+        shorts = [_short(start.boards[b].name) for b in parts]
+        if len(shorts) > 3:
+            shorts = shorts[:2] + [f"{len(shorts) - 2} more"]
+        name = " + ".join(shorts) or f"New board {k + 1}"
         fields = {"name": name}
         if bid >= start.n_boards:
             fields["colour"] = colour_for_units(p, u)

@@ -136,6 +136,41 @@ class Model:
     min_pop: cp_model.IntVar | None = None
     max_pop: cp_model.IntVar | None = None
     infeasible_reason: str = ""
+    parents: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    depth: list = field(default_factory=list)
+
+    def hint(self, partition: list[list[int]]) -> int:
+        """Warm start from a partition (e.g. a coarser solution mapped onto these atoms):
+        assignment, and a breadth-first spanning tree of each board for the parent arcs.
+        Returns the number of atoms hinted."""
+        self.cp.ClearHints()
+        nb = self.problem.neighbours()
+        done = 0
+        for board in partition:
+            r = min(board)
+            inside = set(board)
+            for a in board:
+                for (aa, rr) in ((a, c) for c in self.cand[a]):
+                    self.cp.AddHint(self.x[(aa, rr)], rr == r)
+                done += (a, r) in self.x
+            if not self.depth:
+                continue
+            depth = {r: 0}
+            parent = {}
+            queue = [r]
+            for v in queue:
+                for w in nb[v]:
+                    if w in inside and w not in depth:
+                        depth[w] = depth[v] + 1
+                        parent[w] = v
+                        queue.append(w)
+            for a in board:
+                if a in depth:
+                    self.cp.AddHint(self.depth[a], depth[a])
+                for v in nb[a]:
+                    if (a, v) in self.parents:
+                        self.cp.AddHint(self.parents[(a, v)], parent.get(a) == v)
+        return done
 
     def partition(self, value) -> list[list[int]]:
         """Boards (lists of atoms) from a solution; ``value`` maps a variable to its value."""
@@ -200,9 +235,14 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
             m.Add(board_pop[r] >= cons.floor * x[(r, r)])
         if cons.ceiling is not None:
             m.Add(board_pop[r] <= cons.ceiling)
+    for fp in problem.fixed_pops:   # locked boards stay as they are: they must meet the bounds too
+        if (cons.floor is not None and fp < cons.floor) or (cons.ceiling is not None and fp > cons.ceiling):
+            model.infeasible_reason = model.infeasible_reason or f"a locked board has {fp:,} people"
+            _false(m)
     # contiguity: parent arcs and depths
     if cons.contiguity:
         depth = [m.NewIntVar(0, n - 1, f"d[{a}]") for a in range(n)]
+        model.depth = depth
         par: dict[int, list] = {a: [] for a in range(n)}
         for a, b in problem.edges:
             a, b = int(a), int(b)
@@ -213,6 +253,7 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
                     continue   # u is always a root
                 p = m.NewBoolVar(f"p[{u},{v}]")
                 par[u].append(p)
+                model.parents[(u, v)] = p
                 m.Add(depth[u] >= depth[v] + 1).OnlyEnforceIf(p)
                 # on the board of root r, u's parent v is on it too
                 for r in cand[u]:
@@ -239,21 +280,38 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
                 starts_pop[s] = starts_pop.get(s, 0) + p
         kept = []
         by_s: dict[int, list] = {}
+        kept_in: dict[int, list] = {}
         for r in roots:
             ss = sorted({s for a in members[r] for s in problem.start[a]})
             mr = []
             for s in ss:
+                cap = sum(problem.start[a].get(s, 0) for a in members[r])
                 mv = m.NewBoolVar(f"m[{r},{s}]")
-                w = m.NewIntVar(0, starts_pop[s], f"w[{r},{s}]")
+                w = m.NewIntVar(0, cap, f"w[{r},{s}]")
                 m.Add(w <= sum(problem.start[a].get(s, 0) * x[(a, r)] for a in members[r] if s in problem.start[a]))
-                m.Add(w <= starts_pop[s] * mv)
+                m.Add(w <= cap * mv)
                 mr.append(mv)
                 by_s.setdefault(s, []).append(mv)
                 kept.append(w)
+                kept_in.setdefault(int(problem.region[r]) if cons.region_nesting else 0, []).append(w)
             if mr:
                 m.Add(sum(mr) <= x[(r, r)])
         for s, lits in by_s.items():
             m.AddAtMostOne(lits)
+        # Redundant cuts (tighten the bound): a part of the map (a region when boards nest)
+        # with k boards keeps at most the people of its k largest starting boards there.
+        for g, ws in kept_in.items():
+            in_g = [a for a in range(n) if not cons.region_nesting or int(problem.region[a]) == g]
+            sp: dict[int, int] = {}
+            for a in in_g:
+                for s_, p_ in problem.start[a].items():
+                    sp[s_] = sp.get(s_, 0) + p_
+            sizes = sorted(sp.values(), reverse=True)
+            n_g = sum(x[(r, r)] for r in roots if not cons.region_nesting or int(problem.region[r]) == g)
+            top = 0
+            for k, size in enumerate(sizes):
+                m.Add(sum(ws) <= top + size * (n_g - k))
+                top += size
         terms["disruption"] = total - sum(kept)
     need_pop_range = "balance" in want or objective in ("max_min_pop", "min_max_pop")
     if need_pop_range:
@@ -331,6 +389,26 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
     elif objective == "min_max_pop":
         m.Minimize(model.max_pop)
     return model
+
+
+def partition_from_units(problem: Problem, cons: Constraints, unit_board: np.ndarray,
+                         unit_pop: np.ndarray) -> list[list[int]]:
+    """Atoms grouped as a unit-level assignment groups them (each atom, and each group of
+    atoms that must share a board, goes where most of its people are)."""
+    if problem.unit_atom is None:
+        raise ValueError("needs an atlas problem")
+    ua = problem.unit_atom
+    free = ua >= 0
+    boards, inv = np.unique(unit_board[free], return_inverse=True)
+    votes = np.zeros((problem.n, len(boards)))
+    np.add.at(votes, (ua[free], inv), unit_pop[free] + 1e-3)
+    choice = np.zeros(problem.n, np.int64)
+    for g in together_groups(problem, cons):
+        choice[g] = int(np.argmax(votes[g].sum(axis=0)))
+    out: dict[int, list[int]] = {}
+    for a in range(problem.n):
+        out.setdefault(int(choice[a]), []).append(a)
+    return sorted((sorted(v) for v in out.values()), key=min)
 
 
 def objective_points(value: float) -> float:

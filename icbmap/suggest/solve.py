@@ -15,7 +15,7 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from icbmap.suggest.model import build_model, objective_points
+from icbmap.suggest.model import build_model, objective_points, partition_from_units
 from icbmap.suggest.problem import Problem, build_problem
 from icbmap.suggest.spec import GROUP_LABELS, Constraints, Request, SuggestError, Target, Weights
 
@@ -130,10 +130,15 @@ def _term_values(model, solver) -> dict[str, int]:
 def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: Weights, top: int = 1,
                   time_limit: float = 60.0, workers: int = 8,
                   progress: Callable[[SolveProgress], None] | None = None,
-                  cancel: threading.Event | None = None) -> Solved:
-    """The best ``top`` distinct partitions (no-good cuts between solves)."""
+                  cancel: threading.Event | None = None, hint: list[list[int]] | None = None) -> Solved:
+    """The best ``top`` distinct partitions (no-good cuts between solves).
+
+    ``hint``: a partition to start the search from (a warm start; it need not be feasible).
+    """
     t0 = time.monotonic()
     model = build_model(problem, cons, target, weights)
+    if hint:
+        model.hint(hint)
     found: list[Found] = []
     status_out, message = "optimal", ""
     for k in range(1, top + 1):
@@ -164,6 +169,7 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             st = "optimal" if status == cp_model.OPTIMAL else "feasible"
             found.append(Found(part, obj, bound if st == "feasible" else obj, st, _term_values(model, solver)))
             model.forbid(part)
+            model.hint(part)
             if st != "optimal":
                 status_out = "feasible"
             if cancelled:
@@ -242,10 +248,14 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
     from icbmap.suggest.figures import option_figures, option_plan
 
     request.check()
+    t0 = time.monotonic()
     problem = build_problem(plan, request)
     check_request(plan, request, problem)
+    hint = warm_start(plan, request, problem, cancel) if request.blocks != "boards" else None
     solved = solve_problem(problem, request.constraints, request.target, request.weights, request.top,
-                           request.time_limit, request.workers, progress, cancel)
+                           request.time_limit - (time.monotonic() - t0), request.workers, progress, cancel,
+                           hint=hint)
+    solved.elapsed = time.monotonic() - t0
     options = []
     for i, f in enumerate(solved.found, 1):
         p = option_plan(plan, problem, f.partition, title=f"Option {i}")
@@ -256,6 +266,28 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
         result.explanation = explain_infeasible(plan, request, problem, cancel)
         result.message = result.explanation[0]
     return result
+
+
+def warm_start(plan, request: Request, problem: Problem, cancel=None) -> list[list[int]] | None:
+    """A starting partition for finer blocks: the same request solved with whole boards
+    (fast), mapped onto the atoms.  ``None`` if whole boards give nothing quickly."""
+    coarse = replace(request, blocks="boards", top=1, time_limit=min(10.0, 0.15 * request.time_limit))
+    try:
+        cp = build_problem(plan, coarse)
+        check_request(plan, coarse, cp)
+    except SuggestError:
+        return None
+    cs = solve_problem(cp, coarse.constraints, coarse.target, coarse.weights, 1, coarse.time_limit,
+                       coarse.workers, None, cancel)
+    if not cs.found:
+        return None
+    import numpy as np
+
+    atom_board = np.full(cp.n, -1, np.int64)
+    for k, board in enumerate(cs.found[0].partition):
+        atom_board[board] = k
+    unit_board = np.where(cp.unit_atom >= 0, atom_board[np.maximum(cp.unit_atom, 0)], -1)
+    return partition_from_units(problem, request.constraints, unit_board, plan.atlas.population)
 
 
 def _relaxed(plan, request: Request, group: str, problem: Problem):
@@ -285,8 +317,8 @@ def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) ->
     cons = request.constraints
     groups = cons.active_groups(bool(problem.locked_boards))
     labels = [GROUP_LABELS[g] for g in groups]
-    head = (f"no {request.target}-board option for {problem.scope_label} at {request.blocks} level meets every "
-            f"rule ({', '.join(labels)})")
+    head = (f"no option with {request.target} boards for {problem.scope_label} from {request.blocks} meets "
+            f"every rule ({', '.join(labels)})")
     budget = max(2.0, min(20.0, request.time_limit / max(len(groups), 1)))
     lines, fixes = [], []
     for g in groups:
@@ -312,19 +344,19 @@ def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) ->
                 what = (f"the best then has a largest board of {pops_all[-1]:,} people "
                         f"(ceiling {cons.ceiling:,})")
             elif g == "target":
-                what = f"for example with {len(pops_all)} boards"
+                what = f"for example with {len(pops_all)} board{'s' if len(pops_all) != 1 else ''}"
             elif g == "locked":
                 what = "the locked boards then have to change"
             else:
-                what = "a solution exists"
-            fixes.append(g)
+                what = "an option exists"
+            fixes.append(f"without the {GROUP_LABELS[g]} rule, {what}")
             lines.append(f"dropping the {GROUP_LABELS[g]} rule alone makes it feasible: {what}")
         elif status == cp_model.INFEASIBLE:
             lines.append(f"dropping the {GROUP_LABELS[g]} rule alone still leaves no option")
         else:
             lines.append(f"dropping the {GROUP_LABELS[g]} rule: not settled within {budget:.0f} s")
     if fixes:
-        head += "; the rule that makes it infeasible: " + " or ".join(GROUP_LABELS[g] for g in fixes)
+        head += "; relaxing one rule at a time: " + "; ".join(fixes)
     else:
         head += "; no single rule is to blame: at least two rules conflict"
     return [head] + lines

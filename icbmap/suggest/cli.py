@@ -1,0 +1,248 @@
+"""``icbmap suggest``: the best K board configurations under the rules, written as proposals.
+
+    icbmap suggest [PROPOSAL] [--baseline KEY] [--scope REGION|BOARD,...] --blocks
+        boards|places|councils|districts --boards N|N-M [--rules FILE] [--floor P]
+        [--ceiling P] [--no-region-nesting] [--no-contiguity] [--councils-whole]
+        [--cas-whole] [--lock CODE,...] [--objective disruption=1,balance=0.2,...]
+        [--top K] [--time-limit S] [--format table|json] -o DIR
+
+Writes ``DIR/option-<k>.icbmap.json`` (proposals) and ``DIR/summary.json``; prints the
+summary (a table, or the JSON).  Nothing is written when the request is bad or infeasible.
+Ctrl-C stops the search and keeps the best options found so far.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+from icbmap.errors import DataError
+from icbmap.suggest.spec import BLOCK_LEVELS, Constraints, Request, SuggestError, Target, Weights
+
+
+def add_arguments(sub) -> None:
+    s = sub.add_parser("suggest", help="the best board configurations under your rules (exact optimiser)")
+    s.add_argument("proposal", nargs="?", help="starting plan (default: the baseline)")
+    from icbmap.cli import add_baseline_argument
+
+    add_baseline_argument(s)
+    s.add_argument("--scope", default="england", help="England (default), an NHS region, or board codes A,B,C")
+    s.add_argument("--blocks", required=True, choices=BLOCK_LEVELS, help="what is moved whole")
+    s.add_argument("--boards", required=True, help="number of boards in the scope: N or N-M")
+    s.add_argument("--rules", help="JSON file of constraint settings (docs/suggest.md); flags override it")
+    s.add_argument("--floor", help="smallest board population, e.g. 1000000 or 1M")
+    s.add_argument("--ceiling", help="largest board population, e.g. 3M")
+    s.add_argument("--no-region-nesting", action="store_true", help="boards may cross NHS region lines")
+    s.add_argument("--no-contiguity", action="store_true", help="boards may be in several pieces")
+    s.add_argument("--councils-whole", action="store_true", help="no council split between boards")
+    s.add_argument("--cas-whole", action="store_true", help="no combined authority split between boards")
+    s.add_argument("--lock", help="board codes kept as they are (A,B,...)")
+    s.add_argument("--objective", help="weights, e.g. disruption=1,balance=0.2 (default: disruption=1)")
+    s.add_argument("--top", type=int, default=1, help="number of distinct options (default 1)")
+    s.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole search (default 60)")
+    s.add_argument("--workers", type=int, default=8, help="solver threads (default 8)")
+    s.add_argument("--format", choices=["table", "json"], default="table")
+    s.add_argument("-o", "--output", required=True, help="folder for the option proposals and summary.json")
+
+
+def parse_people(text: str, what: str) -> int:
+    s = str(text).strip().replace(",", "").replace("_", "").lower()
+    mult = 1
+    if s.endswith("m"):
+        s, mult = s[:-1], 1_000_000
+    elif s.endswith("k"):
+        s, mult = s[:-1], 1_000
+    try:
+        v = float(s) * mult
+    except ValueError:
+        raise SuggestError(f"--{what} {text!r}: expected a population such as 1000000 or 1M") from None
+    if v < 0 or v != v:
+        raise SuggestError(f"--{what} {text!r}: a population cannot be negative")
+    return int(round(v))
+
+
+def request_from_args(args) -> Request:
+    cons = Constraints()
+    if args.rules:
+        from icbmap.plan.proposal import read_bytes_limited
+
+        raw = read_bytes_limited(args.rules, 1024 * 1024, what="rules file")
+        try:
+            d = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(args.rules, f"not a JSON rules file ({exc})") from None
+        d = d.get("constraints", d) if isinstance(d, dict) else d
+        try:
+            cons = Constraints.from_dict(d, where=str(args.rules))
+        except SuggestError as exc:
+            raise DataError(args.rules, str(exc).removeprefix(f"{args.rules}: ")) from None
+    kw = {}
+    if args.floor is not None:
+        kw["floor"] = parse_people(args.floor, "floor")
+    if args.ceiling is not None:
+        kw["ceiling"] = parse_people(args.ceiling, "ceiling")
+    if args.no_region_nesting:
+        kw["region_nesting"] = False
+    if args.no_contiguity:
+        kw["contiguity"] = False
+    if args.councils_whole:
+        kw["councils_whole"] = True
+    if args.cas_whole:
+        kw["cas_whole"] = True
+    if args.lock:
+        kw["locked"] = tuple(c.strip() for c in args.lock.split(",") if c.strip())
+    from dataclasses import replace
+
+    cons = replace(cons, **kw)
+    req = Request(blocks=args.blocks, target=Target.parse(args.boards), scope=args.scope, constraints=cons,
+                  weights=Weights.parse(args.objective), top=args.top, time_limit=args.time_limit,
+                  workers=args.workers)
+    req.check()
+    return req
+
+
+def _fmt_gap(g) -> str:
+    return "-" if g is None else f"{100 * g:.2f}%"
+
+
+def summary_dict(result, files: list[str], plan_label: str) -> dict:
+    return {
+        "format": "icbmap-suggest",
+        "start": plan_label,
+        "request": result.request.to_dict(),
+        "scope": result.problem.scope_label,
+        "blocks": result.problem.n_blocks,
+        "atoms": result.problem.n,
+        "notes": result.problem.notes,
+        "status": result.status,
+        "message": result.message,
+        "elapsed_seconds": round(result.elapsed, 2),
+        "explanation": result.explanation,
+        "options": [{
+            "rank": o.rank,
+            "file": f,
+            "status": o.found.status,
+            "objective": o.figures["objective"],
+            "solver_objective": o.found.objective,
+            "bound": o.found.bound,
+            "gap": o.found.gap,
+            "violations": o.violations,
+            "figures": o.figures,
+        } for o, f in zip(result.options, files)],
+    }
+
+
+def format_table(summary: dict) -> str:
+    r = summary["request"]
+    lines = [f"icbmap suggest: {summary['scope']}, {r['blocks']} -> {r['target']} boards, start: {summary['start']}",
+             f"Rules: " + ", ".join(f"{k}={v}" for k, v in r["constraints"].items() if v not in (None, (), [])),
+             f"Objective: " + ", ".join(f"{k}={v:g}" for k, v in r["objective"].items() if v),
+             f"{summary['blocks']} blocks ({summary['atoms']} pieces); status: {summary['status']}"
+             + (f" ({summary['message']})" if summary["message"] else "") + f"; {summary['elapsed_seconds']:.1f} s"]
+    lines += [f"Note: {n}" for n in summary["notes"]]
+    lines.append("")
+    head = ["Option", "Status", "Objective", "Bound", "Gap", "Boards", "Smallest", "Largest", "People moved",
+            "Councils split", "CAs split", "Checks", "File"]
+    rows = []
+    for o in summary["options"]:
+        f = o["figures"]
+        rows.append([str(o["rank"]), o["status"], f"{o['objective']:,.2f}", f"{o['bound']:,.2f}", _fmt_gap(o["gap"]),
+                     str(f["boards"]), f"{f['smallest']:,}", f"{f['largest']:,}", f"{f['people_moved']:,}",
+                     str(f["councils_split"]), str(f["cas_split"]),
+                     "all rules met" if not o["violations"] else f"{len(o['violations'])} broken",
+                     o["file"]])
+    if rows:
+        widths = [max(len(h), *(len(x[i]) for x in rows)) for i, h in enumerate(head)]
+        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip())
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    for o in summary["options"]:
+        lines.append("")
+        lines.append(f"Option {o['rank']} boards (population; councils it deals with):")
+        for b in o["figures"]["board_list"]:
+            lines.append(f"  {b['code']}  {b['name']}: {b['population']:,}; {b['councils']}"
+                         + (" (locked)" if b["locked"] else ""))
+        for v in o["violations"]:
+            lines.append(f"  BROKEN: {v}")
+    if summary["explanation"]:
+        lines.append("")
+        lines += summary["explanation"]
+    lines.append("")
+    lines.append("Objective in points: weight x thousands of people (disruption, balance) or x items (the counts); "
+                 "bound = the solver's proof that no option scores lower; docs/suggest.md.")
+    return "\n".join(lines) + "\n"
+
+
+def run(args) -> int:
+    from icbmap.cli import load_atlas_for
+    from icbmap.plan.model import Plan
+    from icbmap.plan.proposal import Proposal, write_proposal
+    from icbmap.atlas.store import atomic_write_text
+    from icbmap.suggest.solve import suggest
+
+    request = request_from_args(args)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise DataError(out, "is a file; -o needs a folder for the option proposals")
+    atlas = load_atlas_for(args)
+    if args.proposal:
+        from icbmap.metrics.cli import load_plan
+
+        start, label = load_plan(args.proposal, atlas)
+    else:
+        start, label = Plan(atlas), f"baseline: {atlas.baseline_label}"
+
+    cancel = threading.Event()
+    box: dict = {}
+    last = [0.0]
+
+    def progress(p):
+        now = time.monotonic()
+        if now - last[0] >= 1.0:
+            last[0] = now
+            print(f"[suggest] {p.line()}", file=sys.stderr, flush=True)
+
+    def work():
+        try:
+            box["result"] = suggest(start, request, progress=progress, cancel=cancel)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            box["error"] = exc
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    interrupted = False
+    while t.is_alive():
+        try:
+            t.join(0.2)
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel.set()
+            print("[suggest] stopping: keeping the best found so far", file=sys.stderr, flush=True)
+    if "error" in box:
+        raise box["error"]
+    result = box["result"]
+    if not result.options:
+        raise SuggestError("\n  ".join([result.message] + result.explanation[1:]) if result.explanation
+                           else result.message)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for o in result.options:
+        name = f"option-{o.rank}.icbmap.json"
+        f = o.figures
+        notes = (f"Suggested by icbmap suggest ({result.problem.scope_label}, {request.blocks} -> "
+                 f"{request.target} boards; objective {f['objective']:,.2f}, bound {o.found.bound:,.2f}, "
+                 f"{o.found.status}). Rules: {json.dumps(request.constraints.to_dict())}. "
+                 f"Objective weights: {request.weights}.")
+        prop = Proposal.new(o.plan, title=f"Suggested option {o.rank}: {result.problem.scope_label}, "
+                                          f"{f['boards']} boards", notes=notes)
+        write_proposal(out / name, prop)
+        files.append(name)
+    summary = summary_dict(result, files, label if not args.proposal else str(args.proposal))
+    text_json = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    atomic_write_text(out / "summary.json", text_json)
+    sys.stdout.write(text_json if args.format == "json" else format_table(summary))
+    print(f"{len(files)} option(s) written to {out}", file=sys.stderr)
+    return 130 if interrupted else 0
