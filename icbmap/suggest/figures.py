@@ -60,6 +60,17 @@ def option_plan(start, problem, partition: list[list[int]], title: str = ""):
             ids[k] = bid
     for k, u in enumerate(units):
         p.assign(u, ids[k])
+    # GP practices of the free boards go with the unit they are in; one outside the free
+    # area (or not located) goes where most of its starting board's people went
+    if p.n_practices:
+        idx = np.flatnonzero(np.isin(start.practice_assignment, free))
+        if len(idx):
+            heir = {s: ids[int(np.argmax(W[:, col[s]]))] for s in free}
+            pu = start.practice_unit[idx]
+            inside = (pu >= 0) & (problem.unit_atom[np.maximum(pu, 0)] >= 0)
+            dest = np.array([int(p.assignment[u]) if ok else heir[int(b)]
+                             for u, ok, b in zip(pu, inside, start.practice_assignment[idx])], np.int32)
+            p.assign_practices(idx, dest)
     for b in free:
         if b not in ids:
             p.set_active(b, False)
