@@ -217,6 +217,10 @@ class MainWindow(QMainWindow):
         self.board_menu = mb.addMenu("&Boards")
         for a in (self.act_new_board, self.act_merge, self.act_rename, self.act_recolour, self.act_lock, self.act_delete):
             self.board_menu.addAction(a)
+        self.board_menu.addSeparator()
+        self.act_suggest = self._action("Suggest &options\u2026", self.suggest_dialog, None,
+                                        "Find the best board configurations under your rules (exact optimiser)")
+        self.board_menu.addAction(self.act_suggest)
         self.view_menu = mb.addMenu("&View")
         for a in (self.act_zoom_england, self.act_zoom_sel, self.act_zoom_board, self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(a)
@@ -519,6 +523,12 @@ class MainWindow(QMainWindow):
         if to is None:
             return
         self.controller.delete(b, to)
+
+    def suggest_dialog(self):
+        from icbmap.app.suggest_dialog import show_suggest_dialog
+
+        self._suggest = show_suggest_dialog(self)
+        return self._suggest
 
     def choose_paint_board(self) -> None:
         b = self.board_choice("Paint", "Paint with board:")

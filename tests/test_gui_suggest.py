@@ -1,0 +1,99 @@
+"""Boards ▸ Suggest options…: the dialog finds options in a worker with live progress, Cancel
+keeps the best so far, and a result opens as a proposal in the window (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+OUT = Path(__file__).resolve().parent.parent / "out"
+
+
+@pytest.fixture
+def window(qtbot, england_2024, tmp_path):
+    from icbmap.app.mainwindow import MainWindow
+
+    w = MainWindow(england_2024, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+                   autosave_dir=tmp_path / "autosave")
+    w.proposals.ask_unsaved = lambda: "discard"
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    return w
+
+
+def _dialog(qtbot, window):
+    action = next(a for a in window.board_menu.actions() if a.text().startswith("Suggest"))
+    action.trigger()
+    dlg = window._suggest
+    qtbot.addWidget(dlg)
+    assert dlg.isVisible()
+    return dlg
+
+
+def test_find_show_and_open_an_option(qtbot, window):
+    dlg = _dialog(qtbot, window)
+    dlg.scope.setCurrentText("East of England")
+    dlg.blocks.setCurrentText("places")
+    dlg.target.setText("3")
+    dlg.top.setValue(3)
+    with qtbot.waitSignal(dlg.finished_search, timeout=120_000):
+        dlg.find_button.click()
+        assert dlg.running and not dlg.find_button.isEnabled() and dlg.cancel_button.isEnabled()
+    assert not dlg.running and dlg.find_button.isEnabled()
+    r = dlg.result
+    assert r.status == "optimal" and len(r.options) == 3
+    assert dlg.results.rowCount() == 3
+    assert dlg.results.item(0, 1).text() == "optimal" and dlg.results.item(0, 4).text() == "0.00%"
+    assert "Proven optimal" in dlg.status.text()
+    if OUT.exists():
+        dlg.grab().save(str(OUT / "suggest_dialog.png"))
+    # open option 2 as a proposal
+    before = window.controller.plan
+    dlg.results.selectRow(1)
+    dlg.open_button.click()
+    plan = window.controller.plan
+    assert plan is not before
+    assert np.array_equal(plan.assignment, r.options[1].plan.assignment)
+    assert "Suggested option 2" in window.proposals.title()
+    assert window.proposals.dirty
+    n_active = len([b for b in plan.boards if b.active])
+    assert n_active == len(before.active_boards()) - (6 - 3)
+
+
+def test_cancel_keeps_the_best_so_far(qtbot, window):
+    dlg = _dialog(qtbot, window)
+    dlg.scope.setCurrentText("England")
+    dlg.blocks.setCurrentText("districts")
+    dlg.target.setText("26")
+    dlg.top.setValue(1)
+    dlg.time_limit.setValue(600)
+    with qtbot.waitSignal(dlg.finished_search, timeout=200_000):
+        dlg.find_button.click()
+        qtbot.waitUntil(lambda: "best " in dlg.status.text() and "best none" not in dlg.status.text(),
+                        timeout=150_000)
+        assert "bound" in dlg.status.text() and "gap" in dlg.status.text()
+        qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    r = dlg.result
+    assert r.status == "cancelled" and len(r.options) == 1
+    assert dlg.results.rowCount() == 1 and "Cancelled" in dlg.status.text()
+    assert r.options[0].violations == []
+    assert dlg.open_option(0)
+    assert np.array_equal(window.controller.plan.assignment, r.options[0].plan.assignment)
+
+
+def test_bad_input_is_shown_not_raised(qtbot, window):
+    dlg = _dialog(qtbot, window)
+    dlg.target.setText("30-20")
+    dlg.find_button.click()
+    assert not dlg.running
+    assert "lower bound is above the upper bound" in dlg.status.text()
+    dlg.target.setText("999")
+    with qtbot.waitSignal(dlg.finished_search, timeout=60_000):
+        dlg.find_button.click()
+    assert "at most" in dlg.status.text() and dlg.results.rowCount() == 0
