@@ -282,7 +282,8 @@ def test_every_option_meets_every_rule(baseline, case):
     cons = Constraints(floor=int(rng.choice([0, 400_000, 700_000])),
                        councils_whole=bool(case % 2), cas_whole=bool(case == 4),
                        locked=(lock,) if lock else ())
-    w = Weights.parse(["disruption=1", "disruption=1,balance=0.2", "disruption=1,council_splits=50,ca_coterminosity=20"][case % 3])
+    w = Weights.parse(["disruption=1", "disruption=1,balance=0.2,councils_per_board=10",
+                       "disruption=1,council_splits=50,ca_splits=30,ca_coterminosity=20"][case % 3])
     r = _suggest(baseline, blocks=blocks, target=Target(max(1, k - 1), k), scope=region, constraints=cons,
                  weights=w, top=2, time_limit=40)
     assert r.options, r.message
@@ -371,6 +372,11 @@ def test_cli_writes_proposals_that_metrics_agree_with(england, tmp_path, capsys)
         assert min(pops) == opt["figures"]["smallest"] and max(pops) == opt["figures"]["largest"]
         split = sum(1 for a in rep["areas"]["council"] if a["n_boards"] > 1)
         assert split == opt["figures"]["councils_split"]
+        ca_split = sum(1 for a in rep["areas"]["ca"] if a["n_boards"] > 1)
+        assert ca_split == opt["figures"]["cas_split"]
+        ca_equal = sum(1 for a in rep["areas"]["ca"] if a["equals_board"] is not None)
+        assert ca_equal == opt["figures"]["cas_equal_to_a_board"]
+        assert sum(a["n_boards"] - 1 for a in rep["areas"]["council"]) == opt["figures"]["terms"]["council_splits"]
         assert rep["summary"]["non_contiguous"] == 0 and rep["summary"]["multi_region"] == 0
 
 
