@@ -137,6 +137,7 @@ class Model:
     max_pop: cp_model.IntVar | None = None
     infeasible_reason: str = ""
     parents: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    keeps: dict[tuple[int, int], tuple] = field(default_factory=dict)   # (root, start board) -> (m, w)
     depth: list = field(default_factory=list)
 
     def hint(self, partition: list[list[int]]) -> int:
@@ -170,6 +171,21 @@ class Model:
                 for v in nb[a]:
                     if (a, v) in self.parents:
                         self.cp.AddHint(self.parents[(a, v)], parent.get(a) == v)
+        if self.keeps:
+            from scipy.optimize import linear_sum_assignment
+
+            starts = sorted({s for (_r, s) in self.keeps})
+            col = {s: i for i, s in enumerate(starts)}
+            W = np.zeros((len(partition), len(starts)))
+            for k, board in enumerate(partition):
+                for a in board:
+                    for s, p in self.problem.start[a].items():
+                        W[k, col[s]] += p
+            rows, cols = linear_sum_assignment(-W)
+            match = {(min(partition[k]), starts[c]): int(W[k, c]) for k, c in zip(rows, cols) if W[k, c] > 0}
+            for key, (mv, w) in self.keeps.items():
+                self.cp.AddHint(mv, key in match)
+                self.cp.AddHint(w, match.get(key, 0))
         return done
 
     def partition(self, value) -> list[list[int]]:
@@ -293,6 +309,7 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
                 mr.append(mv)
                 by_s.setdefault(s, []).append(mv)
                 kept.append(w)
+                model.keeps[(r, s)] = (mv, w)
                 kept_in.setdefault(int(problem.region[r]) if cons.region_nesting else 0, []).append(w)
             if mr:
                 m.Add(sum(mr) <= x[(r, r)])
