@@ -454,3 +454,27 @@ def test_request_parsing():
         Constraints.from_dict({"flor": 3})
     c = Constraints.from_dict({"floor": 1e6, "councils_whole": True, "locked": ["E54000011"]})
     assert c.floor == 1_000_000 and c.councils_whole and c.locked == ("E54000011",)
+
+
+@pytest.mark.slow
+def test_rules_file(england, tmp_path, capsys):
+    from icbmap.cli import main
+
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text("{floor: 1}")
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"flor": 1000000}))
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"constraints": {"floor": 1000000, "councils_whole": False}}))
+    base = ["--pack", "england-offline", "suggest", "--blocks", "boards", "--workers", "2"]
+    for path, message in ((bad_json, "not a JSON rules file"), (unknown, "unknown constraint flor")):
+        out = tmp_path / "never"
+        assert main([*base, "--boards", "26", "--rules", str(path), "-o", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert str(path) in err and message in err and not out.exists()
+    out = tmp_path / "ok"
+    n = len(england.layers["board"])
+    assert main([*base, "--boards", str(min(26, n - 1)), "--rules", str(good), "--format", "json", "-o", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["request"]["constraints"]["floor"] == 1_000_000
+    assert summary["options"][0]["figures"]["smallest"] >= 1_000_000
