@@ -42,6 +42,9 @@ def test_find_show_and_open_an_option(qtbot, window):
     dlg.blocks.setCurrentText("places")
     dlg.target.setText("3")
     dlg.top.setValue(3)
+    dlg.councils_whole.setChecked(False)   # the principles in use may keep councils whole:
+    dlg.cas_whole.setChecked(False)        # then the region has one option only
+    dlg.whole_areas.setChecked(False)
     with qtbot.waitSignal(dlg.finished_search, timeout=120_000):
         dlg.find_button.click()
         assert dlg.running and not dlg.find_button.isEnabled() and dlg.cancel_button.isEnabled()
@@ -73,6 +76,9 @@ def test_cancel_keeps_the_best_so_far(qtbot, window):
     dlg.target.setText("26")
     dlg.top.setValue(1)
     dlg.time_limit.setValue(600)
+    dlg.councils_whole.setChecked(False)
+    dlg.cas_whole.setChecked(False)
+    dlg.whole_areas.setChecked(False)
     with qtbot.waitSignal(dlg.finished_search, timeout=200_000):
         dlg.find_button.click()
         qtbot.waitUntil(lambda: "best " in dlg.status.text() and "best none" not in dlg.status.text(),
@@ -97,3 +103,18 @@ def test_bad_input_is_shown_not_raised(qtbot, window):
     with qtbot.waitSignal(dlg.finished_search, timeout=60_000):
         dlg.find_button.click()
     assert "at most" in dlg.status.text() and dlg.results.rowCount() == 0
+
+
+def test_rules_prefilled_from_the_principles_in_use(qtbot, window):
+    rs = window.principles.ruleset
+    dlg = _dialog(qtbot, window)
+    pop = [r for r in rs.rules if r.kind == "population"]
+    if pop and pop[0].params.get("min") is not None:
+        assert dlg.floor.value() == pop[0].params["min"]
+    geos = {r.params.get("geography") for r in rs.rules if r.kind in ("area_within_one_board", "board_of_whole_areas")}
+    assert dlg.councils_whole.isChecked() == ("council" in geos)
+    assert rs.name in dlg.status.text()
+    req = dlg.request()
+    assert req.constraints.councils_whole == ("council" in geos)
+    if geos - {"council", "ca", "district"}:
+        assert dlg.whole_areas.isVisible() and req.constraints.whole_areas

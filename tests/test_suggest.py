@@ -478,3 +478,51 @@ def test_rules_file(england, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["request"]["constraints"]["floor"] == 1_000_000
     assert summary["options"][0]["figures"]["smallest"] >= 1_000_000
+
+
+@pytest.mark.slow
+def test_rules_preset_from_the_principles(england, tmp_path, capsys):
+    """``--rules`` takes the principles' presets: the NHS England 2025 guidance gives the floor,
+    councils whole and strategic authorities whole; every option is checked by the principles
+    checker, and only areas crossing an NHS region line (named in the notes) can fail there."""
+    from icbmap.cli import main
+    from icbmap.principles import load_rules
+
+    rs = load_rules("NHS England 2025 guidance")
+    floor = next(r.params["min"] for r in rs.rules if r.kind == "population")
+    out = tmp_path / "nhs"
+    n = len(england.layers["board"])
+    rc = main(["--pack", "england-offline", "suggest", "--blocks", "boards", "--boards", f"1-{min(26, n - 1)}",
+               "--rules", "NHS England 2025 guidance", "--workers", "2", "--format", "json", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    s = json.loads(captured.out)
+    cons = s["request"]["constraints"]
+    assert cons["floor"] == floor and cons["councils_whole"] and cons["whole_areas"] == ["ref:strategic_authorities_2026"]
+    opt = s["options"][0]
+    assert opt["status"] == "optimal" and opt["violations"] == []
+    rules = opt["figures"]["principles"]["rules"]
+    assert len(rules) == len(rs.rules)
+    assert next(r for r in rules if r["kind"] == "population")["passed"]
+    notes = " ".join(s["notes"])
+    # the same verdicts as icbmap check of the written proposal
+    main(["--pack", "england-offline", "check", str(out / opt["file"]), "--rules", "NHS England 2025 guidance",
+          "--format", "json"])
+    check = json.loads(capsys.readouterr().out)
+    by_id = {r["id"]: r for r in check["results"]}
+    for r in rules:
+        assert by_id[r["id"]]["passed"] == r["passed"] and by_id[r["id"]]["failing"] == r["failing"]
+    assert ("cross an NHS region line" in notes) or all(r["passed"] for r in rules)
+
+
+@pytest.mark.slow
+def test_rules_preset_infeasible_target_is_explained(england, tmp_path, capsys):
+    from icbmap.cli import main
+
+    n = len(england.layers["board"])
+    out = tmp_path / "never"
+    rc = main(["--pack", "england-offline", "suggest", "--blocks", "boards", "--boards", str(n - 1),
+               "--rules", "NHS England 2025 guidance", "--floor", "3M", "--workers", "2", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and not out.exists()
+    assert "population floor" in err and "relaxing one rule at a time" in err

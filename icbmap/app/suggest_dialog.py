@@ -98,6 +98,11 @@ class SuggestDialog(QDialog):
         rl.addWidget(self.contiguity, 1, 2, 1, 2)
         rl.addWidget(self.councils_whole, 2, 0, 1, 2)
         rl.addWidget(self.cas_whole, 2, 2, 1, 2)
+        self.whole_areas = QCheckBox()
+        self._whole_levels: tuple[str, ...] = ()
+        self._tolerance = 0.0
+        self.whole_areas.setVisible(False)
+        rl.addWidget(self.whole_areas, 4, 0, 1, 4)
         locked = [b.name for b in plan.active_boards() if b.locked]
         rl.addWidget(QLabel("Locked boards stay as they are: " + (", ".join(locked) if locked else "none locked")),
                      3, 0, 1, 4)
@@ -161,13 +166,44 @@ class SuggestDialog(QDialog):
         lay.addWidget(self.status)
         lay.addWidget(self.results, 1)
         lay.addWidget(buttons)
-        self.resize(760, 820)
+        self.resize(760, 860)
+        self.prefill_from_principles()
+
+    def prefill_from_principles(self) -> None:
+        """Rules from the window's active rule set (the Principles dock), where it has one."""
+        model = getattr(self.w, "principles", None)
+        rs = getattr(model, "ruleset", None)
+        if rs is None:
+            return
+        from icbmap.suggest.rules import constraints_from_ruleset
+
+        try:
+            cons, notes = constraints_from_ruleset(self.w.atlas, rs)
+        except IcbmapError as exc:
+            self.status.setText(f"The rule set {rs.name!r} cannot be used here: {exc}")
+            return
+        self.floor.setValue(cons.floor or 0)
+        self.ceiling.setValue(cons.ceiling or 0)
+        self.nesting.setChecked(cons.region_nesting)
+        self.contiguity.setChecked(cons.contiguity)
+        self.councils_whole.setChecked(cons.councils_whole)
+        self.cas_whole.setChecked(cons.cas_whole)
+        self._whole_levels, self._tolerance = cons.whole_areas, cons.tolerance
+        if cons.whole_areas:
+            labels = ", ".join(self.w.atlas.level_label(lv) for lv in cons.whole_areas)
+            self.whole_areas.setText(f"Kept whole too: {labels}")
+            self.whole_areas.setChecked(True)
+            self.whole_areas.setVisible(True)
+        self.status.setText(f"Rules from the principles in use: {rs.name}."
+                            + ("\n" + "\n".join(notes) if notes else ""))
 
     # ------------------------------------------------------------------ request
     def request(self) -> Request:
         cons = Constraints(floor=self.floor.value() or None, ceiling=self.ceiling.value() or None,
                            region_nesting=self.nesting.isChecked(), contiguity=self.contiguity.isChecked(),
-                           councils_whole=self.councils_whole.isChecked(), cas_whole=self.cas_whole.isChecked())
+                           councils_whole=self.councils_whole.isChecked(), cas_whole=self.cas_whole.isChecked(),
+                           whole_areas=self._whole_levels if self.whole_areas.isChecked() else (),
+                           tolerance=self._tolerance)
         text = ",".join(f"{t}={sp.value():g}" for t, sp in self.weights.items())
         req = Request(blocks=self.blocks.currentText(), target=Target.parse(self.target.text()),
                       scope=self.scope.currentText().strip() or "england", constraints=cons,

@@ -32,7 +32,8 @@ def add_arguments(sub) -> None:
     s.add_argument("--scope", default="england", help="England (default), an NHS region, or board codes A,B,C")
     s.add_argument("--blocks", required=True, choices=BLOCK_LEVELS, help="what is moved whole")
     s.add_argument("--boards", required=True, help="number of boards in the scope: N or N-M")
-    s.add_argument("--rules", help="JSON file of constraint settings (docs/suggest.md); flags override it")
+    s.add_argument("--rules", help="a rule set (TOML/JSON file or a preset's name, as for icbmap check) or a "
+                                   "JSON file of constraint settings; flags override it")
     s.add_argument("--floor", help="smallest board population, e.g. 1000000 or 1M")
     s.add_argument("--ceiling", help="largest board population, e.g. 3M")
     s.add_argument("--no-region-nesting", action="store_true", help="boards may cross NHS region lines")
@@ -64,21 +65,15 @@ def parse_people(text: str, what: str) -> int:
     return int(round(v))
 
 
-def request_from_args(args) -> Request:
+def request_from_args(args, atlas=None) -> Request:
+    """The request from the arguments; ``--rules`` needs the atlas (its geographies), so
+    without one the rules are left out (used to check the other arguments early)."""
     cons = Constraints()
-    if args.rules:
-        from icbmap.plan.proposal import read_bytes_limited
+    args._ruleset, args._rule_notes = None, []
+    if args.rules and atlas is not None:
+        from icbmap.suggest.rules import constraints_from_rules
 
-        raw = read_bytes_limited(args.rules, 1024 * 1024, what="rules file")
-        try:
-            d = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(args.rules, f"not a JSON rules file ({exc})") from None
-        d = d.get("constraints", d) if isinstance(d, dict) else d
-        try:
-            cons = Constraints.from_dict(d, where=str(args.rules))
-        except SuggestError as exc:
-            raise DataError(args.rules, str(exc).removeprefix(f"{args.rules}: ")) from None
+        cons, args._ruleset, args._rule_notes = constraints_from_rules(atlas, args.rules)
     kw = {}
     if args.floor is not None:
         kw["floor"] = parse_people(args.floor, "floor")
@@ -167,6 +162,14 @@ def format_table(summary: dict) -> str:
                          + (" (locked)" if b["locked"] else ""))
         for v in o["violations"]:
             lines.append(f"  BROKEN: {v}")
+        pr = o["figures"].get("principles")
+        if pr:
+            rules = pr["rules"]
+            ok = sum(1 for r in rules if r["passed"])
+            lines.append(f"  Principles ({pr['rule_set']}): {ok} of {len(rules)} rules pass (icbmap check)")
+            for r in rules:
+                if not r["passed"]:
+                    lines.append(f"    FAILS: {r['label']}: {r['missing'] or str(r['failing']) + ' ' + r['subject']}")
     if summary["explanation"]:
         lines.append("")
         lines += summary["explanation"]
@@ -183,11 +186,12 @@ def run(args) -> int:
     from icbmap.atlas.store import atomic_write_text
     from icbmap.suggest.solve import suggest
 
-    request = request_from_args(args)
+    request_from_args(args)          # bad arguments fail before the data pack is read
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise DataError(out, "is a file; -o needs a folder for the option proposals")
     atlas = load_atlas_for(args)
+    request = request_from_args(args, atlas)
     if args.proposal:
         from icbmap.metrics.cli import load_plan
 
@@ -227,6 +231,12 @@ def run(args) -> int:
     if not result.options:
         raise SuggestError("\n  ".join([result.message] + result.explanation[1:]) if result.explanation
                            else result.message)
+    if args._ruleset is not None:
+        from icbmap.suggest.rules import check_option
+
+        for o in result.options:
+            o.figures["principles"] = {"rule_set": args._ruleset.name, "rules": check_option(o.plan, args._ruleset)}
+    result.problem.notes.extend(args._rule_notes)
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for o in result.options:

@@ -170,16 +170,26 @@ def violations(start, plan, problem, request: Request, report, scope_ids, areas_
         if cons.region_nesting and len(b.regions) > 1:
             out.append(f"{b.name} spans {len(b.regions)} NHS regions")
     region = atlas.unit_level("region")
-    for lvl, on in (("council", cons.councils_whole), ("ca", cons.cas_whole)):
-        if not on:
-            continue
+    pop = atlas.population
+    free_units = problem.unit_atom >= 0
+    whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \
+        + [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
+    for lvl in whole:
         ul = atlas.unit_level(lvl)
-        for c in areas_touched[lvl]:
-            row = report.areas[lvl][c]
-            allowed = len(np.unique(region[ul == c])) if cons.region_nesting else 1
-            allowed += problem.out_touch[lvl].get(c, 0)   # parts on locked boards or outside the scope
-            if row.n_boards > allowed:
-                out.append(f"{row.name} is split between {row.n_boards} boards")
+        names = atlas.level_layer(lvl).names
+        for c in sorted(set(np.unique(ul[free_units]).tolist()) - {-1}):
+            inside = ul == c
+            boards = plan.assignment[inside]
+            if cons.tolerance > 0:
+                pieces = np.bincount(boards[boards >= 0], weights=pop[inside][boards >= 0])
+                n_real = int(((pieces > 0) & (pieces >= cons.tolerance * pop[inside].sum())).sum())
+            else:
+                n_real = len(set(boards.tolist()) - {-1})
+            allowed = len(np.unique(region[inside])) if cons.region_nesting else 1
+            allowed += problem.out_touch.get(lvl, {}).get(c, 0)   # parts on locked boards or outside the scope
+            if n_real > allowed:
+                name = str(names[c])
+                out.append(f"{name} is split between {n_real} boards")
     for i in problem.locked_boards:
         if not plan.boards[i].active or not np.array_equal(plan.assignment == i, start.assignment == i):
             out.append(f"locked board {plan.boards[i].name} changed")

@@ -47,10 +47,14 @@ def together_groups(problem: Problem, cons: Constraints) -> list[list[int]]:
     for a in range(n):
         keys = [("block", int(problem.block[a]))]
         reg = int(problem.region[a]) if cons.region_nesting else 0
-        if cons.councils_whole:
-            keys += [("council", c, reg) for c in problem.areas.get("council", [{}] * n)[a]]
-        if cons.cas_whole:
-            keys += [("ca", c, reg) for c in problem.areas.get("ca", [{}] * n)[a]]
+        whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \
+            + [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
+        for lvl in whole:
+            for c, p in problem.areas.get(lvl, [{}] * n)[a].items():
+                # a piece under the sliver tolerance of the area's people does not tie it
+                total = problem.area_pop.get(lvl, {}).get(c, 0)
+                if cons.tolerance == 0 or (p > 0 and p >= cons.tolerance * total):
+                    keys.append((lvl, c, reg))
         for k in keys:
             if k in first:
                 d.union(first[k], a)

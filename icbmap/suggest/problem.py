@@ -32,6 +32,7 @@ class Problem:
     areas: dict[str, list[dict[int, int]]] = field(default_factory=dict)   # "council"/"ca": per atom area -> people
     out_touch: dict[str, dict[int, int]] = field(default_factory=dict)     # level -> area -> fixed boards touching it
     equal_possible: dict[int, list[int]] = field(default_factory=dict)     # CA -> its atoms, if it can equal a board
+    area_pop: dict[str, dict[int, int]] = field(default_factory=dict)      # level -> area -> all its people
     fixed_pops: list[int] = field(default_factory=list)                    # locked boards in the scope
     fixed_councils: list[int] = field(default_factory=list)                # councils each of them deals with
     names: list[str] = field(default_factory=list)
@@ -204,12 +205,21 @@ def build_problem(plan, request: Request) -> Problem:
     edges = np.unique(np.stack([lo, hi], axis=1), axis=0) if len(lo) else np.zeros((0, 2), np.int64)
 
     start = _pair_sums(ua, A[free_units].astype(np.int64), pop[free_units], n)
-    areas = {lvl: _pair_sums(ua, atlas.unit_level(lvl)[free_units].astype(np.int64), pop[free_units], n)
-             for lvl in ("council", "ca")}
+    levels = ("council", "ca") + tuple(lv for lv in cons.whole_areas if lv not in ("council", "ca"))
+    areas, area_pop = {}, {}
+    for lvl in levels:
+        try:
+            ul_all = atlas.unit_level(lvl).astype(np.int64)
+        except KeyError:
+            raise SuggestError(f"the geography {lvl!r} is not loaded in this data pack") from None
+        areas[lvl] = _pair_sums(ua, ul_all[free_units], pop[free_units], n)
+        keep = ul_all >= 0
+        totals = np.bincount(ul_all[keep], weights=pop[keep])
+        area_pop[lvl] = {int(c): int(totals[c]) for c in {c for d in areas[lvl] for c in d}}
     # fixed boards (locked, outside the scope) touching each area the free atoms touch
     fixed_units = np.flatnonzero(~is_free & (A >= 0))
     out_touch: dict[str, dict[int, int]] = {}
-    for lvl in ("council", "ca"):
+    for lvl in levels:
         ul = atlas.unit_level(lvl).astype(np.int64)
         touched = set(np.unique(ul[free_units]).tolist()) - {-1}
         fu = fixed_units[np.isin(ul[fixed_units], list(touched))] if touched else fixed_units[:0]
@@ -248,8 +258,20 @@ def build_problem(plan, request: Request) -> Problem:
         if cut:
             notes.append(f"{len(ukey) - len(np.unique(base))} {request.blocks} cross an NHS region line and are "
                          "cut along it so that boards can nest in regions")
+    if cons.region_nesting:
+        whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \
+            + [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
+        for lvl in whole:
+            ul = atlas.unit_level(lvl).astype(np.int64)
+            touched = sorted(set(np.unique(ul[free_units]).tolist()) - {-1})
+            names = atlas.level_layer(lvl).names
+            crossing = [str(names[c]) for c in touched if len(np.unique(region[ul == c])) > 1]
+            if crossing:
+                notes.append(f"{', '.join(crossing)} ({atlas.level_label(lvl)}) cross an NHS region line: with "
+                             "boards nested in regions they are kept whole within each region only")
     return Problem(pop=apop, edges=edges.astype(np.int64), block=ablock, region=areg, start=start,
-                   areas=areas, out_touch=out_touch, equal_possible=equal_possible, fixed_pops=fixed_pops,
+                   areas=areas, out_touch=out_touch, equal_possible=equal_possible, area_pop=area_pop,
+                   fixed_pops=fixed_pops,
                    fixed_councils=fixed_councils, names=anames, unit_atom=unit_atom, scope_boards=scope_ids,
                    locked_boards=locked_in, free_boards=free, scope_label=scope_label,
                    n_blocks=len(ukey), notes=notes)

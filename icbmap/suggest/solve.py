@@ -299,6 +299,8 @@ def _relaxed(plan, request: Request, group: str, problem: Problem):
         cons = replace(cons, ceiling=None)
     elif group in ("contiguity", "region_nesting", "councils_whole", "cas_whole"):
         cons = replace(cons, **{group: False})
+    elif group == "whole_areas":
+        cons = replace(cons, whole_areas=())
     elif group == "locked":
         cons = replace(cons, locked=())
         plan = plan.copy()

@@ -19,7 +19,7 @@ BLOCK_ATLAS_LEVEL = {"boards": "plan-board", "places": "place", "councils": "cou
 
 #: Constraint groups, in the order the infeasibility explanation relaxes them.
 GROUPS: tuple[str, ...] = ("floor", "ceiling", "contiguity", "region_nesting", "councils_whole",
-                           "cas_whole", "locked", "target")
+                           "cas_whole", "whole_areas", "locked", "target")
 GROUP_LABELS = {
     "floor": "population floor",
     "ceiling": "population ceiling",
@@ -27,6 +27,7 @@ GROUP_LABELS = {
     "region_nesting": "NHS region nesting",
     "councils_whole": "councils whole",
     "cas_whole": "combined authorities whole",
+    "whole_areas": "other areas whole (rule set geographies)",
     "locked": "locked boards",
     "target": "number of boards",
 }
@@ -77,8 +78,12 @@ class Constraints:
     councils_whole: bool = False        # no council split between boards (within a region when nesting)
     cas_whole: bool = False             # no combined authority split between boards
     locked: tuple[str, ...] = ()        # board codes kept as they are (besides those locked in the plan)
+    whole_areas: tuple[str, ...] = ()   # other metrics levels kept whole, e.g. "ref:strategic_authorities_2026"
+    tolerance: float = 0.0              # pieces under this share of an area's people do not tie it (slivers)
 
     def check(self) -> None:
+        if not (isinstance(self.tolerance, (int, float)) and 0 <= self.tolerance <= 0.5):
+            raise SuggestError(f"sliver tolerance {self.tolerance!r} should be between 0 and 0.5")
         for name in ("floor", "ceiling"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or v < 0):
@@ -93,7 +98,7 @@ class Constraints:
             out.append("floor")
         if self.ceiling is not None:
             out.append("ceiling")
-        for g in ("contiguity", "region_nesting", "councils_whole", "cas_whole"):
+        for g in ("contiguity", "region_nesting", "councils_whole", "cas_whole", "whole_areas"):
             if getattr(self, g):
                 out.append(g)
         if has_locked:
@@ -104,6 +109,7 @@ class Constraints:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["locked"] = list(self.locked)
+        d["whole_areas"] = list(self.whole_areas)
         return d
 
     @classmethod
@@ -124,11 +130,14 @@ class Constraints:
         for name in ("region_nesting", "contiguity", "councils_whole", "cas_whole"):
             if name in kw and not isinstance(kw[name], bool):
                 raise SuggestError(f"{where}: {name} should be true or false, not {kw[name]!r}")
-        if "locked" in kw:
-            v = kw["locked"]
-            if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
-                raise SuggestError(f"{where}: locked should be a list of board codes")
-            kw["locked"] = tuple(v)
+        for name in ("locked", "whole_areas"):
+            if name in kw:
+                v = kw[name]
+                if not isinstance(v, (list, tuple)) or not all(isinstance(x, str) for x in v):
+                    raise SuggestError(f"{where}: {name} should be a list of codes")
+                kw[name] = tuple(v)
+        if "tolerance" in kw and (isinstance(kw["tolerance"], bool) or not isinstance(kw["tolerance"], (int, float))):
+            raise SuggestError(f"{where}: tolerance should be a number")
         c = cls(**kw)
         c.check()
         return c
