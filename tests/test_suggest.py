@@ -391,6 +391,12 @@ def test_cli_table_output(england, tmp_path, capsys):
     assert "Option  Status" in out and "optimal" in out
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
         "option-1.icbmap.json", "option-2.icbmap.json", "option-3.icbmap.json", "summary.json"]
+    # a second run with fewer options leaves no stale option files behind
+    rc = main(["--pack", "england-offline", "suggest", "--blocks", "places", "--boards", "3",
+               "--scope", "East of England", "--top", "1", "--workers", "2", "-o", str(tmp_path / "o")])
+    capsys.readouterr()
+    assert rc == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["option-1.icbmap.json", "summary.json"]
 
 
 BAD = [
@@ -418,6 +424,18 @@ def test_bad_input_clear_message_changes_nothing(england, tmp_path, capsys, argv
     error = [line for line in err.splitlines() if not line.startswith("[")]
     assert len(error) == 1 and error[0].startswith("icbmap: error:")
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_too_little_time_says_so(england, tmp_path, capsys):
+    from icbmap.cli import main
+
+    out = tmp_path / "never"
+    rc = main(["--pack", "england-offline", "suggest", "--blocks", "districts", "--boards", "20",
+               "--floor", "1M", "--time-limit", "0.01", "--workers", "2", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and not out.exists()
+    assert "no option found within the time limit" in err and "not proven infeasible" in err
 
 
 @pytest.mark.slow

@@ -253,6 +253,10 @@ def run(args) -> int:
     summary = summary_dict(result, files, label if not args.proposal else str(args.proposal))
     text_json = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     atomic_write_text(out / "summary.json", text_json)
+    # options left from an earlier run in this folder would be taken for this run's
+    for old in out.glob("option-*.icbmap.json"):
+        if old.name not in files and old.name[len("option-"):-len(".icbmap.json")].isdigit():
+            old.unlink(missing_ok=True)
     sys.stdout.write(text_json if args.format == "json" else format_table(summary))
     print(f"{len(files)} option(s) written to {out}", file=sys.stderr)
     return 130 if interrupted else 0

@@ -145,7 +145,9 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
         remaining = time_limit - (time.monotonic() - t0)
         if remaining <= 0:
             status_out = "feasible" if found else "unknown"
-            message = f"time limit reached after {len(found)} option(s)"
+            message = (f"time limit reached after {len(found)} option(s)" if found else
+                       f"no option found within the time limit ({time_limit:g} s); the problem is not "
+                       "proven infeasible: allow more time or relax a rule")
             break
         state = {"obj": None, "bound": None}
 
