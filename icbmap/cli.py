@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--name-field", help="column or attribute holding the board name")
     add_baseline_argument(imp)
 
+    from icbmap.compare.cli import add_arguments as compare_arguments
+
+    compare_arguments(sub.add_parser("compare", help="options side by side: the comparison table and the moves"))
+
     pr = sub.add_parser("print", help="briefing map as PDF or PNG")
     pr.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
     pr.add_argument("-o", "--output", required=True, help="output .pdf or .png")
@@ -128,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             from icbmap.principles import cli as check_cli
 
             return check_cli.run(args)
+        if args.command == "compare":
+            from icbmap.compare import cli as compare_cli
+
+            return compare_cli.run(args)
         if args.command in ("export", "import", "print"):
             from icbmap.export import cli as export_cli
 
