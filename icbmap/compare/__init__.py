@@ -1,11 +1,6 @@
-"""Options side by side (Qt-free): the comparison table, moves between options, loading.
+"""Options side by side (Qt-free): the comparison table (:mod:`.core`), the focus
+(:mod:`.focus`), moves between options (:mod:`.moves`), loading several proposals
+(:mod:`.loading`), text forms (:mod:`.render`) and ``icbmap compare`` (:mod:`.cli`).
 
-See ``docs/compare.md``.
+Kept import-free so that building the CLI parser stays cheap.  See ``docs/compare.md``.
 """
-
-from icbmap.compare.core import ROWS, Comparison, Option, RowSpec, compare, register_row
-from icbmap.compare.focus import Focus, FocusError, resolve_focus
-from icbmap.compare.moves import Diff, Move, diff_plans, match_boards, moved_mask
-
-__all__ = ["ROWS", "Comparison", "Diff", "Focus", "FocusError", "Move", "Option", "RowSpec", "compare",
-           "diff_plans", "match_boards", "moved_mask", "register_row", "resolve_focus"]

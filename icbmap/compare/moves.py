@@ -132,6 +132,14 @@ def diff_plans(plan_a, plan_b, a_name: str = "A", b_name: str = "B",
     return d
 
 
+def place_label(name: str) -> str:
+    """'NHS Hertfordshire and West Essex ICB - 06K' -> 'Hertfordshire and West Essex 06K'."""
+    if " - " in name:
+        board, code = name.rsplit(" - ", 1)
+        return f"{short_board_name(board)} {code}"
+    return name
+
+
 def _group(atlas, lvl, units, fa, fb, pop, names_a, names_b) -> list[Move]:
     if not len(units):
         return []
@@ -144,6 +152,8 @@ def _group(atlas, lvl, units, fa, fb, pop, names_a, names_b) -> list[Move]:
     ends = np.r_[starts[1:], len(sk)]
     t = atlas.layers[lvl].table
     codes, names = t["code"].astype(str).tolist(), t["name"].astype(str).tolist()
+    if lvl == "place":
+        names = [place_label(n) for n in names]
     sizes = np.bincount(atlas.unit_level(lvl), minlength=len(t))
     out = []
     for s, e in zip(starts.tolist(), ends.tolist()):

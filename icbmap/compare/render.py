@@ -110,9 +110,14 @@ def format_md(cmp) -> str:
         d = cmp.diff(i, j)
         lines += [f"## Moves {esc(cmp.options[i].name)} \u2192 {esc(cmp.options[j].name)}", "",
                   f"{d.lsoas:,} LSOAs, {d.people:,} people.", ""]
-        for m in d.by["place"][:MAX_MOVES]:
-            lines.append(f"- {esc(m.text())}")
-        lines.append("")
+        for lvl in ("place", "district"):
+            if d.by[lvl]:
+                lines += [f"By {lvl}:", ""]
+            for m in d.by[lvl][:MAX_MOVES]:
+                lines.append(f"- {esc(m.text())}")
+            if len(d.by[lvl]) > MAX_MOVES:
+                lines.append(f"- \u2026 and {len(d.by[lvl]) - MAX_MOVES} more")
+            lines.append("")
     return "\n".join(lines)
 
 
