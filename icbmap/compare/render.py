@@ -29,7 +29,8 @@ def _cells(cmp, marker: str) -> list[list[str]]:
 
 def _header(cmp) -> list[str]:
     pack = cmp.options[0].atlas
-    return [f"Comparison of {len(cmp.options)} options; focus: {cmp.focus.label}",
+    n = len(cmp.options)
+    return [f"Comparison of {n} option{'' if n == 1 else 's'}; focus: {cmp.focus.label}",
             f"Data pack: {pack.name} ({pack.content_hash}); population: {pack.population_basis or 'as in the pack'}"]
 
 
