@@ -35,6 +35,8 @@ def run(args) -> int:
     from icbmap.compare.render import render
     from icbmap.plan.model import Plan
 
+    if args.command == "print":
+        return run_print(args)
     if not args.proposals and not args.include_baseline:
         print("icbmap: usage error: give proposal files to compare (and/or --baseline)", file=sys.stderr)
         return 2
@@ -62,4 +64,42 @@ def run(args) -> int:
         print(f"comparison written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 1 if loaded.refused else 0
+
+
+def _options(args, paths):
+    from icbmap.cli import load_atlas_for
+    from icbmap.compare.core import Option
+    from icbmap.compare.focus import resolve_focus
+    from icbmap.compare.loading import load_options
+    from icbmap.plan.model import Plan
+
+    atlas = load_atlas_for(args)
+    focus = resolve_focus(atlas, args.focus)
+    loaded = load_options(paths, atlas, map_pack=args.map_pack)
+    for note in loaded.notes:
+        print(f"icbmap: {note}", file=sys.stderr)
+    for msg in loaded.refused:
+        print(f"icbmap: error: refused: {msg}", file=sys.stderr)
+    options = list(loaded.options)
+    if args.include_baseline:
+        options.insert(0, Option("Baseline", Plan(atlas), baseline=True))
+    if not options:
+        raise IcbmapError("no proposal could be opened; nothing to compare")
+    return atlas, focus, options, loaded
+
+
+def run_print(args) -> int:
+    """``icbmap print --compare A B C -o brief.pdf``: the comparison briefing."""
+    from icbmap.export.compare_brief import render_comparison
+    from icbmap.progress import Progress
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".pdf", ".png"):
+        print(f"icbmap: usage error: {out}: the comparison briefing is written as .pdf or .png", file=sys.stderr)
+        return 2
+    _atlas, focus, options, loaded = _options(args, args.compare)
+    files = render_comparison(options, out, focus=focus, paper=args.paper, title=args.title,
+                              option_pages=args.option_pages, progress=Progress.stderr("comparison briefing"))
+    print("wrote " + ", ".join(str(f) for f in files), file=sys.stderr)
     return 1 if loaded.refused else 0

@@ -34,15 +34,16 @@ def _header(cmp) -> list[str]:
             f"Data pack: {pack.name} ({pack.content_hash}); population: {pack.population_basis or 'as in the pack'}"]
 
 
+def pair_order(n: int) -> list[tuple[int, int]]:
+    """Neighbouring options first (where the subtle differences are), then each option
+    against the first (the baseline when it is included)."""
+    pairs = [(i, i + 1) for i in range(0, n - 1)]
+    pairs += [(0, j) for j in range(2, n)]
+    return pairs
+
+
 def _pairs(cmp):
-    """Each option against the first (the baseline if included), then neighbours."""
-    n = len(cmp.options)
-    seen = []
-    for j in range(1, n):
-        seen.append((0, j))
-    for i in range(1, n - 1):
-        seen.append((i, i + 1))
-    return seen
+    return pair_order(len(cmp.options))
 
 
 def format_table(cmp) -> str:
