@@ -265,6 +265,8 @@ class OptionsManager(QObject):
         if proposal.path is not None:
             for i, o in enumerate(self.options):
                 if o.path is not None and prop.Path(o.path).exists() and _same(o.path, proposal.path):
+                    if i == self.current:
+                        return True          # opened again: read back from the file, in place
                     self.switch_to(i)
                     self.w.statusBar().showMessage(f"{proposal.path} is already open as option {o.name}", 6000)
                     return False
