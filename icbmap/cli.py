@@ -107,8 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--compare", nargs="+", metavar="PROPOSAL",
                     help="the comparison briefing of these proposals (one page: maps, table, differences)")
     pr.add_argument("--focus", help="with --compare: an NHS region, or boards / places separated by commas")
-    pr.add_argument("--baseline", dest="include_baseline", action="store_true",
-                    help="with --compare: add the baseline as the first option")
+    pr.add_argument("--with-baseline", dest="include_baseline", action="store_true",
+                    help="with --compare: add the baseline boards as the first option")
     pr.add_argument("--option-pages", action="store_true", help="with --compare: add each option's briefing pages")
     pr.add_argument("--map", dest="map_pack", action="store_true",
                     help="with --compare: map proposals drawn on another data pack onto this one")

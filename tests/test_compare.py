@@ -164,7 +164,7 @@ def test_cli_json_schema(england, files, tmp_path):
     from icbmap.cli import main
 
     out = tmp_path / "c.json"
-    assert main(["--pack", "england-offline", "compare", "--baseline", *map(str, files),
+    assert main(["--pack", "england-offline", "compare", "--with-baseline", *map(str, files),
                  "--format", "json", "-o", str(out)]) == 0
     d = json.loads(out.read_text())
     assert d["format"] == "icbmap-comparison" and [o["name"] for o in d["options"]] == ["Baseline", "One", "Two"]

@@ -1,4 +1,4 @@
-"""``icbmap compare [--baseline] [--focus REGION|BOARD,...] PROPOSAL... --format table|json|csv|md [-o FILE]``.
+"""``icbmap compare [--with-baseline] [--baseline KEY] [--focus REGION|BOARD,...] PROPOSAL... --format table|json|csv|md [-o FILE]``.
 
 Exit codes: 0 when every file was compared; 1 with a message naming the file and the problem
 for bad input: a file that cannot be read or was drawn on another data pack (without
@@ -18,8 +18,8 @@ FORMATS = ("table", "json", "csv", "md")
 
 def add_arguments(p) -> None:
     p.add_argument("proposals", nargs="*", metavar="PROPOSAL", help="proposal files (.icbmap.json)")
-    p.add_argument("--baseline", dest="include_baseline", action="store_true",
-                   help="add the data pack's baseline boards as the first option")
+    p.add_argument("--with-baseline", dest="include_baseline", action="store_true",
+                   help="add the baseline boards as the first option")
     p.add_argument("--focus", help="an NHS region, or boards / places (codes or names) separated by commas")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("-o", "--output", help="write to a file instead of standard output")
