@@ -17,10 +17,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,51 @@ from icbmap.plan.model import Plan
 WORKSPACE_FORMAT = "icbmap-workspace"
 WORKSPACE_SUFFIX = ".icbmap-workspace.json"
 WORKSPACE_FILTER = "icbmap workspaces (*.icbmap-workspace.json);;All files (*)"
+
+
+class BoardShapeCache:
+    """Dissolved board shapes the map has drawn, keyed by their exact set of units.
+
+    Switching options re-dissolves only boards never seen before: a board of another option
+    with the same units (most boards, for options that differ in one region) or one shown
+    earlier is taken from here.  Bounded (least recently used first out), shared by all the
+    options: a display cache, not a copy of the atlas per option.
+    """
+
+    def __init__(self, limit: int = 256):
+        self.limit = limit
+        self._d: OrderedDict[bytes, tuple] = OrderedDict()
+
+    @staticmethod
+    def key(units: np.ndarray) -> bytes:
+        u = np.ascontiguousarray(units, dtype=np.int64)
+        return hashlib.blake2b(u.tobytes(), digest_size=16).digest() + len(u).to_bytes(4, "little")
+
+    def get(self, key: bytes):
+        hit = self._d.get(key)
+        if hit is not None:
+            self._d.move_to_end(key)
+        return hit
+
+    def put(self, key: bytes, value: tuple) -> None:
+        self._d[key] = value
+        self._d.move_to_end(key)
+        while len(self._d) > self.limit:
+            self._d.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+def _groups(assignment: np.ndarray):
+    order = np.argsort(assignment, kind="stable")
+    return order, assignment[order]
+
+
+def _units_of(groups, bid: int) -> np.ndarray:
+    order, keys = groups
+    lo, hi = np.searchsorted(keys, bid, "left"), np.searchsorted(keys, bid, "right")
+    return order[lo:hi]
 
 
 class _NoAutosave:
@@ -100,6 +147,7 @@ class OptionsManager(QObject):
         self.workspace_id = uuid.uuid4().hex[:12]
         self.workspace_path: Path | None = None
         self.last_switch_ms = 0.0
+        self.shapes = BoardShapeCache()
         base_plan = Plan(window.atlas)
         base = AppOption("Baseline", prop.Proposal.new(base_plan, title="Baseline"),
                          Metrics(base_plan), c.new_stack(),
@@ -246,13 +294,75 @@ class OptionsManager(QObject):
         w.map.practice_board = plan.practice_assignment
         if len(w.map.practices.xy):
             w.map.practices.board = plan.practice_assignment
+        changed = self._shapes_from_cache(w.map, old_assign, plan, changed)
         w.map.set_boards(plan.assignment, c.board_colours(), c.board_names(), c.board_populations(),
                          changed=changed, locked=c.locked_boards())
+        self._shapes_to_cache(w.map, plan, changed)
         w.refresh_panels(True)
         w._update_title()
         self.last_switch_ms = (time.perf_counter() - t0) * 1000
         self.currentChanged.emit(index)
         w.statusBar().showMessage(f"Current option: {new.name}" + (" (read-only)" if new.baseline else ""), 3000)
+
+    def _shapes_from_cache(self, view, old_assign, plan, changed: set[int]) -> set[int]:
+        """Keep the outgoing boards' shapes; put cached shapes of incoming boards on the map.
+        Returns the boards still to dissolve."""
+        if not changed:
+            return changed
+        old_groups, new_groups = _groups(old_assign), _groups(plan.assignment)
+        for bid in changed:
+            if bid in view._board_geom:
+                units = _units_of(old_groups, bid)
+                if len(units):
+                    self.shapes.put(self.shapes.key(units), (view._board_geom[bid], view.fill.paths[bid],
+                                                             view._board_label_pt[bid]))
+        active = {b.id for b in plan.boards if b.active}
+        left = set()
+        self._pending_keys = {}
+        for bid in changed:
+            units = _units_of(new_groups, bid)
+            if bid not in active or not len(units):
+                left.add(bid)          # set_boards drops it
+                continue
+            key = self.shapes.key(units)
+            hit = self.shapes.get(key)
+            if hit is None:
+                left.add(bid)
+                self._pending_keys[bid] = key
+                continue
+            view._board_geom[bid], view.fill.paths[bid], view._board_label_pt[bid] = hit
+        return left
+
+    def warm(self, options=None) -> None:
+        """Dissolve, once, the boards of ``options`` the map has not drawn yet (after
+        opening files), so that the first switch to each is as quick as the next."""
+        from icbmap.app import geomqt
+        from icbmap.app.mapview import _label_point
+        import shapely
+
+        view = self.w.map
+        for o in options if options is not None else self.options:
+            plan = o.plan
+            groups = _groups(plan.assignment)
+            for b in plan.boards:
+                if not b.active:
+                    continue
+                units = _units_of(groups, b.id)
+                if not len(units):
+                    continue
+                key = self.shapes.key(units)
+                if self.shapes.get(key) is not None:
+                    continue
+                geom = view._baseline_shape(b.id, units)
+                if geom is None:
+                    geom = shapely.coverage_union_all(view._geoms[units])
+                self.shapes.put(key, (geom, geomqt.path_from_geometry(geom), _label_point(geom)))
+
+    def _shapes_to_cache(self, view, plan, dissolved: set[int]) -> None:
+        for bid, key in getattr(self, "_pending_keys", {}).items():
+            if bid in dissolved and bid in view._board_geom:
+                self.shapes.put(key, (view._board_geom[bid], view.fill.paths[bid], view._board_label_pt[bid]))
+        self._pending_keys = {}
 
     # ------------------------------------------------------------------ File menu hooks
     def _pristine(self, o: AppOption) -> bool:
@@ -428,6 +538,7 @@ class OptionsManager(QObject):
             opened += 1
             if pos == want_current:
                 current_opt = opt
+        self.warm()
         if current_opt is not None:
             self.switch_to(self.options.index(current_opt))
         self.workspace_path = path
@@ -466,6 +577,7 @@ class OptionsManager(QObject):
             if proposal.mapping is not None:
                 notes.append(f"{p}: mapped onto this data pack: " + proposal.mapping.summary())
             last = self._open_proposal_as_option(proposal, proposal.display_name)
+        self.warm()
         if last is not None:
             self.switch_to(self.options.index(last))
         (report or self._report)(problems, notes)

@@ -25,10 +25,27 @@ def add_arguments(p) -> None:
     p.add_argument("-o", "--output", help="write to a file instead of standard output")
     p.add_argument("--map", dest="map_pack", action="store_true",
                    help="map proposals drawn on another data pack onto this one by codes (reported)")
+    from icbmap.cli import add_baseline_argument
+
+    add_baseline_argument(p)
+
+
+def load_atlas_for_options(args, paths):
+    """The atlas: ``--pack``, with ``--baseline`` or else the baseline the first readable
+    proposal records (every option must be on it; others are refused with the reason)."""
+    from icbmap.cli import load_atlas_for
+    from icbmap.plan.proposal import proposal_baseline
+
+    if not getattr(args, "baseline", None):
+        for p in paths:
+            recorded = proposal_baseline(p)
+            if recorded:
+                args.baseline = recorded
+                break
+    return load_atlas_for(args)
 
 
 def run(args) -> int:
-    from icbmap.cli import load_atlas_for
     from icbmap.compare.core import Option, compare
     from icbmap.compare.focus import resolve_focus
     from icbmap.compare.loading import load_options
@@ -40,7 +57,7 @@ def run(args) -> int:
     if not args.proposals and not args.include_baseline:
         print("icbmap: usage error: give proposal files to compare (and/or --baseline)", file=sys.stderr)
         return 2
-    atlas = load_atlas_for(args)
+    atlas = load_atlas_for_options(args, args.proposals)
     focus = resolve_focus(atlas, args.focus)
     loaded = load_options(args.proposals, atlas, map_pack=args.map_pack)
     for note in loaded.notes:
@@ -68,13 +85,12 @@ def run(args) -> int:
 
 
 def _options(args, paths):
-    from icbmap.cli import load_atlas_for
     from icbmap.compare.core import Option
     from icbmap.compare.focus import resolve_focus
     from icbmap.compare.loading import load_options
     from icbmap.plan.model import Plan
 
-    atlas = load_atlas_for(args)
+    atlas = load_atlas_for_options(args, paths)
     focus = resolve_focus(atlas, args.focus)
     loaded = load_options(paths, atlas, map_pack=args.map_pack)
     for note in loaded.notes:

@@ -38,9 +38,10 @@ class Option:
     path: Path | None = None
     baseline: bool = False           # the pack's baseline boards (read-only)
     proposal: Any = None             # the Proposal it was read from, if any
+    reference_only: bool = False     # only its assignment is read (the moved rows): no metrics
 
     def __post_init__(self):
-        if self.metrics is None:
+        if self.metrics is None and not self.reference_only:
             self.metrics = Metrics(self.plan, observe=False)
 
     @property
@@ -62,6 +63,7 @@ class Context:
     boards: np.ndarray            # focus board ids (active, holding a focus unit)
     baseline: Option | None
     territory: np.ndarray         # bool per unit: focus units and the units of the focus boards
+    _moved: np.ndarray | None = None
 
     def areas(self, level: str) -> np.ndarray:
         """Column indices (area + 1) of the areas at ``level`` the focus boards touch."""
@@ -137,8 +139,10 @@ def _moved(ctx: Context, people: bool):
     if base is None:
         return None
     atlas = ctx.option.atlas
-    m = moved_mask(base.plan.assignment, ctx.option.plan.assignment, atlas.population)
-    m &= ctx.territory | _territory(base, ctx.focus)
+    if ctx._moved is None:
+        m = moved_mask(base.plan.assignment, ctx.option.plan.assignment, atlas.population)
+        ctx._moved = m & (ctx.territory | _territory(base, ctx.focus))
+    m = ctx._moved
     return int(atlas.population[m].sum()) if people else int(m.sum())
 
 
@@ -351,9 +355,16 @@ def _best(values: list, better: str | None) -> list[int]:
     return [] if len(best) == len(vals) else best
 
 
+def area_names(atlas, lvl: str) -> list[str]:
+    """Names of the areas at ``lvl`` (cached on the atlas)."""
+    cache = atlas.__dict__.setdefault("_compare_names", {})
+    if lvl not in cache:
+        cache[lvl] = atlas.layers[lvl].table["name"].astype(str).tolist()
+    return cache[lvl]
+
+
 def _labels(atlas, lvl: str, cols) -> list[str]:
-    t = atlas.layers[lvl].table
-    names = t["name"].astype(str).tolist()
+    names = area_names(atlas, lvl)
     return [names[c - 1] for c in cols]
 
 
@@ -390,7 +401,7 @@ def compare(options: list[Option], focus: Focus | None = None, baseline: Option 
     if baseline is None:
         from icbmap.plan.model import Plan
 
-        baseline = Option("Baseline", Plan(atlas), baseline=True)
+        baseline = Option("Baseline", Plan(atlas), baseline=True, reference_only=True)
     contexts = []
     for o in options:
         boards = _focus_boards(o, focus)

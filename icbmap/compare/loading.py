@@ -47,8 +47,10 @@ def open_option(path, atlas, map_pack: bool = False, taken: set[str] | None = No
     note = None
     try:
         proposal = prop.load_proposal(path, atlas) if not map_pack else prop.read_proposal(path, atlas, map_pack=True)
-    except prop.PackMismatchError:  # pragma: no cover - read_proposal maps when asked
-        raise
+    except prop.BaselineMismatchError as exc:
+        raise prop.ProposalError(path, f"drawn on another baseline ({exc.baseline}) than the other options "
+                                       f"({atlas.baseline_label}); options are compared on one baseline: "
+                                       f"use --baseline {exc.baseline} to compare it with others drawn on it") from None
     if proposal.mapping is not None:
         note = f"{path}: mapped onto data pack {atlas.name!r}: " + proposal.mapping.summary().replace("\n", "; ")
     from icbmap.metrics.engine import Metrics

@@ -28,10 +28,12 @@ def match_boards(a: np.ndarray, b: np.ndarray, pop: np.ndarray) -> dict[int, int
     a = a.astype(np.int64)
     b = b.astype(np.int64)
     nb = int(max(b.max(initial=-1), -1)) + 2
+    na = int(max(a.max(initial=-1), -1)) + 2
     key = (a + 1) * nb + (b + 1)
-    uniq, inv = np.unique(key, return_inverse=True)
-    shared = np.bincount(inv, weights=pop, minlength=len(uniq)).astype(np.int64)
-    units = np.bincount(inv, minlength=len(uniq)).astype(np.int64)
+    units = np.bincount(key, minlength=na * nb)         # board ids are small: a dense table
+    uniq = np.flatnonzero(units)
+    units = units[uniq].astype(np.int64)
+    shared = np.bincount(key, weights=pop, minlength=na * nb)[uniq].astype(np.int64)
     ka, kb = uniq // nb - 1, uniq % nb - 1
     order = np.lexsort((kb, ka, -units, -shared))
     out: dict[int, int] = {-1: -1}
@@ -140,6 +142,19 @@ def place_label(name: str) -> str:
     return name
 
 
+def _level_tables(atlas, lvl):
+    """Codes, planners' names and unit counts of the areas at ``lvl`` (cached on the atlas)."""
+    cache = atlas.__dict__.setdefault("_moves_tables", {})
+    if lvl not in cache:
+        t = atlas.layers[lvl].table
+        names = t["name"].astype(str).tolist()
+        if lvl == "place":
+            names = [place_label(n) for n in names]
+        cache[lvl] = (t["code"].astype(str).tolist(), names,
+                      np.bincount(atlas.unit_level(lvl), minlength=len(t)))
+    return cache[lvl]
+
+
 def _group(atlas, lvl, units, fa, fb, pop, names_a, names_b) -> list[Move]:
     if not len(units):
         return []
@@ -150,17 +165,14 @@ def _group(atlas, lvl, units, fa, fb, pop, names_a, names_b) -> list[Move]:
     sk = key[order]
     starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
     ends = np.r_[starts[1:], len(sk)]
-    t = atlas.layers[lvl].table
-    codes, names = t["code"].astype(str).tolist(), t["name"].astype(str).tolist()
-    if lvl == "place":
-        names = [place_label(n) for n in names]
-    sizes = np.bincount(atlas.unit_level(lvl), minlength=len(t))
+    codes, names, sizes = _level_tables(atlas, lvl)
+    su = units[order]
+    people = np.add.reduceat(pop[su], starts) if len(starts) else np.zeros(0, np.int64)
+    sa, sfa, sfb = area[order][starts].tolist(), fa[order][starts].tolist(), fb[order][starts].tolist()
     out = []
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        idx = order[s:e]
-        u = np.sort(units[idx])
-        ar, x, y = int(area[idx[0]]), int(fa[idx[0]]), int(fb[idx[0]])
+    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+        ar, x, y = int(sa[k]), int(sfa[k]), int(sfb[k])
         out.append(Move(lvl, ar, codes[ar], names[ar], x, names_a.get(x, str(x)), y, names_b.get(y, str(y)),
-                        u, int(pop[u].sum()), int(sizes[ar])))
+                        su[s:e], int(people[k]), int(sizes[ar])))
     out.sort(key=lambda m: (-m.people, m.name))
     return out

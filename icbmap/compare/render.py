@@ -153,7 +153,8 @@ def format_csv(cmp) -> str:
 
 
 def format_json(cmp) -> str:
-    return json.dumps(cmp.to_dict(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    # compact: the C encoder (an indented England comparison takes ~0.3 s more to write)
+    return json.dumps(cmp.to_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
 
 
 def render(cmp, fmt: str) -> str:
