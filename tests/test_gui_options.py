@@ -25,6 +25,7 @@ def make_window(qtbot, atlas, tmp_path, autosave_dir=None):
                    autosave_dir=autosave_dir or tmp_path / "autosave")
     w.proposals.ask_unsaved = lambda: "discard"
     w.options._ask_unsaved = lambda o: "discard"
+    w.options.ask_unsaved_all = lambda names: "discard"
     qtbot.addWidget(w)
     w.resize(1400, 900)
     w.show()

@@ -7,8 +7,10 @@
   :class:`~icbmap.plan.autosave.Autosaver`; no geometry is copied per option.
 * Switching the current option swaps those in (no recompute) and re-dissolves on the map
   only the boards whose units differ between the two options.
-* File ▸ Open / New / Import add an option (the untouched starting option is reused); a
-  file already open as an option is switched to, not opened twice.
+* File ▸ Open / New / Import replace the current option, as before (after asking about
+  unsaved work), or add an option when the baseline is current; Options ▸ New option and
+  Open proposals as options add options.  A file already open as another option is
+  switched to, not opened twice.
 * A workspace file (``.icbmap-workspace.json``) lists the options' proposal files in order;
   saving it saves every option to its own proposal file.
 * Autosave covers every option: each autosaver's marker carries this session's workspace id
@@ -370,8 +372,10 @@ class OptionsManager(QObject):
                 and len(self.options) == 2)
 
     def before_set_proposal(self, proposal) -> bool:
-        """Called by ProposalManager.set_proposal: open ``proposal`` as a new option (or
-        switch to the option already holding that file).  False = do not replace."""
+        """Called by ProposalManager.set_proposal (File ▸ New, Open, Import; the user was
+        asked about unsaved work first): ``proposal`` replaces the current option, or
+        becomes a new option when the current one is the baseline.  A file already open as
+        another option is switched to instead (False = do not replace)."""
         if proposal.path is not None:
             for i, o in enumerate(self.options):
                 if o.path is not None and prop.Path(o.path).exists() and _same(o.path, proposal.path):
@@ -380,7 +384,7 @@ class OptionsManager(QObject):
                     self.switch_to(i)
                     self.w.statusBar().showMessage(f"{proposal.path} is already open as option {o.name}", 6000)
                     return False
-        if self._pristine(self.current_option):
+        if not self.current_option.baseline:
             return True
         # a fresh slot; ProposalManager then puts the plan in it
         c = self.w.controller
@@ -436,16 +440,28 @@ class OptionsManager(QObject):
         return True
 
     def maybe_save_all(self) -> bool:
-        """Before closing the window: ask about every option with unsaved changes."""
-        for i, o in enumerate(list(self.options)):
-            if not o.dirty:
-                continue
-            r = self.w.proposals.ask_unsaved() if i == self.current else self._ask_unsaved(o)
-            if r == "cancel":
-                return False
-            if r == "save" and not self.save_option(i):
-                return False
+        """Before closing the window: one question about every option with unsaved changes
+        (the usual one when only the current option has some)."""
+        dirty = [i for i, o in enumerate(self.options) if o.dirty]
+        if not dirty:
+            return True
+        if dirty == [self.current]:
+            r = self.w.proposals.ask_unsaved()
+        else:
+            r = self.ask_unsaved_all([self.options[i].name for i in dirty])
+        if r == "cancel":
+            return False
+        if r == "save":
+            return all(self.save_option(i) for i in dirty)
         return True
+
+    def ask_unsaved_all(self, names: list[str]) -> str:
+        """``"save"``, ``"discard"`` or ``"cancel"`` for several options (tests replace it)."""
+        B = QMessageBox.StandardButton
+        r = QMessageBox.question(self.w, "Unsaved changes",
+                                 "Save the changes to these options?\n\n" + "\n".join(names),
+                                 B.SaveAll | B.Discard | B.Cancel)
+        return {B.SaveAll: "save", B.Discard: "discard"}.get(r, "cancel")
 
     def close(self) -> None:
         for o in self.options:
