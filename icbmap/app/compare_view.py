@@ -236,7 +236,13 @@ class DifferencePanel(QWidget):
         lay.addWidget(self.summary)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Move", "LSOAs", "People"])
-        self.tree.setColumnWidth(0, 620)
+        from PySide6.QtWidgets import QHeaderView
+
+        head = self.tree.header()
+        head.setStretchLastSection(False)
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemClicked.connect(self._clicked)
         self.tree.setToolTip("Click a move to zoom the map to it")
         lay.addWidget(self.tree)

@@ -672,8 +672,7 @@ class OptionsManager(QObject):
         self.comparison_dock = w._dock("Comparison", self.comparison, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.differences = DifferencePanel(self)
         self.differences_dock = w._dock("Differences", self.differences, Qt.DockWidgetArea.BottomDockWidgetArea)
-        w.tabifyDockWidget(self.comparison_dock, self.differences_dock)
-        self.comparison_dock.raise_()
+        self._tabified = False       # tabified when first shown (tabifying hidden docks leaves a stray tab bar)
         self.comparison_dock.hide()
         self.differences_dock.hide()
         self.comparison_dock.visibilityChanged.connect(
@@ -740,6 +739,9 @@ class OptionsManager(QObject):
     def show_comparison(self) -> None:
         self.comparison_dock.show()
         self.differences_dock.show()
+        if not self._tabified:
+            self.w.tabifyDockWidget(self.comparison_dock, self.differences_dock)
+            self._tabified = True
         self.comparison_dock.raise_()
         self.comparison.refresh()
 
