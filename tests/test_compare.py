@@ -30,18 +30,18 @@ def _district(atlas, name):
 
 
 @pytest.fixture(scope="module")
-def options(england):
+def options(england_2024):
     """Baseline; an option moving Waverley from Surrey Heartlands to Frimley; an option
     merging two London boards and moving a slice of Kent to Sussex."""
-    base = Plan(england)
-    one = Plan(england)
-    waverley = england.members("district", _district(england, "Waverley"))
-    History(one).push(MoveUnits(waverley, _board(england, "Frimley")))
-    two = Plan(england)
+    base = Plan(england_2024)
+    one = Plan(england_2024)
+    waverley = england_2024.members("district", _district(england_2024, "Waverley"))
+    History(one).push(MoveUnits(waverley, _board(england_2024, "Frimley")))
+    two = Plan(england_2024)
     h = History(two)
-    h.push(MergeBoards(_board(england, "North West London"), _board(england, "North Central London")))
-    kent = np.flatnonzero(two.assignment == _board(england, "Kent and Medway"))[:120]
-    h.push(MoveUnits(kent, _board(england, "Sussex")))
+    h.push(MergeBoards(_board(england_2024, "North West London"), _board(england_2024, "North Central London")))
+    kent = np.flatnonzero(two.assignment == _board(england_2024, "Kent and Medway"))[:120]
+    h.push(MoveUnits(kent, _board(england_2024, "Sussex")))
     return [Option("Baseline", base, baseline=True), Option("One", one), Option("Two", two)]
 
 
@@ -73,79 +73,79 @@ def _independent(atlas, plan, region_units=None, tol=0.01):
 
 
 @pytest.mark.parametrize("focus_spec", [None, "South East", "London"])
-def test_rows_match_an_independent_count(england, options, focus_spec):
-    focus = resolve_focus(england, focus_spec)
+def test_rows_match_an_independent_count(england_2024, options, focus_spec):
+    focus = resolve_focus(england_2024, focus_spec)
     cmp = compare(options, focus)
     for i, o in enumerate(options):
-        want = _independent(england, o.plan, None if focus.england else focus.units)
+        want = _independent(england_2024, o.plan, None if focus.england else focus.units)
         for key, value in want.items():
             got = cmp.row(key).values[i]
             got = got[0] if isinstance(got, tuple) else got
             assert got == value, (focus_spec, o.name, key)
 
 
-def test_best_marks_and_moved_rows(england, options):
+def test_best_marks_and_moved_rows(england_2024, options):
     cmp = compare(options)
-    waverley = england.members("district", _district(england, "Waverley"))
-    moved = waverley[options[0].plan.assignment[waverley] != _board(england, "Frimley")]
+    waverley = england_2024.members("district", _district(england_2024, "Waverley"))
+    moved = waverley[options[0].plan.assignment[waverley] != _board(england_2024, "Frimley")]
     assert cmp.row("lsoas_moved").values[:2] == [0, len(moved)]
-    assert cmp.row("people_moved").values[1] == int(england.population[moved].sum())
-    n = len(england.layers["board"])
+    assert cmp.row("people_moved").values[1] == int(england_2024.population[moved].sum())
+    n = len(england_2024.layers["board"])
     assert cmp.row("boards").values == [n, n, n - 1]
     # the baseline moves nobody: best (lowest) in the moved rows, alone
     assert cmp.row("people_moved").best == [0]
 
 
-def test_moves_grouped_by_district_and_place(england, options):
+def test_moves_grouped_by_district_and_place(england_2024, options):
     base, one = options[0].plan, options[1].plan
     d = diff_plans(base, one, "Baseline", "One")
-    waverley = _district(england, "Waverley")
+    waverley = _district(england_2024, "Waverley")
     [move] = d.by["district"]
-    units = england.members("district", waverley)
+    units = england_2024.members("district", waverley)
     assert move.area == waverley and move.lsoas == int((base.assignment[units] != one.assignment[units]).sum())
     assert "Surrey Heartlands" in move.from_name and "Frimley" in move.to_name
     assert move.text().startswith(f"Waverley: {move.lsoas} of {len(units)} LSOAs")
     assert sum(m.lsoas for m in d.by["place"]) == d.lsoas == move.lsoas
 
 
-def test_a_merge_moves_only_the_board_that_does_not_carry_on(england, options):
+def test_a_merge_moves_only_the_board_that_does_not_carry_on(england_2024, options):
     base, two = options[0].plan, options[2].plan
     d = diff_plans(base, two)
-    ncl = _board(england, "North Central London")
-    nwl = _board(england, "North West London")
-    pop = england.population
+    ncl = _board(england_2024, "North Central London")
+    nwl = _board(england_2024, "North West London")
+    pop = england_2024.population
     smaller = min(int(pop[base.assignment == ncl].sum()), int(pop[base.assignment == nwl].sum()))
-    assert d.people == smaller + int(pop[np.flatnonzero(base.assignment == _board(england, "Kent and Medway"))[:120]].sum())
+    assert d.people == smaller + int(pop[np.flatnonzero(base.assignment == _board(england_2024, "Kent and Medway"))[:120]].sum())
 
 
-def test_same_lines_under_other_ids_move_nobody(england):
-    base = Plan(england)
-    p = Plan(england)
+def test_same_lines_under_other_ids_move_nobody(england_2024):
+    base = Plan(england_2024)
+    p = Plan(england_2024)
     h = History(p)
     c = CreateBoard("Renamed Kent", code="NEW01")
     h.push(c)
-    h.push(MoveUnits(np.flatnonzero(p.assignment == _board(england, "Kent and Medway")), c.board_id))
+    h.push(MoveUnits(np.flatnonzero(p.assignment == _board(england_2024, "Kent and Medway")), c.board_id))
     assert diff_plans(base, p).lsoas == 0
-    assert match_boards(base.assignment, p.assignment, england.population)[_board(england, "Kent")] == c.board_id
+    assert match_boards(base.assignment, p.assignment, england_2024.population)[_board(england_2024, "Kent")] == c.board_id
 
 
-def test_focus_resolution_and_refusal(england):
-    assert resolve_focus(england, None).england
-    eoe = resolve_focus(england, "east of england")
-    assert eoe.units.sum() == (england.unit_level("region") == int(
-        np.flatnonzero(england.layers["region"].table["name"] == "East of England")[0])).sum()
-    kent = resolve_focus(england, "Kent and Medway, Sussex")
+def test_focus_resolution_and_refusal(england_2024):
+    assert resolve_focus(england_2024, None).england
+    eoe = resolve_focus(england_2024, "east of england")
+    assert eoe.units.sum() == (england_2024.unit_level("region") == int(
+        np.flatnonzero(england_2024.layers["region"].table["name"] == "East of England")[0])).sum()
+    kent = resolve_focus(england_2024, "Kent and Medway, Sussex")
     assert len(kent.parts) == 2
     with pytest.raises(FocusError, match="'Atlantis'"):
-        resolve_focus(england, "Kent and Medway, Atlantis")
+        resolve_focus(england_2024, "Kent and Medway, Atlantis")
 
 
-def test_register_row_hook(england, options):
+def test_register_row_hook(england_2024, options):
     spec = RowSpec("test_rule", "Test rule: boards over 2m", lambda c: int((c.pops > 2_000_000).sum()), "lower")
     register_row(spec)
     try:
         cmp = compare(options)
-        assert cmp.row("test_rule").values[0] == int((england.layers["board"].population > 2_000_000).sum())
+        assert cmp.row("test_rule").values[0] == int((england_2024.layers["board"].population > 2_000_000).sum())
     finally:
         ROWS[:] = [r for r in ROWS if r.key != "test_rule"]
 
@@ -160,7 +160,7 @@ def files(options, tmp_path_factory):
     return out
 
 
-def test_cli_json_schema(england, files, tmp_path):
+def test_cli_json_schema(england_2024, files, tmp_path):
     from icbmap.cli import main
 
     out = tmp_path / "c.json"

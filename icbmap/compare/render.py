@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from icbmap.names import short_board_name
+from icbmap.names import format_population, short_board_name
 
 MAX_MOVES = 12
 
@@ -20,10 +20,20 @@ def _grid(headers: list[str], rows: list[list[str]], align: str) -> str:
     return "\n".join([fmt(headers), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
 
 
+def _cell(value, text: str, width: int = 26) -> str:
+    """A table cell: a named board is shortened to fit a column ("Greater Essex 1.86m")."""
+    if isinstance(value, tuple):
+        pop, name = value
+        name = name if len(name) <= width else name[: width - 1].rstrip(" ,") + "\u2026"
+        return f"{name} {format_population(pop)}"
+    return text
+
+
 def _cells(cmp, marker: str) -> list[list[str]]:
     out = []
     for r in cmp.rows:
-        out.append([r.label] + [t + (marker if i in r.best else "") for i, t in enumerate(r.texts)])
+        out.append([r.label] + [_cell(r.values[i], t) + (marker if i in r.best else "")
+                                for i, t in enumerate(r.texts)])
     return out
 
 
