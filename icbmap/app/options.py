@@ -455,6 +455,19 @@ class OptionsManager(QObject):
             return all(self.save_option(i) for i in dirty)
         return True
 
+    def maybe_save_others(self) -> bool:
+        """Before the window is replaced (another baseline): ask about the options other
+        than the current one (the caller asked about that one)."""
+        dirty = [i for i, o in enumerate(self.options) if o.dirty and i != self.current]
+        if not dirty:
+            return True
+        r = self.ask_unsaved_all([self.options[i].name for i in dirty])
+        if r == "cancel":
+            return False
+        if r == "save":
+            return all(self.save_option(i) for i in dirty)
+        return True
+
     def ask_unsaved_all(self, names: list[str]) -> str:
         """``"save"``, ``"discard"`` or ``"cancel"`` for several options (tests replace it)."""
         B = QMessageBox.StandardButton
