@@ -413,8 +413,10 @@ class OptionsManager(QObject):
     def _current_edited(self) -> None:
         o = self.current_option
         o.proposal = self.w.proposals.proposal
-        self.optionsChanged.emit() if o.dirty != getattr(o, "_was_dirty", None) else None
-        o._was_dirty = o.dirty
+
+    def _clean_changed(self, _clean: bool) -> None:
+        """Saved, or edited since: the list shows which options have unsaved changes."""
+        self.panel.refresh()
 
     # ------------------------------------------------------------------ saving
     def save_option(self, index: int, path: str | Path | None = None) -> bool:
@@ -746,6 +748,7 @@ class OptionsManager(QObject):
         w.view_menu.addAction(self.comparison_dock.toggleViewAction())
         w.view_menu.addAction(self.differences_dock.toggleViewAction())
         self.optionsChanged.connect(self.panel.refresh)
+        w.controller.group.cleanChanged.connect(self._clean_changed)
         self.currentChanged.connect(lambda _i: self.panel.refresh())
         self.panel.refresh()
 

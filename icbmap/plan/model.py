@@ -124,10 +124,8 @@ class Plan:
             from icbmap.plan.colours import baseline_colours
 
             colours = baseline_colours(atlas)
-        self.boards: list[Board] = [
-            Board(i, str(table["code"].iat[i]), str(table["name"].iat[i]), colours[i])
-            for i in range(len(table))
-        ]
+        codes, names = table["code"].astype(str).tolist(), table["name"].astype(str).tolist()
+        self.boards: list[Board] = [Board(i, codes[i], names[i], colours[i]) for i in range(len(table))]
         self.n_baseline_boards = len(self.boards)
         self.baseline_assignment = atlas.unit_level("board").astype(np.int32).copy()
         self.assignment = self.baseline_assignment.copy()
