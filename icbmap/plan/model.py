@@ -465,7 +465,12 @@ class Plan:
             problems.append("'practices' should be an object of board id -> practice codes")
             prac = {}
         if prac:
-            index = {str(c): i for i, c in enumerate(plan.practice_codes)}
+            cached = atlas.__dict__.get("_practice_index")  # the same for every plan of the atlas
+            if cached is not None and cached[0] is atlas.practices:
+                index = cached[1]
+            else:
+                index = {str(c): i for i, c in enumerate(plan.practice_codes)}
+                atlas.__dict__["_practice_index"] = (atlas.practices, index)
             for key, pcodes in prac.items():
                 b = board_key(key)
                 if b is None:
