@@ -201,3 +201,18 @@ def test_cli_bad_input(files, tmp_path, capsys):
     assert main(["--pack", "england-offline", "compare", "--focus", "Narnia", str(files[0])]) == 1
     err = capsys.readouterr().err
     assert "'Narnia'" in err and "East of England" in err and "Traceback" not in err
+
+
+def test_principle_rows_read_the_principles_checker(england_2024, options):
+    from icbmap.principles.check import check
+    from icbmap.principles.ruleset import load_rules, preset_names
+
+    rules = load_rules(preset_names()[0])
+    cmp = compare(options, rules=rules)
+    rows = [r for r in cmp.rows if r.key.startswith("rule:")]
+    assert len(rows) == len(rules.rules)
+    for i, o in enumerate(options):
+        results = {r.rule.id: r for r in check(o.metrics, rules).results()}
+        for row in rows:
+            r = results[row.key[5:]]
+            assert row.values[i] == (None if r.missing else r.failing)

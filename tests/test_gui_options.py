@@ -177,7 +177,8 @@ def test_comparison_dock_and_difference_map(qtbot, england, tmp_path):
     om.show_comparison()
     panel = om.comparison
     panel.refresh()
-    want = compare([o.core() for o in om.options], baseline=om.options[0].core())
+    want = compare([o.core() for o in om.options], baseline=om.options[0].core(), rules=w.principles.ruleset)
+    assert any(r.key.startswith("rule:") for r in want.rows)         # the rule set in use adds rows
     t = panel.table
     assert t.columnCount() == 3
     for r, row in enumerate(want.rows):

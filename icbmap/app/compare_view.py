@@ -75,6 +75,9 @@ class ComparisonPanel(QWidget):
         self._timer.setInterval(300)
         self._timer.timeout.connect(self.refresh)
         manager.optionsChanged.connect(self.schedule)
+        principles = getattr(self.w, "principles", None)
+        if principles is not None and hasattr(principles, "rulesChanged"):
+            principles.rulesChanged.connect(self.schedule)
         manager.currentChanged.connect(lambda _i: self.schedule())
         self.w.controller.edited.connect(self.schedule)
 
@@ -105,7 +108,9 @@ class ComparisonPanel(QWidget):
     def refresh(self) -> None:
         t0 = time.perf_counter()
         options = [o.core() for o in self.m.options]
-        self.cmp = cmp = compare(options, self._focus, baseline=options[0])
+        principles = getattr(self.w, "principles", None)     # a row per rule of the rule set in use
+        rules = getattr(principles, "ruleset", None)
+        self.cmp = cmp = compare(options, self._focus, baseline=options[0], rules=rules)
         n = len(options)
         order = list(range(n))
         if self._sort is not None:

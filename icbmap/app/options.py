@@ -301,6 +301,9 @@ class OptionsManager(QObject):
                          changed=changed, locked=c.locked_boards())
         self._shapes_to_cache(w.map, plan, changed)
         w.refresh_panels(True)
+        principles = getattr(w, "principles", None)      # the Principles dock follows the current option
+        if principles is not None:
+            principles.updated.emit({(r.id, -1) for r in principles.ruleset.rules})
         w._update_title()
         self.last_switch_ms = (time.perf_counter() - t0) * 1000
         self.currentChanged.emit(index)

@@ -25,6 +25,8 @@ def add_arguments(p) -> None:
     p.add_argument("-o", "--output", help="write to a file instead of standard output")
     p.add_argument("--map", dest="map_pack", action="store_true",
                    help="map proposals drawn on another data pack onto this one by codes (reported)")
+    p.add_argument("--rules", help="add a row per design principle: a rule file or a preset's name "
+                                   "(icbmap check --list-presets)")
     from icbmap.cli import add_baseline_argument
 
     add_baseline_argument(p)
@@ -69,7 +71,7 @@ def run(args) -> int:
         options.insert(0, Option("Baseline", Plan(atlas), baseline=True))
     if not options:
         raise IcbmapError("no proposal could be opened; nothing to compare")
-    cmp = compare(options, focus)
+    cmp = compare(options, focus, rules=_rules(args))
     text = render(cmp, args.format)
     if args.output:
         from icbmap.atlas.store import atomic_write_text
@@ -82,6 +84,16 @@ def run(args) -> int:
     else:
         sys.stdout.write(text)
     return 1 if loaded.refused else 0
+
+
+def _rules(args):
+    """The rule set named by ``--rules`` (a file or a preset), or None."""
+    name = getattr(args, "rules", None)
+    if not name:
+        return None
+    from icbmap.principles.ruleset import load_rules
+
+    return load_rules(name)
 
 
 def _options(args, paths):
@@ -116,6 +128,7 @@ def run_print(args) -> int:
         return 2
     _atlas, focus, options, loaded = _options(args, args.compare)
     files = render_comparison(options, out, focus=focus, paper=args.paper, title=args.title,
-                              option_pages=args.option_pages, progress=Progress.stderr("comparison briefing"))
+                              option_pages=args.option_pages, rules=_rules(args),
+                              progress=Progress.stderr("comparison briefing"))
     print("wrote " + ", ".join(str(f) for f in files), file=sys.stderr)
     return 1 if loaded.refused else 0

@@ -386,9 +386,42 @@ def board_figures(ctx: Context) -> list[BoardFigure]:
     return out
 
 
-def compare(options: list[Option], focus: Focus | None = None, baseline: Option | None = None) -> Comparison:
+def principle_rows(contexts: list[Context], rules) -> list[Row]:
+    """One row per rule of ``rules`` (a :class:`~icbmap.principles.ruleset.RuleSet`): how many
+    focus boards fail it (rules on boards), or how many areas fail it in the whole plan
+    (rules on areas).  Read from the principles checker (:mod:`icbmap.principles.check`),
+    which reads the same metrics tables."""
+    from icbmap.principles.check import check
+
+    results = [check(c.option.metrics, rules).results() for c in contexts]
+    rows = []
+    for k, rule in enumerate(rules.rules):
+        vals, texts = [], []
+        subject = results[0][k].subject if results else "boards"
+        for c, res in zip(contexts, results):
+            r = res[k]
+            if r.missing:
+                vals.append(None)
+                texts.append("n/a")
+                continue
+            if r.subject == "boards" and r.fail is not None:
+                n, total = int(r.fail[c.boards].sum()), len(c.boards)
+            else:
+                n, total = int(r.failing), int(r.total)
+            vals.append(n)
+            texts.append(f"{n:,} of {total:,}" if n else "\u2713 all pass")
+        note = (f"{rules.name}: {rule.label}; failing {subject}" +
+                ("" if subject == "boards" else " in the whole plan"))
+        rows.append(Row(f"rule:{rule.id}", f"Principle: {rule.label}", "Principles", "lower", vals, texts,
+                        _best(vals, "lower"), note))
+    return rows
+
+
+def compare(options: list[Option], focus: Focus | None = None, baseline: Option | None = None,
+            rules=None) -> Comparison:
     """Compare ``options`` (same atlas) within ``focus``; ``baseline`` is the reference for the
-    moved rows (default: the first option marked ``baseline``, else the pack's baseline plan)."""
+    moved rows (default: the first option marked ``baseline``, else the pack's baseline plan);
+    ``rules`` (a rule set of :mod:`icbmap.principles`) adds a row per rule."""
     if not options:
         raise ValueError("nothing to compare")
     atlas = options[0].atlas
@@ -413,5 +446,7 @@ def compare(options: list[Option], focus: Focus | None = None, baseline: Option 
         vals = [spec.compute(c) for c in contexts]
         rows.append(Row(spec.key, spec.label, spec.section, spec.better, vals,
                         [_text(v, spec.key) for v in vals], _best(vals, spec.better), spec.note))
+    if rules is not None:
+        rows += principle_rows(contexts, rules)
     boards = [board_figures(c) for c in contexts]
     return Comparison(focus, list(options), rows, boards, contexts, baseline)

@@ -180,7 +180,8 @@ def _notes(fig, cmp, rect, s) -> None:
 
 
 def comparison_figure(options: list[Option], focus=None, paper: str = "A4", title: str | None = None,
-                      date_text: str | None = None, progress: Progress | None = None) -> tuple[Figure, object]:
+                      date_text: str | None = None, progress: Progress | None = None,
+                      rules=None) -> tuple[Figure, object]:
     """The comparison page and the :class:`~icbmap.compare.core.Comparison` drawn on it."""
     progress = progress or Progress.silent()
     if paper not in PAPER_MM:
@@ -190,7 +191,7 @@ def comparison_figure(options: list[Option], focus=None, paper: str = "A4", titl
     atlas = options[0].atlas
     focus = focus or england(atlas)
     progress.step(0.05, "Comparing")
-    cmp = compare(options, focus)
+    cmp = compare(options, focus, rules=rules)
     s = 1.0 if paper == "A4" else 1.3
     fig = _new_figure(paper)
     if not date_text:
@@ -255,7 +256,7 @@ def label_overlaps(fig) -> list[tuple[str, str]]:
 
 def render_comparison(options: list[Option], path, focus=None, paper: str = "A4", title: str | None = None,
                       option_pages: bool = False, progress: Progress | None = None, dpi: int = 200,
-                      date_text: str | None = None) -> list[Path]:
+                      date_text: str | None = None, rules=None) -> list[Path]:
     """Write the comparison page (then each option's briefing pages if ``option_pages``)."""
     import matplotlib
 
@@ -268,7 +269,7 @@ def render_comparison(options: list[Option], path, focus=None, paper: str = "A4"
     if kind not in (".pdf", ".png"):
         raise DataError(path, "the comparison briefing is written as .pdf or .png")
     with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "pdf.compression": 6}):
-        fig, cmp = comparison_figure(options, focus, paper, title, date_text, progress.sub(0.0, 0.7))
+        fig, cmp = comparison_figure(options, focus, paper, title, date_text, progress.sub(0.0, 0.7), rules=rules)
         figs = [fig]
         if option_pages:
             from icbmap.export.briefing import briefing_figures
