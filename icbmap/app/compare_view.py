@@ -67,6 +67,9 @@ class ComparisonPanel(QWidget):
         self.table.verticalHeader().sectionClicked.connect(self._sort_on_row)
         self.table.horizontalHeader().sectionClicked.connect(self._column_clicked)
         self.table.setWordWrap(True)
+        vh = self.table.verticalHeader()
+        vh.setMaximumWidth(330)                      # long rule names are cut short; the tooltip has them
+        vh.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setToolTip("Bold on green: the best value in the row. Click a row's name to sort the "
                               "options on it; click an option's name to make it current.")
         lay.addWidget(self.table)
@@ -141,8 +144,7 @@ class ComparisonPanel(QWidget):
             if self._sort and self._sort[0] == row.key:
                 arrow = " \u25bc" if self._sort[1] else " \u25b2"
             h = QTableWidgetItem(row.label + arrow)
-            if row.note:
-                h.setToolTip(row.note)
+            h.setToolTip(row.label + (f"\n{row.note}" if row.note else ""))
             t.setVerticalHeaderItem(r, h)
             for c, i in enumerate(order):
                 item = QTableWidgetItem(row.texts[i])
@@ -167,7 +169,7 @@ class ComparisonPanel(QWidget):
                     t.setItem(base + 1 + k, c, item)
         t.resizeColumnsToContents()
         for c in range(n):
-            t.setColumnWidth(c, min(max(t.columnWidth(c), 140), 320))
+            t.setColumnWidth(c, min(max(t.columnWidth(c), 130), 280))
         self.last_ms = (time.perf_counter() - t0) * 1000
 
     def _sort_on_row(self, r: int) -> None:
