@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--name-field", help="column or attribute holding the board name")
     add_baseline_argument(imp)
 
+    from icbmap.compare.cli import add_arguments as compare_arguments
+
+    compare_arguments(sub.add_parser("compare", help="options side by side: the comparison table and the moves"))
+
     pr = sub.add_parser("print", help="briefing map as PDF or PNG")
     pr.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
     pr.add_argument("-o", "--output", required=True, help="output .pdf or .png")
@@ -100,6 +104,14 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--changed-pages", action="store_true", help="add a before/after page per changed board")
     pr.add_argument("--rules", help="add a design-principles page: a rule file or preset name "
                                     "(default: the proposal's own rules, if any)")
+    pr.add_argument("--compare", nargs="+", metavar="PROPOSAL",
+                    help="the comparison briefing of these proposals (one page: maps, table, differences)")
+    pr.add_argument("--focus", help="with --compare: an NHS region, or boards / places separated by commas")
+    pr.add_argument("--with-baseline", dest="include_baseline", action="store_true",
+                    help="with --compare: add the baseline boards as the first option")
+    pr.add_argument("--option-pages", action="store_true", help="with --compare: add each option's briefing pages")
+    pr.add_argument("--map", dest="map_pack", action="store_true",
+                    help="with --compare: map proposals drawn on another data pack onto this one")
     add_baseline_argument(pr)
     from icbmap.suggest.cli import add_arguments as suggest_arguments
 
@@ -131,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             from icbmap.principles import cli as check_cli
 
             return check_cli.run(args)
+        if args.command == "compare" or (args.command == "print" and getattr(args, "compare", None)):
+            from icbmap.compare import cli as compare_cli
+
+            return compare_cli.run(args)
         if args.command in ("export", "import", "print"):
             from icbmap.export import cli as export_cli
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 
 from icbmap.errors import IcbmapError
 from icbmap.metrics.engine import Metrics
@@ -24,6 +24,7 @@ class PlanUndoCommand(QUndoCommand):
     def __init__(self, controller: "Controller", command, already_done: bool = True):
         super().__init__(command.text)
         self.controller = controller
+        self.plan = controller.plan   # each option has its own plan and stack (issue 11)
         self.command = command
         self._skip_first_redo = already_done
 
@@ -31,10 +32,10 @@ class PlanUndoCommand(QUndoCommand):
         if self._skip_first_redo:
             self._skip_first_redo = False
             return
-        self.command.do(self.controller.plan)
+        self.command.do(self.plan)
 
     def undo(self) -> None:
-        self.command.undo(self.controller.plan)
+        self.command.undo(self.plan)
 
 
 class Controller(QObject):
@@ -46,9 +47,12 @@ class Controller(QObject):
     def __init__(self, atlas, plan: Plan | None = None, parent=None):
         super().__init__(parent)
         self.atlas = atlas
-        self.stack = QUndoStack(self)
-        self.stack.setUndoLimit(0)
-        self.stack.indexChanged.connect(self._index_changed)
+        # one undo stack per option, the current one active in the group (issue 11)
+        self.group = QUndoGroup(self)
+        self.group.indexChanged.connect(self._index_changed)
+        self.stack = self.new_stack()
+        self.group.setActiveStack(self.stack)
+        self.read_only = False          # the baseline option refuses edits
         self._macro_open = False
         self._macro_count = 0
         self.carry_practices = True  # moving an area carries the GP practices standing in it
@@ -58,6 +62,26 @@ class Controller(QObject):
 
     def _index_changed(self, _index: int) -> None:
         self.edited.emit()
+
+    def new_stack(self) -> QUndoStack:
+        stack = QUndoStack(self)
+        stack.setUndoLimit(0)
+        self.group.addStack(stack)
+        return stack
+
+    def activate(self, plan: Plan, metrics: Metrics, stack: QUndoStack, read_only: bool = False,
+                 notify: bool = True) -> None:
+        """Make another option current: its plan, live metrics and undo stack (no recompute)."""
+        if getattr(self, "plan", None) is not None:
+            self.plan.remove_observer(self._on_change)
+        self.plan, self.metrics, self.stack = plan, metrics, stack
+        self.read_only = read_only
+        plan.add_observer(self._on_change)      # after the option's metrics, which observe it
+        if stack not in self.group.stacks():
+            self.group.addStack(stack)
+        self.group.setActiveStack(stack)
+        if notify:
+            self.planReplaced.emit()
 
     # ------------------------------------------------------------------ plan
     def set_plan(self, plan: Plan) -> None:
@@ -77,6 +101,10 @@ class Controller(QObject):
     # ------------------------------------------------------------------ edits
     def execute(self, command) -> bool:
         """Run ``command`` and put it on the undo stack; False (with a message) if refused."""
+        if self.read_only:
+            self.message.emit("The baseline is read-only: make a new option from it "
+                              "(Options \u25b8 New option from baseline) to edit")
+            return False
         try:
             command.do(self.plan)
         except IcbmapError as exc:

@@ -52,6 +52,9 @@ class MainWindow(QMainWindow):
         from icbmap.app.principles_dock import install as install_principles
 
         install_principles(self)   # Principles dock, reference geographies, trusts (own module)
+        from icbmap.app.options import OptionsManager  # issue 11: options side by side
+
+        self.options = OptionsManager(self)
 
         self._show_practices()
         self.refresh_all()
@@ -79,7 +82,7 @@ class MainWindow(QMainWindow):
         self.legend_dock = self._dock("Legend", self.legend, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.layers_dock, self.legend_dock)
         self.layers_dock.raise_()
-        self.history = QUndoView(self.controller.stack)
+        self.history = QUndoView(self.controller.group)
         self.history.setEmptyLabel(f"Baseline: {self.atlas.baseline_label}")
         self.history_dock = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.metrics_dock, self.history_dock)
@@ -106,9 +109,9 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         stack = self.controller.stack
-        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_undo = self.controller.group.createUndoAction(self, "&Undo")  # group: one stack per option
         self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
-        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo = self.controller.group.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
         style = self.style()
         self.act_undo.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
@@ -264,7 +267,7 @@ class MainWindow(QMainWindow):
         self.map.dropTargetQuery = self.boards.board_at_global
         self.boards.boardActivated.connect(self.zoom_to_board)
         self.layers.toggled.connect(self.toggle_layer)
-        c.stack.cleanChanged.connect(self._update_title)
+        c.group.cleanChanged.connect(self._update_title)
 
     # ------------------------------------------------------------------ refresh
     def on_change(self, change) -> None:
@@ -738,7 +741,7 @@ class MainWindow(QMainWindow):
 
     def startup(self, proposal: str | None = None) -> None:
         """After the window shows: offer crash recovery, then open ``proposal`` if given."""
-        recovered = self.proposals.offer_recovery()
+        recovered = self.options.offer_recovery()
         if proposal and not recovered:
             self.proposals.open(proposal, ask_first=False)
 
@@ -791,9 +794,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if (os.environ.get("ICBMAP_SMOKE_EXIT_MS") is None and not getattr(self, "replaced", False)
-                and not self.proposals.maybe_save()):
+                and not self.options.maybe_save_all()):
             event.ignore()
             return
         self.save_settings()
-        self.proposals.close()
+        self.options.close()
         super().closeEvent(event)

@@ -139,6 +139,9 @@ class ProposalManager(QObject):
                 self.w.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
 
     def set_proposal(self, proposal: prop.Proposal, clean: bool = True) -> None:
+        options = getattr(self.w, "options", None)   # issue 11: each proposal opens as an option
+        if options is not None and not options.before_set_proposal(proposal):
+            return
         self.proposal = proposal
         self.w.controller.set_plan(proposal.plan)
         principles = getattr(self.w, "principles", None)
@@ -155,6 +158,8 @@ class ProposalManager(QObject):
         else:
             self.w.controller.stack.resetClean()  # unsaved until the user saves
         self.w.proposal_path = str(proposal.path) if proposal.path else None
+        if options is not None:
+            options.after_set_proposal(proposal)
         self.w._update_title()
 
     def maybe_save(self) -> bool:

@@ -78,7 +78,10 @@ class Metrics:
         self.tolerance = float(tolerance)
         self.band = band or PopulationBand()
         self._pop = atlas.population.astype(np.int64)
-        self._island = island_units(atlas.adjacency)
+        island = atlas.__dict__.get("_island_units")   # the same for every plan of the atlas
+        if island is None:
+            island = atlas.__dict__["_island_units"] = island_units(atlas.adjacency)
+        self._island = island
         self._listeners: list[Callable] = []
         self.last_dirty: dict = {"boards": set()}
         self._observing = False

@@ -176,6 +176,8 @@ class Recoverable:
     title: str
     source_path: str | None
     edits: int
+    workspace: str | None = None    # options saved by one app session share this id (issue 11)
+    option: int = 0                 # the option's place in that workspace
 
     def describe(self) -> str:
         local = self.saved_at.astimezone()
@@ -250,6 +252,8 @@ def find_recoverable(directory: str | Path | None = None, exclude: str | None = 
             saved_at=saved_at, title=str(marker.get("title") or ""),
             source_path=marker.get("source_path") if isinstance(marker.get("source_path"), str) else None,
             edits=int(marker.get("edits") or 0) if isinstance(marker.get("edits"), int) else 0,
+            workspace=marker.get("workspace") if isinstance(marker.get("workspace"), str) else None,
+            option=marker.get("option") if isinstance(marker.get("option"), int) else 0,
         ))
     out.sort(key=lambda r: r.saved_at, reverse=True)
     return out
@@ -287,6 +291,7 @@ class Autosaver:
         self._worker: threading.Thread | None = None
         self._closed = False
         self._started = False
+        self.marker_extra: dict = {}    # written into the marker with each save (workspace, option)
 
     # -------------------------------------------------------------- lifecycle
     def start(self) -> "Autosaver":
@@ -342,7 +347,7 @@ class Autosaver:
         text = proposal_json(proposal)
         src = source_path if source_path is not None else proposal.path
         info = {"title": proposal.title, "source_path": str(src) if src else None,
-                "edits": self.total_edits}
+                "edits": self.total_edits, **self.marker_extra}
         self.pending_edits = 0
         if not self.background:
             self._write(text, info)

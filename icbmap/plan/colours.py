@@ -105,8 +105,12 @@ def baseline_colours(atlas) -> dict[int, str]:
     """Board id -> colour for the atlas baseline boards.
 
     Boards that share an edge, or face each other across an estuary within
-    :data:`NEAR_METRES`, get different colours.
+    :data:`NEAR_METRES`, get different colours.  Computed once per atlas (every new plan
+    asks for them; several options open at once, issue 11).
     """
+    cached = atlas.__dict__.get("_baseline_colours")
+    if cached is not None:
+        return dict(cached)
     assignment = atlas.unit_level("board")
     n = len(atlas.layers["board"])
     neighbours = board_neighbours(atlas, assignment, n)
@@ -114,7 +118,9 @@ def baseline_colours(atlas) -> dict[int, str]:
         neighbours[x].add(y)
         neighbours[y].add(x)
     col = dsatur(neighbours)
-    return {b: PALETTE[col[b]] for b in range(n)}
+    out = {b: PALETTE[col[b]] for b in range(n)}
+    atlas.__dict__["_baseline_colours"] = dict(out)
+    return out
 
 
 def _index(hex_colour: str) -> int | None:

@@ -124,10 +124,8 @@ class Plan:
             from icbmap.plan.colours import baseline_colours
 
             colours = baseline_colours(atlas)
-        self.boards: list[Board] = [
-            Board(i, str(table["code"].iat[i]), str(table["name"].iat[i]), colours[i])
-            for i in range(len(table))
-        ]
+        codes, names = table["code"].astype(str).tolist(), table["name"].astype(str).tolist()
+        self.boards: list[Board] = [Board(i, codes[i], names[i], colours[i]) for i in range(len(table))]
         self.n_baseline_boards = len(self.boards)
         self.baseline_assignment = atlas.unit_level("board").astype(np.int32).copy()
         self.assignment = self.baseline_assignment.copy()
@@ -467,7 +465,12 @@ class Plan:
             problems.append("'practices' should be an object of board id -> practice codes")
             prac = {}
         if prac:
-            index = {str(c): i for i, c in enumerate(plan.practice_codes)}
+            cached = atlas.__dict__.get("_practice_index")  # the same for every plan of the atlas
+            if cached is not None and cached[0] is atlas.practices:
+                index = cached[1]
+            else:
+                index = {str(c): i for i, c in enumerate(plan.practice_codes)}
+                atlas.__dict__["_practice_index"] = (atlas.practices, index)
             for key, pcodes in prac.items():
                 b = board_key(key)
                 if b is None:
