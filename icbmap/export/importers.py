@@ -40,6 +40,7 @@ import shapely
 
 from icbmap.atlas.lsoa_vintage import classify
 from icbmap.atlas.model import CRS
+from icbmap.export.safe import looks_like_formula, unneutralise
 from icbmap.errors import DataError
 from icbmap.progress import Progress
 
@@ -339,6 +340,12 @@ def build_plan(atlas, boards: list[tuple[str, str]], assignment: np.ndarray, rep
             report.deleted_baseline.append(plan.boards[i].code)
     for bid, colour in repair_colours(plan).items():
         plan.update_board(bid, colour=colour)
+    formulas = [name for code, name in boards if looks_like_formula(name) or looks_like_formula(code)]
+    if formulas:
+        report.warnings.append(
+            f"{len(formulas):,} board name(s) begin with =, +, -, @, a tab or a carriage return "
+            f"(e.g. {formulas[0][:40]!r}), which spreadsheets run as formulas; CSV exports write "
+            "them with a leading ' so they stay text")
     pop = atlas.population
     report.boards = []
     for k, (code, name) in enumerate(boards):
@@ -397,6 +404,17 @@ def _check_zip(path: Path) -> list[str]:
         raise ImportError_(path, f"not a readable zip archive ({str(exc) or exc.__class__.__name__})") from None
     except OSError as exc:
         raise ImportError_(path, f"cannot read the zip ({exc.strerror or exc})") from None
+
+
+def _check_boards(path, boards) -> None:
+    """Refuse too many boards, and codes or names holding control characters (a NUL, a newline)."""
+    from icbmap.plan.model import name_problem
+
+    _check_board_count(path, boards)
+    for code, name in boards:
+        problem = name_problem(code, "board code") or name_problem(name, f"the name of board {code[:40]!r}")
+        if problem:
+            raise ImportError_(path, problem)
 
 
 def _check_board_count(path, boards) -> None:
@@ -612,7 +630,7 @@ def import_polygons(path: str | Path, atlas, code_field: str | None = None, name
         groups[i] = order[c]
     if not any(g is not None for g in geoms):
         raise ImportError_(path, "no feature has a usable polygon: there are no boards to import")
-    _check_board_count(path, boards)
+    _check_boards(path, boards)
     present = [g for g in geoms if g is not None]
     ub = atlas.bounds
     fb = shapely.total_bounds(np.array(present, dtype=object))
@@ -694,8 +712,8 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
         if len(row) < width:
             row = row + [""] * (width - len(row))
         ucode = row[ui].strip()
-        bcode = row[ci].strip() if ci is not None else ""
-        bname = row[ni].strip() if ni is not None else ""
+        bcode = unneutralise(row[ci].strip()) if ci is not None else ""
+        bname = unneutralise(row[ni].strip()) if ni is not None else ""
         if not bcode:
             bcode = bname
         if not ucode:
@@ -721,7 +739,7 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
         raise ImportError_(path, "no row names both a unit this data pack knows and a board"
                                  + (f" ({len(report.unknown_codes):,} unknown unit codes, e.g. "
                                     f"{report.unknown_codes[0]})" if report.unknown_codes else ""))
-    _check_board_count(path, boards)
+    _check_boards(path, boards)
     missing = np.flatnonzero(assignment == -2)
     if len(missing):
         report.warnings.append(f"{len(missing):,} unit(s) are not in the file and were left unassigned")

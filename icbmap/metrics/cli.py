@@ -7,7 +7,6 @@ sections (one table per section, separated by a blank line) for a spreadsheet.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -166,8 +165,10 @@ def _board_name(report: Report, board_id: int | None) -> str:
 
 
 def format_csv(report: Report) -> str:
+    from icbmap.export.safe import safe_writer
+
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = safe_writer(buf, lineterminator="\n")  # formula-like names get a leading '
     s = report.summary
     w.writerow(["section", "summary"])
     w.writerow(["metric", "value"])
