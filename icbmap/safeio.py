@@ -39,7 +39,7 @@ def size_text(n: float) -> str:
     return f"{n}"  # pragma: no cover
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISCHR(mode):
@@ -55,7 +55,7 @@ def _refuse(path, st: os.stat_result, what: str, limit: int | None, error, folde
     if stat.S_ISDIR(st.st_mode):
         raise error(path, f"is a folder, not a {what}{folder_hint}")
     if not stat.S_ISREG(st.st_mode):
-        raise error(path, f"is {_kind(st.st_mode)}, not a {what}; give a regular file")
+        raise error(path, f"is {file_kind(st.st_mode)}, not a {what}; give a regular file")
     if limit is not None and st.st_size > limit:
         raise error(path, f"is {size_text(st.st_size)}, too large for a {what} (limit {size_text(limit)})")
 
@@ -75,6 +75,23 @@ def check_input(path, what: str = "file", limit: int | None = None, error=DataEr
         raise error(path, f"cannot open {what}: {exc.strerror or exc}") from None
     _refuse(path, st, what, limit, error, folder_hint)
     return st
+
+
+def check_zip(path, limit: int, what: str = "file", error=DataError) -> None:
+    """Refuse a ZIP archive whose members expand to more than ``limit`` bytes in all
+    (a zip bomb), before a library (GDAL's /vsizip/) unpacks it."""
+    import zipfile
+
+    try:
+        with open_input(path, what, None, error) as fh, zipfile.ZipFile(fh) as zf:
+            total = sum(max(info.file_size, 0) for info in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise error(path, f"a damaged ZIP archive ({exc})") from None
+    except OSError as exc:
+        raise error(path, f"cannot read {what}: {exc.strerror or exc}") from None
+    if total > limit:
+        raise error(path, f"the ZIP archive expands to {size_text(total)}, more than the "
+                          f"{size_text(limit)} limit for a {what}")
 
 
 class _Limited(io.RawIOBase):
@@ -203,5 +220,5 @@ def gdal_write_errors(path):
         raise DataError(path, problem) from None
 
 
-__all__ = ["GB", "MB", "gdal_write_errors", "check_input", "loads_json", "open_input", "read_input",
+__all__ = ["GB", "MB", "check_zip", "file_kind", "gdal_write_errors", "check_input", "loads_json", "open_input", "read_input",
            "size_text"]

@@ -56,7 +56,7 @@ from icbmap.atlas.lsoa_vintage import classify
 from icbmap.atlas.model import CRS, NHS_ATTRIBUTION, ONS_ATTRIBUTION, Atlas, Provenance
 from icbmap.errors import DataError
 from icbmap.progress import Progress
-from icbmap.safeio import GB, MB, check_input, open_input
+from icbmap.safeio import GB, MB, check_input, check_zip, open_input
 
 POPULATION_BASIS = "Census 2021 usual residents (ONS TS001, by LSOA)"
 
@@ -662,6 +662,8 @@ def read_boundaries(path, progress: Progress | None = None) -> Boundaries:
     if path.suffix.lower() == ".shp":  # GDAL opens the side files too: a FIFO there would hang it
         for side in path.parent.glob(f"{path.stem}.*"):
             _existing(side, what, MAX_BOUNDARY_BYTES)
+    if path.suffix.lower() == ".zip":  # GDAL unpacks it: refuse a zip bomb first
+        check_zip(path, MAX_BOUNDARY_BYTES, "boundary file", lambda f, problem: DataError(f, f"{what}: {problem}"))
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         raise DataError(path, f"{what}: a {suffix[1:].upper()} table is not a boundary file; "

@@ -43,6 +43,7 @@ from icbmap.atlas.model import CRS
 from icbmap.export.safe import looks_like_formula, unneutralise
 from icbmap.errors import DataError
 from icbmap.progress import Progress
+from icbmap.safeio import check_zip, file_kind, read_input
 
 #: Largest source file we agree to open (board layers are a few MB; a national LSOA layer
 #: at full resolution is a few hundred).
@@ -154,7 +155,7 @@ class ImportResult:
 
 
 # ------------------------------------------------------------------ helpers
-def _check_file(path: Path, limit: int) -> None:
+def _check_file(path: Path, limit: int, empty_ok: bool = False) -> None:
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -164,8 +165,8 @@ def _check_file(path: Path, limit: int) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise ImportError_(path, "is a folder; give the file itself (.shp, .gpkg, .geojson or .csv)")
     if not stat.S_ISREG(st.st_mode):
-        raise ImportError_(path, "is not a regular file")
-    if st.st_size == 0:
+        raise ImportError_(path, f"is {file_kind(st.st_mode)}, not a regular file")
+    if st.st_size == 0 and not empty_ok:
         raise ImportError_(path, "the file is empty")
     if st.st_size > limit:
         raise ImportError_(path, f"is {st.st_size / 2**20:,.0f} MB, larger than the "
@@ -439,8 +440,9 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
             if not side.exists() and not path.with_suffix(ext.upper()).exists():
                 raise ImportError_(path, f"the shapefile's {ext} file is missing; a shapefile is a set "
                                          "of files (.shp, .shx, .dbf, .prj) kept side by side")
-            if side.exists():
-                _check_file(side, MAX_IMPORT_BYTES)
+        for side in path.parent.glob(f"{path.stem}.*"):  # GDAL opens them: a FIFO would hang it
+            if side != path:
+                _check_file(side, MAX_IMPORT_BYTES, empty_ok=True)
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
@@ -651,7 +653,7 @@ def import_polygons(path: str | Path, atlas, code_field: str | None = None, name
 
 # ------------------------------------------------------------------ CSV
 def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    data = path.read_bytes()
+    data = read_input(path, "CSV file", MAX_CSV_BYTES, ImportError_)
     if b"\x00" in data[:4096]:
         raise ImportError_(path, "is a binary file, not a CSV text table")
     try:
@@ -751,13 +753,30 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
 
 
 # ------------------------------------------------------------------ dispatch
+def precheck_import(path: str | Path) -> None:
+    """The checks that need no data pack (file type, regular file, size), so the CLI refuses
+    a bad file before loading the pack."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.name.lower().endswith(".icbmap.json"):
+        raise ImportError_(path, "is an icbmap proposal; open it instead of importing it")
+    if suffix in CSV_SUFFIXES:
+        _check_file(path, MAX_CSV_BYTES)
+    elif suffix in POLYGON_SUFFIXES or suffix == ".zip":
+        _check_file(path, MAX_IMPORT_BYTES)
+        if suffix == ".zip":
+            check_zip(path, MAX_IMPORT_BYTES, "board file", ImportError_)
+    else:
+        raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "
+                                 "(.geojson, .gpkg, .shp) or an assignment table (.csv)")
+
+
 def import_file(path: str | Path, atlas, code_field: str | None = None, name_field: str | None = None,
                 progress: Progress | None = None, **kwargs) -> ImportResult:
     """Import board polygons or an assignment CSV, choosing by the file's type."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if path.name.lower().endswith(".icbmap.json"):
-        raise ImportError_(path, "is an icbmap proposal; open it instead of importing it")
+    precheck_import(path)
     if suffix in CSV_SUFFIXES:
         return read_assignment_csv(path, atlas, code_field, name_field, progress=progress, **kwargs)
     if suffix in POLYGON_SUFFIXES or suffix == ".zip":

@@ -226,6 +226,10 @@ def render(report: Report, fmt: str, title: str) -> str:
 def run(args) -> int:
     from icbmap.cli import load_atlas_for
 
+    if getattr(args, "proposal", None):
+        from icbmap.plan.proposal import precheck_proposal
+
+        precheck_proposal(args.proposal)  # a bad file fails before the pack loads
     atlas = load_atlas_for(args)
     if getattr(args, "proposal", None):
         plan, title = load_plan(args.proposal, atlas)

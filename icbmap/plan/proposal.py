@@ -541,8 +541,8 @@ def proposal_baseline(path: str | Path) -> str:
     reading it properly later gives the error)."""
     try:
         data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
-        obj = json.loads(data.decode("utf-8-sig"))
-    except (DataError, ValueError, UnicodeDecodeError, RecursionError):
+        obj = loads_json(data, path, "proposal", ProposalError)
+    except DataError:
         return ""
     return file_baseline(obj) if isinstance(obj, dict) else ""
 
@@ -577,6 +577,26 @@ def references_used(atlas, rules) -> list[dict]:
             ref = atlas.references[key]
             out.append({"name": ref.name, "label": ref.label, "source": ref.source})
     return out
+
+
+def precheck_proposal(path: str | Path) -> None:
+    """The checks that need no data pack (size, JSON, envelope, board count, names, colours),
+    so the CLI refuses a bad file before spending seconds loading the pack."""
+    from icbmap.plan.model import PLAN_FORMAT
+
+    path = Path(path)
+    data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
+    try:
+        head = loads_json(data, path, "proposal", ProposalError)
+    except ProposalError:
+        head = None
+    if isinstance(head, dict) and head.get("format") == PLAN_FORMAT:
+        boards = head.get("boards")
+        if isinstance(boards, list) and len(boards) > MAX_BOARDS:
+            raise ProposalError(path, f"'boards' lists {len(boards):,} boards, more than the "
+                                      f"{MAX_BOARDS:,} a plan may hold")
+        return
+    _check_envelope(parse_proposal_bytes(data, path), path)
 
 
 def load_proposal(path: str | Path, atlas):
@@ -641,7 +661,7 @@ def remove_recent_proposal(path: str | Path) -> None:
 
 
 __all__ = [
-    "load_proposal", "proposal_baseline", "file_baseline", "BaselineMismatchError",
+    "load_proposal", "precheck_proposal", "proposal_baseline", "file_baseline", "BaselineMismatchError",
     "FORMAT", "MAX_BYTES", "SCHEMA", "SUFFIX", "MappingReport", "PackMismatchError", "Proposal",
     "ProposalError", "add_recent_proposal", "read_bytes_limited", "read_proposal",
     "recent_proposals", "remove_recent_proposal", "write_proposal",
