@@ -191,7 +191,10 @@ def _existing(path, what: str, limit: int | None = None) -> Path:
     if not p.exists():
         raise DataError(p, f"{what}: file not found")
     if not p.is_dir():
-        check_input(p, "file", limit, error=lambda f, problem: DataError(f, f"{what}: {problem}"))
+        error = lambda f, problem: DataError(f, f"{what}: {problem}")  # noqa: E731
+        check_input(p, "file", limit, error=error)
+        if limit is not None and p.suffix.lower() == ".zip":  # GDAL unpacks it: refuse a zip bomb first
+            check_zip(p, limit, "file", error)
     return p
 
 
@@ -662,8 +665,6 @@ def read_boundaries(path, progress: Progress | None = None) -> Boundaries:
     if path.suffix.lower() == ".shp":  # GDAL opens the side files too: a FIFO there would hang it
         for side in path.parent.glob(f"{path.stem}.*"):
             _existing(side, what, MAX_BOUNDARY_BYTES)
-    if path.suffix.lower() == ".zip":  # GDAL unpacks it: refuse a zip bomb first
-        check_zip(path, MAX_BOUNDARY_BYTES, "boundary file", lambda f, problem: DataError(f, f"{what}: {problem}"))
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         raise DataError(path, f"{what}: a {suffix[1:].upper()} table is not a boundary file; "
