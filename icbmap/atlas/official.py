@@ -229,13 +229,21 @@ def _header_row(path: Path, encoding: str, names: set[str], patterns: list[re.Pa
     lines with a known code column (ONS custom downloads start with title lines); the
     delimiter is a comma unless the header has tabs or semicolons and no comma."""
     with open(path, encoding=encoding, newline="") as fh:
-        head = [fh.readline(HEADER_LINE_CHARS) for _ in range(25)]  # bounded: a line may be GBs of NULs
+        head: list[str] = []  # bounded: a "line" may be gigabytes of NULs
+        while len(head) < 25 and sum(map(len, head)) < HEADER_LINE_CHARS:
+            line = fh.readline(HEADER_LINE_CHARS)
+            if not line:
+                break
+            head.append(line)
     for sep in (",", "\t", ";"):
-        for i, row in enumerate(csv.reader(io.StringIO("".join(head)), delimiter=sep)):
-            for cell in row:
-                n = _norm(cell)
-                if n in names or any(p.fullmatch(n) for p in patterns):
-                    return i, sep
+        try:
+            for i, row in enumerate(csv.reader(io.StringIO("".join(head)), delimiter=sep)):
+                for cell in row:
+                    n = _norm(cell)
+                    if n in names or any(p.fullmatch(n) for p in patterns):
+                        return i, sep
+        except csv.Error:  # e.g. a 1 MB run of NULs: not a header line
+            continue
     return 0, ","
 
 
