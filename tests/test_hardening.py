@@ -224,7 +224,7 @@ def test_8_fifo_is_written_through(tmp_path):
     fifo = tmp_path / "out.csv"
     os.mkfifo(fifo)
     got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
     reader.start()
     store.atomic_write_text(fifo, "through the pipe")
     reader.join(10)

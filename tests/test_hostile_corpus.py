@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_LIMIT = 1 << 30
-TIMEOUT = 60
+TIMEOUT = int(os.environ.get("ICBMAP_CORPUS_TIMEOUT", "60"))  # seconds per case
 EARLIER = b"earlier output: must survive a failed run\n"
 CASES = cases()
 
