@@ -57,7 +57,7 @@ def test_1_deep_nesting_is_a_clear_error_not_a_recursion_traceback(england, tmp_
 @pytest.mark.slow
 def test_2_a_5000_digit_number_is_a_clear_error_in_the_cli_and_in_file_open(england, tmp_path):
     doc = _good_doc(england, tmp_path)
-    text = json.dumps(doc).replace('"schema": 1', '"schema": 1, "big": ' + "7" * 5000)
+    text = json.dumps(doc).replace('"format": ', '"big": ' + "7" * 5000 + ', "format": ', 1)
     path = tmp_path / "big.icbmap.json"
     path.write_text(text)
     with pytest.raises(ProposalError, match=r"4300 digits"):
