@@ -405,6 +405,14 @@ def test_15_16_edits_refuse_control_characters_and_bad_colours(england):
     with pytest.raises(PlanError, match="not a #rrggbb colour"):
         plan.update_board(0, colour="#zzzzzz")
     plan.update_board(0, name="Fine name", colour="#A1b2C3")
+    from icbmap.plan.commands import CreateBoard, RecolourBoard, RenameBoard
+
+    with pytest.raises(PlanError, match="not a #rrggbb colour"):
+        RecolourBoard(0, "#zzzzzz")              # was a ValueError from int("zzzzzz", 16)
+    with pytest.raises(PlanError, match="control character"):
+        RenameBoard(0, "Kent\x00").do(plan)
+    with pytest.raises(PlanError, match="control character"):
+        CreateBoard("New\nboard").do(plan)
 
 
 @pytest.mark.slow
