@@ -46,7 +46,9 @@ def _snapshot(folder: Path, extra: Path | None) -> dict:
     """Type, size and (for small regular files) content hash of every entry; never reads a
     FIFO, a device or a sparse giant."""
     out = {}
-    paths = list(folder.rglob("*")) + ([extra] if extra is not None and folder not in extra.parents else [])
+    paths = [p for p in folder.rglob("*") if p.relative_to(folder).parts[0] != "home"]  # icbmap's own folders
+    if extra is not None and extra not in paths:
+        paths.append(extra)
     for p in paths:
         try:
             st = os.lstat(p)
@@ -62,9 +64,12 @@ def _snapshot(folder: Path, extra: Path | None) -> dict:
     return out
 
 
-def _run(argv: list[str], fsize: int | None = None) -> subprocess.CompletedProcess:
+def _run(argv: list[str], fsize: int | None = None, home: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONFAULTHANDLER="")
-    return subprocess.run([sys.executable, "-m", "icbmap", *PACK, *argv], cwd=ROOT, env=env,
+    if home is not None:
+        env["ICBMAP_HOME"] = str(home)
+    pack = [] if "--pack" in argv else PACK
+    return subprocess.run([sys.executable, "-m", "icbmap", *pack, *argv], cwd=ROOT, env=env,
                           capture_output=True, text=True, errors="replace", timeout=TIMEOUT,
                           preexec_fn=_limits(fsize))
 
@@ -83,10 +88,16 @@ def test_hostile_case(case, pack_ready, tmp_path):
         (folder / case.output).write_bytes(EARLIER)
     before = _snapshot(folder, hostile)
 
-    proc = _run(argv, fsize=256 * 1024 if case.expect == "error-fsize" else None)
+    proc = _run(argv, fsize=256 * 1024 if case.expect == "error-fsize" else None,
+                home=folder / "home" if case.home else None)
     err = proc.stderr
     assert "Traceback" not in err, err[-3000:]
     assert proc.returncode != -signal.SIGKILL, "killed (memory?)"
+
+    if case.expect == "ok":                       # a hostile file in icbmap's own folders is passed over
+        assert proc.returncode == 0, err[-2000:]
+        assert _snapshot(folder, hostile) == before
+        return
 
     if case.expect == "formula-warning":
         assert proc.returncode == 0, err[-2000:]
@@ -112,6 +123,6 @@ def test_every_reading_entry_and_item_is_covered():
     file: they have their own tests in test_hardening.py)."""
     entries = {c.entry for c in CASES}
     assert {"metrics", "export", "print", "import", "data import", "data practices",
-            "metrics -o", "export -o"} <= entries
+            "metrics -o", "export -o", "--pack", "data list", "settings"} <= entries
     items = {i for c in CASES for i in c.items}
     assert {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 16} <= items

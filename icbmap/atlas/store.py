@@ -34,7 +34,7 @@ from icbmap.atlas.model import CRS, LEVELS, Adjacency, Atlas, Layer, Provenance
 from icbmap.errors import DataError
 from icbmap.paths import cache_dir, config_dir, data_dir
 from icbmap.progress import Progress
-from icbmap.safeio import MB, gdal_write_errors, loads_json, read_input
+from icbmap.safeio import MB, check_input, gdal_write_errors, loads_json, read_input
 
 OFFLINE = "england-offline"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # always used with fullmatch
@@ -408,6 +408,7 @@ def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None,
 # ---------------------------------------------------------------- read
 def read_meta(path: Path, what: str = "icbmap data pack") -> dict:
     """The ``meta`` key/value table of an icbmap GeoPackage (values are JSON)."""
+    check_input(path, what)  # a FIFO or device named like a pack must not hang SQLite
     try:
         # a URI: '#', '?' and '%' in the folder name must be quoted, or SQLite opens another path
         con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
@@ -433,6 +434,7 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
     path = Path(path)
     if not path.exists():
         raise DataError(path, "data pack not found")
+    check_input(path, "data pack")  # regular file: a FIFO would hang GDAL
     try:
         layers_present = {row[0] for row in pyogrio.list_layers(path)}
     except Exception as exc:

@@ -115,6 +115,7 @@ class Case:
     message: str = ""              # regex the one error line must match
     expect: str = "error"          # "error": exit 1 with one line; otherwise see the test
     output: str | None = "out.csv"  # an earlier output that must survive (None: none)
+    home: bool = False             # run with ICBMAP_HOME=<folder>/home (a hostile pack folder)
 
     def make(self, folder: Path) -> tuple[list[str], Path]:
         folder.mkdir(parents=True, exist_ok=True)
@@ -272,8 +273,32 @@ def _output_cases() -> list[Case]:
     ]
 
 
+def _pack_cases() -> list[Case]:
+    """Files in icbmap's own folders: a FIFO named like a data pack, a FIFO settings file."""
+    def packs(d: Path) -> Path:
+        folder = d / "home" / "data" / "packs"
+        folder.mkdir(parents=True)
+        return folder
+
+    def settings(d: Path) -> Path:
+        folder = d / "home" / "config"
+        folder.mkdir(parents=True)
+        return fifo(folder / "settings.json")
+
+    return [
+        Case("pack-fifo-metrics", (3,), "--pack", lambda d: (["--pack", "evil", "metrics"],
+                                                             fifo(packs(d) / "evil.gpkg")),
+             r"is a FIFO", output=None, home=True),
+        Case("pack-fifo-data-list", (3,), "data list", lambda d: (["data", "list"], fifo(packs(d) / "evil.gpkg")),
+             expect="ok", output=None, home=True),
+        Case("settings-fifo-data-list", (3,), "settings", lambda d: (["data", "list"], settings(d)),
+             expect="ok", output=None, home=True),
+    ]
+
+
 def cases() -> list[Case]:
-    return _proposal_cases() + _import_cases() + _data_import_cases() + _practices_cases() + _output_cases()
+    return (_proposal_cases() + _import_cases() + _data_import_cases() + _practices_cases() + _output_cases()
+            + _pack_cases())
 
 
 if __name__ == "__main__":
