@@ -163,7 +163,7 @@ def add_baseline_argument(parser) -> None:
 
 def _input_files(args) -> list[str]:
     names = ("proposal", "source", "file", "boundaries", "icb_lookup", "lad_lookup", "population",
-             "practices", "practice_map", "map", "lsoa")
+             "practices", "practice_map", "map", "lsoa", "rules", "compare")
     return [str(getattr(args, n)) for n in names if isinstance(getattr(args, n, None), str)]
 
 

@@ -123,6 +123,7 @@ def test_every_reading_entry_and_item_is_covered():
     file: they have their own tests in test_hardening.py)."""
     entries = {c.entry for c in CASES}
     assert {"metrics", "export", "print", "import", "data import", "data practices",
-            "metrics -o", "export -o", "--pack", "data list", "settings"} <= entries
+            "metrics -o", "export -o", "--pack", "data list", "settings", "check", "check --rules",
+            "check --compare", "data areas add", "data trusts"} <= entries
     items = {i for c in CASES for i in c.items}
     assert {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 16} <= items

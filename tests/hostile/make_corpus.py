@@ -296,9 +296,53 @@ def _pack_cases() -> list[Case]:
     ]
 
 
+def _principles_cases() -> list[Case]:
+    """``check`` (its proposal, --rules and --compare files), ``data areas add``, ``data trusts``."""
+    def cmd(argv_of, make):
+        def build(d):
+            p = make(d)
+            return argv_of(p), p
+        return build
+
+    rules = lambda p: ["check", "--rules", str(p)]  # noqa: E731
+    return [
+        Case("check-fifo-proposal", (3,), "check", cmd(lambda p: ["check", str(p)],
+                                                       lambda d: fifo(d / "pipe.icbmap.json")), r"FIFO", output=None),
+        Case("check-rules-fifo", (3,), "check --rules", cmd(rules, lambda d: fifo(d / "rules.toml")), r"FIFO",
+             output=None),
+        Case("check-rules-deep-json", (1,), "check --rules",
+             cmd(rules, lambda d: write(d / "rules.json", "[" * 100_000 + "]" * 100_000)), r"nested too deeply",
+             output=None),
+        Case("check-rules-huge-number-toml", (2,), "check --rules",
+             cmd(rules, lambda d: write(d / "rules.toml", "x = " + "9" * 5000 + "\n")), r"4300 digits", output=None),
+        Case("check-rules-deep-toml", (1,), "check --rules",
+             cmd(rules, lambda d: write(d / "rules.toml", "x = " + "[" * 100_000 + "]" * 100_000 + "\n")),
+             r"nested too deeply", output=None),
+        Case("check-rules-dev-urandom", (5,), "check --rules",
+             cmd(rules, lambda d: link(d / "rules.json", "/dev/urandom")), r"character device", output=None),
+        Case("check-compare-fifo", (3,), "check --compare",
+             cmd(lambda p: ["check", "--compare", str(p)], lambda d: fifo(d / "other.icbmap.json")), r"FIFO",
+             output=None),
+        Case("areas-add-fifo-csv", (3,), "data areas add",
+             cmd(lambda p: ["data", "areas", "add", "hostile", str(p)], lambda d: fifo(d / "areas.csv")), r"FIFO",
+             output=None),
+        Case("areas-add-sparse-1gb-csv", (4,), "data areas add",
+             cmd(lambda p: ["data", "areas", "add", "hostile", str(p)], lambda d: sparse(d / "areas.csv", GB)),
+             r"too large", output=None),
+        Case("areas-add-dev-urandom-polygons", (5,), "data areas add",
+             cmd(lambda p: ["data", "areas", "add", "hostile", str(p)],
+                 lambda d: link(d / "areas.geojson", "/dev/urandom")), r"character device", output=None),
+        Case("trusts-fifo", (3,), "data trusts",
+             cmd(lambda p: ["data", "trusts", str(p)], lambda d: fifo(d / "etr.csv")), r"FIFO", output=None),
+        Case("trusts-sparse-1gb", (4,), "data trusts",
+             cmd(lambda p: ["data", "trusts", str(p)], lambda d: sparse(d / "etr.csv", GB)), r"too large",
+             output=None),
+    ]
+
+
 def cases() -> list[Case]:
     return (_proposal_cases() + _import_cases() + _data_import_cases() + _practices_cases() + _output_cases()
-            + _pack_cases())
+            + _pack_cases() + _principles_cases())
 
 
 if __name__ == "__main__":
