@@ -200,6 +200,11 @@ def test_7_csv_exports_neutralise_and_import_warns_and_round_trips(england, tmp_
     names = {r[2] for r in rows[1:] if r[1] == plan.boards[0].code}
     assert names == {"'" + FORMULA}
     assert "'" + FORMULA in format_csv(Metrics(plan, observe=False).report())
+    from icbmap.export.csv import boards_csv_text
+
+    board_rows = list(csv.reader(io.StringIO(boards_csv_text(plan))))
+    assert any("'" + FORMULA in row for row in board_rows[1:])
+    assert not any(cell.startswith(("=", "+", "@")) for row in board_rows for cell in row)
     assert not any(cell.startswith(("=", "+", "@")) for r in csv.reader(io.StringIO(
         format_csv(Metrics(plan, observe=False).report()))) for cell in r)
     path = tmp_path / "assign.csv"

@@ -43,7 +43,7 @@ from icbmap.atlas.model import CRS
 from icbmap.export.safe import looks_like_formula, unneutralise
 from icbmap.errors import DataError
 from icbmap.progress import Progress
-from icbmap.safeio import check_zip, file_kind, read_input
+from icbmap.safeio import file_kind, read_input
 
 #: Largest source file we agree to open (board layers are a few MB; a national LSOA layer
 #: at full resolution is a few hundred).
@@ -765,7 +765,7 @@ def precheck_import(path: str | Path) -> None:
     elif suffix in POLYGON_SUFFIXES or suffix == ".zip":
         _check_file(path, MAX_IMPORT_BYTES)
         if suffix == ".zip":
-            check_zip(path, MAX_IMPORT_BYTES, "board file", ImportError_)
+            _check_zip(path)  # damaged, encrypted, a zip bomb: refused before the pack loads
     else:
         raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "
                                  "(.geojson, .gpkg, .shp) or an assignment table (.csv)")
