@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
+        from icbmap.atlas.store import sweep_on_start
+
+        sweep_on_start()  # temporary files left by a killed write, older than a day
         if args.command in (None, "app"):
             from icbmap.app.main import run_app
 
@@ -164,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("icbmap: interrupted", file=sys.stderr)
         return EXIT_CANCELLED
+    except (MemoryError, RecursionError) as exc:  # backstop: the readers bound their input first
+        files = ", ".join(_input_files(args)) or "the input"
+        what = "ran out of memory" if isinstance(exc, MemoryError) else "input nested too deeply"
+        print(f"icbmap: error: {files}: {what} while reading it", file=sys.stderr)
+        return EXIT_ERROR
     parser.print_usage(sys.stderr)
     return EXIT_USAGE
 
@@ -174,6 +182,12 @@ BASELINE_HELP = ("board configuration to start from: 2026 (April 2026, 36 boards
 
 def add_baseline_argument(parser) -> None:
     parser.add_argument("--baseline", metavar="KEY", help=BASELINE_HELP)
+
+
+def _input_files(args) -> list[str]:
+    names = ("proposal", "source", "file", "boundaries", "icb_lookup", "lad_lookup", "population",
+             "practices", "practice_map", "map", "lsoa", "rules", "compare")
+    return [str(getattr(args, n)) for n in names if isinstance(getattr(args, n, None), str)]
 
 
 def load_atlas_for(args, progress=None):

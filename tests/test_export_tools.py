@@ -262,7 +262,7 @@ ZIP_CASES = [
      r"not a readable zip archive"),
     ("truncated-zip", lambda t, m: (t / "cut.zip", (t / "cut.zip").write_bytes(
         _zip_of(t, "whole.zip", {"b.shp": os.urandom(5000)}).read_bytes()[:3000]))[0], r"not a readable zip archive"),
-    ("fifo-zip", lambda t, m: _fifo(t), r"is not a regular file"),
+    ("fifo-zip", lambda t, m: _fifo(t), r"not a regular file"),
     ("empty-zip", lambda t, m: (t / "e.zip", (t / "e.zip").write_bytes(b""))[0], r"the file is empty"),
     ("huge-zip", lambda t, m: (t / "huge.zip", open(t / "huge.zip", "wb").truncate(1 << 30))[0],
      r"larger than the 512 MB import limit"),

@@ -196,7 +196,12 @@ class Controller(QObject):
         return self.execute(cmds.RenameBoard(board, name))
 
     def recolour(self, board: int, colour: str) -> bool:
-        return self.execute(cmds.RecolourBoard(board, colour))
+        try:
+            cmd = cmds.RecolourBoard(board, colour)  # checks the colour when made
+        except IcbmapError as exc:
+            self.message.emit(str(exc))
+            return False
+        return self.execute(cmd)
 
     def lock(self, board: int, locked: bool) -> bool:
         return self.execute(cmds.LockBoard(board, locked))

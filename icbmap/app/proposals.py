@@ -297,8 +297,7 @@ class ProposalManager(QObject):
         rec = found[0]
         decision = (choose or self._ask_recover)(rec)
         if decision == "discard":
-            for r in found:
-                r.discard()
+            rec.discard()  # only what was offered; older crashed sessions stay recoverable
             return False
         if decision != "recover":
             return False

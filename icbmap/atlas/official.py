@@ -56,6 +56,7 @@ from icbmap.atlas.lsoa_vintage import classify
 from icbmap.atlas.model import CRS, NHS_ATTRIBUTION, ONS_ATTRIBUTION, Atlas, Provenance
 from icbmap.errors import DataError
 from icbmap.progress import Progress
+from icbmap.safeio import GB, MB, check_input, check_zip, open_input
 
 POPULATION_BASIS = "Census 2021 usual residents (ONS TS001, by LSOA)"
 
@@ -71,6 +72,12 @@ ENGLAND_LONLAT = (-10.0, 48.0, 5.0, 62.0)
 LSOA_RE = re.compile(r"^[EWSN]0[01]\d{6}$")
 GSS_RE = re.compile(r"^[EWSNK]\d{8}$")  # any ONS (GSS) area code
 ENGLISH_LSOA = "E01"
+#: Size limits for the input files (the real ones are 1-10 MB tables and a boundary file of
+#: 14 MB generalised to about 700 MB at full resolution), so a huge or sparse file is refused
+#: before it is read.
+MAX_TABLE_BYTES = 256 * MB
+MAX_BOUNDARY_BYTES = 2 * GB
+HEADER_LINE_CHARS = 1 * MB
 
 MONTHS = {"22": "July 2022"}  # ICB / SICBL vintages; other years are April releases
 
@@ -174,18 +181,26 @@ def _examples(values, n: int = 5) -> str:
 
 
 # ----------------------------------------------------------------------------- files
-def _existing(path, what: str) -> Path:
+def _existing(path, what: str, limit: int | None = None) -> Path:
+    """``path`` as a Path, refused (``DataError`` naming it) unless it is there and, when it is
+    not a folder, a regular file within ``limit`` bytes: a FIFO, a device or an oversized file
+    is refused before anything reads it (see :mod:`icbmap.safeio`)."""
     if path is None or str(path).strip() == "":
         raise DataError(None, f"no {what} file given")
     p = Path(path).expanduser()
     if not p.exists():
         raise DataError(p, f"{what}: file not found")
+    if not p.is_dir():
+        error = lambda f, problem: DataError(f, f"{what}: {problem}")  # noqa: E731
+        check_input(p, "file", limit, error=error)
+        if limit is not None and p.suffix.lower() == ".zip":  # GDAL unpacks it: refuse a zip bomb first
+            check_zip(p, limit, "file", error)
     return p
 
 
 def _sniff(path: Path) -> bytes:
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             return fh.read(16)
     except OSError as exc:
         raise DataError(path, f"cannot open file ({exc.strerror or exc})") from exc
@@ -214,20 +229,28 @@ def _header_row(path: Path, encoding: str, names: set[str], patterns: list[re.Pa
     lines with a known code column (ONS custom downloads start with title lines); the
     delimiter is a comma unless the header has tabs or semicolons and no comma."""
     with open(path, encoding=encoding, newline="") as fh:
-        head = [fh.readline() for _ in range(25)]
+        head: list[str] = []  # bounded: a "line" may be gigabytes of NULs
+        while len(head) < 25 and sum(map(len, head)) < HEADER_LINE_CHARS:
+            line = fh.readline(HEADER_LINE_CHARS)
+            if not line:
+                break
+            head.append(line)
     for sep in (",", "\t", ";"):
-        for i, row in enumerate(csv.reader(io.StringIO("".join(head)), delimiter=sep)):
-            for cell in row:
-                n = _norm(cell)
-                if n in names or any(p.fullmatch(n) for p in patterns):
-                    return i, sep
+        try:
+            for i, row in enumerate(csv.reader(io.StringIO("".join(head)), delimiter=sep)):
+                for cell in row:
+                    n = _norm(cell)
+                    if n in names or any(p.fullmatch(n) for p in patterns):
+                        return i, sep
+        except csv.Error:  # e.g. a 1 MB run of NULs: not a header line
+            continue
     return 0, ","
 
 
 def read_table(path, what: str, code_names: tuple[str, ...] = (),
                extra_patterns: tuple[re.Pattern, ...] = ()) -> pd.DataFrame:
     """Read a CSV lookup or population table as strings ('' for blanks)."""
-    path = _existing(path, what)
+    path = _existing(path, what, MAX_TABLE_BYTES)
     if path.is_dir():
         raise DataError(path, f"{what}: this is a folder, not a CSV file")
     why = _not_a_table(_sniff(path))
@@ -243,6 +266,8 @@ def read_table(path, what: str, code_names: tuple[str, ...] = (),
         except UnicodeDecodeError as exc:
             last_exc = exc
             continue
+        except MemoryError:
+            raise DataError(path, f"{what}: too large to read in the memory available") from None
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
             raise DataError(path, f"{what}: not a readable CSV file ({exc.__class__.__name__}: "
                                   f"{str(exc).strip()[:200]})") from exc
@@ -644,7 +669,10 @@ def _pick_layer(path: Path, what: str) -> str | None:
 def read_boundaries(path, progress: Progress | None = None) -> Boundaries:
     progress = progress or Progress.silent()
     what = "LSOA boundaries"
-    path = _existing(path, what)
+    path = _existing(path, what, MAX_BOUNDARY_BYTES)
+    if path.suffix.lower() == ".shp":  # GDAL opens the side files too: a FIFO there would hang it
+        for side in path.parent.glob(f"{path.stem}.*"):
+            _existing(side, what, MAX_BOUNDARY_BYTES)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         raise DataError(path, f"{what}: a {suffix[1:].upper()} table is not a boundary file; "

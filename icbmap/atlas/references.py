@@ -25,6 +25,7 @@ import shapely
 
 from icbmap.atlas.model import CRS, Layer, Provenance, Reference
 from icbmap.errors import DataError
+from icbmap.safeio import MB, check_input
 
 LEVELS = ("district", "council", "lsoa")
 LOCAL_CODE_KIND = "local (not ONS)"
@@ -34,6 +35,10 @@ CUT_SHARE = 0.01
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
 AREA_COLUMNS = ["code", "name", "status", "date", "code_kind"]
 
+
+#: Size limits for a reference geography file (as for ``icbmap import``).
+MAX_CSV_BYTES = 64 * MB
+MAX_POLYGON_BYTES = 512 * MB
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:60] or "area"
@@ -172,6 +177,7 @@ def read_area_csv(atlas, name: str, path, level: str | None = None, name_field: 
     ``council``, ``lsoa``, ``lsoa21cd``, ``code`` ...), the area name (``area``, ``name`` or
     ``--name-field``), optionally ``area_code``, ``status``, ``date``."""
     path = Path(path)
+    check_input(path, "CSV file", MAX_CSV_BYTES)  # regular file, size-checked: never a FIFO or device
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -221,6 +227,7 @@ def read_polygons(path, name_field: str | None = None, code_field: str | None = 
     import pyogrio
 
     path = Path(path)
+    check_input(path, "polygon file", MAX_POLYGON_BYTES)  # GDAL would hang on a FIFO
     try:
         gdf = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:

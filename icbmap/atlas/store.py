@@ -11,8 +11,11 @@ A pack file holds the layers ``units``, ``district`` ... ``region`` and the attr
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
+import stat
 from contextlib import contextmanager
 import re
 import sqlite3
@@ -29,11 +32,12 @@ from icbmap import paths
 from icbmap.atlas.build import BUILDER_VERSION
 from icbmap.atlas.model import CRS, LEVELS, Adjacency, Atlas, Layer, Provenance
 from icbmap.errors import DataError
-from icbmap.paths import config_dir, data_dir
+from icbmap.paths import cache_dir, config_dir, data_dir
 from icbmap.progress import Progress
+from icbmap.safeio import MB, check_input, gdal_write_errors, loads_json, read_input
 
 OFFLINE = "england-offline"
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # always used with fullmatch
 
 
 # ---------------------------------------------------------------- atomic helpers
@@ -50,15 +54,48 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~mask
 
 
+def _write_target(path: Path) -> tuple[Path, str]:
+    """Where a write to ``path`` goes, and how: ``(target, "replace" | "through")``.
+
+    * a symlink is followed to its final target, which is then replaced atomically (the
+      link stays a link);
+    * a character device (``/dev/null``, ``/dev/full``, a terminal) or a FIFO is written
+      through, never replaced by a regular file;
+    * a folder, a block device or a socket is refused (``IsADirectoryError`` / ``OSError``).
+    """
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target, "replace"
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+        return target, "through"
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "is a block device or socket, not a file", str(path))
+    return target, "replace"
+
+
 @contextmanager
 def atomic_writer(path: Path, mode: str = "wb", **kwargs):
     """Stream into a temporary file beside ``path``; on success fsync it, give it a normal
     file mode and rename it into place.  On any error (or if the process dies part way)
-    the temporary file is removed and ``path`` still holds its previous content."""
-    path = Path(path)
+    the temporary file is removed and ``path`` still holds its previous content.
+
+    Special files are respected (see :func:`_write_target`): a symlink's target is replaced,
+    a character device or FIFO is written through, a folder is refused."""
+    path, how = _write_target(Path(path))
+    if how == "through":
+        with open(path, mode.replace("x", "w"), **kwargs) as fh:
+            yield fh
+            fh.flush()  # /dev/full: "No space left on device" here, not a false success
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     file_mode = _file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    sweep_stale_temps(path.parent, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
@@ -89,11 +126,24 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_file(path: Path, suffix: str = ".tmp"):
     """Yield a temporary path beside ``path`` (not yet created: GDAL drivers create their
     files themselves); when the block succeeds it is fsynced, given a normal file mode and
-    renamed over ``path``; when it fails it is removed and ``path`` is untouched."""
-    path = Path(path)
+    renamed over ``path``; when it fails it is removed (with any ``-journal``/``-wal``
+    left by SQLite) and ``path`` is untouched.
+
+    Special files as in :func:`atomic_writer`: through a symlink the target is replaced; a
+    character device or FIFO gets the finished file's bytes written through; a folder is
+    refused."""
+    path, how = _write_target(Path(path))
+    if how == "through":
+        with tempfile.TemporaryDirectory(prefix=".icbmap-") as folder:
+            tmp = Path(folder) / f"out{suffix}"
+            yield tmp
+            with open(tmp, "rb") as src, open(path, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _file_mode(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    sweep_stale_temps(path.parent, path.stem)
+    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path.stem), suffix=suffix, dir=path.parent)
     os.close(fd)
     os.unlink(tmp_name)
     tmp = Path(tmp_name)
@@ -105,9 +155,79 @@ def atomic_file(path: Path, suffix: str = ".tmp"):
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        if tmp.exists():
-            tmp.unlink()
+        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
         raise
+
+
+# ---------------------------------------------------------------- stale temporary files
+#: A temporary file is ``.<target>.<pid>~<random><suffix>``: the owner's pid is in the name.
+_TEMP_RE = re.compile(r"\.(?P<target>.+)\.(?P<pid>\d+)~[A-Za-z0-9_]+"
+                      r"(?P<suffix>\.tmp|\.gpkg(-journal|-wal|-shm)?)")
+#: Before the pid was in the name: ``.<target>.<random><suffix>`` (swept in icbmap's own folders).
+_LEGACY_TEMP_RE = re.compile(r"\.(?P<target>.+)\.[A-Za-z0-9_]{8}(?P<suffix>\.tmp|\.gpkg(-journal|-wal|-shm)?)")
+STALE_AFTER = 24 * 3600.0
+
+
+def _temp_prefix(target_name: str) -> str:
+    return f".{target_name}.{os.getpid()}~"
+
+
+def sweep_stale_temps(folder: Path, target: str | None = None, legacy: bool = False,
+                      now: float | None = None) -> list[Path]:
+    """Remove temporary files a killed write left in ``folder``: older than a day and with a
+    dead owner (the pid in the name).  ``target`` limits it to one target's leftovers;
+    ``legacy`` also removes old-style names (no pid) older than a day.  Returns what was
+    removed; never raises."""
+    import time
+
+    from icbmap.procs import pid_alive
+
+    removed: list[Path] = []
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not name.startswith("."):
+            continue
+        m = _TEMP_RE.fullmatch(name)
+        if m is None and legacy:
+            m = _LEGACY_TEMP_RE.fullmatch(name)
+        if m is None or (target is not None and m.group("target") != target):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < STALE_AFTER:
+                continue
+            pid = m.groupdict().get("pid")
+            if pid is not None and int(pid) != os.getpid() and pid_alive(int(pid)):
+                continue
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except (OSError, ValueError):
+            continue
+    return removed
+
+
+def sweep_on_start() -> list[Path]:
+    """At start: sweep stale temporary files from icbmap's own folders and the folders of
+    recently used proposals (where saves and exports usually go)."""
+    folders = {cache_dir(), data_dir(), data_dir() / "packs", data_dir() / "autosave",
+               data_dir() / "practices", config_dir()}
+    removed = []
+    for folder in folders:
+        removed += sweep_stale_temps(folder, legacy=True)
+    recent = read_settings().get("recent_proposals", [])
+    for item in recent if isinstance(recent, list) else []:
+        if isinstance(item, str):
+            removed += sweep_stale_temps(Path(item).parent)
+    return removed
 
 
 # ---------------------------------------------------------------- settings
@@ -119,14 +239,60 @@ def read_settings() -> dict:
     p = settings_path()
     if not p.exists():
         return {}
-    try:
-        return json.loads(p.read_text("utf-8"))
-    except (OSError, ValueError):
+    try:  # bounded and never blocking (a FIFO or a huge file here is ignored, not read)
+        value = loads_json(read_input(p, "settings file", 4 * MB), p, "settings file")
+    except DataError:
         return {}
+    return value if isinstance(value, dict) else {}
 
 
 def write_settings(settings: dict) -> None:
-    atomic_write_text(settings_path(), json.dumps(settings, indent=2))
+    """Replace the whole settings file; prefer :func:`update_settings`, which does not lose
+    another process's change made since this one read the file."""
+    with _settings_lock():
+        atomic_write_text(settings_path(), json.dumps(settings, indent=2))
+
+
+@contextmanager
+def _settings_lock():
+    """An exclusive lock (``settings.json.lock``) around a read-modify-write of the settings,
+    so concurrent processes (two app windows, a CLI run) do not lose each other's updates.
+    Re-entrant within a process: the lock is held once."""
+    if _LOCK_DEPTH[0]:
+        _LOCK_DEPTH[0] += 1
+        try:
+            yield
+        finally:
+            _LOCK_DEPTH[0] -= 1
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: settings writes are still atomic
+        fcntl = None
+    fh = open(config_dir() / "settings.json.lock", "a+b")
+    try:
+        if fcntl is not None:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        _LOCK_DEPTH[0] = 1
+        try:
+            yield
+        finally:
+            _LOCK_DEPTH[0] = 0
+    finally:
+        fh.close()  # releases the flock
+
+
+_LOCK_DEPTH = [0]
+
+
+@contextmanager
+def update_settings():
+    """``with update_settings() as s: s[key] = value``: the settings re-read under the lock,
+    changed in the block and written back atomically before the lock is released."""
+    with _settings_lock():
+        settings = read_settings()
+        yield settings
+        write_settings(settings)
 
 
 def current_pack_name() -> str:
@@ -136,9 +302,8 @@ def current_pack_name() -> str:
 def use_pack(name: str) -> None:
     if name != OFFLINE and not pack_path(name).exists():
         raise DataError(None, f"no data pack named {name!r}; see `icbmap data list`")
-    s = read_settings()
-    s["pack"] = name
-    write_settings(s)
+    with update_settings() as s:
+        s["pack"] = name
 
 
 # ---------------------------------------------------------------- where packs live
@@ -149,7 +314,7 @@ def packs_dir() -> Path:
 
 
 def pack_path(name: str) -> Path:
-    if not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise DataError(None, f"invalid pack name {name!r}: use letters, digits, '.', '_' or '-'")
     return packs_dir() / f"{name}.gpkg"
 
@@ -197,7 +362,7 @@ def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None,
     if reproducible:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": REPRODUCIBLE_DATE})
     try:
-        with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
+        with gdal_write_errors(path), atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")
 
             def put(df, layer):
@@ -243,8 +408,10 @@ def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None,
 # ---------------------------------------------------------------- read
 def read_meta(path: Path, what: str = "icbmap data pack") -> dict:
     """The ``meta`` key/value table of an icbmap GeoPackage (values are JSON)."""
+    check_input(path, what)  # a FIFO or device named like a pack must not hang SQLite
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # a URI: '#', '?' and '%' in the folder name must be quoted, or SQLite opens another path
+        con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
         try:
             rows = con.execute("SELECT key, value FROM meta").fetchall()
         finally:
@@ -267,6 +434,7 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
     path = Path(path)
     if not path.exists():
         raise DataError(path, "data pack not found")
+    check_input(path, "data pack")  # regular file: a FIFO would hang GDAL
     try:
         layers_present = {row[0] for row in pyogrio.list_layers(path)}
     except Exception as exc:

@@ -160,12 +160,48 @@ def _new_figure(paper: str) -> Figure:
     return fig
 
 
+ELLIPSIS = "\u2026"
+#: Hostile or careless input: text longer than this is cut before it is even measured.
+MAX_TEXT_CHARS = 400
+
+
+def one_line(text: object, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` as one line (newlines, tabs and other control characters become spaces),
+    cut to ``limit`` characters with an ellipsis."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + ELLIPSIS
+
+
+def fit_text(t, right_px: float) -> bool:
+    """Shorten the matplotlib text ``t`` (ending it with an ellipsis) until its right edge
+    is at most ``right_px`` (display pixels).  Returns whether it was cut."""
+    fig = t.get_figure()
+    renderer = fig.canvas.get_renderer()
+    full = t.get_text()
+    if t.get_window_extent(renderer).x1 <= right_px:
+        return False
+    lo, hi = 0, len(full)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        t.set_text(full[:mid].rstrip() + ELLIPSIS)
+        if t.get_window_extent(renderer).x1 <= right_px:
+            lo = mid
+        else:
+            hi = mid - 1
+    t.set_text(full[:lo].rstrip() + ELLIPSIS)
+    return True
+
+
 def _header(fig: Figure, ctx: _Ctx, title: str, subtitle: str) -> None:
+    """Title (one line, cut to end before the date), subtitle (one line, cut at the margin), date."""
     s = ctx.scale
-    fig.text(0.025, 0.962, title, fontsize=17 * s, fontweight="bold", color=INK, va="top")
+    date = fig.text(0.975, 0.962, ctx.date_text, fontsize=9.5 * s, color=FAINT, va="top", ha="right")
+    renderer = fig.canvas.get_renderer()
+    t = fig.text(0.025, 0.962, one_line(title), fontsize=17 * s, fontweight="bold", color=INK, va="top")
+    fit_text(t, date.get_window_extent(renderer).x0 - 12 * s)
     if subtitle:
-        fig.text(0.025, 0.912, subtitle, fontsize=10.5 * s, color=FAINT, va="top")
-    fig.text(0.975, 0.962, ctx.date_text, fontsize=9.5 * s, color=FAINT, va="top", ha="right")
+        sub = fig.text(0.025, 0.912, one_line(subtitle), fontsize=10.5 * s, color=FAINT, va="top")
+        fit_text(sub, 0.975 * fig.bbox.width)
 
 
 def _footer(fig: Figure, ctx: _Ctx, page: int, pages: int) -> None:
@@ -407,6 +443,7 @@ def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
             ax.text(x, y, head, fontsize=fs, fontweight="bold", ha=ha, va="center", color=INK)
     ax.plot([0, 1], [1.0 - row_h * 1.15] * 2, color=INK, lw=0.5)
     changed = set(ctx.changed)
+    cut = 0
     for k, r in enumerate(rows):
         y = 1.0 - row_h * (k + 1.75)
         if k % 2 == 1:
@@ -415,13 +452,13 @@ def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
         ax.text(0.0, y, f"{num}{'*' if r.id in changed else ''}", fontsize=fs, ha="left", va="center", color=INK)
         ax.add_patch(Rectangle((0.035, y - row_h * 0.36), 0.022, row_h * 0.72, facecolor=r.colour,
                                edgecolor=INK, lw=0.3))
-        name = short_board_name(r.name)
-        limit = 36
-        if len(name) > limit:
-            name = name[: limit - 1] + "\u2026"
-        ax.text(0.065, y, name, fontsize=fs, ha="left", va="center", color=INK,
-                fontweight="bold" if r.id in changed else "normal")
-        ax.text(X_POP, y, f"{r.population:,}", fontsize=fs, ha="right", va="center", color=INK)
+        name = one_line(short_board_name(r.name), 80)
+        name_t = ax.text(0.065, y, name, fontsize=fs, ha="left", va="center", color=INK,
+                         fontweight="bold" if r.id in changed else "normal")
+        pop_t = ax.text(X_POP, y, f"{r.population:,}", fontsize=fs, ha="right", va="center", color=INK)
+        # the name ends before the population starts, whatever its length or glyphs
+        fitted = fit_text(name_t, pop_t.get_window_extent(fig.canvas.get_renderer()).x0 - 4 * s)
+        cut += fitted or (name.endswith(ELLIPSIS) and not r.name.endswith(ELLIPSIS))
         whole, part = len(r.councils_whole), len(r.councils_part)
         ax.text(X_COUNCILS, y, f"{whole}" + (f" + {part} part" if part else ""), fontsize=fs, ha="right",
                 va="center", color=INK)
@@ -446,6 +483,9 @@ def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
             "the share of the board's people living in councils wholly inside it.  "
             f"* changed from the baseline ({ctx.plan.atlas.baseline_label}).  "
             "Flags: population below 1m / 0.5m or above 3m, separate pieces, more than one NHS region.")
+    if cut:
+        note += (f"  {cut} board name{'s are' if cut != 1 else ' is'} cut to fit (ending {ELLIPSIS}); "
+                 "the exports carry the full names.")
     ax.text(0.0, y - row_h * 1.25, "\n".join(textwrap.wrap(note, 118 if ctx.paper == "A4" else 150)),
             fontsize=fs * 0.82, ha="left", va="top", color=FAINT)
 
@@ -484,7 +524,9 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
         line += f" \u00b7 {cl.split} of {cl.areas} councils split"
     if summ.unassigned_units:
         line += f" \u00b7 {summ.unassigned_units:,} LSOAs unassigned"
-    fig.text(0.025, 0.877 if subtitle else 0.905, line, fontsize=7.5 * s, color=INK, va="top")
+    summary = fig.text(0.025, 0.877 if subtitle else 0.905, one_line(line, 2 * MAX_TEXT_CHARS), fontsize=7.5 * s,
+                       color=INK, va="top")
+    fit_text(summary, 0.975 * fig.bbox.width)
     top = 0.86
     map_rect = [0.01, 0.085, 0.53, top - 0.085]
     ax = fig.add_axes(map_rect)
@@ -527,7 +569,8 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
         if g is None or shapely.is_empty(g):
             continue
         x, y = _label_anchor(g)
-        label = "\n".join(textwrap.wrap(short_board_name(r.name), 18)) + f"\n{format_population(r.population)}"
+        label = "\n".join(textwrap.wrap(one_line(short_board_name(r.name), 60), 18, max_lines=3,
+                                        placeholder=ELLIPSIS)) + f"\n{format_population(r.population)}"
         in_london = lx0 < x < lx1 and ly0 < y < ly1
         items.append((r.id, x, y, label, numbers[r.id]))
         if in_london:
@@ -547,7 +590,7 @@ def _board_page(ctx: _Ctx, bid: int, page: int, pages: int) -> Figure:
     fig = _new_figure(ctx.paper)
     s = ctx.scale
     board = ctx.plan.boards[bid]
-    _header(fig, ctx, f"{short_board_name(board.name)}: before and after", ctx.title)
+    _header(fig, ctx, f"{one_line(short_board_name(board.name))}: before and after", ctx.title)
     before = ctx.base_shapes[bid] if bid < len(ctx.base_shapes) else None
     after = ctx.shapes[bid] if board.active else None
     present = [g for g in (before, after) if g is not None and not shapely.is_empty(g)]
@@ -607,7 +650,7 @@ def _absorbed_lines(ctx: _Ctx, bid: int) -> list[str]:
     out = ["This board is gone in the proposal; its areas now belong to:"]
     for i in order[:6]:
         b = int(ids[i])
-        name = "no board (unassigned)" if b < 0 else short_board_name(plan.boards[b].name)
+        name = "no board (unassigned)" if b < 0 else one_line(short_board_name(plan.boards[b].name), 60)
         out.append(f"  {name}: {int(counts[i]):,} LSOAs")
     if len(order) > 6:
         out.append(f"  and {len(order) - 6} other boards")

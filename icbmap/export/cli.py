@@ -47,7 +47,10 @@ def _usage(message: str) -> int:
 
 def _atlas(args):
     from icbmap.cli import load_atlas_for
+    from icbmap.plan.proposal import precheck_proposal
 
+    if getattr(args, "proposal", None):
+        precheck_proposal(args.proposal)  # a bad file fails before the pack loads
     return load_atlas_for(args)
 
 
@@ -140,6 +143,9 @@ def run_import(args) -> int:
     src = Path(args.source)
     if src.resolve() == out.resolve():
         return _usage("the output would overwrite the source")
+    from icbmap.export.importers import precheck_import
+
+    precheck_import(src)  # a bad file fails before the pack loads
     atlas = _atlas(args)
     result = import_file(src, atlas, code_field=args.code_field, name_field=args.name_field,
                          progress=Progress.stderr("import"))

@@ -4,8 +4,9 @@
 unassigned unit has empty board columns.  When the data pack has GP practices, a second
 file ``<name>-practices.csv`` (``practice_code,practice_name,board_code,board_name``)
 gives each practice's board.  :func:`icbmap.export.importers.read_assignment_csv` reads
-both back.  ``<name>-boards.csv`` holds one row per board with the boards layer's
-attributes (:mod:`icbmap.export.schema`, the same field names as the GeoJSON and
+both back.  Text that a spreadsheet would run as a formula (``=...``, ``+...``, ``-...``,
+``@...``) is written with a leading ``'`` (:mod:`icbmap.export.safe`).
+``<name>-boards.csv`` holds one row per board with the boards layer's attributes (:mod:`icbmap.export.schema`, the same field names as the GeoJSON and
 GeoPackage boards layers).
 
 Excel-ready: UTF-8 with a byte-order mark by default (Excel on Windows otherwise reads
@@ -15,7 +16,6 @@ thousands separators), booleans as ``true`` / ``false``.
 
 from __future__ import annotations
 
-import csv as _csv
 import io
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from icbmap.export.files import write_text as atomic_write_text, done, safe_output
 from icbmap.export.facts import board_code_name_arrays
+from icbmap.export.safe import safe_writer
 from icbmap.progress import Progress
 
 UNIT_HEADER = ["lsoa_code", "board_code", "board_name"]
@@ -51,7 +52,7 @@ def boards_csv_text(plan, facts=None) -> str:
 
     facts = facts if facts is not None else board_facts(plan)
     buf = io.StringIO()
-    w = _csv.writer(buf, lineterminator="\n")
+    w = safe_writer(buf, lineterminator="\n")  # formula-like names get a leading '
     w.writerow(board_field_names())
     w.writerows([_cell(v) for v in flat_board_row(f).values()] for f in facts)
     return buf.getvalue()
@@ -70,7 +71,7 @@ def assignment_csv_text(plan) -> str:
     names = np.array(list(names) + [""], dtype=object)
     a = np.asarray(plan.assignment)
     buf = io.StringIO()
-    w = _csv.writer(buf, lineterminator="\n")
+    w = safe_writer(buf, lineterminator="\n")
     w.writerow(UNIT_HEADER)
     w.writerows(zip(plan.atlas.unit_codes, codes[a], names[a]))
     return buf.getvalue()
@@ -85,7 +86,7 @@ def practices_csv_text(plan) -> str | None:
     names = np.array(list(names) + [""], dtype=object)
     a = np.asarray(plan.practice_assignment)
     buf = io.StringIO()
-    w = _csv.writer(buf, lineterminator="\n")
+    w = safe_writer(buf, lineterminator="\n")
     w.writerow(PRACTICE_HEADER)
     w.writerows(zip(pr["code"].astype(str), pr["name"].astype(str), codes[a], names[a]))
     return buf.getvalue()

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from icbmap.atlas.store import atomic_write_text
+from icbmap.safeio import gdal_write_errors  # noqa: F401 - re-exported for the writers
 
 #: Characters Windows, macOS (":") or a zip/shapefile consumer refuses in a file name.
 _BAD_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
@@ -60,3 +61,4 @@ def done(progress, message: str) -> None:
         progress.step(1.0, message)
     except Cancelled:
         pass
+

@@ -35,6 +35,7 @@ import pandas as pd
 
 from icbmap.atlas.model import CRS
 from icbmap.atlas.store import atomic_file
+from icbmap.export.files import gdal_write_errors
 from icbmap.export import facts as facts_mod
 from icbmap.export.files import done, safe_output
 from icbmap.export.schema import AREA_FIELDS, flat_board_row
@@ -157,7 +158,7 @@ def write_gpkg(plan, path: str | Path, title: str = "", units: bool = True,
     report = facts_mod.metrics_report(plan)
     progress.step(0.1, "Dissolving boards")
     boards = boards_frame(plan, report)
-    with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
+    with gdal_write_errors(path), atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         progress.step(0.2, "Writing boards")
         # GeoPackage 1.2: QGIS 3.22 / GDAL 3.6 and ArcGIS read it without a version warning

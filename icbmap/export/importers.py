@@ -40,8 +40,10 @@ import shapely
 
 from icbmap.atlas.lsoa_vintage import classify
 from icbmap.atlas.model import CRS
+from icbmap.export.safe import looks_like_formula, unneutralise
 from icbmap.errors import DataError
 from icbmap.progress import Progress
+from icbmap.safeio import file_kind, read_input
 
 #: Largest source file we agree to open (board layers are a few MB; a national LSOA layer
 #: at full resolution is a few hundred).
@@ -153,7 +155,7 @@ class ImportResult:
 
 
 # ------------------------------------------------------------------ helpers
-def _check_file(path: Path, limit: int) -> None:
+def _check_file(path: Path, limit: int, empty_ok: bool = False) -> None:
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -163,8 +165,8 @@ def _check_file(path: Path, limit: int) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise ImportError_(path, "is a folder; give the file itself (.shp, .gpkg, .geojson or .csv)")
     if not stat.S_ISREG(st.st_mode):
-        raise ImportError_(path, "is not a regular file")
-    if st.st_size == 0:
+        raise ImportError_(path, f"is {file_kind(st.st_mode)}, not a regular file")
+    if st.st_size == 0 and not empty_ok:
         raise ImportError_(path, "the file is empty")
     if st.st_size > limit:
         raise ImportError_(path, f"is {st.st_size / 2**20:,.0f} MB, larger than the "
@@ -339,6 +341,12 @@ def build_plan(atlas, boards: list[tuple[str, str]], assignment: np.ndarray, rep
             report.deleted_baseline.append(plan.boards[i].code)
     for bid, colour in repair_colours(plan).items():
         plan.update_board(bid, colour=colour)
+    formulas = [name for code, name in boards if looks_like_formula(name) or looks_like_formula(code)]
+    if formulas:
+        report.warnings.append(
+            f"{len(formulas):,} board name(s) begin with =, +, -, @, a tab or a carriage return "
+            f"(e.g. {formulas[0][:40]!r}), which spreadsheets run as formulas; CSV exports write "
+            "them with a leading ' so they stay text")
     pop = atlas.population
     report.boards = []
     for k, (code, name) in enumerate(boards):
@@ -399,6 +407,17 @@ def _check_zip(path: Path) -> list[str]:
         raise ImportError_(path, f"cannot read the zip ({exc.strerror or exc})") from None
 
 
+def _check_boards(path, boards) -> None:
+    """Refuse too many boards, and codes or names holding control characters (a NUL, a newline)."""
+    from icbmap.plan.model import name_problem
+
+    _check_board_count(path, boards)
+    for code, name in boards:
+        problem = name_problem(code, "board code") or name_problem(name, f"the name of board {code[:40]!r}")
+        if problem:
+            raise ImportError_(path, problem)
+
+
 def _check_board_count(path, boards) -> None:
     if len(boards) > MAX_BOARDS:
         raise ImportError_(path, f"{len(boards):,} different board codes (e.g. {boards[0][0]}, {boards[1][0]}): "
@@ -421,8 +440,9 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
             if not side.exists() and not path.with_suffix(ext.upper()).exists():
                 raise ImportError_(path, f"the shapefile's {ext} file is missing; a shapefile is a set "
                                          "of files (.shp, .shx, .dbf, .prj) kept side by side")
-            if side.exists():
-                _check_file(side, MAX_IMPORT_BYTES)
+        for side in path.parent.glob(f"{path.stem}.*"):  # GDAL opens them: a FIFO would hang it
+            if side != path:
+                _check_file(side, MAX_IMPORT_BYTES, empty_ok=True)
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
@@ -612,7 +632,7 @@ def import_polygons(path: str | Path, atlas, code_field: str | None = None, name
         groups[i] = order[c]
     if not any(g is not None for g in geoms):
         raise ImportError_(path, "no feature has a usable polygon: there are no boards to import")
-    _check_board_count(path, boards)
+    _check_boards(path, boards)
     present = [g for g in geoms if g is not None]
     ub = atlas.bounds
     fb = shapely.total_bounds(np.array(present, dtype=object))
@@ -633,7 +653,7 @@ def import_polygons(path: str | Path, atlas, code_field: str | None = None, name
 
 # ------------------------------------------------------------------ CSV
 def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    data = path.read_bytes()
+    data = read_input(path, "CSV file", MAX_CSV_BYTES, ImportError_)
     if b"\x00" in data[:4096]:
         raise ImportError_(path, "is a binary file, not a CSV text table")
     try:
@@ -694,8 +714,8 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
         if len(row) < width:
             row = row + [""] * (width - len(row))
         ucode = row[ui].strip()
-        bcode = row[ci].strip() if ci is not None else ""
-        bname = row[ni].strip() if ni is not None else ""
+        bcode = unneutralise(row[ci].strip()) if ci is not None else ""
+        bname = unneutralise(row[ni].strip()) if ni is not None else ""
         if not bcode:
             bcode = bname
         if not ucode:
@@ -721,7 +741,7 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
         raise ImportError_(path, "no row names both a unit this data pack knows and a board"
                                  + (f" ({len(report.unknown_codes):,} unknown unit codes, e.g. "
                                     f"{report.unknown_codes[0]})" if report.unknown_codes else ""))
-    _check_board_count(path, boards)
+    _check_boards(path, boards)
     missing = np.flatnonzero(assignment == -2)
     if len(missing):
         report.warnings.append(f"{len(missing):,} unit(s) are not in the file and were left unassigned")
@@ -733,13 +753,30 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
 
 
 # ------------------------------------------------------------------ dispatch
+def precheck_import(path: str | Path) -> None:
+    """The checks that need no data pack (file type, regular file, size), so the CLI refuses
+    a bad file before loading the pack."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.name.lower().endswith(".icbmap.json"):
+        raise ImportError_(path, "is an icbmap proposal; open it instead of importing it")
+    if suffix in CSV_SUFFIXES:
+        _check_file(path, MAX_CSV_BYTES)
+    elif suffix in POLYGON_SUFFIXES or suffix == ".zip":
+        _check_file(path, MAX_IMPORT_BYTES)
+        if suffix == ".zip":
+            _check_zip(path)  # damaged, encrypted, a zip bomb: refused before the pack loads
+    else:
+        raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "
+                                 "(.geojson, .gpkg, .shp) or an assignment table (.csv)")
+
+
 def import_file(path: str | Path, atlas, code_field: str | None = None, name_field: str | None = None,
                 progress: Progress | None = None, **kwargs) -> ImportResult:
     """Import board polygons or an assignment CSV, choosing by the file's type."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if path.name.lower().endswith(".icbmap.json"):
-        raise ImportError_(path, "is an icbmap proposal; open it instead of importing it")
+    precheck_import(path)
     if suffix in CSV_SUFFIXES:
         return read_assignment_csv(path, atlas, code_field, name_field, progress=progress, **kwargs)
     if suffix in POLYGON_SUFFIXES or suffix == ".zip":

@@ -32,7 +32,7 @@ import shapely
 from icbmap.atlas.model import CRS
 from icbmap.atlas.store import atomic_file
 from icbmap.export import facts as facts_mod
-from icbmap.export.files import done, safe_output
+from icbmap.export.files import done, gdal_write_errors, safe_output
 from icbmap.export.schema import (BOARD_FIELDS, SCHEMA_NAME, SCHEMA_VERSION, SHAPEFILE_NAMES, UNIT_FIELDS,
                                   shapefile_board_row)
 from icbmap.progress import Progress
@@ -110,7 +110,7 @@ def write_shapefile_zip(plan, path: str | Path, units: bool = False, title: str 
         progress.step(0.3, "Preparing units")
         layers[f"{base}_units"] = units_shp_frame(plan)
     readme = _readme(plan, title, base, units)
-    with tempfile.TemporaryDirectory(prefix=".icbmap-shp-", dir=path.parent) as tmpdir, \
+    with gdal_write_errors(path), tempfile.TemporaryDirectory(prefix=".icbmap-shp-", dir=path.parent) as tmpdir, \
             warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tmpdir = Path(tmpdir)

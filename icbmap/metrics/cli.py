@@ -7,7 +7,6 @@ sections (one table per section, separated by a blank line) for a spreadsheet.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -166,8 +165,10 @@ def _board_name(report: Report, board_id: int | None) -> str:
 
 
 def format_csv(report: Report) -> str:
+    from icbmap.export.safe import safe_writer
+
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = safe_writer(buf, lineterminator="\n")  # formula-like names get a leading '
     s = report.summary
     w.writerow(["section", "summary"])
     w.writerow(["metric", "value"])
@@ -225,6 +226,10 @@ def render(report: Report, fmt: str, title: str) -> str:
 def run(args) -> int:
     from icbmap.cli import load_atlas_for
 
+    if getattr(args, "proposal", None):
+        from icbmap.plan.proposal import precheck_proposal
+
+        precheck_proposal(args.proposal)  # a bad file fails before the pack loads
     atlas = load_atlas_for(args)
     if getattr(args, "proposal", None):
         plan, title = load_plan(args.proposal, atlas)

@@ -208,6 +208,9 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
     def labels(lvl, cols):
         return [f"{names[lvl][c - 1]} ({codes[lvl][c - 1]})" for c in cols]
 
+    # units per area, once: summing the board x area table inside the board loop made the
+    # report quadratic in the number of boards
+    area_units = {lvl: v.levels[lvl].cnt.sum(0) for lvl in ("district", "council", "ca")}
     boards: list[BoardRow] = []
     for b in plan.boards:
         if not b.active:
@@ -224,7 +227,7 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
         for lvl in ("district", "council", "ca"):
             L = v.levels[lvl]
             crow = L.cnt[i + 1]
-            units = L.cnt.sum(0)
+            units = area_units[lvl]
             cols = np.flatnonzero(crow[1:] > 0) + 1
             whole = [c for c in cols if crow[c] == units[c]]
             part = [c for c in cols if crow[c] != units[c]]

@@ -35,10 +35,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from icbmap.atlas.store import atomic_write_text
+from icbmap.errors import DataError
 from icbmap.paths import data_dir
 from icbmap.plan.proposal import (
     Proposal, ProposalError, _iso, proposal_json, read_proposal, utc_now,
 )
+from icbmap.procs import pid_alive
+from icbmap.safeio import loads_json, read_input
 
 DEFAULT_EVERY = 5
 
@@ -110,37 +113,6 @@ class _FileLock:
     @property
     def held(self) -> bool:
         return self._fh is not None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with ``pid`` exists (a zombie counts as dead where we can tell)."""
-    if pid <= 0:
-        return False
-    if os.name == "nt":  # pragma: no cover - Windows only
-        import ctypes
-
-        kernel32 = ctypes.windll.kernel32
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        kernel32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    try:  # a zombie has exited; only its exit status is left
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            state = fh.read().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True
 
 
 def _session_dead(marker: dict, lock_path: Path) -> bool:
@@ -227,10 +199,10 @@ def find_recoverable(directory: str | Path | None = None, exclude: str | None = 
         lock_path = folder / f"{session}.lock"
         save_path = folder / f"{session}.icbmap.json"
         try:
-            marker = json.loads(marker_path.read_text("utf-8"))
+            marker = loads_json(read_input(marker_path, "session marker", 1 << 20), marker_path)
             if not isinstance(marker, dict):
                 raise ValueError("marker is not an object")
-        except (OSError, ValueError):
+        except (DataError, ValueError):
             marker = {}
         if not _session_dead(marker, lock_path):
             continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from icbmap.errors import IcbmapError
-from icbmap.plan.model import UNASSIGNED, Board, Plan, PlanError
+from icbmap.plan.model import MAX_BOARDS, UNASSIGNED, Board, Plan, PlanError, colour_problem, name_problem
 
 
 class LockedBoardError(IcbmapError):
@@ -217,6 +217,12 @@ class CreateBoard(Command):
     def do(self, plan: Plan) -> None:
         if not self.name:
             raise PlanError("a board needs a name")
+        problem = name_problem(self.name, "board name") or (
+            self.colour is not None and colour_problem(self.colour))
+        if problem:
+            raise PlanError(problem)
+        if plan.n_boards >= MAX_BOARDS:
+            raise PlanError(f"a plan may hold at most {MAX_BOARDS:,} boards")
         new_id = plan.n_boards
         if self.board_id is not None and self.board_id != new_id:
             raise PlanError("board ids changed since this board was created")
@@ -290,9 +296,9 @@ class RecolourBoard(_SetField):
 
     def __init__(self, board: int, colour: str):
         colour = str(colour)
-        if not (len(colour) == 7 and colour.startswith("#")):
-            raise PlanError(f"colour {colour!r} should be #rrggbb")
-        int(colour[1:], 16)
+        problem = colour_problem(colour)  # "#zzzzzz" too, not only the length
+        if problem:
+            raise PlanError(problem)
         super().__init__(board, colour.upper())
 
 

@@ -17,6 +17,7 @@ per board; see :meth:`Plan.to_dict` for the layout.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
@@ -27,6 +28,29 @@ from icbmap.errors import DataError, IcbmapError
 UNASSIGNED = -1
 PLAN_FORMAT = "icbmap-plan"
 PLAN_VERSION = 1
+#: Most boards a plan may hold.  England has 42 ICBs; a file with more than this is not a
+#: plan a person drew, and refusing it keeps every per-board cost bounded.
+MAX_BOARDS = 1000
+COLOUR_RE = re.compile(r"#[0-9A-Fa-f]{6}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def colour_problem(colour: object) -> str | None:
+    """Why ``colour`` is not a ``#rrggbb`` colour, or ``None``."""
+    if isinstance(colour, str) and COLOUR_RE.fullmatch(colour):
+        return None
+    return f"colour {str(colour)[:40]!r} is not a #rrggbb colour"
+
+
+def name_problem(name: object, what: str = "name") -> str | None:
+    """Why ``name`` cannot be a board name (control characters: NUL, newline, tab...), or ``None``."""
+    if not isinstance(name, str):
+        return f"{what} should be text"
+    m = _CONTROL_RE.search(name)
+    if m:
+        return (f"{what} {name[:40]!r} contains a control character (U+{ord(m.group()):04X}); "
+                "names are one line of printable text")
+    return None
 
 
 class PlanError(IcbmapError):
@@ -321,6 +345,11 @@ class Plan:
         bad = set(fields) - allowed
         if bad:
             raise PlanError(f"cannot set {', '.join(sorted(bad))} on a board")
+        problem = (("name" in fields and name_problem(fields["name"], "board name"))
+                   or ("code" in fields and name_problem(fields["code"], "board code"))
+                   or ("colour" in fields and colour_problem(fields["colour"])))
+        if problem:
+            raise PlanError(problem)
         self.boards[board_id] = replace(self.boards[board_id], **fields)
         change = Change("board", frozenset([board_id]))
         self._notify(change)
@@ -399,6 +428,9 @@ class Plan:
         if not isinstance(raw_boards, list) or not raw_boards:
             problems.append("'boards' should be a non-empty list")
             raw_boards = []
+        if len(raw_boards) > MAX_BOARDS:
+            raise UnknownCodesError(problems=[f"{len(raw_boards):,} boards, more than the {MAX_BOARDS:,} "
+                                              "a plan may hold"])
         boards: list[Board] = []
         for pos, rb in enumerate(raw_boards):
             if not isinstance(rb, dict):
@@ -412,8 +444,10 @@ class Plan:
                 continue
             if b.id != pos:
                 problems.append(f"board #{pos} has id {b.id}; ids must run 0, 1, 2, ...")
-            if not (len(b.colour) == 7 and b.colour.startswith("#")):
-                problems.append(f"board {b.code} has colour {b.colour!r}, expected #rrggbb")
+            bad = (name_problem(b.code, f"board #{pos}'s code") or name_problem(b.name, f"board {b.code}'s name")
+                   or colour_problem(b.colour))
+            if bad:
+                problems.append(bad if not bad.startswith("colour") else f"board {b.code}'s {bad}")
             boards.append(b)
         if len(boards) < plan.n_baseline_boards and not problems:
             problems.append(f"{len(boards)} boards listed but the data pack has {plan.n_baseline_boards} baseline boards")
@@ -484,8 +518,12 @@ class Plan:
                         pa[i] = b
         if unknown_units or unknown_pr or unknown_boards or problems:
             raise UnknownCodesError(unknown_units, unknown_pr, unknown_boards, problems)
+        held = np.zeros(n_boards, dtype=bool)  # one pass, not one per board (linear in boards)
+        for arr in (assignment, pa):
+            ids = arr[(arr >= 0) & (arr < n_boards)]
+            held[ids] = True
         for b in boards:
-            if not b.active and ((assignment == b.id).any() or (pa == b.id).any()):
+            if not b.active and 0 <= b.id < n_boards and held[b.id]:
                 raise UnknownCodesError(problems=[f"deleted board {b.code} still holds units"])
         plan.boards = boards
         plan.assignment = assignment

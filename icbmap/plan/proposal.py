@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from icbmap import __version__
-from icbmap.atlas.store import atomic_write_text, read_settings, write_settings
+from icbmap.atlas.store import atomic_write_text, read_settings, update_settings
 from icbmap.errors import DataError
+from icbmap.plan.model import MAX_BOARDS, colour_problem, name_problem
+from icbmap.safeio import loads_json, read_input
 
 FORMAT = "icbmap-proposal"
 #: 2: ``pack.baseline`` names the board configuration the plan is drawn against
@@ -243,7 +244,8 @@ def _shareable(path: Path) -> None:
     except OSError:
         pass
     try:
-        os.chmod(path, 0o666 & ~mask)
+        if Path(path).is_file():  # never chmod a device or FIFO written through
+            os.chmod(path, 0o666 & ~mask)
     except OSError:
         pass
 
@@ -253,38 +255,11 @@ def read_bytes_limited(path: str | Path, limit: int = MAX_BYTES, what: str = "fi
                        error=DataError) -> bytes:
     """The bytes of ``path``, refusing files that are not regular files or exceed ``limit``.
 
-    The size is checked with ``stat`` before anything is read, and the read itself stops at
-    ``limit + 1`` bytes, so a huge (or sparse, or lying) file is never loaded into memory.
+    The size is checked with ``fstat`` before anything is read, and the read itself stops at
+    ``limit + 1`` bytes, so a huge (or sparse, or lying) file is never loaded into memory;
+    a FIFO or device is refused without blocking (see :mod:`icbmap.safeio`).
     """
-    path = Path(path)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise error(path, f"{what} not found") from None
-    except OSError as exc:
-        raise error(path, f"cannot open {what}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise error(path, f"is a folder, not a {what}")
-    if not stat.S_ISREG(st.st_mode):
-        raise error(path, "is not a regular file")
-    if st.st_size > limit:
-        raise error(path, f"is {_size(st.st_size)}, too large for a {what} (limit {_size(limit)})")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise error(path, f"cannot read {what}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise error(path, f"is larger than the {_size(limit)} limit for a {what}")
-    return data
-
-
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n}"  # pragma: no cover
+    return read_input(Path(path), what, limit, error)
 
 
 def parse_proposal_bytes(data: bytes, path) -> dict:
@@ -298,18 +273,7 @@ def parse_proposal_bytes(data: bytes, path) -> dict:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ProposalError(path, f"not an icbmap proposal: not UTF-8 text (byte {exc.start})") from None
-    try:
-        obj = json.loads(text, parse_constant=_reject_constant)
-    except _BadConstant as exc:
-        raise ProposalError(path, f"not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ProposalError(path, "not valid JSON: nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        tail = len(text.rstrip()) - exc.pos <= 1 if exc.pos is not None else False
-        hint = " (the file looks truncated: it ends before the JSON does)" if (
-            exc.pos >= len(text.rstrip()) or tail or "Unterminated" in exc.msg) else ""
-        raise ProposalError(path, f"not valid JSON at line {exc.lineno} column {exc.colno}: "
-                                  f"{exc.msg}{hint}") from None
+    obj = loads_json(text, path, "proposal", ProposalError)
     if not isinstance(obj, dict):
         raise ProposalError(path, f"not an icbmap proposal: the file holds {_kind(obj)}, not an object")
     fmt = obj.get("format")
@@ -326,14 +290,6 @@ def parse_proposal_bytes(data: bytes, path) -> dict:
                                   f"schema {schema}); this version ({__version__}) reads schema {SCHEMA}. "
                                   "Update icbmap to open it")
     return obj
-
-
-class _BadConstant(ValueError):
-    pass
-
-
-def _reject_constant(name: str):
-    raise _BadConstant(f"{name} is not allowed")
 
 
 def _check_envelope(obj: dict, path) -> dict:
@@ -371,6 +327,9 @@ def _check_envelope(obj: dict, path) -> dict:
     boards = plan.get("boards")
     if not isinstance(boards, list) or not boards:
         raise ProposalError(path, f"'plan.boards' should be a non-empty list of boards, found {_kind(boards)}")
+    if len(boards) > MAX_BOARDS:
+        raise ProposalError(path, f"'plan.boards' lists {len(boards):,} boards, more than the "
+                                  f"{MAX_BOARDS:,} a plan may hold")
     for pos, b in enumerate(boards):
         if not isinstance(b, dict):
             raise ProposalError(path, f"board #{pos} in 'plan.boards' should be an object, found {_kind(b)}")
@@ -378,6 +337,10 @@ def _check_envelope(obj: dict, path) -> dict:
             if not isinstance(b.get(key), kind):
                 raise ProposalError(path, f"board #{pos} in 'plan.boards': '{key}' should be a string, "
                                           f"found {_kind(b.get(key))}")
+        bad = (name_problem(b["code"], "code") or name_problem(b["name"], "name")
+               or colour_problem(b["colour"]))
+        if bad:
+            raise ProposalError(path, f"board #{pos} in 'plan.boards': {bad}")
         if not isinstance(b.get("id"), int) or isinstance(b.get("id"), bool):
             raise ProposalError(path, f"board #{pos} in 'plan.boards': 'id' should be a whole number, "
                                       f"found {_kind(b.get('id'))}")
@@ -578,8 +541,8 @@ def proposal_baseline(path: str | Path) -> str:
     reading it properly later gives the error)."""
     try:
         data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
-        obj = json.loads(data.decode("utf-8-sig"))
-    except (DataError, ValueError, UnicodeDecodeError, RecursionError):
+        obj = loads_json(data, path, "proposal", ProposalError)
+    except DataError:
         return ""
     return file_baseline(obj) if isinstance(obj, dict) else ""
 
@@ -616,6 +579,26 @@ def references_used(atlas, rules) -> list[dict]:
     return out
 
 
+def precheck_proposal(path: str | Path) -> None:
+    """The checks that need no data pack (size, JSON, envelope, board count, names, colours),
+    so the CLI refuses a bad file before spending seconds loading the pack."""
+    from icbmap.plan.model import PLAN_FORMAT
+
+    path = Path(path)
+    data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
+    try:
+        head = loads_json(data, path, "proposal", ProposalError)
+    except ProposalError:
+        head = None
+    if isinstance(head, dict) and head.get("format") == PLAN_FORMAT:
+        boards = head.get("boards")
+        if isinstance(boards, list) and len(boards) > MAX_BOARDS:
+            raise ProposalError(path, f"'boards' lists {len(boards):,} boards, more than the "
+                                      f"{MAX_BOARDS:,} a plan may hold")
+        return
+    _check_envelope(parse_proposal_bytes(data, path), path)
+
+
 def load_proposal(path: str | Path, atlas):
     """The proposal at ``path`` (a ``.icbmap.json`` proposal or a bare plan file), for the CLI.
 
@@ -626,9 +609,9 @@ def load_proposal(path: str | Path, atlas):
     path = Path(path)
     data = read_bytes_limited(path, MAX_BYTES, "proposal file", ProposalError)
     try:
-        head = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError):
-        head = None
+        head = loads_json(data, path, "proposal", ProposalError)
+    except ProposalError:
+        head = None  # read_proposal below says what is wrong
     if isinstance(head, dict) and head.get("format") == PLAN_FORMAT:
         try:
             plan = Plan.from_dict(atlas, head)
@@ -663,22 +646,22 @@ def recent_proposals(existing_only: bool = True) -> list[Path]:
 def add_recent_proposal(path: str | Path) -> list[Path]:
     """Put ``path`` at the top of the recent list (kept to :data:`RECENT_MAX`)."""
     p = str(Path(path).resolve())
-    s = read_settings()
-    items = [x for x in s.get(RECENT_KEY, []) if isinstance(x, str) and x != p]
-    s[RECENT_KEY] = [p, *items][:RECENT_MAX]
-    write_settings(s)
+    with update_settings() as s:  # locked read-modify-write: concurrent adds are all kept
+        old = s.get(RECENT_KEY, [])
+        items = [x for x in (old if isinstance(old, list) else []) if isinstance(x, str) and x != p]
+        s[RECENT_KEY] = [p, *items][:RECENT_MAX]
     return [Path(x) for x in s[RECENT_KEY]]
 
 
 def remove_recent_proposal(path: str | Path) -> None:
     p = str(Path(path).resolve())
-    s = read_settings()
-    s[RECENT_KEY] = [x for x in s.get(RECENT_KEY, []) if x != p]
-    write_settings(s)
+    with update_settings() as s:
+        old = s.get(RECENT_KEY, [])
+        s[RECENT_KEY] = [x for x in (old if isinstance(old, list) else []) if x != p]
 
 
 __all__ = [
-    "load_proposal", "proposal_baseline", "file_baseline", "BaselineMismatchError",
+    "load_proposal", "precheck_proposal", "proposal_baseline", "file_baseline", "BaselineMismatchError",
     "FORMAT", "MAX_BYTES", "SCHEMA", "SUFFIX", "MappingReport", "PackMismatchError", "Proposal",
     "ProposalError", "add_recent_proposal", "read_bytes_limited", "read_proposal",
     "recent_proposals", "remove_recent_proposal", "write_proposal",

@@ -42,6 +42,12 @@ def run_practices(args) -> int:
     path = _arg(args, "file", "practices", "path")
     if not path:
         raise DataError(None, "no GP practice file given (gp-reg-pat-prac-all.csv)")
+    from icbmap.practices.readers import MAX_FILE_BYTES
+    from icbmap.safeio import check_input
+
+    for given in (path, _arg(args, "map", "practice_map"), _arg(args, "lsoa", "practice_lsoa")):
+        if given:  # refused before the pack loads: missing, a FIFO, a device, too large
+            check_input(given, "CSV file", MAX_FILE_BYTES)
     progress = Progress.stderr("attach GP practices")
     atlas = load_atlas_for(args, progress=progress)
     report = attach_practices(atlas, path, _arg(args, "map", "practice_map"), progress,

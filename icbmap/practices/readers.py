@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from icbmap.errors import DataError
+from icbmap.safeio import MB, read_input, size_text
 
 #: canonical name -> accepted (normalised) headers, in order of preference
 TOTALS_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -51,6 +52,9 @@ TOTALS_COLUMNS: dict[str, tuple[str, ...]] = {
     "age": ("AGE", "AGE_BAND", "AGE_GROUP"),
     "name": ("PRACTICE_NAME", "NAME"),
 }
+#: Largest practice file (or ZIP member) read; the patients-by-LSOA file is about 60 MB.
+MAX_FILE_BYTES = 256 * MB
+
 TOTALS_REQUIRED = ("code", "postcode", "patients")
 
 MAP_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -163,14 +167,7 @@ def human_date(iso: str) -> str:
 # ---------------------------------------------------------------- raw CSV
 def _open_text(path: Path) -> str:
     """The file's text: plain CSV, or the single CSV inside a ZIP (NHS Digital ships zips)."""
-    if not path.exists():
-        raise DataError(path, "file not found")
-    if path.is_dir():
-        raise DataError(path, "is a folder, not a CSV file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(path, f"cannot read the file ({exc})") from exc
+    raw = read_input(path, "CSV file", MAX_FILE_BYTES)
     if raw[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as zf:
@@ -178,8 +175,17 @@ def _open_text(path: Path) -> str:
                 if len(names) != 1:
                     raise DataError(path, f"a ZIP archive holding {len(names)} CSV files; "
                                           "unzip it and give the CSV file instead")
-                raw = zf.read(names[0])
-        except zipfile.BadZipFile as exc:
+                info = zf.getinfo(names[0])
+                if info.file_size > MAX_FILE_BYTES:
+                    raise DataError(path, f"{names[0]} in the ZIP archive expands to "
+                                          f"{size_text(info.file_size)}, more than the "
+                                          f"{size_text(MAX_FILE_BYTES)} limit for a CSV file")
+                with zf.open(info) as member:
+                    raw = member.read(MAX_FILE_BYTES + 1)  # the header's size may lie
+                if len(raw) > MAX_FILE_BYTES:
+                    raise DataError(path, f"{names[0]} in the ZIP archive expands to more than "
+                                          f"the {size_text(MAX_FILE_BYTES)} limit for a CSV file")
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
             raise DataError(path, f"a damaged ZIP archive ({exc})") from exc
     if not raw.strip():
         raise DataError(path, "the file is empty")

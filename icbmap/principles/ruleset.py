@@ -31,6 +31,7 @@ from pathlib import Path
 from icbmap.errors import DataError
 from icbmap.paths import resources_dir
 from icbmap.principles.rules import Rule, RuleError, make_rule
+from icbmap.safeio import loads_json, read_input
 
 MAX_BYTES = 1024 * 1024
 
@@ -126,26 +127,22 @@ def preset_names() -> list[str]:
 
 def read_rules_file(path: str | Path) -> RuleSet:
     path = Path(path)
+    data = read_input(path, "rule file", MAX_BYTES)  # regular file, size-checked: never a FIFO or device
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DataError(path, f"cannot read the rule file ({exc.strerror or exc})") from None
-    if size > MAX_BYTES:
-        raise DataError(path, f"the rule file is {size:,} bytes; rule files are small (at most {MAX_BYTES:,})")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise DataError(path, f"cannot read the rule file as UTF-8 text ({exc})") from None
     if path.suffix.lower() == ".json":
-        try:
-            d = json.loads(text)
-        except ValueError as exc:
-            raise DataError(path, f"not valid JSON ({exc})") from None
+        d = loads_json(text, path, "rule file")
     else:
         try:
             d = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise DataError(path, f"not valid TOML ({exc})") from None
+        except RecursionError:
+            raise DataError(path, "not valid TOML: nested too deeply") from None
+        except ValueError as exc:  # a 4,300+ digit number
+            raise DataError(path, f"not valid TOML: {str(exc).split(';')[0]}") from None
     return RuleSet.from_dict(d, path)
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from icbmap.errors import DataError
+from icbmap.safeio import check_input
 
 ACUTE = "acute"
 SPECIALIST = "acute (specialist)"
@@ -47,9 +48,8 @@ MAX_BYTES = 50 * 1024 * 1024
 
 def _read_raw(path: Path) -> pd.DataFrame:
     path = Path(path)
+    check_input(path, "trusts file", MAX_BYTES)  # regular file, size-checked: never a FIFO or device
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise DataError(path, f"{path.stat().st_size:,} bytes is far larger than a trusts file")
         return pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(path, f"cannot read as CSV ({exc})") from None
@@ -100,6 +100,7 @@ def read_ods_trusts(path, as_at: date | None = None) -> pd.DataFrame:
 def read_type1(path) -> dict[str, int]:
     """Trust code -> type 1 A&E attendances from an NHS England monthly A&E provider CSV."""
     path = Path(path)
+    check_input(path, "A&E provider file", MAX_BYTES)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -1,0 +1,352 @@
+"""The hostile-input corpus (issue 14): generated files, never committed binaries.
+
+``cases()`` lists every case: which CLI entry reads the hostile file, how the file is made,
+and what must happen.  ``Case.make(folder)`` writes the case's files into ``folder`` and
+returns the command line.  ``tests/test_hostile_corpus.py`` runs each case in a subprocess
+under ``RLIMIT_AS`` = 1 GB and a 60 s timeout.
+
+Run it by hand to look at the files::
+
+    python tests/hostile/make_corpus.py /tmp/corpus        # makes every case's files
+
+Sparse files (1-3 GB declared, no data blocks) cost no disk space; the ZIP bomb is a real
+deflated 300 MB member (about 0.3 MB on disk, about a second to make).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+PACK = ["--pack", "england-offline"]
+GB = 1 << 30
+MB = 1 << 20
+
+
+# ------------------------------------------------------------------ file makers
+def sparse(path: Path, size: int, head: bytes = b"") -> Path:
+    with open(path, "wb") as fh:
+        fh.write(head)
+        fh.truncate(size)  # declared size; the rest is a hole of NULs
+    return path
+
+
+def fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def link(path: Path, target: str) -> Path:
+    os.symlink(target, path)
+    return path
+
+
+def write(path: Path, data: bytes | str | dict | list) -> Path:
+    if isinstance(data, (dict, list)):
+        data = json.dumps(data)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.write_bytes(data)
+    return path
+
+
+def zip_bomb(path: Path, member: str = "gp-reg-pat-prac-all.csv", size: int = 300 * MB) -> Path:
+    """A real ZIP whose one member inflates to ``size`` bytes (a header line, then zeros)."""
+    block = b"0" * MB
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open(member, "w", force_zip64=True) as fh:
+            fh.write(b"PRACTICE_CODE,POSTCODE,NUMBER_OF_PATIENTS\n")
+            for _ in range(size // MB):
+                fh.write(block)
+    return path
+
+
+def declared_zip(path: Path, member: str, declared: int) -> Path:
+    """A tiny ZIP whose headers declare a ``declared``-byte member (what a zip bomb
+    announces); only the declared sizes are read by the check."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(member, b"x")
+    data = bytearray(path.read_bytes())
+    # local header: uncompressed size at offset 22; central directory entry: at offset 24
+    data[22:26] = (declared & 0xFFFFFFFF).to_bytes(4, "little")
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 24:cd + 28] = (declared & 0xFFFFFFFF).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def envelope(boards: list[dict] | None = None, **extra) -> dict:
+    """A proposal envelope that passes every check made before the data pack is loaded."""
+    boards = boards if boards is not None else [board(0)]
+    return {"format": "icbmap-proposal", "schema": 1,
+            "pack": {"name": "england-offline", "content_hash": "0000000000000000"},
+            "title": "hostile", "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+            "plan": {"format": "icbmap-plan", "version": 1, "boards": boards, "units": {}}, **extra}
+
+
+def board(i: int, name: str = "Board", colour: str = "#336699", code: str | None = None) -> dict:
+    return {"id": i, "code": code or f"X{i:06d}", "name": name, "colour": colour, "locked": False,
+            "active": True}
+
+
+def many_boards(n: int) -> dict:
+    return envelope([board(i, f"B{i}") for i in range(n)])
+
+
+def shapefile_with_fifo_dbf(folder: Path) -> Path:
+    shp = write(folder / "boards.shp", b"\x00\x00\x27\x0a" + b"\x00" * 96)
+    write(folder / "boards.shx", b"\x00\x00\x27\x0a" + b"\x00" * 96)
+    fifo(folder / "boards.dbf")
+    return shp
+
+
+# ------------------------------------------------------------------ cases
+@dataclass
+class Case:
+    id: str
+    items: tuple[int, ...]         # issue 14 reliability items this case covers (0: general)
+    entry: str                     # the CLI entry that reads the file
+    build: Callable[[Path], tuple[list[str], Path]]  # folder -> (argv after PACK, the hostile file)
+    message: str = ""              # regex the one error line must match
+    expect: str = "error"          # "error": exit 1 with one line; otherwise see the test
+    output: str | None = "out.csv"  # an earlier output that must survive (None: none)
+    home: bool = False             # run with ICBMAP_HOME=<folder>/home (a hostile pack folder)
+
+    def make(self, folder: Path) -> tuple[list[str], Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        return self.build(folder)
+
+
+def _with(make, argv):
+    def build(d):
+        p = make(d)
+        return argv(p, d), p
+    return build
+
+
+def _proposal_cases() -> list[Case]:
+    out: list[Case] = []
+    makers = [
+        ("deep-nesting", (1,), lambda d: write(d / "deep.icbmap.json", "[" * 100_000 + "]" * 100_000),
+         r"nested too deeply"),
+        ("huge-number", (2,), lambda d: write(d / "num.icbmap.json",
+                                              '{"format": "icbmap-proposal", "schema": ' + "9" * 5000 + "}"),
+         r"digits|too large"),
+        ("fifo", (3,), lambda d: fifo(d / "pipe.icbmap.json"), r"FIFO"),
+        ("dev-urandom", (5,), lambda d: link(d / "random.icbmap.json", "/dev/urandom"), r"character device"),
+        ("folder", (0,), lambda d: (d / "dir.icbmap.json").mkdir() or d / "dir.icbmap.json", r"is a folder"),
+        ("sparse-1gb", (4,), lambda d: sparse(d / "huge.icbmap.json", GB), r"too large for a proposal"),
+        ("150000-boards", (6,), lambda d: write(d / "boards.icbmap.json", many_boards(150_000)),
+         r"150,000 boards, more than the 1,000"),
+        ("nul-in-name", (15,), lambda d: write(d / "nul.icbmap.json", envelope([board(0, "Sus\x00sex")])),
+         r"control character \(U\+0000\)"),
+        ("newline-in-name", (14, 15), lambda d: write(d / "nl.icbmap.json", envelope([board(0, "Kent\nMedway")])),
+         r"control character \(U\+000A\)"),
+        ("colour-zzzzzz", (16,), lambda d: write(d / "col.icbmap.json", envelope([board(0, colour="#zzzzzz")])),
+         r"'#zzzzzz' is not a #rrggbb colour"),
+    ]
+    commands = {
+        "metrics": lambda p, d: ["metrics", str(p), "--format", "csv", "-o", str(d / "out.csv")],
+        "export": lambda p, d: ["export", str(p), "--format", "csv", "-o", str(d / "out.csv")],
+        "print": lambda p, d: ["print", str(p), "-o", str(d / "out.pdf")],
+    }
+    for name, items, make, message in makers:
+        for cmd, argv in commands.items():
+            if cmd != "metrics" and name not in ("deep-nesting", "huge-number", "fifo", "nul-in-name",
+                                                 "newline-in-name"):
+                continue  # one entry is enough for the generic file checks
+            out.append(Case(f"{cmd}-{name}", items, cmd, _with(make, argv), message,
+                            output="out.pdf" if cmd == "print" else "out.csv"))
+    return out
+
+
+def _import_cases() -> list[Case]:
+    def imp(make):
+        def build(d):
+            p = make(d)
+            return ["import", str(p), "-o", str(d / "out.icbmap.json")], p
+        return build
+
+    return [
+        Case("import-fifo-geojson", (3,), "import", imp(lambda d: fifo(d / "pipe.geojson")), r"FIFO",
+             output="out.icbmap.json"),
+        Case("import-fifo-csv", (3,), "import", imp(lambda d: fifo(d / "pipe.csv")), r"FIFO",
+             output="out.icbmap.json"),
+        Case("import-dev-urandom-csv", (5,), "import", imp(lambda d: link(d / "random.csv", "/dev/urandom")),
+             r"character device", output="out.icbmap.json"),
+        Case("import-sparse-1gb-csv", (4,), "import", imp(lambda d: sparse(d / "huge.csv", GB)),
+             r"larger than the 64 MB import limit", output="out.icbmap.json"),
+        Case("import-shapefile-fifo-dbf", (3,), "import",
+             lambda d: (imp(shapefile_with_fifo_dbf)(d)[0], d / "boards.dbf"), r"is a FIFO",
+             output="out.icbmap.json"),
+        Case("import-zip-bomb", (5,), "import",
+             imp(lambda d: declared_zip(d / "boards.zip", "boards.geojson", 4 * GB - 1)),
+             r"expands to 4\.0 GB", output="out.icbmap.json"),
+        Case("import-deep-geojson", (1,), "import",
+             imp(lambda d: write(d / "deep.geojson", '{"type": "FeatureCollection", "features": '
+                                 + "[" * 100_000 + "]" * 100_000 + "}")),
+             r"not a readable|no features|holds no layers", output="out.icbmap.json"),
+        Case("import-control-char-name", (15,), "import",
+             imp(lambda d: write(d / "bell.csv", "lsoa_code,board_code,board_name\nE01000001,X1,Ring\x07ring\n")),
+             r"control character \(U\+0007\)", output="out.icbmap.json"),
+        Case("import-formula-names", (7,), "import",
+             imp(lambda d: write(d / "formula.csv", "lsoa_code,board_code,board_name\n"
+                                 "E01000001,X1,=cmd|' /C calc'!A0\n")),
+             expect="formula-warning", output=None),
+    ]
+
+
+def _data_import_cases() -> list[Case]:
+    def dimp(slot: str, make, name: str = "hostile"):
+        def build(d):
+            files = {"boundaries": write(d / "b.geojson", "{}"), "icb-lookup": write(d / "icb.csv", "x\n"),
+                     "lad-lookup": write(d / "lad.csv", "x\n"), "population": write(d / "pop.csv", "x\n")}
+            files[slot].unlink()
+            files[slot] = p = make(files[slot])
+            argv = ["data", "import", name] + [a for k, v in files.items() for a in (f"--{k}", str(v))]
+            return argv, (p if name == "hostile" else None)  # None: the hostile thing is the name
+        return build
+
+    return [
+        *(Case(f"data-import-fifo-{slot}", (3,), "data import", dimp(slot, fifo), r"FIFO", output=None)
+          for slot in ("boundaries", "icb-lookup", "lad-lookup", "population")),
+        Case("data-import-sparse-3gb-csv", (4,), "data import",
+             dimp("icb-lookup", lambda p: sparse(p, 3 * GB, b"LSOA21CD,SICBL24CD,ICB24CD\n")),
+             r"is 3\.0 GB, too large", output=None),
+        Case("data-import-nul-csv-under-limit", (4,), "data import",
+             dimp("icb-lookup", lambda p: sparse(p, 250 * MB, b"LSOA21CD,SICBL24CD,ICB24CD\n")),
+             r"LSOA to sub-ICB location to ICB lookup", output=None),
+        Case("data-import-dev-urandom", (5,), "data import", dimp("population", lambda p: link(p, "/dev/urandom")),
+             r"character device", output=None),
+        Case("data-import-zip-bomb-boundaries", (5,), "data import",
+             dimp("boundaries", lambda p: declared_zip(p.with_suffix(".zip"), "b.geojson", 4 * GB - 1)),
+             r"expands to 4\.0 GB", output=None),
+        Case("data-import-pack-name-newline", (13,), "data import",
+             dimp("population", lambda p: write(p, "x\n"), name="ons-2021\n"),
+             r"invalid pack name", output=None),
+    ]
+
+
+def _practices_cases() -> list[Case]:
+    def prac(make, option: str | None = None):
+        def build(d):
+            p = make(d)
+            if option:
+                good = write(d / "gp-reg-pat-prac-all.csv", "PRACTICE_CODE,POSTCODE,NUMBER_OF_PATIENTS\n")
+                return ["data", "practices", str(good), option, str(p)], p
+            return ["data", "practices", str(p)], p
+        return build
+
+    return [
+        Case("practices-zip-bomb", (5,), "data practices", prac(lambda d: zip_bomb(d / "gp.zip")),
+             r"expands to 300\.0 MB, more than the 256\.0 MB limit", output=None),
+        Case("practices-dev-urandom", (5,), "data practices", prac(lambda d: link(d / "gp.csv", "/dev/urandom")),
+             r"character device", output=None),
+        Case("practices-fifo", (5,), "data practices", prac(lambda d: fifo(d / "gp.csv")), r"FIFO", output=None),
+        Case("practices-fifo-map", (5,), "data practices", prac(lambda d: fifo(d / "map.csv"), "--map"), r"FIFO",
+             output=None),
+        Case("practices-sparse-1gb", (5,), "data practices", prac(lambda d: sparse(d / "gp.csv", GB)),
+             r"too large", output=None),
+    ]
+
+
+def _output_cases() -> list[Case]:
+    def metrics_to(make_out):
+        def build(d):
+            out = make_out(d)
+            return ["metrics", "--format", "csv", "-o", str(out)], out
+        return build
+
+    return [
+        Case("metrics-output-dev-full", (8,), "metrics -o", metrics_to(lambda d: Path("/dev/full")),
+             r"/dev/full: could not write: No space left on device", output=None),
+        Case("metrics-output-folder", (8,), "metrics -o",
+             metrics_to(lambda d: (d / "folder.csv").mkdir() or d / "folder.csv"), r"is a folder", output=None),
+        Case("export-gpkg-disk-full", (9,), "export -o",
+             lambda d: (["export", "--format", "gpkg", "-o", str(d / "out.gpkg")], d / "out.gpkg"),
+             r"out\.gpkg: could not write", expect="error-fsize", output="out.gpkg"),
+    ]
+
+
+def _pack_cases() -> list[Case]:
+    """Files in icbmap's own folders: a FIFO named like a data pack, a FIFO settings file."""
+    def packs(d: Path) -> Path:
+        folder = d / "home" / "data" / "packs"
+        folder.mkdir(parents=True)
+        return folder
+
+    def settings(d: Path) -> Path:
+        folder = d / "home" / "config"
+        folder.mkdir(parents=True)
+        return fifo(folder / "settings.json")
+
+    return [
+        Case("pack-fifo-metrics", (3,), "--pack", lambda d: (["--pack", "evil", "metrics"],
+                                                             fifo(packs(d) / "evil.gpkg")),
+             r"is a FIFO", output=None, home=True),
+        Case("pack-fifo-data-list", (3,), "data list", lambda d: (["data", "list"], fifo(packs(d) / "evil.gpkg")),
+             expect="ok", output=None, home=True),
+        Case("settings-fifo-data-list", (3,), "settings", lambda d: (["data", "list"], settings(d)),
+             expect="ok", output=None, home=True),
+    ]
+
+
+def _principles_cases() -> list[Case]:
+    """``check`` (its proposal, --rules and --compare files), ``data areas add``, ``data trusts``."""
+    def cmd(argv_of, make):
+        def build(d):
+            p = make(d)
+            return argv_of(p), p
+        return build
+
+    rules = lambda p: ["check", "--rules", str(p)]  # noqa: E731
+    return [
+        Case("check-fifo-proposal", (3,), "check", cmd(lambda p: ["check", str(p)],
+                                                       lambda d: fifo(d / "pipe.icbmap.json")), r"FIFO", output=None),
+        Case("check-rules-fifo", (3,), "check --rules", cmd(rules, lambda d: fifo(d / "rules.toml")), r"FIFO",
+             output=None),
+        Case("check-rules-deep-json", (1,), "check --rules",
+             cmd(rules, lambda d: write(d / "rules.json", "[" * 100_000 + "]" * 100_000)), r"nested too deeply",
+             output=None),
+        Case("check-rules-huge-number-toml", (2,), "check --rules",
+             cmd(rules, lambda d: write(d / "rules.toml", "x = " + "9" * 5000 + "\n")), r"4300 digits", output=None),
+        Case("check-rules-deep-toml", (1,), "check --rules",
+             cmd(rules, lambda d: write(d / "rules.toml", "x = " + "[" * 100_000 + "]" * 100_000 + "\n")),
+             r"nested too deeply", output=None),
+        Case("check-rules-dev-urandom", (5,), "check --rules",
+             cmd(rules, lambda d: link(d / "rules.json", "/dev/urandom")), r"character device", output=None),
+        Case("check-compare-fifo", (3,), "check --compare",
+             cmd(lambda p: ["check", "--compare", str(p)], lambda d: fifo(d / "other.icbmap.json")), r"FIFO",
+             output=None),
+        Case("areas-add-fifo-csv", (3,), "data areas add",
+             cmd(lambda p: ["data", "areas", "add", "hostile", str(p)], lambda d: fifo(d / "areas.csv")), r"FIFO",
+             output=None),
+        Case("areas-add-sparse-1gb-csv", (4,), "data areas add",
+             cmd(lambda p: ["data", "areas", "add", "hostile", str(p)], lambda d: sparse(d / "areas.csv", GB)),
+             r"too large", output=None),
+        Case("areas-add-dev-urandom-polygons", (5,), "data areas add",
+             cmd(lambda p: ["data", "areas", "add", "hostile", str(p)],
+                 lambda d: link(d / "areas.geojson", "/dev/urandom")), r"character device", output=None),
+        Case("trusts-fifo", (3,), "data trusts",
+             cmd(lambda p: ["data", "trusts", str(p)], lambda d: fifo(d / "etr.csv")), r"FIFO", output=None),
+        Case("trusts-sparse-1gb", (4,), "data trusts",
+             cmd(lambda p: ["data", "trusts", str(p)], lambda d: sparse(d / "etr.csv", GB)), r"too large",
+             output=None),
+    ]
+
+
+def cases() -> list[Case]:
+    return (_proposal_cases() + _import_cases() + _data_import_cases() + _practices_cases() + _output_cases()
+            + _pack_cases() + _principles_cases())
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-corpus")
+    for case in cases():
+        argv, _ = case.make(root / case.id)
+        print(case.id, " ".join(["icbmap"] + PACK + [repr(a) if " " in a or "\n" in a else a for a in argv])[:200])
