@@ -152,7 +152,7 @@ class SuggestDialog(QDialog):
         self.results.verticalHeader().setVisible(False)
         self.results.cellDoubleClicked.connect(lambda row, _c: self.open_option(row))
         buttons = QDialogButtonBox()
-        self.open_button = buttons.addButton("&Open as proposal", QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_button = buttons.addButton("&Open as option", QDialogButtonBox.ButtonRole.ActionRole)
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(lambda: self.open_option(self.results.currentRow()))
         close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
