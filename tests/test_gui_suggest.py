@@ -63,8 +63,9 @@ def test_find_show_and_open_an_option(qtbot, window):
     plan = window.controller.plan
     assert plan is not before
     assert np.array_equal(plan.assignment, r.options[1].plan.assignment)
-    assert "Suggested option 2" in window.proposals.title()
-    assert window.proposals.dirty
+    opened = window.options.current_option
+    assert opened is window.options.options[-1] and opened.name.startswith("Suggested option 2")
+    assert len(window.options.options) >= 2   # the baseline stays open beside it
     n_active = len([b for b in plan.boards if b.active])
     assert n_active == len(before.active_boards()) - (6 - 3)
 

@@ -152,7 +152,7 @@ class SuggestDialog(QDialog):
         self.results.verticalHeader().setVisible(False)
         self.results.cellDoubleClicked.connect(lambda row, _c: self.open_option(row))
         buttons = QDialogButtonBox()
-        self.open_button = buttons.addButton("&Open as proposal", QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_button = buttons.addButton("&Open as option", QDialogButtonBox.ButtonRole.ActionRole)
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(lambda: self.open_option(self.results.currentRow()))
         close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
@@ -293,13 +293,15 @@ class SuggestDialog(QDialog):
 
     # ------------------------------------------------------------------ results
     def open_option(self, row: int) -> bool:
-        """Open option ``row`` as an unsaved proposal in the window (asks to save first)."""
+        """Open result ``row`` as a new option in the options workspace (an unsaved proposal);
+        without a workspace it replaces the window's proposal (asking to save first)."""
         if self.result is None or not 0 <= row < len(self.result.options):
             return False
         from icbmap.plan.proposal import Proposal
 
         o = self.result.options[row]
-        if not self.w.proposals.maybe_save():
+        workspace = getattr(self.w, "options", None)
+        if workspace is None and not self.w.proposals.maybe_save():
             return False
         req = self.result.request
         notes = (f"Suggested option {o.rank} ({self.result.problem.scope_label}, {req.blocks} -> {req.target} "
@@ -307,7 +309,10 @@ class SuggestDialog(QDialog):
                  f"{o.found.status}. Rules: {req.constraints.to_dict()}. Weights: {req.weights}.")
         proposal = Proposal.new(o.plan.copy(), title=f"Suggested option {o.rank}: {self.result.problem.scope_label}",
                                 notes=notes)
-        self.w.proposals.set_proposal(proposal, clean=False)
+        if workspace is not None:   # the options workspace: a new option beside the others
+            workspace.add_option(proposal.plan, proposal.title, proposal)
+        else:
+            self.w.proposals.set_proposal(proposal, clean=False)
         self.w.statusBar().showMessage(f"Opened suggested option {o.rank}", 5000)
         return True
 
