@@ -155,14 +155,17 @@ def test_escape_cancels_drag(window, england):
 def test_locked_board_refuses(window, england, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    shown = []
-    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: shown.append(a[2]))
     plan = window.controller.plan
     surrey = board_id(england, "Hampshire and Isle of Wight")
     window.controller.lock(surrey, True)
     units = england.members("district", district(england, "Waverley"))
     assert not window.controller.move_units(units, surrey)
-    assert shown and "locked" in shown[0].lower()
+    box = window.refusal_box
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    text = box.text()
+    assert "locked" in text.lower() and text[0].isupper()  # a sentence, not lower case
+    assert not box.iconPixmap().isNull()  # the padlock
+    box.close()
     assert (plan.assignment == plan.baseline_assignment).all()
 
 
@@ -190,32 +193,40 @@ def test_paint_brush_one_undo_step(window, england):
 def test_merge_two_london_boards(window, england, monkeypatch):
     from PySide6.QtWidgets import QInputDialog
 
+    from icbmap.names import short_board_name
+
     plan = window.controller.plan
+    n_boards = len(window.controller.active_boards())
     ncl, nel = board_id(england, "West and North London"), board_id(england, "North East London")
-    nb = len(england.layers["board"])
     gla_before = next(a for a in window.controller.metrics.report().areas["ca"] if a.code == "E61000001")
     assert gla_before.n_boards == 4
     labels_before = set(window.map.labels())
     window.boards.clearSelection()
-    for b in (ncl, nel):
-        window.boards.selectRow(window.boards.row_of(b)) if False else None
     window.boards.setSelectionMode(window.boards.SelectionMode.MultiSelection)
     window.boards.selectRow(window.boards.row_of(ncl))
     window.boards.selectRow(window.boards.row_of(nel))
-    keep_name = plan.boards[ncl].name
-    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: (keep_name, True))
+    keep_name = short_board_name(plan.boards[ncl].name)
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: (asked.append(a[2]), (keep_name, True))[1])
     window.act_merge.trigger()
+    # the dialog names the boards being merged
+    assert "West and North London" in asked[0] and "North East London" in asked[0]
     assert not plan.boards[nel].active
-    assert window.boards.rowCount() == nb - 1
+    assert window.boards.rowCount() == n_boards - 1
+    # the selection stays on the merged board (it used to jump to two unrelated rows)
+    assert window.boards.selected_boards() == [ncl]
     gla = next(a for a in window.controller.metrics.report().areas["ca"] if a.code == "E61000001")
     assert gla.n_boards == 3
     window.map._labels_cache = None
     labels = window.map.labels()
     assert "North East London" not in labels
-    assert len(window.controller.board_names()) == nb - 1
+    assert len(window.controller.board_names()) == n_boards - 1
     assert labels_before != set(labels) or "West and North London" in labels
     window.controller.stack.undo()
-    assert plan.boards[nel].active and window.boards.rowCount() == nb
+    assert plan.boards[nel].active and window.boards.rowCount() == n_boards
+    assert window.boards.selected_boards() == [ncl]  # and it does not jump after undo
+    # History uses the same short names as the Boards list
+    assert window.controller.stack.text(0) == "Merge North East London into West and North London"
 
 
 def test_rectangle_and_lasso_selection(window, england):
@@ -261,7 +272,7 @@ def test_zoom_and_pan(window, england):
     after = m.mapToScene(anchor)
     assert abs(after.x() - before.x()) < 3 / m.current_scale()  # the point under the cursor stays put
     c0 = m.visible_scene_rect().center()
-    QTest.keyClick(m, Qt.Key.Key_Right)
+    QTest.keyClick(m, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)  # Ctrl+arrows pan
     c1 = m.visible_scene_rect().center()
     assert c1.x() > c0.x()
     # drag-pan with the pan tool
@@ -424,7 +435,7 @@ def test_new_board_from_selection_gets_a_colour_apart_from_its_neighbours(window
     c.stack.undo()
     assert (c.plan.assignment == c.plan.baseline_assignment).all()
     assert not c.plan.boards[bid].active if bid < len(c.plan.boards) else True
-    assert window.boards.rowCount() == len(england.layers["board"])
+    assert window.boards.rowCount() == len(c.active_boards())
 
 
 def test_build_official_pack_from_the_data_menu(window, tmp_path, monkeypatch):

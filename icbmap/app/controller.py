@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 
 from icbmap.errors import IcbmapError
+from icbmap.names import short_board_name
 from icbmap.metrics.engine import Metrics
 from icbmap.plan import commands as cmds
 from icbmap.plan.model import Plan
@@ -22,7 +23,7 @@ from icbmap.plan.model import Plan
 
 class PlanUndoCommand(QUndoCommand):
     def __init__(self, controller: "Controller", command, already_done: bool = True):
-        super().__init__(command.text)
+        super().__init__(controller.ui_text(command.text))
         self.controller = controller
         self.plan = controller.plan   # each option has its own plan and stack (issue 11)
         self.command = command
@@ -123,7 +124,7 @@ class Controller(QObject):
         cmd = cmds.MoveUnits(units, board, carry_practices=self.carry_practices and carry_practices)
         if not self.execute(cmd):
             return False
-        self.message.emit(cmd.text)  # says how many people, practices and patients moved
+        self.message.emit(self.ui_text(cmd.text))  # says how many people, practices and patients moved
         return True
 
     def move_practices(self, practices, board: int) -> bool:
@@ -143,7 +144,7 @@ class Controller(QObject):
         if len(units) == 0:
             return
         if not self._macro_open:
-            name = self.plan.boards[board].name
+            name = short_board_name(self.plan.boards[board].name)
             self.stack.beginMacro(f"Paint into {name}")
             self._macro_open = True
         if self.execute(cmds.MoveUnits(units, board)):
@@ -162,8 +163,8 @@ class Controller(QObject):
         if len(absorb) == 1:
             return self.execute(cmds.MergeBoards(keep, absorb[0]))
         # several boards: one undo step
-        names = ", ".join(self.plan.boards[b].name for b in absorb)
-        self.stack.beginMacro(f"Merge {names} into {self.plan.boards[keep].name}")
+        names = ", ".join(short_board_name(self.plan.boards[b].name) for b in absorb)
+        self.stack.beginMacro(f"Merge {names} into {short_board_name(self.plan.boards[keep].name)}")
         ok = True
         try:
             for b in absorb:
@@ -210,6 +211,14 @@ class Controller(QObject):
         return self.execute(cmds.DeleteBoard(board, to_board))
 
     # ------------------------------------------------------------------ views' helpers
+    def ui_text(self, text: str) -> str:
+        """``text`` with every board's full name replaced by its short name (the UI uses one
+        short name everywhere; exports keep the full names)."""
+        for b in sorted(self.plan.boards, key=lambda b: -len(b.name)):
+            if b.name in text:
+                text = text.replace(b.name, short_board_name(b.name))
+        return text
+
     def active_boards(self):
         return [b for b in self.plan.boards if b.active]
 

@@ -52,7 +52,9 @@ class OfficialImportDialog(QDialog):
         self._validate()
 
     def _browse(self, edit: QLineEdit, title: str, filt: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, title, "", filt)
+        from icbmap.app.dialogs import start_dir
+
+        path, _ = QFileDialog.getOpenFileName(self, title, start_dir(self.parent()), filt)
         if path:
             edit.setText(path)
 

@@ -110,6 +110,7 @@ class HighlightLayer(_Layer):
         super().__init__(rect)
         self.selection = QPainterPath()
         self.hover = QPainterPath()
+        self.cursor = QPainterPath()          # the keyboard cursor's area
         self.target = QPainterPath()
         self.ghost_offset: QPointF | None = None
         self.stroke = QPainterPath()
@@ -124,6 +125,10 @@ class HighlightLayer(_Layer):
         hov.setCosmetic(True)
         hov.setStyle(Qt.PenStyle.DashLine)
         self.hover_pen = hov
+        cur = QPen(QColor("#0d47a1"), 3.2)
+        cur.setCosmetic(True)
+        cur.setStyle(Qt.PenStyle.DashLine)
+        self.cursor_pen = cur
         tgt = QPen(QColor("#d81b60"), 3.0)
         tgt.setCosmetic(True)
         self.target_pen = tgt
@@ -145,6 +150,14 @@ class HighlightLayer(_Layer):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(self.target_pen)
             painter.drawPath(self.target)
+        if not self.cursor.isEmpty():
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            halo = QPen(QColor("#ffffff"), 5.5)
+            halo.setCosmetic(True)
+            painter.setPen(halo)
+            painter.drawPath(self.cursor)
+            painter.setPen(self.cursor_pen)
+            painter.drawPath(self.cursor)
         if not self.hover.isEmpty():
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(self.hover_pen)

@@ -9,10 +9,11 @@ import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QKeySequence
 from PySide6.QtWidgets import (QColorDialog, QComboBox, QCompleter, QDockWidget, QInputDialog,
-                               QLabel, QLineEdit, QMainWindow, QMessageBox, QStyle, QToolBar, QUndoView, QWidget)
+                               QLabel, QLineEdit, QMainWindow, QMessageBox, QToolBar, QUndoView, QWidget)
 
 from icbmap import __version__
-from icbmap.app import metrics_view
+from icbmap.app import a11y, layout, metrics_view
+from icbmap.app.icons import icon as ui_icon
 from icbmap.app.controller import Controller
 from icbmap.app.mapview import SELECT_LEVELS, MapView
 from icbmap.app.panels import BoardsPanel, LayersPanel, LegendPanel
@@ -20,6 +21,14 @@ from icbmap.atlas.model import LEVEL_LABELS
 from icbmap.atlas.search import SearchIndex
 from icbmap.names import short_board_name
 from icbmap.paths import resources_dir
+
+
+def _and(names: list[str]) -> str:
+    """['A', 'B', 'C'] -> 'A, B and C'."""
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 LEVEL_SHORTCUTS = {"unit": "1", "district": "2", "council": "3", "place": "4", "board": "5"}
 
@@ -30,7 +39,7 @@ class MainWindow(QMainWindow):
         self.atlas = atlas
         self.settings = settings or QSettings()
         self.setWindowTitle("icbmap")
-        icon = resources_dir() / "icons" / "icbmap.png"
+        icon = resources_dir() / "icons" / "icbmap.svg"
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
         self.controller = Controller(atlas, plan, self)
@@ -58,8 +67,10 @@ class MainWindow(QMainWindow):
 
         self._show_practices()
         self.refresh_all()
-        self.resize(1400, 900)
+        self.fit_screen()
         self._restore_settings()
+        layout.ensure_on_screen(self)
+        a11y.name_widgets(self)
         self._update_title()
 
     @property
@@ -68,32 +79,54 @@ class MainWindow(QMainWindow):
             self._search_index = SearchIndex(self.atlas)
         return self._search_index
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not getattr(self, "_docks_sized", False):
+            self._docks_sized = True
+            if not self._restored_state:
+                QTimer.singleShot(0, lambda: layout.size_docks(self))
+
+    def fit_screen(self) -> None:
+        """Size the window to its screen and place the docks for that width (see ``layout``)."""
+        layout.fit_first_show(self)
+        self.arrange_docks()
+
+    def arrange_docks(self, width: int | None = None) -> bool:
+        """Place every dock (the app's and any added later) for ``width``; True if tabbed."""
+        screen = layout.screen_of(self).availableGeometry()
+        width = width or (screen.width() if self.windowState() & Qt.WindowState.WindowMaximized else self.width())
+        return layout.arrange_docks(self, width)
+
     # ------------------------------------------------------------------ building
     def _build_docks(self) -> None:
+        """The docks; where they go is decided by ``layout.arrange_docks`` for the screen."""
         self.boards = BoardsPanel(self)
-        self.boards_dock = self._dock("Boards", self.boards, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.boards.setMinimumWidth(360)
-        self.metrics_tabs = metrics_view.MetricsTabs(self)
-        self.metrics_dock = self._dock("Metrics", self.metrics_tabs, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.metrics_tabs.setMinimumWidth(400)
+        self.boards_dock = self._dock("Boards", self.boards, "left",
+                                      "The boards of the plan, their population and flags; a drop target")
+        self.boards.setMinimumWidth(200)
         self.layers = LayersPanel(self)
-        self.layers_dock = self._dock("Layers", self.layers, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.layers_dock = self._dock("Layers", self.layers, "left", "Which map layers are shown")
         self.legend = LegendPanel(self)
-        self.legend_dock = self._dock("Legend", self.legend, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.tabifyDockWidget(self.layers_dock, self.legend_dock)
-        self.layers_dock.raise_()
+        self.legend_dock = self._dock("Legend", self.legend, "left", "What the map shows, and the data sources")
+        self.metrics_tabs = metrics_view.MetricsTabs(self)
+        self.metrics_dock = self._dock("Metrics", self.metrics_tabs, "right",
+                                       "Plan summary and split tables, updated after every edit")
+        self.metrics_tabs.setMinimumWidth(220)
         self.history = QUndoView(self.controller.group)
-        self.history.setEmptyLabel(f"Baseline: {self.atlas.baseline_label}")
-        self.history_dock = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.metrics_dock, self.history_dock)
-        self.metrics_dock.raise_()
+        self.history.setAccessibleName("History")
+        self.history.setAccessibleDescription("Every edit, oldest first; choose a line to go back to it")
+        self.history_dock = self._dock("History", self.history, "right", "Undo history")
+        self.set_history_start()
 
-    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock-{title.lower()}")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
+    def _dock(self, title: str, widget: QWidget, side: str = "right", description: str = "") -> QDockWidget:
+        return layout.add_dock(self, title, widget, side, description)
+
+    def set_history_start(self, opened: str | None = None) -> None:
+        """Name History's first line for what it is: the baseline, or the proposal as opened."""
+        if opened:
+            self.history.setEmptyLabel(f"{opened} as opened")
+        else:
+            self.history.setEmptyLabel(f"Baseline: {self.atlas.baseline_label}")
 
     def _action(self, text: str, slot=None, shortcut=None, tip: str | None = None, checkable=False) -> QAction:
         act = QAction(text, self)
@@ -112,10 +145,11 @@ class MainWindow(QMainWindow):
         self.act_undo = self.controller.group.createUndoAction(self, "&Undo")  # group: one stack per option
         self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
         self.act_redo = self.controller.group.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
-        style = self.style()
-        self.act_undo.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
-        self.act_redo.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward))
+        # the platform's own Redo keys (Ctrl+Y on Windows, Ctrl+Shift+Z elsewhere), once each:
+        # listing Ctrl+Shift+Z by hand as well made the shortcut ambiguous and dead
+        self.act_redo.setShortcuts(QKeySequence.StandardKey.Redo)
+        self.act_undo.setIcon(ui_icon("undo"))
+        self.act_redo.setIcon(ui_icon("redo"))
 
         self.tool_group = QActionGroup(self)
         self.tool_actions = {}
@@ -126,12 +160,15 @@ class MainWindow(QMainWindow):
             ("pan", "Pan", "H", "Drag to pan the map"),
         ]:
             act = self._action(text, lambda _c=False, t=tool: self.set_tool(t), key, tip, checkable=True)
+            act.setIcon(ui_icon(tool))
             self.tool_group.addAction(act)
             self.tool_actions[tool] = act
         self.tool_actions["select"].setChecked(True)
 
         self.act_zoom_england = self._action("Zoom to &England", self.map.zoom_england, "Ctrl+0", "Show all of England")
         self.act_zoom_sel = self._action("Zoom to &selection", self.zoom_selection, "Ctrl+2", "Zoom to the selected areas")
+        self.act_zoom_england.setIcon(ui_icon("zoom-england"))
+        self.act_zoom_sel.setIcon(ui_icon("zoom-selection"))
         self.act_zoom_board = self._action("Zoom to &board", self.zoom_board, "Ctrl+3", "Zoom to the board under the selection or chosen in the list")
         self.act_zoom_in = self._action("Zoom &in", lambda: self.map.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
         self.act_zoom_out = self._action("Zoom &out", lambda: self.map.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
@@ -149,13 +186,18 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         tb = QToolBar("Tools", self)
         tb.setObjectName("toolbar-tools")
-        tb.setIconSize(QSize(18, 18))
+        tb.setIconSize(QSize(20, 20))
+        tb.setAccessibleName("Tools")
+        self.tools_toolbar = tb
         self.addToolBar(tb)
         for act in self.tool_actions.values():
             tb.addAction(act)
         tb.addSeparator()
-        tb.addWidget(QLabel(" Select by: "))
+        level_label = QLabel(" Select &by: ")
+        tb.addWidget(level_label)
         self.level_combo = QComboBox()
+        level_label.setBuddy(self.level_combo)
+        self.level_combo.setAccessibleName("Select by")
         for level in SELECT_LEVELS:
             self.level_combo.addItem(LEVEL_LABELS[level], level)
         self.level_combo.setCurrentIndex(SELECT_LEVELS.index(self.map.level))
@@ -165,9 +207,13 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         self.paint_combo = QComboBox()
         self.paint_combo.setToolTip("Board the paint brush paints with")
-        self.paint_combo.setMinimumWidth(180)
+        self.paint_combo.setMinimumContentsLength(14)
+        self.paint_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.paint_combo.setAccessibleName("Paint with board")
         self.paint_combo.currentIndexChanged.connect(self._paint_combo_changed)
-        tb.addWidget(QLabel(" Paint: "))
+        paint_label = QLabel(" Pain&t: ")
+        paint_label.setBuddy(self.paint_combo)
+        tb.addWidget(paint_label)
         tb.addWidget(self.paint_combo)
         tb.addSeparator()
         tb.addAction(self.act_undo)
@@ -179,11 +225,24 @@ class MainWindow(QMainWindow):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search code, name or practice postcode (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(280)
+        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance("Search code, name or postcode") + 30)
+        self.search.setAccessibleName("Search")
+        self.search.setAccessibleDescription("Type an LSOA, district, council or board code or name, or a "
+                                             "GP practice postcode, then Enter to select and zoom to it")
         self.search.returnPressed.connect(lambda: self.run_search(self.search.text()))
         self._completer_model = None
         self.search.textEdited.connect(self._update_completer)
-        tb.addWidget(self.search)
+        # search has a toolbar of its own: on a narrow window it starts a second row
+        stb = QToolBar("Search", self)
+        stb.setObjectName("toolbar-search")
+        stb.setAccessibleName("Search")
+        stb.setProperty("icbmap_break", True)
+        search_label = QLabel(" Fin&d: ")
+        search_label.setBuddy(self.search)
+        stb.addWidget(search_label)
+        stb.addWidget(self.search)
+        self.search_toolbar = stb
+        self.addToolBar(stb)
         for level, key in LEVEL_SHORTCUTS.items():
             act = QAction(self)
             act.setShortcut(QKeySequence(key))
@@ -196,6 +255,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
+        mb.setAccessibleName("Menu bar")
         self.file_menu = mb.addMenu("&File")
         self.edit_menu = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo):
@@ -228,8 +288,16 @@ class MainWindow(QMainWindow):
         for a in (self.act_zoom_england, self.act_zoom_sel, self.act_zoom_board, self.act_zoom_in, self.act_zoom_out):
             self.view_menu.addAction(a)
         self.view_menu.addSeparator()
-        for dock in (self.boards_dock, self.metrics_dock, self.layers_dock, self.legend_dock, self.history_dock):
-            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addAction(self._action("Next &panel", lambda: a11y.cycle_focus(self, 1), "F6",
+                                              "Move the keyboard focus to the next panel (Shift+F6: previous)"))
+        self.view_menu.addAction(self._action("Previous panel", lambda: a11y.cycle_focus(self, -1), "Shift+F6"))
+        self.view_menu.addAction(self._action("&Map", self.focus_map, "Ctrl+Shift+M",
+                                              "Put the keyboard focus on the map (arrow keys move between areas)"))
+        self.view_menu.addAction(self._action("Reset &layout", self.reset_layout, None,
+                                              "Size the window to the screen and put the panels back"))
+        self.panels_menu = self.view_menu.addMenu("Pa&nels")
+        for dock in layout.docks(self):
+            self.panels_menu.addAction(dock.toggleViewAction())
         self.data_menu = mb.addMenu("&Data")
         self.data_menu.addAction(self._action("Data pack &information", self.show_data_info, None,
                                               "Layers, counts, population and sources of the data pack"))
@@ -264,6 +332,7 @@ class MainWindow(QMainWindow):
         self.map.paintFinished.connect(c.end_paint)
         self.map.dragStatus.connect(lambda s: self.statusBar().showMessage(s, 4000))
         self.map.selectionChanged.connect(self.on_selection)
+        self.map.announced.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.map.dropTargetQuery = self.boards.board_at_global
         self.boards.boardActivated.connect(self.zoom_to_board)
         self.layers.toggled.connect(self.toggle_layer)
@@ -348,8 +417,44 @@ class MainWindow(QMainWindow):
         names = ", ".join(short_board_name(self.controller.plan.boards[b].name) for b in boards[:3])
         more = f" +{len(boards) - 3}" if len(boards) > 3 else ""
         practices = len(self.map.selected_practices)
-        ptxt = f", {practices} practice(s)" if practices else ""
-        self.statusBar().showMessage(f"Selected {len(units):,} LSOAs{ptxt}, {pop:,} people, in {names}{more}", 8000)
+        ptxt = f", {practices} GP practice{'s' if practices != 1 else ''}" if practices else ""
+        text = f"Selected {self.describe_selection()}{ptxt}, {pop:,} people, in {names}{more}"
+        self.statusBar().showMessage(text, 8000)
+        if self.map.hasFocus():
+            self.map.announce(text)
+
+    def describe_selection(self) -> str:
+        """'Waverley and Guildford (2 districts, 160 LSOAs)' or '3 LSOAs'."""
+        units = self.map.selected_units
+        n = len(units)
+        lsoas = f"{n:,} LSOA{'s' if n != 1 else ''}"
+        level = self.map.level
+        if level in ("unit", "board") or n == 0:
+            if level == "board" and n:
+                boards = sorted(set(self.controller.plan.assignment[units].tolist()))
+                names = [short_board_name(self.controller.plan.boards[b].name) for b in boards]
+                return f"{_and(names)} ({lsoas})"
+            return lsoas
+        codes = self.atlas.unit_level(level)[units]
+        areas = sorted(set(codes.tolist()))
+        table = self.atlas.layers[level].table
+        names = [str(table["name"].iat[a]) for a in areas[:3]]
+        word = LEVEL_LABELS[level].lower()
+        if len(areas) > 3:
+            return f"{_and(names[:3] + [f'{len(areas) - 3} more'])} ({len(areas)} {word}s, {lsoas})"
+        return f"{_and(names)} ({len(areas)} {word}{'s' if len(areas) != 1 else ''}, {lsoas})"
+
+    def focus_map(self) -> None:
+        self.map.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def reset_layout(self) -> None:
+        for d in layout.docks(self):
+            d.setFloating(False)
+        self.setWindowState(Qt.WindowState.WindowNoState)
+        self.fit_screen()
+        if self.windowState() & Qt.WindowState.WindowMaximized:
+            self.showMaximized()
+        self.map.zoom_england()
 
     def show_hover(self, unit: int) -> None:
         if unit < 0:
@@ -399,9 +504,16 @@ class MainWindow(QMainWindow):
         self.controller.carry_practices = bool(on)
 
     def show_refusal(self, text: str) -> None:
+        text = self.controller.ui_text(text)
+        text = text[:1].upper() + text[1:]  # a sentence, whatever the model's wording
         self.statusBar().showMessage(text, 6000)
         if "locked" in text.lower():
-            QMessageBox.information(self, "Board locked", text)
+            box = QMessageBox(QMessageBox.Icon.Information, "Board locked", text, parent=self)
+            box.setIconPixmap(ui_icon("lock").pixmap(48, 48))
+            box.setInformativeText("Unlock it with Boards \u25b8 Lock / unlock board (Ctrl+L).")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.refusal_box = box
+            box.open()  # window-modal, without a nested event loop
 
     def toggle_layer(self, key: str, on: bool) -> None:
         m = self.map
@@ -442,22 +554,45 @@ class MainWindow(QMainWindow):
     def zoom_to_board(self, board: int) -> None:
         self.map.zoom_to_units(np.flatnonzero(self.controller.plan.assignment == board))
 
-    def board_choice(self, title: str, label: str, exclude: set[int] | None = None) -> int | None:
+    def board_choice(self, title: str, label: str, exclude: set[int] | None = None,
+                     default: int | None = None) -> int | None:
+        """A board picked from a list of short names (A to Z), ``default`` preselected."""
+        from icbmap.app.dialogs import BoardChoiceDialog
+
         boards = [b for b in self.controller.active_boards() if not exclude or b.id not in exclude]
-        boards.sort(key=lambda b: b.name)
-        names = [b.name for b in boards]
-        if not names:
+        if not boards:
             return None
-        name, ok = QInputDialog.getItem(self, title, label, names, 0, False)
-        if not ok:
-            return None
-        return boards[names.index(name)].id
+        dlg = BoardChoiceDialog(self, title, label, [(b.id, short_board_name(b.name), b.name, b.colour, b.locked)
+                                                     for b in boards], default)
+        return dlg.choose()
+
+    def move_target_default(self, units) -> int | None:
+        """The sensible target for moving ``units``: the neighbouring board sharing the
+        longest border with them (not one they are already in)."""
+        from icbmap.app.dialogs import neighbour_boards
+
+        ranked = neighbour_boards(self.atlas, self.controller.plan.assignment, units)
+        return ranked[0] if ranked else None
 
     def move_selection_dialog(self) -> None:
         if not len(self.map.selected_units) and not len(self.map.selected_practices):
-            self.statusBar().showMessage("Select areas or practices first", 4000)
+            self.statusBar().showMessage("Select areas or practices first (click, or arrow keys and Space on the map)", 6000)
             return
-        b = self.board_choice("Move selection", "Move the selection to board:")
+        units = self.map.selected_units
+        plan = self.controller.plan
+        if len(units):
+            pop = int(self.atlas.population[units].sum())
+            src = sorted(set(plan.assignment[units].tolist()))
+            src_names = _and([short_board_name(plan.boards[b].name) for b in src if b >= 0] or ["no board"])
+            what = f"Move {self.describe_selection()}, {pop:,} people, from {src_names} to:"
+            default = self.move_target_default(units)
+        else:
+            n = len(self.map.selected_practices)
+            what = f"Move {n} GP practice{'s' if n != 1 else ''} to:"
+            src = sorted(set(plan.practice_assignment[self.map.selected_practices].tolist()))
+            default = None
+        exclude = set(src) if len(src) == 1 else None
+        b = self.board_choice("Move selection", what, exclude=exclude, default=default)
         if b is None:
             return
         if len(self.map.selected_units):
@@ -475,12 +610,22 @@ class MainWindow(QMainWindow):
                                     "or select areas spanning them on the map, then merge.")
             return
         plan = self.controller.plan
-        names = [plan.boards[b].name for b in chosen]
-        keep_name, ok = QInputDialog.getItem(self, "Merge boards", "Keep the name and colour of:", names, 0, False)
+        names = [short_board_name(plan.boards[b].name) for b in chosen]
+        # the board with most people keeps its name and colour unless the user says otherwise
+        pops = self.controller.board_populations()
+        first = max(range(len(chosen)), key=lambda k: pops.get(chosen[k], 0))
+        keep_name, ok = QInputDialog.getItem(
+            self, "Merge boards", f"Merge {_and(names)} into one board.\n\nKeep the name and colour of:",
+            names, first, False)
         if not ok:
             return
         keep = chosen[names.index(keep_name)]
-        self.controller.merge(keep, [b for b in chosen if b != keep])
+        if self.controller.merge(keep, [b for b in chosen if b != keep]):
+            # the selection stays on the merged board (rows follow their boards, see RecordsTable)
+            self.boards.clearSelection()
+            row = self.boards.row_of(keep)
+            if row >= 0:
+                self.boards.selectRow(row)
 
     def new_board_dialog(self) -> None:
         name, ok = QInputDialog.getText(self, "New board", "Name of the new board:")
@@ -638,12 +783,15 @@ class MainWindow(QMainWindow):
     def import_practices_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
+        from icbmap.app.dialogs import start_dir
+
         path, _ = QFileDialog.getOpenFileName(self, "GP practice registrations (gp-reg-pat-prac-all.csv)",
-                                              "", "CSV files (*.csv *.zip);;All files (*)")
+                                              start_dir(self), "CSV files (*.csv *.zip);;All files (*)")
         if not path:
             return
         map_path, _ = QFileDialog.getOpenFileName(self, "Optional: practice to PCN map (gp-reg-pat-prac-map.csv); "
-                                                  "Cancel to skip", "", "CSV files (*.csv *.zip);;All files (*)")
+                                                  "Cancel to skip", os.path.dirname(path),
+                                                  "CSV files (*.csv *.zip);;All files (*)")
         self.import_practices(path, map_path or None)
 
     def import_practices(self, path: str, map_path: str | None = None) -> bool:
@@ -721,15 +869,17 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ misc
     def show_data_info(self) -> None:
+        from icbmap.app.dialogs import TextDialog
         from icbmap.cli_data import format_info
 
-        box = QMessageBox(self)
-        box.setWindowTitle("Data pack")
-        box.setText(f"<b>{self.atlas.name}</b>")
-        box.setDetailedText(format_info(self.atlas))
-        box.setInformativeText(f"{self.atlas.n_units:,} LSOAs; England {self.atlas.total_population:,} people "
-                               f"({self.atlas.population_basis}).")
-        box.exec()
+        dlg = TextDialog(self, "Data pack information",
+                         f"<b>{self.atlas.name}</b>: {self.atlas.n_units:,} LSOAs; England "
+                         f"{self.atlas.total_population:,} people ({self.atlas.population_basis}).",
+                         format_info(self.atlas))
+        if os.environ.get("ICBMAP_NO_MODAL"):
+            self._info_dialog = dlg
+            return
+        dlg.exec()
 
     def show_about(self) -> None:
         try:
@@ -760,8 +910,9 @@ class MainWindow(QMainWindow):
         if isinstance(geo, QByteArray):
             self.restoreGeometry(geo)
         state = s.value("window/state")
+        self._restored_state = False
         if isinstance(state, QByteArray):
-            self.restoreState(state)
+            self._restored_state = bool(self.restoreState(state))
         view = s.value("map/view")
         restored = False
         if view and s.value("map/pack") == self.atlas.content_hash:

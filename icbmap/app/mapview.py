@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QPainter, QPainterPath,
-                           QPen, QPixmap, QPolygonF, QTransform)
+from PySide6.QtGui import (QAccessible, QAccessibleEvent, QColor, QFont, QFontMetricsF, QPainter,
+                           QPainterPath, QPen, QPixmap, QPolygonF, QTransform)
 from PySide6.QtWidgets import (QGraphicsScene, QGraphicsView,
                                QRubberBand)
 
-from icbmap.app import geomqt
+from icbmap.app import geomqt, keycursor
 from icbmap.app.layers import (OUTLINE_STYLE, PRACTICE_DETAIL_SCALE, BoardFillLayer, HighlightLayer,
                                OutlineLayer, PracticeLayer, UnitLinesLayer)
 from icbmap.names import format_population, short_board_name
@@ -61,6 +61,7 @@ class MapView(QGraphicsView):
     paintFinished = Signal()
     viewChanged = Signal()
     dragStatus = Signal(str)
+    announced = Signal(str)                 # what the keyboard cursor is on, or the selection
     dropTargetQuery = None                  # callable(global QPoint) -> board id or None (boards panel)
 
     def __init__(self, atlas, parent=None):
@@ -115,11 +116,7 @@ class MapView(QGraphicsView):
 
         self.show_board_labels = True
         self.show_area_labels = True
-        self.label_font = QFont()
-        self.label_font.setPointSizeF(8.5)
-        self.label_font.setBold(True)
-        self.sub_font = QFont()
-        self.sub_font.setPointSizeF(7.5)
+        self.set_label_fonts(QFont())
 
         # state told by the controller
         self.assignment = atlas.unit_level("board").astype(np.int32).copy()
@@ -152,6 +149,30 @@ class MapView(QGraphicsView):
         self._area_path_cache: dict[tuple[str, int], QPainterPath] = {}
         self._click_selection = None
         self._label_pixmaps: dict[tuple[str, str, bool], QPixmap] = {}
+        # keyboard cursor (a unit inside the area it is on) and screen-reader announcements
+        self.key_unit = -1
+        self.announcements: list[str] = []
+        self._graphs: dict[str, keycursor.AreaGraph] = {}
+        self._graph_assignment = None
+        #: refit England on resize until the user zooms or pans
+        self.follow_england = True
+        self.setAccessibleName("England map")
+        self.setAccessibleDescription(
+            "Map of the boards. Arrow keys move the keyboard cursor between neighbouring areas; "
+            "Space adds the area to the selection; Enter selects only it; Ctrl+arrows pan; "
+            "plus and minus zoom.")
+
+    def set_label_fonts(self, base: QFont) -> None:
+        """Map label fonts follow the system font: board names at its size, bold; area
+        names and populations one step smaller (never below 7 pt)."""
+        size = base.pointSizeF() if base.pointSizeF() > 0 else 9.0
+        self.label_font = QFont(base)
+        self.label_font.setPointSizeF(max(size * 0.95, 7.5))
+        self.label_font.setBold(True)
+        self.sub_font = QFont(base)
+        self.sub_font.setPointSizeF(max(size * 0.85, 7.0))
+        self._label_pixmaps = {}
+        self._labels_cache = None
 
     # ------------------------------------------------------------------ geometry helpers
     @staticmethod
@@ -274,6 +295,8 @@ class MapView(QGraphicsView):
             raise ValueError(level)
         self.level = level
         self._set_hover(-1)
+        if self.key_unit >= 0:
+            self._set_cursor(self.key_unit)
 
     def set_tool(self, tool: str, board: int | None = None) -> None:
         if tool not in TOOLS:
@@ -364,6 +387,11 @@ class MapView(QGraphicsView):
     # ------------------------------------------------------------------ zoom and pan
     def zoom_england(self) -> None:
         self.fit_scene_rect(self._england_rect)
+        self.follow_england = True
+
+    def england_visible(self) -> bool:
+        """Whether all of England is inside the view."""
+        return self.visible_scene_rect().contains(geomqt.scene_rect(self.atlas.bounds))
 
     def fit_scene_rect(self, rect: QRectF, margin: float = 0.06) -> None:
         if rect.isEmpty():
@@ -371,6 +399,7 @@ class MapView(QGraphicsView):
         r = rect.adjusted(-rect.width() * margin, -rect.height() * margin,
                           rect.width() * margin, rect.height() * margin)
         self.fitInView(r, Qt.AspectRatioMode.KeepAspectRatio)
+        self.follow_england = False
         self._labels_cache = None
         self.viewChanged.emit()
 
@@ -398,6 +427,7 @@ class MapView(QGraphicsView):
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()
         h.setValue(h.value() - round(dx))
         v.setValue(v.value() - round(dy))
+        self.follow_england = False
         self._labels_cache = None
         self.viewChanged.emit()
 
@@ -413,6 +443,7 @@ class MapView(QGraphicsView):
             return
         self.setTransform(QTransform.fromScale(scale, scale))
         self.centerOn(QPointF(cx, cy))
+        self.follow_england = False
         self._labels_cache = None
         self.viewChanged.emit()
 
@@ -437,8 +468,23 @@ class MapView(QGraphicsView):
             return
         moves = {Qt.Key.Key_Left: (step, 0), Qt.Key.Key_Right: (-step, 0),
                  Qt.Key.Key_Up: (0, step), Qt.Key.Key_Down: (0, -step)}
-        if key in moves:
+        arrows = {Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right",
+                  Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down"}
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if key in moves and ctrl:
             self.pan_by_pixels(*moves[key])
+            event.accept()
+            return
+        if key in arrows:
+            self.move_cursor(arrows[key])
+            event.accept()
+            return
+        if key == Qt.Key.Key_Space:
+            self.cursor_to_selection(add=True)
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.cursor_to_selection(add=False)
             event.accept()
             return
         if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
@@ -448,6 +494,164 @@ class MapView(QGraphicsView):
             self.zoom_by(0.8)
             return
         super().keyPressEvent(event)
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        if event.reason() in (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason,
+                              Qt.FocusReason.ShortcutFocusReason, Qt.FocusReason.OtherFocusReason):
+            if self.key_unit < 0:
+                self.place_cursor()
+            else:
+                self.announce(self.describe_cursor())
+
+    # ------------------------------------------------------------------ keyboard cursor
+    def _graph(self) -> keycursor.AreaGraph:
+        level = self.level
+        if level == "board":
+            if self._graph_assignment is not self.assignment or "board" not in self._graphs:
+                self._graphs["board"] = keycursor.AreaGraph(self.atlas.adjacency, self.assignment)
+                self._graph_assignment = self.assignment
+            return self._graphs["board"]
+        if level not in self._graphs:
+            codes = np.arange(self.atlas.n_units) if level == "unit" else self.atlas.unit_level(level)
+            self._graphs[level] = keycursor.AreaGraph(self.atlas.adjacency, codes)
+        return self._graphs[level]
+
+    def area_of(self, unit: int, level: str | None = None) -> int:
+        level = level or self.level
+        if unit < 0:
+            return -1
+        if level == "unit":
+            return unit
+        if level == "board":
+            return int(self.assignment[unit])
+        return int(self.atlas.unit_level(level)[unit])
+
+    def _area_points(self, level: str):
+        if level == "unit":
+            return self._unit_xy
+        if level == "board":
+            return self._board_label_pt
+        pts = self._area_label_pts.get(level)
+        if pts is None:
+            pts = self._area_label_pts[level] = self._label_points(self.atlas.layers[level].geometry)
+        return pts
+
+    def _unit_for_area(self, level: str, area: int) -> int:
+        """A unit inside ``area``: the one under its label point when there is one."""
+        pts = self._area_points(level)
+        x, y = keycursor._point(pts, area)
+        if np.isfinite(x):
+            u = self.unit_at_scene(QPointF(x, -y))
+            if u >= 0 and self.area_of(u, level) == area:
+                return u
+        if level == "unit":
+            return area
+        codes = self.assignment if level == "board" else self.atlas.unit_level(level)
+        members = np.flatnonzero(codes == area)
+        return int(members[0]) if len(members) else -1
+
+    def place_cursor(self, unit: int | None = None) -> None:
+        """Put the keyboard cursor on ``unit``'s area (default: the selection, else the
+        area at the centre of the view)."""
+        if unit is None:
+            if len(self.selected_units):
+                unit = int(self.selected_units[0])
+            else:
+                unit = self.unit_at(self.viewport().rect().center())
+            if unit < 0:  # the centre is at sea: the nearest unit
+                c = self.visible_scene_rect().center()
+                xy = self._unit_xy
+                unit = int(np.argmin(np.hypot(xy[:, 0] - c.x(), xy[:, 1] + c.y())))
+        self._set_cursor(unit)
+
+    def move_cursor(self, direction: str) -> bool:
+        """Move the cursor to the neighbouring area in ``direction`` (left/right/up/down)."""
+        if self.key_unit < 0:
+            self.place_cursor()
+            return True
+        area = self.area_of(self.key_unit)
+        nxt = keycursor.step(self._graph(), area, self._area_points(self.level), direction)
+        if nxt is None:
+            self.announce(f"No neighbouring {self._level_word()} to the {keycursor.COMPASS[direction]}")
+            return False
+        self._set_cursor(self._unit_for_area(self.level, nxt))
+        return True
+
+    def cursor_to_selection(self, add: bool = True) -> None:
+        """Space: add (or, if already in, remove) the cursor's area; Enter: select only it."""
+        if self.key_unit < 0:
+            self.place_cursor()
+            return
+        self.select_area_of(self.key_unit, add=add)
+
+    def _set_cursor(self, unit: int) -> None:
+        self.key_unit = unit
+        units = self.area_units(unit) if unit >= 0 else np.zeros(0, dtype=np.int64)
+        if self.level == "board" and unit >= 0:
+            self.highlight.cursor = self.fill.paths.get(int(self.assignment[unit]), QPainterPath())
+        elif self.level in ("unit",) or unit < 0:
+            self.highlight.cursor = self.unit_path(unit) if unit >= 0 else QPainterPath()
+        else:
+            self.highlight.cursor = self._area_path(self.level, self.area_of(unit))
+        self.highlight.update()
+        if len(units):
+            self._keep_in_view(units)
+            self.announce(self.describe_cursor())
+
+    def _keep_in_view(self, units: np.ndarray) -> None:
+        x, y = keycursor._point(self._area_points(self.level), self.area_of(self.key_unit))
+        if not np.isfinite(x):
+            return
+        margin = 40
+        vp = self.mapFromScene(QPointF(x, -y))
+        if not self.viewport().rect().adjusted(margin, margin, -margin, -margin).contains(vp):
+            self.centerOn(QPointF(x, -y))
+            self.follow_england = False
+            self._labels_cache = None
+            self.viewChanged.emit()
+
+    def _level_word(self) -> str:
+        return {"unit": "LSOA", "district": "district", "council": "council", "place": "place",
+                "board": "board"}[self.level]
+
+    def describe_cursor(self) -> str:
+        """'Waverley, district, 128,221 people, Surrey Heartlands' for the cursor's area."""
+        if self.key_unit < 0:
+            return ""
+        units = self.area_units(self.key_unit)
+        return self.describe_area(units, self.area_of(self.key_unit), self.level)
+
+    def describe_area(self, units: np.ndarray, area: int, level: str) -> str:
+        pop = int(self.atlas.population[units].sum()) if len(units) else 0
+        boards = np.unique(self.assignment[units]) if len(units) else []
+        board_names = [short_board_name(self.board_names.get(int(b), "unassigned")) for b in boards]
+        if level == "board":
+            return f"{board_names[0] if board_names else area}, board, {pop:,} people"
+        if level == "unit":
+            name = f"{self.atlas.units['name'].iat[area]} ({self.atlas.units['code'].iat[area]})"
+        else:
+            name = str(self.atlas.layers[level].table["name"].iat[area])
+        where = board_names[0] if len(board_names) == 1 else "split between " + " and ".join(
+            [", ".join(board_names[:-1]), board_names[-1]]) if board_names else "unassigned"
+        state = ", selected" if len(units) and np.isin(units, self.selected_units).all() else ""
+        return f"{name}, {self._level_word()}, {pop:,} people, {where}{state}"
+
+    def announce(self, text: str) -> None:
+        """Tell screen readers (and the status bar, via ``announced``) what changed."""
+        if not text:
+            return
+        self.announcements = (self.announcements + [text])[-50:]
+        self.setAccessibleDescription(text)
+        if QAccessible.isActive():
+            try:
+                from PySide6.QtGui import QAccessibleAnnouncementEvent
+
+                QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self, text))
+            except ImportError:  # Qt before 6.8: a description change is read out instead
+                pass
+            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.DescriptionChanged))
+        self.announced.emit(text)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         pos = event.position().toPoint()
@@ -787,6 +991,8 @@ class MapView(QGraphicsView):
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._labels_cache = None
+        if self.follow_england and self.viewport().width() > 50 and self.viewport().height() > 50:
+            self.zoom_england()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
         super().scrollContentsBy(dx, dy)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabWidget
 
 from icbmap.names import board_flags, short_board_name
@@ -128,7 +129,9 @@ def summary_html(report, atlas) -> str:
 class MetricsTabs(QTabWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setAccessibleName("Metrics")
         self.summary = SummaryView(self)
+        self.summary.setAccessibleName("Plan summary")
         self.addTab(self.summary, "Summary")
         self.boards = RecordsTable([
             ("short", "Board", None),
@@ -142,7 +145,11 @@ class MetricsTabs(QTabWidget):
             ("pieces", "Pieces", fmt_int),
             ("regions", "NHS regions", None),
             ("flags_text", "Flags", None),
-        ], key="id", parent=self)
+        ], key="id", parent=self, name="Board metrics",
+            description="Per-board population, share, councils, districts, combined authorities, "
+                        "coterminosity, pieces, NHS regions and flags")
+        self.boards.setColumnWidth(0, self.boards.fontMetrics().horizontalAdvance("Cheshire and Merseyside") + 16)
+        self.boards.sortItems(0, Qt.SortOrder.AscendingOrder)
         self.addTab(self.boards, "Boards")
         area_cols = [
             ("name", "Name", None),
@@ -154,12 +161,16 @@ class MetricsTabs(QTabWidget):
             ("score", "Split score", fmt_float),
             ("boards", "Boards (share)", fmt_list),
         ]
-        self.councils = RecordsTable(area_cols, key="key", parent=self)
+        self.councils = RecordsTable(area_cols, key="key", parent=self, name="Councils",
+                                     description="How each council is split between boards")
         self.addTab(self.councils, "Councils")
-        self.districts = RecordsTable(area_cols, key="key", parent=self)
+        self.districts = RecordsTable(area_cols, key="key", parent=self, name="Districts",
+                                      description="How each district is split between boards")
         self.addTab(self.districts, "Districts")
         self.cas = RecordsTable(area_cols[:6] + [("nests", "Nests in one", fmt_bool), ("equals", "Equals board", None),
-                                                 ("boards", "Boards (share)", fmt_list)], key="key", parent=self)
+                                                 ("boards", "Boards (share)", fmt_list)], key="key", parent=self,
+                                name="Combined authorities",
+                                description="How each combined authority is split between boards")
         self.addTab(self.cas, "Combined authorities")
         self._latest = None
         self._stale: set[int] = set()

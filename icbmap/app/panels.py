@@ -61,11 +61,19 @@ def fmt_bool(v) -> str:
 class RecordsTable(QTableWidget):
     """A sortable table of records keyed by ``key``; changed cells flash briefly."""
 
-    def __init__(self, columns: Sequence[Column], key: str, parent=None):
+    def __init__(self, columns: Sequence[Column], key: str, parent=None, name: str = "",
+                 description: str = ""):
         super().__init__(0, len(columns), parent)
         self.columns = list(columns)
         self.key = key
         self.setHorizontalHeaderLabels([c[1] for c in columns])
+        if name:
+            self.setAccessibleName(name)
+            self.horizontalHeader().setAccessibleName(f"{name}: column headers")
+        if description:
+            self.setAccessibleDescription(description)
+        self.horizontalHeader().setToolTip("Click a header to sort by it")
+        self.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setAlternatingRowColors(True)
@@ -98,6 +106,9 @@ class RecordsTable(QTableWidget):
         self.setSortingEnabled(False)
         keys = [r[self.key] for r in records]
         structure_changed = set(keys) != set(self._values)
+        # the selection follows its records (not row numbers) through re-sorting and merges
+        selected_keys = {self.key_at_row(i.row()) for i in self.selectedItems()} if structure_changed else set()
+        current_key = self.key_at_row(self.currentRow()) if structure_changed and self.currentRow() >= 0 else None
         changed: set[tuple[Any, str]] = set()
         if structure_changed:
             self.setRowCount(len(records))
@@ -138,11 +149,37 @@ class RecordsTable(QTableWidget):
         self.setSortingEnabled(True)
         if sort_col >= 0:
             self.sortItems(sort_col, sort_order)
+        if structure_changed:
+            self._reselect(selected_keys & set(keys), current_key if current_key in set(keys) else None)
         if self._flashed:
             self._flash_timer.start(FLASH_MS)
 
+    def _reselect(self, keys: set, current) -> None:
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+        model = self.selectionModel()
+        blocked = self.blockSignals(True)
+        selection = QItemSelection()
+        for r in range(self.rowCount()):
+            if self.key_at_row(r) in keys:
+                selection.select(self.model().index(r, 0), self.model().index(r, self.columnCount() - 1))
+        self.blockSignals(blocked)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        model.select(selection, flags)
+        if current is not None:
+            row = self.row_of(current)
+            if row >= 0:
+                model.setCurrentIndex(self.model().index(row, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+
     def decorate(self, row: int, record: dict) -> None:
-        """Hook for subclasses (swatches, warning colours)."""
+        """Hook for subclasses (swatches, warning colours).  By default a short name in the
+        first column carries the full name as its tooltip, and a flags column its icon."""
+        first = self.item(row, 0)
+        if first is not None and self.columns[0][0] == "short" and record.get("name"):
+            first.setToolTip(str(record["name"]))
+        for c, (field, _h, _f) in enumerate(self.columns):
+            if field == "flags_text":
+                flag_cell(self.item(row, c), record.get("flags_text", ""))
 
     def _unflash(self) -> None:
         for item in self._flashed:
@@ -154,14 +191,26 @@ class RecordsTable(QTableWidget):
         self.last_changed = set()
 
 
-def swatch(colour: str, size: int = 14) -> QIcon:
-    pix = QPixmap(size, size)
-    pix.fill(QColor(colour))
-    p = QPainter(pix)
-    p.setPen(QPen(QColor("#333333")))
-    p.drawRect(0, 0, size - 1, size - 1)
-    p.end()
-    return QIcon(pix)
+def swatch(colour: str, size: int = 14, locked: bool = False) -> QIcon:
+    from icbmap.app.icons import swatch as _swatch
+
+    return _swatch(colour, size, locked)
+
+
+def flag_cell(item, text: str) -> None:
+    """A flags cell: the words, a warning icon beside them, and red only as a third cue."""
+    if item is None:
+        return
+    from icbmap.app.icons import icon
+
+    item.setIcon(icon("warning") if text else QIcon())
+    item.setForeground(QBrush(QColor("#b71c1c") if text else QColor("#1b5e20")))
+    item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Flags: {text}" if text else "No flags")
+    item.setToolTip(FLAG_HELP if text else "")
+
+
+FLAG_HELP = ("< 0.5m, < 1m: population below 500,000 or one million; > 3m: above three million; "
+             "N pieces: not contiguous; N regions: spans NHS regions")
 
 
 class BoardsPanel(RecordsTable):
@@ -180,13 +229,18 @@ class BoardsPanel(RecordsTable):
             ("coterminosity", "Coterminous", fmt_pct),
             ("code", "Code", None),
         ]
-        super().__init__(columns, key="id", parent=parent)
+        super().__init__(columns, key="id", parent=parent, name="Boards",
+                         description="One row per board: name, population, flags, councils, coterminosity "
+                                     "and code. Ctrl+Space or Shift+arrows select several boards to merge; "
+                                     "Enter zooms to a board.")
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setColumnWidth(0, 200)
-        self.setColumnWidth(1, 90)
-        self.setColumnWidth(2, 90)
-        self.setColumnWidth(3, 110)
+        fm = self.fontMetrics()
+        self.setColumnWidth(0, fm.horizontalAdvance("Cheshire and Merseyside") + 40)
+        for c, sample in ((1, "3,000,000 "), (2, "3,000,000 "), (3, "< 0.5m 2 regions ")):
+            self.setColumnWidth(c, fm.horizontalAdvance(sample) + 24)
+        self.sortItems(0, Qt.SortOrder.AscendingOrder)  # A to Z at start
         self.cellDoubleClicked.connect(lambda r, _c: self.boardActivated.emit(int(self.key_at_row(r))))
+        self.activated.connect(lambda index: self.boardActivated.emit(int(self.key_at_row(index.row()))))
         self.itemSelectionChanged.connect(self._emit_selected)
         self._drop_row = -1
         self.setToolTip("Drag a selection from the map onto a board here to move it. "
@@ -203,15 +257,16 @@ class BoardsPanel(RecordsTable):
         item = self.item(row, 0)
         if item is None:
             return
-        item.setIcon(swatch(record.get("colour", "#cccccc")))
+        locked = bool(record.get("locked"))
+        item.setIcon(swatch(record.get("colour", "#cccccc"), locked=locked))
         item.setToolTip(f"{record.get('name', '')} ({record.get('code', '')})"
-                        + (" — locked" if record.get("locked") else ""))
+                        + (" \u2014 locked: edits are refused until it is unlocked (Ctrl+L)" if locked else ""))
+        item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                     f"{record.get('short', '')}{', locked' if locked else ''}")
         font = item.font()
-        font.setItalic(bool(record.get("locked")))
+        font.setItalic(locked)
         item.setFont(font)
-        flags = self.item(row, 3)
-        if flags is not None:
-            flags.setForeground(QBrush(QColor("#b71c1c") if record.get("flags_text") else QColor("#1b5e20")))
+        flag_cell(self.item(row, 3), record.get("flags_text", ""))
 
     # ---------------------------------------------------------------- drop target
     def board_at_global(self, global_pos: QPoint | None) -> int | None:
@@ -251,23 +306,33 @@ class LayersPanel(QWidget):
 
     LAYERS = [
         ("fill", "Board fills", True),
-        ("units", "LSOA lines (when zoomed in)", True),
+        ("units", "LSOA lines", True),
         ("district", "District outlines", True),
         ("council", "Council outlines", False),
         ("ca", "Combined authority outlines", True),
         ("region", "NHS region outlines", False),
         ("practices", "GP practices", True),
         ("board_labels", "Board labels", True),
-        ("area_labels", "Area labels (regions, combined authorities; districts or councils zoomed in)", True),
+        ("area_labels", "Area labels", True),
     ]
+    TIPS = {
+        "units": "LSOA boundaries, drawn when zoomed in",
+        "area_labels": "Names of NHS regions and combined authorities when their outlines show; "
+                       "districts or councils when zoomed in",
+    }
 
     def __init__(self, parent=None):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         self.boxes: dict[str, QCheckBox] = {}
+        self.setAccessibleName("Map layers")
         for key, text, on in self.LAYERS:
             box = QCheckBox(text)
+            box.setAccessibleName(text)
+            if key in self.TIPS:
+                box.setToolTip(self.TIPS[key])
+                box.setAccessibleDescription(self.TIPS[key])
             box.setChecked(on)
             box.toggled.connect(lambda checked, k=key: self.toggled.emit(k, checked))
             lay.addWidget(box)
@@ -284,6 +349,8 @@ class LegendPanel(QTextBrowser):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setOpenExternalLinks(True)
+        self.setAccessibleName("Legend")
+        self.setAccessibleDescription("What the colours, lines and flags mean; the data sources")
 
     def set_content(self, atlas, boards: list[dict]) -> None:
         from icbmap.app.layers import OUTLINE_STYLE
@@ -298,7 +365,7 @@ class LegendPanel(QTextBrowser):
             rows.append(f"<tr><td><img src='legend://{level}'></td><td>{names[level]}</td></tr>")
         swatches = "".join(
             f"<tr><td><span style='background:{b['colour']}; border:1px solid #333'>&nbsp;&nbsp;&nbsp;&nbsp;</span></td>"
-            f"<td>{b['name']}</td></tr>" for b in sorted(boards, key=lambda b: b['name']))
+            f"<td>{b['short']}</td></tr>" for b in sorted(boards, key=lambda b: b['short']))
         prov = atlas.provenance
         sources = "".join(f"<li>{p.line()}</li>" for p in
                           list(prov.values()) + [atlas.layers[k].provenance for k in ("district", "ca", "board")])

@@ -16,12 +16,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLineEdit,
                                QMessageBox, QPlainTextEdit)
 
+from icbmap.app.dialogs import start_dir, suggested_path
 from icbmap.app.workers import run_with_progress
 from icbmap.errors import Cancelled, IcbmapError
 from icbmap.plan import proposal as prop
 from icbmap.plan.autosave import Autosaver, find_recoverable
 from icbmap.plan.model import Plan
 
+FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "assignment CSV"}
 PROPOSAL_FILTER = "icbmap proposals (*.icbmap.json);;All files (*)"
 IMPORT_FILTER = ("Boards drawn elsewhere (*.geojson *.json *.gpkg *.shp *.zip *.csv);;"
                  "GeoJSON (*.geojson *.json);;GeoPackage (*.gpkg);;Shapefile (*.shp *.zip);;"
@@ -160,6 +162,8 @@ class ProposalManager(QObject):
         self.w.proposal_path = str(proposal.path) if proposal.path else None
         if options is not None:
             options.after_set_proposal(proposal)
+        if hasattr(self.w, "set_history_start"):
+            self.w.set_history_start(proposal.display_name if proposal.path else None)
         self.w._update_title()
 
     def maybe_save(self) -> bool:
@@ -187,7 +191,7 @@ class ProposalManager(QObject):
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        path, _ = QFileDialog.getOpenFileName(self.w, "Open proposal", "", PROPOSAL_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open proposal", start_dir(self.w), PROPOSAL_FILTER)
         if path:
             self.open(path, ask_first=False)
 
@@ -236,7 +240,8 @@ class ProposalManager(QObject):
         return self._write(self.proposal.path)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self.w, "Save proposal as", self.title() + prop.SUFFIX, PROPOSAL_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self.w, "Save proposal as",
+                                              suggested_path(self.w, self.title(), prop.SUFFIX), PROPOSAL_FILTER)
         if not path:
             return False
         if not path.endswith(prop.SUFFIX):
@@ -333,7 +338,7 @@ class ProposalManager(QObject):
         box = QMessageBox(self.w)
         box.setWindowTitle("Recover unsaved work")
         box.setText("icbmap did not close properly last time.")
-        box.setInformativeText(f"Recover {rec.describe()} ({rec.edits} edits)?")
+        box.setInformativeText(f"Recover {rec.describe()} ({rec.edits} edit{'s' if rec.edits != 1 else ''})?")
         recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
         discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
@@ -349,7 +354,7 @@ class ProposalManager(QObject):
 
     # ------------------------------------------------------------------ import / export
     def import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Import boards drawn elsewhere", "", IMPORT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.w, "Import boards drawn elsewhere", start_dir(self.w), IMPORT_FILTER)
         if path:
             self.import_file(path)
 
@@ -399,7 +404,8 @@ class ProposalManager(QObject):
 
     def export_dialog(self, fmt: str) -> None:
         filters = {"geojson": "GeoJSON (*.geojson)", "gpkg": "GeoPackage (*.gpkg)", "csv": "CSV (*.csv)"}
-        path, _ = QFileDialog.getSaveFileName(self.w, f"Export {fmt.upper()}", f"{self.title()}.{fmt}", filters[fmt])
+        path, _ = QFileDialog.getSaveFileName(self.w, f"Export {FORMAT_NAMES[fmt]}",
+                                              suggested_path(self.w, self.title(), f".{fmt}"), filters[fmt])
         if path:
             self.export(fmt, path)
 
@@ -418,7 +424,7 @@ class ProposalManager(QObject):
             return csv_mod.write_csv(plan, path, progress=progress)
 
         try:
-            out = run_with_progress(self.w, f"Exporting {fmt.upper()}", work)
+            out = run_with_progress(self.w, f"Exporting {FORMAT_NAMES.get(fmt, fmt)}", work)
         except Cancelled:
             self.w.statusBar().showMessage("Export cancelled; nothing written", 5000)
             return None
@@ -436,7 +442,7 @@ class ProposalManager(QObject):
                 "rules": principles.ruleset if principles is not None else None}
 
     def export_briefing(self) -> None:
-        path, filt = QFileDialog.getSaveFileName(self.w, "Export briefing", f"{self.title()}.pdf",
+        path, filt = QFileDialog.getSaveFileName(self.w, "Export briefing", suggested_path(self.w, self.title(), ".pdf"),
                                                  "PDF (*.pdf);;PNG (*.png)")
         if path:
             self.write_briefing(path)
