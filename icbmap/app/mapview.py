@@ -37,6 +37,11 @@ from icbmap.names import format_population, short_board_name
 SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 TOOLS = ("select", "lasso", "paint", "pan")
 
+#: map labels: dark ink inside an opaque white halo wide enough (2.25 px each side of the
+#: glyphs) that the text keeps WCAG AA contrast (4.5:1) on every board colour beneath
+LABEL_HALO = QColor(255, 255, 255)
+LABEL_HALO_WIDTH = 4.5
+
 #: zoom above which district labels are drawn
 DISTRICT_LABELS_MIN_SCALE = 1 / 600.0
 
@@ -964,6 +969,8 @@ class MapView(QGraphicsView):
         fm = QFontMetricsF(font)
         fs = QFontMetricsF(self.sub_font)
         w, h = self._label_size(label, bold)
+        pad = math.ceil(LABEL_HALO_WIDTH / 2) + 1  # room for the halo round every glyph
+        w, h = w + 2 * pad, h + 2 * pad
         ratio = self.devicePixelRatioF() or 1.0
         pix = QPixmap(int(math.ceil(w * ratio)), int(math.ceil(h * ratio)))
         pix.setDevicePixelRatio(ratio)
@@ -971,13 +978,13 @@ class MapView(QGraphicsView):
         p = QPainter(pix)
         p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         path = QPainterPath()
-        y = 2.0
+        y = 2.0 + pad
         for line in label.text.split("\n"):
             path.addText(QPointF((w - fm.horizontalAdvance(line)) / 2, y + fm.ascent()), font, line)
             y += fm.height()
         if label.sub:
             path.addText(QPointF((w - fs.horizontalAdvance(label.sub)) / 2, y + fs.ascent()), self.sub_font, label.sub)
-        pen = QPen(QColor(255, 255, 255, 235), 3.0)
+        pen = QPen(LABEL_HALO, LABEL_HALO_WIDTH)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
