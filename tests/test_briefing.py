@@ -125,3 +125,20 @@ def test_merged_board_page_says_where_its_areas_went(england, tmp_path):
     assert "This board is gone in the proposal" in text
     assert f"{short_name(p.boards[keep].name)}: {n:,} LSOAs" in text
     assert "Page 3 of 3" in text
+
+
+@pytest.mark.parametrize("paper", ["A4", "A3"])
+def test_labels_do_not_collide_at_england_scale(england, thames_plan, paper):
+    """No two board labels or numbers overlap on the overview map or the London inset
+    ("Staffordshire and Stoke-on-Trent" was cut by the Nottingham box, Bristol's number hid
+    under the Bath label, Greater Manchester touched South Yorkshire)."""
+    from icbmap.export.briefing import label_boxes
+
+    for plan in (Plan(england), thames_plan):
+        fig = briefing_figures(plan, paper=paper)[0]
+        boxes = label_boxes(fig)
+        n_boards = len([b for b in plan.boards if b.active])
+        assert len(boxes) >= n_boards  # every board has its label or number
+        clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                   if a[2] is b[2] and a[1].overlaps(b[1])]
+        assert clashes == []

@@ -463,10 +463,15 @@ class ProposalManager(QObject):
 
     def _paint_briefing(self, printer) -> None:
         """Draw the briefing pages on ``printer`` as vector graphics (matplotlib SVG)."""
-        from icbmap.app.printing import paint_figures
-        from icbmap.export.briefing import briefing_figures
+        from icbmap.app.printing import paint_figures, pdf_file_target
+        from icbmap.export.briefing import briefing_figures, render_briefing
 
         plan = snapshot(self.w.controller.plan)
+        target = pdf_file_target(printer)
+        if target:  # print to file: the vector PDF of Export briefing, not Qt's expansion
+            render_briefing(plan, target, paper=self._paper(printer), **self._briefing_kwargs())
+            self.w.statusBar().showMessage(f"Printed the briefing to {target}", 8000)
+            return
         figures = briefing_figures(plan, paper=self._paper(printer), **self._briefing_kwargs())
         paint_figures(printer, figures)
 

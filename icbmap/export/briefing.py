@@ -379,28 +379,40 @@ def _overlaps(bb, placed, pad=1.5) -> bool:
     return False
 
 
+#: label offsets tried around an anchor, in label widths / heights: the anchor, then two rings
+_OFFSETS = [(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1)]
+_FAR = [(0, 2), (0, -2), (2, 0), (-2, 0), (2, 2), (-2, 2), (2, -2), (-2, -2), (1, 2), (-1, 2), (1, -2), (-1, -2)]
+_FARTHER = [(dx, dy) for dx in range(-5, 6) for dy in range(-5, 6) if max(abs(dx), abs(dy)) >= 3]
+
+
 def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=()) -> None:
     """Place ``(id, x, y, label, number)`` labels without overlap, largest boards first.
 
-    Each label tries its anchor and eight nearby offsets; if none is free it is replaced by
-    the board's number (which the table explains); a number that does not fit either is
-    still drawn at the anchor, small, as a last resort.
+    Each label tries its anchor and eight nearby offsets, at full size and a little smaller;
+    labels keep a gap of about half a character from each other (boxes that touched read as
+    one: "Greater Manchester" against "South Yorkshire").  If none is free the board's
+    number (which the table explains) is placed instead, searching a wider ring so it is
+    not hidden under a neighbour's label; only if that fails too is it drawn at the anchor.
     """
     renderer = fig.canvas.get_renderer()
     placed = list(obstacles)
     trans = ax.transData
-    offsets = [(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1)]
     ax_bb = ax.get_window_extent(renderer)
+    gap = fontsize * fig.dpi / 72.0 * 0.45  # display pixels between label boxes
     for bid, x, y, label, number in items:
         px, py = trans.transform((x, y))
         done = False
-        candidates = [] if bid in numbers_only else [(label, fontsize), (label, fontsize * 0.82)]
-        candidates.append((str(number), fontsize * 1.05))
-        for text, fs in candidates:
+        candidates = [] if bid in numbers_only else [(label, fontsize, _OFFSETS), (label, fontsize * 0.82, _OFFSETS)]
+        candidates.append((str(number), fontsize * 1.05, _OFFSETS + _FAR))
+        candidates.append((str(number), fontsize * 0.85, _OFFSETS + _FAR + _FARTHER))
+        for k, (text, fs, offsets) in enumerate(candidates):
+            # the last try may sit closer, but never so close that the white boxes touch
+            pad = gap if k < len(candidates) - 1 else fs * fig.dpi / 72.0 * 0.32
+            is_number = text == str(number)
             t = ax.text(x, y, text, fontsize=fs, ha="center", va="center", color=INK, zorder=8,
-                        linespacing=1.05, fontweight="bold" if text == str(number) else "normal",
+                        linespacing=1.05, fontweight="bold" if is_number else "normal",
                         bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
-                              "alpha": 0.72})
+                              "alpha": 0.8})
             bb0 = t.get_window_extent(renderer)
             w, h = bb0.width, bb0.height
             for ox, oy in offsets:
@@ -408,17 +420,45 @@ def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=()) -> No
                 t.set_position(trans.inverted().transform((nx, ny)))
                 bb = t.get_window_extent(renderer)
                 inside = bb.x0 >= ax_bb.x0 and bb.x1 <= ax_bb.x1 and bb.y0 >= ax_bb.y0 and bb.y1 <= ax_bb.y1
-                if inside and not _overlaps(bb, placed):
+                if inside and not _overlaps(bb, placed, pad=pad):
                     placed.append(bb)
                     done = True
                     break
             if done:
                 break
             t.remove()
-        if not done:
-            t = ax.text(x, y, str(number), fontsize=fontsize * 0.9, ha="center", va="center", color=INK,
+        if not done:  # the spot of least overlap near the anchor
+            t = ax.text(x, y, str(number), fontsize=fontsize * 0.8, ha="center", va="center", color=INK,
                         zorder=8, fontweight="bold")
+            bb0 = t.get_window_extent(renderer)
+            w, h = bb0.width, bb0.height
+            best, best_cost = (px, py), float("inf")
+            for ox, oy in _OFFSETS + _FAR + _FARTHER:
+                nx, ny = px + ox * w * 0.7, py + oy * h * 0.9
+                t.set_position(trans.inverted().transform((nx, ny)))
+                bb = t.get_window_extent(renderer)
+                if not (bb.x0 >= ax_bb.x0 and bb.x1 <= ax_bb.x1 and bb.y0 >= ax_bb.y0 and bb.y1 <= ax_bb.y1):
+                    continue
+                cost = sum(max(0.0, min(bb.x1, o.x1) - max(bb.x0, o.x0)) * max(0.0, min(bb.y1, o.y1) - max(bb.y0, o.y0))
+                           for o in placed) + 0.01 * (abs(ox) + abs(oy))
+                if cost < best_cost:
+                    best, best_cost = (nx, ny), cost
+            t.set_position(trans.inverted().transform(best))
             placed.append(t.get_window_extent(renderer))
+
+
+def label_boxes(fig) -> list:
+    """Display-space boxes of the board labels and numbers on ``fig`` (for checks)."""
+    fig.canvas.draw()  # label boxes are laid out at draw time
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        for t in ax.texts:
+            if t.get_zorder() == 8 and t.get_visible():
+                patch = t.get_bbox_patch()
+                out.append((t.get_text(), (patch.get_window_extent(renderer) if patch is not None
+                                           else t.get_window_extent(renderer)), ax))
+    return out
 
 
 X_POP, X_COUNCILS, X_COT, X_FLAGS = 0.555, 0.69, 0.80, 0.82
