@@ -369,6 +369,34 @@ def test_off_screen_geometry_comes_back_onto_the_screen(window):
     assert avail.intersects(window.geometry()) and layout.reachable(window.geometry())
 
 
+def test_default_layout_is_not_cramped(window, qtbot):
+    """At 1400x900 the map has over half the width, more boards are labelled than the 16
+    of before, the Boards list starts A to Z and clips no column (those that do not fit
+    are hidden whole; short names, full names in tooltips)."""
+    from icbmap.names import short_board_name
+
+    window.showNormal()
+    window.resize(1400, 900)
+    window.arrange_docks(1400)
+    qtbot.waitUntil(lambda: window.map.width() >= 700, timeout=3000)
+    window.map.zoom_england()
+    boards_labelled = [lab for _r, lab, bold in window.map._placed_labels() if bold]
+    assert len(boards_labelled) > 16
+    b = window.boards
+    names = [b.item(r, 0).text() for r in range(b.rowCount())]
+    assert names == sorted(names, key=str.lower)
+    full = {bb.name for bb in window.controller.active_boards()}
+    assert {b.item(r, 0).toolTip().split(" (")[0] for r in range(b.rowCount())} == full
+    assert set(names) == {short_board_name(n) for n in full}
+    shown = [c for c in range(b.columnCount()) if not b.isColumnHidden(c)]
+    assert sum(b.columnWidth(c) for c in shown) <= b.viewport().width() + 1
+    # columns give way in order (flags before registered, councils, coterminosity, code)
+    order = [c for c in b.PRIORITY if c != 2]
+    assert shown[1:] == order[:len(shown) - 1]
+    if b.viewport().width() >= 500:
+        assert {0, 1, 3} <= set(shown)  # name, population, flags
+
+
 def test_docks_tab_below_the_width_and_stand_apart_above(window):
     from icbmap.app import layout
 

@@ -130,6 +130,8 @@ class RecordsTable(QTableWidget):
                 if item.text() != text or structure_changed:
                     item.setText(text)
                     sort_value = value if isinstance(value, (int, float, str)) else text
+                    if isinstance(sort_value, str):
+                        sort_value = sort_value.casefold()  # A to Z as people read it
                     item.setData(Qt.ItemDataRole.UserRole + 1, sort_value)
                     if isinstance(value, (int, float)) and not isinstance(value, bool):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -239,12 +241,51 @@ class BoardsPanel(RecordsTable):
         for c, sample in ((1, "3,000,000 "), (2, "3,000,000 "), (3, "< 0.5m 2 regions ")):
             self.setColumnWidth(c, fm.horizontalAdvance(sample) + 24)
         self.sortItems(0, Qt.SortOrder.AscendingOrder)  # A to Z at start
+        self.show_registered = False
+        self.horizontalHeader().setStretchLastSection(False)
+        self.horizontalHeader().setToolTip("Click a header to sort by it. Columns that do not fit are hidden "
+                                           "until the panel is wider; all of them are in Metrics \u25b8 Boards.")
         self.cellDoubleClicked.connect(lambda r, _c: self.boardActivated.emit(int(self.key_at_row(r))))
         self.activated.connect(lambda index: self.boardActivated.emit(int(self.key_at_row(index.row()))))
         self.itemSelectionChanged.connect(self._emit_selected)
         self._drop_row = -1
         self.setToolTip("Drag a selection from the map onto a board here to move it. "
                         "Double-click a board to zoom to it.")
+
+    #: columns in the order they give way when the panel is narrow (the name never does)
+    PRIORITY = (1, 3, 2, 4, 5, 6)
+
+    def fit_columns(self) -> None:
+        """Show the columns that fit the panel's width, most useful first; the name column
+        takes the rest (short names; the full name is in each row's tooltip)."""
+        avail = self.viewport().width()
+        if avail <= 0:
+            return
+        name_min = self.fontMetrics().horizontalAdvance("Cheshire and Merseyside") + 36
+        header = self.horizontalHeader()
+        used = name_min
+        shown = []
+        for c in self.PRIORITY:
+            if c == 2 and not self.show_registered:
+                self.setColumnHidden(c, True)
+                continue
+            need = max(header.sectionSizeHint(c), self.sizeHintForColumn(c)) + 4
+            fits = used + need <= avail and len(shown) == len([k for k in self.PRIORITY[:self.PRIORITY.index(c)]
+                                                               if k != 2 or self.show_registered])
+            self.setColumnHidden(c, not fits)
+            if fits:
+                self.setColumnWidth(c, need)
+                used += need
+                shown.append(c)
+        self.setColumnWidth(0, max(name_min, avail - (used - name_min) - 1))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def set_records(self, records, flash: bool = True) -> None:
+        super().set_records(records, flash)
+        self.fit_columns()
 
     def _emit_selected(self) -> None:
         ids = sorted({int(self.key_at_row(i.row())) for i in self.selectedItems()})

@@ -46,11 +46,11 @@ for size in 1366x768 1920x1080; do
     fy=$(echo "$info" | sed -n 's/.*Absolute upper-left Y: *\([0-9-]*\).*/\1/p')
     fw=$(echo "$info" | sed -n 's/.*Width: *\([0-9]*\).*/\1/p')
     fh=$(echo "$info" | sed -n 's/.*Height: *\([0-9]*\).*/\1/p')
+    ext=$(DISPLAY=":$disp" xprop -id "$wid" _NET_FRAME_EXTENTS | sed -n 's/.*= *\([0-9]*\), *\([0-9]*\), *\([0-9]*\), *\([0-9]*\).*/\1 \2 \3 \4/p')
     DISPLAY=":$disp" import -window root "$OUT/$tag.png"
     wait $apid || true
     kill $wmpid $xpid 2>/dev/null || true
     wait $wmpid $xpid 2>/dev/null || true
-    ext=$(DISPLAY=":$disp" xprop -id "$wid" _NET_FRAME_EXTENTS | sed -n 's/.*= *\([0-9]*\), *\([0-9]*\), *\([0-9]*\), *\([0-9]*\).*/\1 \2 \3 \4/p')
     set -- ${ext:-0 0 0 0}
     fl=$1; fr=$2; ft=$3; fb=$4
     fx=$((fx - fl)); fy=$((fy - ft)); fw=$((fw + fl + fr)); fh=$((fh + ft + fb))
