@@ -184,7 +184,7 @@ def test_arrow_keys_move_between_neighbouring_areas_and_space_selects(window, en
     assert "selected" in m.announcements[-1].lower()
 
 
-def test_f6_moves_between_toolbar_map_and_panels(window):
+def test_f6_moves_between_toolbar_map_and_panels(window, qtbot):
     from icbmap.app import a11y
 
     window.map.setFocus()
@@ -195,6 +195,15 @@ def test_f6_moves_between_toolbar_map_and_panels(window):
         seen.append(next((r for r in a11y.regions(window) if r is f or r.isAncestorOf(f)), None))
     regions = a11y.regions(window)
     assert set(map(id, filter(None, seen))) == set(map(id, regions))
+    # every menu opens with Alt and its letter, and every action has a home in a menu
+    for menu in (window.file_menu, window.edit_menu, window.board_menu, window.view_menu,
+                 window.data_menu, window.help_menu):
+        title = menu.title()
+        letter = title[title.index("&") + 1]
+        QTest.keyClick(window, letter.lower(), Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(menu.isVisible, timeout=2000)
+        QTest.keyClick(menu, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: not menu.isVisible(), timeout=2000)
     # toolbar buttons take Tab focus
     from PySide6.QtWidgets import QToolButton
 
@@ -397,12 +406,23 @@ def test_default_layout_is_not_cramped(window, qtbot):
         assert {0, 1, 3} <= set(shown)  # name, population, flags
 
 
-def test_docks_tab_below_the_width_and_stand_apart_above(window):
+def visible_tab_bars(window, qtbot):
+    from PySide6.QtWidgets import QTabBar
+
+    qtbot.wait(250)
+    return [tuple(b.tabText(i) for i in range(b.count())) for b in window.findChildren(QTabBar)
+            if b.parent() is window and b.isVisible()]
+
+
+def test_docks_tab_below_the_width_and_stand_apart_above(window, qtbot):
     from icbmap.app import layout
 
     assert window.arrange_docks(1200) is True
     assert {window.dockWidgetArea(d) for d in layout.docks(window)} == {layout.RIGHT}
+    assert visible_tab_bars(window, qtbot) == [("Boards", "Layers", "Legend", "Metrics", "History")]
     assert window.arrange_docks(1800) is False
+    # no stale second "Metrics | History" bar left behind by re-tabbing
+    assert sorted(visible_tab_bars(window, qtbot)) == [("Layers", "Legend"), ("Metrics", "History")]
     assert window.dockWidgetArea(window.boards_dock) == layout.LEFT
     assert window.dockWidgetArea(window.metrics_dock) == layout.RIGHT
     # a dock added later (another panel of the app) takes part without changes

@@ -102,6 +102,7 @@ def arrange_docks(window: QMainWindow, width: int | None = None) -> bool:
     width, so the map keeps at least :data:`MIN_MAP_FRACTION`.
     """
     width = width or window.width()
+    window.setAnimated(False)  # animated re-docking leaves stale tab bars behind
     all_docks = [d for d in docks(window) if not d.isFloating()]
     if not all_docks:
         return False
@@ -117,10 +118,8 @@ def arrange_docks(window: QMainWindow, width: int | None = None) -> bool:
         if not group:
             continue
         for d in group:
-            window.removeDockWidget(d)
-        for d in group:
-            window.addDockWidget(area, d)
-            d.show()
+            window.addDockWidget(area, d)  # moves a dock already in the window (no remove:
+            d.show()                        # removing tabbed docks leaves stale tab bars)
         head = group[0]
         tabs = group[1:]
         if not compact and area == LEFT and len(group) > 2:
@@ -157,6 +156,35 @@ def size_docks(window: QMainWindow, width: int | None = None) -> None:
     width = width or window.width()
     compact = bool(window.property("icbmap_compact"))
     window.resizeDocks(heads, [column_width(width, len(heads), compact)] * len(heads), Qt.Orientation.Horizontal)
+    from PySide6.QtCore import QTimer
+
+    for ms in (0, 150):  # once the main window's layout has settled
+        QTimer.singleShot(ms, lambda: hide_stale_tab_bars(window))
+
+
+def hide_stale_tab_bars(window: QMainWindow) -> int:
+    """Hide dock tab bars Qt left behind when docks were re-tabbed (a second "Metrics |
+    History" bar beside the real one); returns how many it hid.  A tab bar is in use when
+    it lies under the docks it names."""
+    from PySide6.QtWidgets import QTabBar
+
+    by_title = {d.windowTitle(): d for d in docks(window)}
+    hidden = 0
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is not window or not bar.isVisible():
+            continue
+        if bar.count() < 2:  # Qt never shows a tab bar for a lone dock
+            bar.hide()
+            hidden += 1
+            continue
+        dock = by_title.get(bar.tabText(bar.currentIndex()).replace("&", ""))
+        if dock is None:
+            continue
+        g, dg = bar.geometry(), dock.geometry()
+        if abs(g.x() - dg.x()) > 3 or abs(g.width() - dg.width()) > 6 or dock.isHidden():
+            bar.hide()
+            hidden += 1
+    return hidden
 
 
 def arrange_toolbars(window: QMainWindow, compact: bool) -> None:

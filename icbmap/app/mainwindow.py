@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
         for act in self.tool_actions.values():
             tb.addAction(act)
         tb.addSeparator()
-        level_label = QLabel(" Select &by: ")
+        level_label = QLabel(" Select b&y: ")
         tb.addWidget(level_label)
         self.level_combo = QComboBox()
         level_label.setBuddy(self.level_combo)
@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
         stb.setObjectName("toolbar-search")
         stb.setAccessibleName("Search")
         stb.setProperty("icbmap_break", True)
-        search_label = QLabel(" Fin&d: ")
+        search_label = QLabel(" F&ind: ")
         search_label.setBuddy(self.search)
         stb.addWidget(search_label)
         stb.addWidget(self.search)
