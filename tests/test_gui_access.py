@@ -235,6 +235,9 @@ def test_keyboard_only_workflow(window, england, qtbot, tmp_path):
     seen = {}
 
     def accept(dlg):
+        from icbmap.app import a11y
+
+        seen["unnamed"] = a11y.unnamed_interactive(dlg)
         seen["text"] = dlg.list.accessibleDescription()
         seen["default"] = dlg.chosen()
         QTest.keyClick(dlg.list, Qt.Key.Key_Return)
@@ -242,6 +245,7 @@ def test_keyboard_only_workflow(window, england, qtbot, tmp_path):
     done = when_modal(qtbot, accept)
     keys(window.map, "Ctrl+M")
     assert "error" not in done, done.get("error")
+    assert seen["unnamed"] == []  # the dialog is named for screen readers too
     assert "Waverley" in seen["text"] and f"{int(england.population[waverley].sum()):,} people" in seen["text"]
     assert seen["default"] == neighbours[0] and seen["default"] not in set(before.tolist())
     assert (c.plan.assignment[waverley] == neighbours[0]).all()

@@ -105,6 +105,9 @@ class BoardChoiceDialog(QDialog):
         lay.addWidget(buttons)
         self.list.setFocus()
         self.resize(max(self.sizeHint().width(), 420), 460)
+        from icbmap.app.a11y import name_widgets
+
+        name_widgets(self)
 
     def chosen(self) -> int | None:
         item = self.list.currentItem()
@@ -139,3 +142,6 @@ class TextDialog(QDialog):
         w = min(width + 60, int(screen.width() * 0.9)) if screen else width + 60
         h = min(fm.height() * 34, int(screen.height() * 0.8)) if screen else fm.height() * 34
         self.resize(w, h)
+        from icbmap.app.a11y import name_widgets
+
+        name_widgets(self)
