@@ -144,7 +144,7 @@ def arrange_docks(window: QMainWindow, width: int | None = None) -> bool:
 def column_width(width: int, columns: int, compact: bool) -> int:
     """The width of each dock column for a window ``width`` wide."""
     share = (1.0 - MIN_MAP_FRACTION) / max(columns, 1)
-    return int(width * min(share * 0.92, 0.36 if compact else 0.23))
+    return int(width * min(share * 0.92, 0.40 if compact else 0.23))
 
 
 def size_docks(window: QMainWindow, width: int | None = None) -> None:

@@ -261,7 +261,7 @@ class BoardsPanel(RecordsTable):
         avail = self.viewport().width()
         if avail <= 0:
             return
-        name_min = self.fontMetrics().horizontalAdvance("Cheshire and Merseyside") + 36
+        name_min = self.fontMetrics().horizontalAdvance("Mid and South Essex") + 36
         header = self.horizontalHeader()
         used = name_min
         shown = []
