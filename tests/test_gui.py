@@ -23,6 +23,7 @@ def window(qtbot, england, tmp_path):
                    autosave_dir=tmp_path / "autosave")
     w.proposals.ask_unsaved = lambda: "discard"  # closing at teardown must not block on a dialog
     qtbot.addWidget(w)
+    w.setWindowState(Qt.WindowState.WindowNoState)  # the offscreen screen is small: not maximised
     w.resize(1400, 900)
     activate(qtbot, w)
     w.map.zoom_england()
@@ -360,6 +361,7 @@ def test_practice_postcode_search_and_drag(qtbot, england_with_practices, tmp_pa
                    autosave_dir=tmp_path / "autosave")
     w.proposals.ask_unsaved = lambda: "discard"
     qtbot.addWidget(w)
+    w.setWindowState(Qt.WindowState.WindowNoState)  # the offscreen screen is small: not maximised
     w.resize(1400, 900)
     activate(qtbot, w)
     p = atlas.practices

@@ -19,6 +19,7 @@ def window(qtbot, england, tmp_path):
                    autosave_dir=tmp_path / "autosave")
     w.proposals.ask_unsaved = lambda: "discard"
     qtbot.addWidget(w)
+    w.setWindowState(Qt.WindowState.WindowNoState)  # the offscreen screen is small: not maximised
     w.resize(1400, 900)
     w.show()
     qtbot.waitExposed(w)

@@ -48,6 +48,12 @@ def name_widgets(root: QWidget) -> int:
     """Give unnamed interactive widgets under ``root`` a name; returns how many it named."""
     buddies = _buddies(root)
     named = 0
+    for dock in root.findChildren(QDockWidget):  # docks other parts of the app added
+        title = dock.windowTitle().replace("&", "")
+        if not dock.accessibleName():
+            dock.setAccessibleName(f"{title} panel")
+        if dock.widget() is not None and not dock.widget().accessibleName():
+            dock.widget().setAccessibleName(title)
     for w in [root] + root.findChildren(QWidget):
         if isinstance(w, QToolButton) and isinstance(w.parent(), QToolBar):
             w.setFocusPolicy(Qt.FocusPolicy.TabFocus)

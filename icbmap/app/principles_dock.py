@@ -151,12 +151,14 @@ class PrinciplesPanel(QWidget):
                                           ("count", "Failing", None)], key="id", parent=self)
         self.rules_table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.rules_table.setColumnWidth(0, 300)
+        self.rules_table.setAccessibleName("Principles: rules")
         split.addWidget(self.rules_table)
         self.boards_table: _VerdictTable | None = None
         self._boards_holder = QWidget(self)
         QVBoxLayout(self._boards_holder).setContentsMargins(0, 0, 0, 0)
         split.addWidget(self._boards_holder)
         self.details = QTextBrowser(self)
+        self.details.setAccessibleName("Principles: details")
         self.details.setOpenExternalLinks(True)
         split.addWidget(self.details)
         split.setSizes([100, 420, 180])
@@ -218,6 +220,7 @@ class PrinciplesPanel(QWidget):
             self.boards_table.deleteLater()
         cols = [("short", "Board", None), ("acute", "Acute HQs", fmt_int)] + [(r.id, r.label, None) for r in rs.rules]
         self.boards_table = _VerdictTable(cols, key="id", parent=self._boards_holder)
+        self.boards_table.setAccessibleName("Principles: boards")
         self.boards_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.boards_table.horizontalHeader().setStretchLastSection(False)
         self.boards_table.horizontalHeaderItem(1).setToolTip(
@@ -603,7 +606,7 @@ class ReferenceAreasTab(QWidget):
             ("name", "Name", None), ("label", "Status", None), ("population", "Population", fmt_int),
             ("n_boards", "Boards", fmt_int), ("status", "Split", None), ("main", "Main board", None),
             ("main_share", "Main share", fmt_pct), ("score", "Split score", fmt_float),
-            ("boards", "Boards (share)", fmt_list)], key="key", parent=self)
+            ("boards", "Boards (share)", fmt_list)], key="key", parent=self, name="Reference areas")
         lay.addWidget(self.table, 1)
         for col, w in ((0, 190), (1, 150), (2, 90), (3, 60), (4, 60), (5, 150)):
             self.table.setColumnWidth(col, w)
