@@ -134,6 +134,13 @@ def arrange_docks(window: QMainWindow, width: int | None = None) -> bool:
             window.tabifyDockWidget(head, d)
         head.raise_()
         first_of_columns.append(head)
+    # a panel whose controls want more than its column (a long check box, a row of buttons)
+    # is squeezed to the column rather than pushing the map below half the width
+    cap = column_width(width, len(first_of_columns), compact)
+    for d in all_docks:
+        content = d.widget()
+        if content is not None and content.minimumSizeHint().width() > cap:
+            content.setMinimumWidth(min(cap - 12, 200))
     window._dock_columns = first_of_columns
     window.setProperty("icbmap_compact", compact)
     arrange_toolbars(window, compact)

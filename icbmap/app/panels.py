@@ -208,7 +208,7 @@ def flag_cell(item, text: str) -> None:
     item.setIcon(icon("warning") if text else QIcon())
     item.setForeground(QBrush(QColor("#b71c1c") if text else QColor("#1b5e20")))
     item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Flags: {text}" if text else "No flags")
-    item.setToolTip(FLAG_HELP if text else "")
+    item.setToolTip(f"{text}\n\n{FLAG_HELP}" if text else "")
 
 
 FLAG_HELP = ("< 0.5m, < 1m: population below 500,000 or one million; > 3m: above three million; "
@@ -262,14 +262,16 @@ class BoardsPanel(RecordsTable):
         if avail <= 0:
             return
         name_min = self.fontMetrics().horizontalAdvance("Mid and South Essex") + 36
-        header = self.horizontalHeader()
         used = name_min
         shown = []
         for c in self.PRIORITY:
             if c == 2 and not self.show_registered:
                 self.setColumnHidden(c, True)
                 continue
-            need = max(header.sectionSizeHint(c), self.sizeHintForColumn(c)) + 4
+            title = self.horizontalHeaderItem(c).text() if self.horizontalHeaderItem(c) else ""
+            need = max(self.fontMetrics().horizontalAdvance(title) + 14, self.sizeHintForColumn(c)) + 4
+            if c == 3:  # long flags (principles) are cut with an ellipsis; the tooltip has them all
+                need = min(need, self.fontMetrics().horizontalAdvance("< 1m \u2717 At") + 30)
             fits = used + need <= avail and len(shown) == len([k for k in self.PRIORITY[:self.PRIORITY.index(c)]
                                                                if k != 2 or self.show_registered])
             self.setColumnHidden(c, not fits)
