@@ -166,7 +166,7 @@ def size_docks(window: QMainWindow, width: int | None = None) -> None:
     from PySide6.QtCore import QTimer
 
     for ms in (0, 150):  # once the main window's layout has settled
-        QTimer.singleShot(ms, lambda: hide_stale_tab_bars(window))
+        QTimer.singleShot(ms, window, lambda: hide_stale_tab_bars(window))  # cancelled if the window goes
 
 
 def hide_stale_tab_bars(window: QMainWindow) -> int:

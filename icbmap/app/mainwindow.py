@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         if not getattr(self, "_docks_sized", False):
             self._docks_sized = True
             if not self._restored_state:
-                QTimer.singleShot(0, lambda: layout.size_docks(self))
+                QTimer.singleShot(0, self, lambda: layout.size_docks(self))
 
     def fit_screen(self) -> None:
         """Size the window to its screen and place the docks for that width (see ``layout``)."""
