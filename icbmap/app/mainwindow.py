@@ -80,16 +80,23 @@ class MainWindow(QMainWindow):
         return self._search_index
 
     def showEvent(self, event) -> None:  # noqa: N802
+        first = not getattr(self, "_docks_sized", False)
+        if first and self._first_rect is not None and not self.isMaximized():
+            # before the first show Qt counts tabbed docks as stacked and may have grown the
+            # window past the screen (1060 px tall on an 864 px screen): size it again now
+            self.setGeometry(self._first_rect)
         super().showEvent(event)
-        if not getattr(self, "_docks_sized", False):
+        if first:
             self._docks_sized = True
             if not self._restored_state:
                 QTimer.singleShot(0, self, lambda: layout.size_docks(self))
 
     def fit_screen(self) -> None:
         """Size the window to its screen and place the docks for that width (see ``layout``)."""
+        rect, _maximise = layout.first_geometry(layout.screen_of(self).availableGeometry())
+        self.arrange_docks(rect.width())
         layout.fit_first_show(self)
-        self.arrange_docks()
+        self._first_rect = None if self.windowState() & Qt.WindowState.WindowMaximized else rect
 
     def arrange_docks(self, width: int | None = None) -> bool:
         """Place every dock (the app's and any added later) for ``width``; True if tabbed."""
@@ -908,8 +915,8 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         s = self.settings
         geo = s.value("window/geometry")
-        if isinstance(geo, QByteArray):
-            self.restoreGeometry(geo)
+        if isinstance(geo, QByteArray) and self.restoreGeometry(geo):
+            self._first_rect = None  # the user's own size wins
         state = s.value("window/state")
         self._restored_state = False
         if isinstance(state, QByteArray):
