@@ -40,7 +40,10 @@ RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 
 def add_dock(window: QMainWindow, title: str, widget: QWidget, side: str = "right",
              description: str = "") -> QDockWidget:
-    """A dock named ``dock-<title>``; ``side`` is where it goes on a wide window."""
+    """A dock named ``dock-<title>``; ``side`` ("left" / "right", or a ``Qt.DockWidgetArea``)
+    is where it goes on a wide window."""
+    if isinstance(side, Qt.DockWidgetArea):
+        side = "left" if side == LEFT else "right"
     dock = QDockWidget(title, window)
     dock.setObjectName(f"dock-{title.lower().replace(' ', '-')}")
     dock.setProperty("icbmap_side", side)
@@ -118,8 +121,11 @@ def arrange_docks(window: QMainWindow, width: int | None = None) -> bool:
         if not group:
             continue
         for d in group:
-            window.addDockWidget(area, d)  # moves a dock already in the window (no remove:
-            d.show()                        # removing tabbed docks leaves stale tab bars)
+            # addDockWidget moves a dock already in the window (removing tabbed docks first
+            # leaves stale tab bars); a dock hidden on purpose (Comparison) stays hidden
+            hidden = d.isHidden() and d.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide)
+            window.addDockWidget(area, d)
+            d.setVisible(not hidden)
         head = group[0]
         tabs = group[1:]
         if not compact and area == LEFT and len(group) > 2:
