@@ -210,7 +210,7 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
 
     # units per area, once: summing the board x area table inside the board loop made the
     # report quadratic in the number of boards
-    area_units = {lvl: v.levels[lvl].cnt.sum(0) for lvl in ("district", "council", "ca")}
+    area_units = {lvl: L.cnt.sum(0) for lvl, L in v.levels.items()}  # reference geographies too
     boards: list[BoardRow] = []
     for b in plan.boards:
         if not b.active:
@@ -242,7 +242,7 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
             s_val = float(L.board_score[i])
             if lvl.startswith("ref:"):   # reference geographies: their own entry, same figures
                 crow = L.cnt[i + 1]
-                units = L.cnt.sum(0)
+                units = area_units[lvl]
                 cols = np.flatnonzero(crow[1:] > 0) + 1
                 refs[lvl] = {"whole": labels(lvl, [c for c in cols if crow[c] == units[c]]),
                              "part": labels(lvl, [c for c in cols if crow[c] != units[c]]),
