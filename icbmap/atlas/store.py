@@ -465,7 +465,7 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
         ptab = read_table(path, "provenance")
         practices = read_table(path, "practices") if "practices" in layers_present else None
         if practices is not None:
-            from icbmap.practices.table import conform
+            from icbmap.atlas.practices_table import conform
 
             practices = conform(practices)
     except DataError:
@@ -482,7 +482,7 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
             for lvl in ("place", "board"):
                 practices[lvl] = pc[f"{lvl}_{baseline}"].to_numpy(np.int32)
         else:
-            from icbmap.practices.table import follow_units
+            from icbmap.atlas.practices_table import follow_units
 
             follow_units(practices, units)  # baseline place and board of the LSOA each stands in
     prov_all = {r["key"]: Provenance.from_dict(r) for r in ptab.to_dict("records")}
@@ -519,7 +519,7 @@ def load_atlas(name: str | None = None, rebuild: bool = False,
     ``baseline`` (default: the pack's own; the offline pack's is April 2026), with the GP
     practices attached to it by ``icbmap data practices`` (if any).  ``rebuild`` is kept
     for callers of the old offline builder; the offline pack is never rebuilt at run time."""
-    from icbmap.practices.store import load_practices_for
+    from icbmap.atlas import hooks
 
     progress = progress or Progress.silent()
     name = name or current_pack_name()
@@ -529,7 +529,7 @@ def load_atlas(name: str | None = None, rebuild: bool = False,
         raise DataError(path, "the bundled offline pack is missing from this installation; regenerate it "
                               "with `python -m icbmap.atlas.bundle` (see shapefiles/SOURCES.md)")
     atlas = read_atlas(path, baseline=baseline)
-    load_practices_for(atlas)
+    hooks.run_on_load(atlas)  # the GP practices stored for the pack (icbmap.practices registers it)
     attach_extras(atlas)
     progress.step(1.0, f"Loaded {name}")
     return atlas
