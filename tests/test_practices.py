@@ -542,12 +542,12 @@ def test_store_damaged_file_is_ignored_with_a_warning(england, data_home):
 # ====================================================================== CLI handler
 @pytest.mark.slow
 def test_run_practices(england, tmp_path, data_home, monkeypatch, capsys):
-    import icbmap.cli
+    import icbmap.cli.common
     from icbmap.practices.cli import add_arguments, run_practices
     from icbmap.practices.store import load_practices_for
 
     atlas = fresh(england)
-    monkeypatch.setattr(icbmap.cli, "load_atlas_for", lambda args, progress=None: atlas)
+    monkeypatch.setattr(icbmap.cli.common, "load_atlas_for", lambda args, progress=None: atlas)
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     mp = write(tmp_path, "map_devfixture.csv",

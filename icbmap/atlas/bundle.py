@@ -422,8 +422,9 @@ def _attach_bundled_practices(atlas, raw: Path) -> None:
     every configuration: ``atlas.meta`` keeps those in ``practice_configs``."""
     import copy
 
-    from icbmap.practices.attach import attach_practices
+    from icbmap.atlas import hooks
 
+    attach_practices = hooks.practices_attacher()  # registered by icbmap.practices
     gp, gp_map = raw / RAW_FILES["gp"], raw / RAW_FILES["gp_map"]
     cols = {}
     for key, c in atlas.configurations.items():

@@ -7,19 +7,17 @@
 
 A pack file holds the layers ``units``, ``district`` ... ``region`` and the attribute tables
 ``adjacency``, ``meta``, ``provenance`` (and ``practices`` when the pack has them).
+
+Atomic writes and the sweeping of stale temporary files are in :mod:`icbmap.atlas.atomic`
+(re-exported here).
 """
 
 from __future__ import annotations
 
-import errno
 import json
-import os
-import shutil
-import stat
 from contextlib import contextmanager
 import re
 import sqlite3
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -29,6 +27,19 @@ import geopandas as gpd
 import pyogrio
 
 from icbmap import paths
+from icbmap.atlas.atomic import (  # noqa: F401 (re-exported: their old home)
+    STALE_AFTER,
+    atomic_file,
+    atomic_write_bytes,
+    atomic_write_text,
+    atomic_writer,
+    sweep_stale_temps,
+    _LEGACY_TEMP_RE,
+    _TEMP_RE,
+    _file_mode,
+    _temp_prefix,
+    _write_target,
+)
 from icbmap.atlas.build import BUILDER_VERSION
 from icbmap.atlas.model import CRS, LEVELS, Adjacency, Atlas, Layer, Provenance
 from icbmap.errors import DataError
@@ -40,181 +51,7 @@ OFFLINE = "england-offline"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # always used with fullmatch
 
 
-# ---------------------------------------------------------------- atomic helpers
-def _file_mode(path: Path) -> int:
-    """The mode a normally created file would get: the existing file's, else 0666 & ~umask.
-
-    ``mkstemp`` makes private (0600) files; a saved proposal or export is meant to be shared.
-    """
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _write_target(path: Path) -> tuple[Path, str]:
-    """Where a write to ``path`` goes, and how: ``(target, "replace" | "through")``.
-
-    * a symlink is followed to its final target, which is then replaced atomically (the
-      link stays a link);
-    * a character device (``/dev/null``, ``/dev/full``, a terminal) or a FIFO is written
-      through, never replaced by a regular file;
-    * a folder, a block device or a socket is refused (``IsADirectoryError`` / ``OSError``).
-    """
-    path = Path(path)
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        return target, "replace"
-    if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
-    if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
-        return target, "through"
-    if not stat.S_ISREG(st.st_mode):
-        raise OSError(errno.EINVAL, "is a block device or socket, not a file", str(path))
-    return target, "replace"
-
-
-@contextmanager
-def atomic_writer(path: Path, mode: str = "wb", **kwargs):
-    """Stream into a temporary file beside ``path``; on success fsync it, give it a normal
-    file mode and rename it into place.  On any error (or if the process dies part way)
-    the temporary file is removed and ``path`` still holds its previous content.
-
-    Special files are respected (see :func:`_write_target`): a symlink's target is replaced,
-    a character device or FIFO is written through, a folder is refused."""
-    path, how = _write_target(Path(path))
-    if how == "through":
-        with open(path, mode.replace("x", "w"), **kwargs) as fh:
-            yield fh
-            fh.flush()  # /dev/full: "No space left on device" here, not a false success
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    file_mode = _file_mode(path)
-    sweep_stale_temps(path.parent, path.name)
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        if os.name != "nt":
-            os.chmod(tmp, file_mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
-    with atomic_writer(path, "wb") as fh:
-        fh.write(data)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-@contextmanager
-def atomic_file(path: Path, suffix: str = ".tmp"):
-    """Yield a temporary path beside ``path`` (not yet created: GDAL drivers create their
-    files themselves); when the block succeeds it is fsynced, given a normal file mode and
-    renamed over ``path``; when it fails it is removed (with any ``-journal``/``-wal``
-    left by SQLite) and ``path`` is untouched.
-
-    Special files as in :func:`atomic_writer`: through a symlink the target is replaced; a
-    character device or FIFO gets the finished file's bytes written through; a folder is
-    refused."""
-    path, how = _write_target(Path(path))
-    if how == "through":
-        with tempfile.TemporaryDirectory(prefix=".icbmap-") as folder:
-            tmp = Path(folder) / f"out{suffix}"
-            yield tmp
-            with open(tmp, "rb") as src, open(path, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _file_mode(path)
-    sweep_stale_temps(path.parent, path.stem)
-    fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path.stem), suffix=suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp_name)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        if os.name != "nt":
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            try:
-                leftover.unlink()
-            except OSError:
-                pass
-        raise
-
-
 # ---------------------------------------------------------------- stale temporary files
-#: A temporary file is ``.<target>.<pid>~<random><suffix>``: the owner's pid is in the name.
-_TEMP_RE = re.compile(r"\.(?P<target>.+)\.(?P<pid>\d+)~[A-Za-z0-9_]+"
-                      r"(?P<suffix>\.tmp|\.gpkg(-journal|-wal|-shm)?)")
-#: Before the pid was in the name: ``.<target>.<random><suffix>`` (swept in icbmap's own folders).
-_LEGACY_TEMP_RE = re.compile(r"\.(?P<target>.+)\.[A-Za-z0-9_]{8}(?P<suffix>\.tmp|\.gpkg(-journal|-wal|-shm)?)")
-STALE_AFTER = 24 * 3600.0
-
-
-def _temp_prefix(target_name: str) -> str:
-    return f".{target_name}.{os.getpid()}~"
-
-
-def sweep_stale_temps(folder: Path, target: str | None = None, legacy: bool = False,
-                      now: float | None = None) -> list[Path]:
-    """Remove temporary files a killed write left in ``folder``: older than a day and with a
-    dead owner (the pid in the name).  ``target`` limits it to one target's leftovers;
-    ``legacy`` also removes old-style names (no pid) older than a day.  Returns what was
-    removed; never raises."""
-    import time
-
-    from icbmap.procs import pid_alive
-
-    removed: list[Path] = []
-    now = time.time() if now is None else now
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        name = entry.name
-        if not name.startswith("."):
-            continue
-        m = _TEMP_RE.fullmatch(name)
-        if m is None and legacy:
-            m = _LEGACY_TEMP_RE.fullmatch(name)
-        if m is None or (target is not None and m.group("target") != target):
-            continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < STALE_AFTER:
-                continue
-            pid = m.groupdict().get("pid")
-            if pid is not None and int(pid) != os.getpid() and pid_alive(int(pid)):
-                continue
-            os.unlink(entry.path)
-            removed.append(Path(entry.path))
-        except (OSError, ValueError):
-            continue
-    return removed
-
-
 def sweep_on_start() -> list[Path]:
     """At start: sweep stale temporary files from icbmap's own folders and the folders of
     recently used proposals (where saves and exports usually go)."""
@@ -465,7 +302,7 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
         ptab = read_table(path, "provenance")
         practices = read_table(path, "practices") if "practices" in layers_present else None
         if practices is not None:
-            from icbmap.practices.table import conform
+            from icbmap.atlas.practices_table import conform
 
             practices = conform(practices)
     except DataError:
@@ -482,7 +319,7 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
             for lvl in ("place", "board"):
                 practices[lvl] = pc[f"{lvl}_{baseline}"].to_numpy(np.int32)
         else:
-            from icbmap.practices.table import follow_units
+            from icbmap.atlas.practices_table import follow_units
 
             follow_units(practices, units)  # baseline place and board of the LSOA each stands in
     prov_all = {r["key"]: Provenance.from_dict(r) for r in ptab.to_dict("records")}
@@ -519,7 +356,7 @@ def load_atlas(name: str | None = None, rebuild: bool = False,
     ``baseline`` (default: the pack's own; the offline pack's is April 2026), with the GP
     practices attached to it by ``icbmap data practices`` (if any).  ``rebuild`` is kept
     for callers of the old offline builder; the offline pack is never rebuilt at run time."""
-    from icbmap.practices.store import load_practices_for
+    from icbmap.atlas import hooks
 
     progress = progress or Progress.silent()
     name = name or current_pack_name()
@@ -529,7 +366,7 @@ def load_atlas(name: str | None = None, rebuild: bool = False,
         raise DataError(path, "the bundled offline pack is missing from this installation; regenerate it "
                               "with `python -m icbmap.atlas.bundle` (see shapefiles/SOURCES.md)")
     atlas = read_atlas(path, baseline=baseline)
-    load_practices_for(atlas)
+    hooks.run_on_load(atlas)  # the GP practices stored for the pack (icbmap.practices registers it)
     attach_extras(atlas)
     progress.step(1.0, f"Loaded {name}")
     return atlas

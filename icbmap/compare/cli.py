@@ -27,7 +27,7 @@ def add_arguments(p) -> None:
                    help="map proposals drawn on another data pack onto this one by codes (reported)")
     p.add_argument("--rules", help="add a row per design principle: a rule file or a preset's name "
                                    "(icbmap check --list-presets)")
-    from icbmap.cli import add_baseline_argument
+    from icbmap.cli.common import add_baseline_argument
 
     add_baseline_argument(p)
 
@@ -35,7 +35,7 @@ def add_arguments(p) -> None:
 def load_atlas_for_options(args, paths):
     """The atlas: ``--pack``, with ``--baseline`` or else the baseline the first readable
     proposal records (every option must be on it; others are refused with the reason)."""
-    from icbmap.cli import load_atlas_for
+    from icbmap.cli.common import load_atlas_for
     from icbmap.plan.proposal import proposal_baseline
 
     if not getattr(args, "baseline", None):

@@ -46,7 +46,7 @@ def _usage(message: str) -> int:
 
 
 def _atlas(args):
-    from icbmap.cli import load_atlas_for
+    from icbmap.cli.common import load_atlas_for
     from icbmap.plan.proposal import precheck_proposal
 
     if getattr(args, "proposal", None):

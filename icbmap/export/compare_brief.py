@@ -26,8 +26,8 @@ from icbmap.compare.focus import england
 from icbmap.compare.moves import moved_mask
 from icbmap.compare.render import pair_order
 from icbmap.errors import DataError
-from icbmap.export.briefing import (FAINT, INK, PAPER_MM, _data_per_mm, _label_anchor, _new_figure,
-                                    _overlaps, _place_labels, attribution_text, geom_path, hatch_lines)
+from icbmap.export.drawing import (FAINT, INK, PAPER_MM, _data_per_mm, _label_anchor, _new_figure,
+                                   _overlaps, _place_labels, attribution_text, geom_path, hatch_lines)
 from icbmap.names import format_population, short_board_name
 from icbmap.progress import Progress
 

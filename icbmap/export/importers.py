@@ -22,6 +22,11 @@ reuses that board (so its colour and id carry over); other codes become new boar
 Baseline boards the import does not mention and that end up holding nothing are marked
 deleted.  Every problem raises :class:`ImportError_` (a :class:`~icbmap.errors.DataError`
 naming the file).
+
+This module stays whole (about 790 lines) on purpose: the polygon and CSV readers share the
+report types, the board-column choosing, the board checks and the size and zip checks, all
+bounded by the one ``MAX_IMPORT_BYTES`` every reader looks up here at call time (the tests
+lower it on this module); split apart, each reader would need that shared state passed in.
 """
 
 from __future__ import annotations

@@ -224,7 +224,7 @@ def render(report: Report, fmt: str, title: str) -> str:
 
 
 def run(args) -> int:
-    from icbmap.cli import load_atlas_for
+    from icbmap.cli.common import load_atlas_for
 
     if getattr(args, "proposal", None):
         from icbmap.plan.proposal import precheck_proposal

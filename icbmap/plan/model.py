@@ -13,6 +13,10 @@ board gets the next id, and a deleted or absorbed board stays in ``plan.boards``
 Serialisation (:meth:`Plan.to_dict` / :meth:`Plan.from_dict`) writes the board table and
 only the units (and practices) whose board differs from the baseline, as runs of unit codes
 per board; see :meth:`Plan.to_dict` for the layout.
+
+This module stays whole (about 530 lines) on purpose: most of it is the :class:`Plan` class,
+whose mutators keep the unit and practice assignments and the board table consistent
+together; splitting the class would split that invariant across files.
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ schema or codes the data pack does not know.  A proposal drawn on a different da
 raises :class:`PackMismatchError`, which carries a :class:`MappingReport` and the proposal
 mapped onto the current pack by codes, so the app can offer "map it" and list what did not
 map.
+
+This module stays whole (about 670 lines) on purpose: it is the one definition of the file
+format, the writer and the reader of the same envelope side by side (with the checks and the
+mapping onto another pack that reading needs), so a change to the format is made in one place.
 """
 
 from __future__ import annotations

@@ -31,3 +31,26 @@ def __getattr__(name: str):
 
 __all__ = ["AttachReport", "attach_practices", "load_practices_for", "registered_by_board",
            "save_practices_for"]
+
+
+# ------------------------------------------------------------ registered with the atlas layer
+# The atlas imports nothing above itself; it calls these through icbmap.atlas.hooks
+# (wired when ``icbmap`` is imported, see icbmap/__init__.py). Both import lazily.
+def _attach_stored_practices(atlas) -> None:
+    """On every :func:`icbmap.atlas.store.load_atlas`: the practices attached to the pack."""
+    from icbmap.practices.store import load_practices_for
+
+    load_practices_for(atlas)
+
+
+def _attach_function():
+    from icbmap.practices.attach import attach_practices
+
+    return attach_practices
+
+
+def register_with_atlas() -> None:
+    from icbmap.atlas import hooks
+
+    hooks.on_load(_attach_stored_practices)
+    hooks.set_practices_attacher(_attach_function)

@@ -34,7 +34,7 @@ def run_practices(args) -> int:
     """Attach the practices in ``args.file`` to the pack in use (or ``args.pack``) and store
     them for later starts.  Prints the report; returns the exit code (0).  Errors are
     :class:`~icbmap.errors.DataError` naming the file, shown by ``icbmap.cli.main``."""
-    from icbmap.cli import load_atlas_for
+    from icbmap.cli.common import load_atlas_for
     from icbmap.errors import DataError
     from icbmap.practices.attach import attach_practices
     from icbmap.practices.store import save_practices_for

@@ -21,7 +21,6 @@ from typing import Callable
 
 import numpy as np
 
-from icbmap.atlas.model import REFERENCE_PREFIX
 from icbmap.principles.rules import BUILTIN_GEOGRAPHIES, Rule
 from icbmap.principles.ruleset import RuleSet
 
@@ -30,6 +29,8 @@ def resolve_geography(atlas, name: str) -> str | None:
     """The metrics level a rule's ``geography`` names, or None when the atlas lacks it."""
     if name in BUILTIN_GEOGRAPHIES:
         return name
+    from icbmap.atlas.model import REFERENCE_PREFIX  # lazily: geopandas stays out of `icbmap --help`
+
     key = name if name.startswith(REFERENCE_PREFIX) else REFERENCE_PREFIX + name
     return key if key in getattr(atlas, "references", {}) else None
 

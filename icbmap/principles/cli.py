@@ -22,7 +22,7 @@ def add_arguments(p) -> None:
     p.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
     p.add_argument("--rules", help="a rule file (TOML or JSON) or a preset's name (default: the proposal's own "
                                    f"rules, else {DEFAULT_PRESET!r})")
-    from icbmap.cli import add_baseline_argument
+    from icbmap.cli.common import add_baseline_argument
 
     add_baseline_argument(p)
     p.add_argument("--compare", metavar="PROPOSAL",
@@ -82,7 +82,7 @@ def format_table(c, base=None, title: str = "", base_name: str | None = None) ->
 
 def run(args) -> int:
     from icbmap.atlas.store import atomic_write_text
-    from icbmap.cli import load_atlas_for
+    from icbmap.cli.common import load_atlas_for
     from icbmap.principles.ruleset import load_rules, preset_paths
 
     if args.list_presets:

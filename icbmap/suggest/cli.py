@@ -26,7 +26,7 @@ from icbmap.suggest.spec import BLOCK_LEVELS, Constraints, Request, SuggestError
 def add_arguments(sub) -> None:
     s = sub.add_parser("suggest", help="the best board configurations under your rules (exact optimiser)")
     s.add_argument("proposal", nargs="?", help="starting plan (default: the baseline)")
-    from icbmap.cli import add_baseline_argument
+    from icbmap.cli.common import add_baseline_argument
 
     add_baseline_argument(s)
     s.add_argument("--scope", default="england", help="England (default), an NHS region, or board codes A,B,C")
@@ -180,7 +180,7 @@ def format_table(summary: dict) -> str:
 
 
 def run(args) -> int:
-    from icbmap.cli import load_atlas_for
+    from icbmap.cli.common import load_atlas_for
     from icbmap.plan.model import Plan
     from icbmap.plan.proposal import Proposal, write_proposal
     from icbmap.atlas.store import atomic_write_text

@@ -1,5 +1,9 @@
 """``icbmap``: no arguments opens the app; subcommands are the headless CLI.
 
+The parser and ``main`` live here; ``icbmap.cli.data`` and ``icbmap.cli.areas`` run ``icbmap data``;
+``icbmap.cli.common`` holds the helpers the subcommand modules share (they import it, never this
+module). Building the parser imports no heavy module (geopandas, Qt): handlers import lazily.
+
 Exit codes: 0 success, 1 bad input or a failed operation (the message names the file and
 the problem), 2 wrong usage, 3 ``check``: a design principle fails, 130 cancelled.
 """
@@ -10,6 +14,7 @@ import argparse
 import sys
 
 from icbmap import __version__
+from icbmap.cli.common import BASELINE_HELP, add_baseline_argument, load_atlas_for  # noqa: F401 (re-exported)
 from icbmap.errors import Cancelled, IcbmapError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -41,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
     practices_arguments(dsub.add_parser(
         "practices", help="attach GP practices (NHS registered-patient files) to the pack in use"))
-    from icbmap.cli_areas import add_arguments as areas_arguments
+    from icbmap.cli.areas import add_arguments as areas_arguments
 
     areas_arguments(dsub)
     dimp = dsub.add_parser("import", help="build a named pack from official ONS/NHS files")
@@ -135,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_app(proposal=getattr(args, "proposal", None), rebuild=args.rebuild, pack=args.pack)
         if args.command == "data":
-            from icbmap import cli_data
+            from icbmap.cli import data as data_cli
 
-            return cli_data.run(args)
+            return data_cli.run(args)
         if args.command == "metrics":
             from icbmap.metrics import cli as metrics_cli
 
@@ -176,35 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_USAGE
 
 
-BASELINE_HELP = ("board configuration to start from: 2026 (April 2026, 36 boards; the default), "
-                 "2024 (April 2024, 42) or 2022 (July 2022, 42); a proposal uses the one it records")
-
-
-def add_baseline_argument(parser) -> None:
-    parser.add_argument("--baseline", metavar="KEY", help=BASELINE_HELP)
-
-
 def _input_files(args) -> list[str]:
     names = ("proposal", "source", "file", "boundaries", "icb_lookup", "lad_lookup", "population",
              "practices", "practice_map", "map", "lsoa", "rules", "compare")
     return [str(getattr(args, n)) for n in names if isinstance(getattr(args, n, None), str)]
-
-
-def load_atlas_for(args, progress=None):
-    """The atlas for a CLI run: ``--pack`` or the pack in use, with ``--baseline`` or the
-    baseline the proposal (``args.proposal``) records."""
-    from icbmap.atlas.store import load_atlas
-    from icbmap.errors import DataError
-    from icbmap.plan.proposal import proposal_baseline
-    from icbmap.progress import Progress
-
-    baseline = getattr(args, "baseline", None) or None
-    path = getattr(args, "proposal", None)
-    if path:
-        recorded = proposal_baseline(path)
-        if baseline and recorded and recorded != baseline:
-            raise DataError(path, f"the proposal is drawn on the baseline {recorded!r}, not {baseline!r}; "
-                                  "drop --baseline to use the proposal's own")
-        baseline = baseline or recorded or None
-    return load_atlas(getattr(args, "pack", None), rebuild=getattr(args, "rebuild", False),
-                      progress=progress or Progress.stderr("data pack"), baseline=baseline)

@@ -1,0 +1,110 @@
+"""``icbmap data areas add|list|remove`` and ``icbmap data trusts FILE``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from icbmap.errors import DataError
+
+POLYGON_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
+
+
+def add_arguments(dsub) -> None:
+    areas = dsub.add_parser("areas", help="reference geographies: your own layers, measured like councils")
+    asub = areas.add_subparsers(dest="areas_command", metavar="ACTION", required=True)
+    add = asub.add_parser("add", help="add a reference geography from a CSV of codes or from polygons")
+    add.add_argument("name", help="a short name (letters, digits, _ and -), e.g. my_areas")
+    add.add_argument("file", help="CSV mapping district/council/LSOA codes to areas, or polygons "
+                                  "(GeoJSON, GeoPackage, shapefile)")
+    add.add_argument("--level", choices=["district", "council", "lsoa"], help="what the CSV's codes are "
+                                                                              "(default: from its header)")
+    add.add_argument("--name-field", help="column or field naming the areas")
+    add.add_argument("--code-field", help="column or field holding the areas' codes (optional)")
+    add.add_argument("--label", help="a label to show (default: the name)")
+    asub.add_parser("list", help="list the reference geographies (bundled and yours)")
+    rm = asub.add_parser("remove", help="remove one of your reference geographies")
+    rm.add_argument("name")
+    tr = dsub.add_parser("trusts", help="refresh the NHS trusts table from a newer ODS trusts file (etr.csv)")
+    tr.add_argument("file", help="the NHS ODS 'NHS Trusts' file (etr.csv) or a CSV with code, name, postcode")
+    tr.add_argument("--ae", help="an NHS England monthly A&E provider CSV to tell acute trusts (type 1) apart "
+                                 "(default: keep the kinds already known)")
+
+
+def build_reference(atlas, name, path, level=None, name_field=None, code_field=None, label=None):
+    """A reference geography from a CSV or polygon file (nothing is attached or saved)."""
+    from icbmap.atlas.references import check_name, from_polygons, read_area_csv
+
+    path = Path(path)
+    try:
+        check_name(name)
+    except DataError as exc:
+        raise DataError(path, exc.problem) from None
+    if not path.exists():
+        raise DataError(path, "no such file")
+    if path.suffix.lower() in POLYGON_SUFFIXES:
+        return from_polygons(atlas, name, path, name_field, code_field, label)
+    return read_area_csv(atlas, name, path, level, name_field, code_field, label)
+
+
+def describe(ref) -> str:
+    t = ref.layer.table
+    rep = ref.report
+    lines = [f"{ref.name}: {len(t)} areas, {int(t['population'].sum()):,} people; "
+             f"{rep.get('units_outside', 0):,} LSOAs ({rep.get('population_outside', 0):,} people) outside every area"]
+    if "cut" in rep:
+        lines.append(f"LSOAs cut by the polygons' edges: {rep['cut_lsoas']} (each counted whole, by its "
+                     "point-on-surface)")
+        for area, d in sorted(rep["cut_by_area"].items()):
+            lines.append(f"  {area}: {d['cut_lsoas']} cut LSOAs; people in them counted in {d['people_counted_in']:,}, "
+                         f"left out {d['people_left_out']:,}")
+    for r in rep.get("left_out", []):
+        lines.append(f"  left out: {r['area_name']} ({r['status']} {r['date']}): {r['reason']}")
+    return "\n".join(lines)
+
+
+def run_areas(args) -> int:
+    from icbmap.atlas import areas_store
+    from icbmap.cli.common import load_atlas_for
+
+    cmd = args.areas_command
+    if cmd == "list":
+        atlas = load_atlas_for(args)
+        for key, ref in atlas.references.items():
+            kind = "bundled" if ref.source == "bundled" else f"yours, from {ref.source}"
+            print(f"{ref.name:<32} {len(ref):>4} areas  {ref.label}  ({kind})")
+        for r in areas_store.user_reference_list():
+            if "ref:" + r["name"] not in atlas.references:
+                print(f"{r['name']:<32} {'':>4}        not attached to this pack (does not fit it): {r['path']}")
+        return 0
+    if cmd == "remove":
+        path = areas_store.remove_user_reference(args.name)
+        print(f"removed {args.name} ({path})")
+        return 0
+    if cmd == "add":
+        atlas = load_atlas_for(args)
+        ref = build_reference(atlas, args.name, args.file, args.level, args.name_field, args.code_field,
+                                     args.label)
+        path = areas_store.add_reference(atlas, ref)
+        print(describe(ref))
+        print(f"saved as {path}")
+        return 0
+    print(f"unknown areas action {cmd}", file=sys.stderr)
+    return 2
+
+
+def run_trusts(args) -> int:
+    from icbmap.atlas.store import atomic_write_text
+    from icbmap.progress import Progress
+    from icbmap.trusts.store import trusts_table_path, user_trusts_path
+    from icbmap.trusts.table import build_trusts_table, read_trusts_table
+
+    previous = read_trusts_table(trusts_table_path())
+    t = build_trusts_table(args.file, args.ae, previous, Progress.stderr("postcodes"))
+    text = t.to_csv(index=False, float_format="%.0f", lineterminator="\n")
+    out = user_trusts_path()
+    atomic_write_text(out, text)
+    counts = t["kind"].value_counts()
+    print(f"{len(t)} open English trusts: " + ", ".join(f"{k} {n}" for k, n in counts.items())
+          + f"; {int(t['x'].isna().sum())} without a grid reference. Saved as {out}")
+    return 0
