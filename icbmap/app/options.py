@@ -663,19 +663,9 @@ class OptionsManager(QObject):
         return bool(recovered)
 
     def _ask_recover(self, group) -> str:
-        box = QMessageBox(self.w)
-        box.setWindowTitle("Recover unsaved work")
-        box.setText("icbmap did not close properly last time.")
-        box.setInformativeText("Recover " + "; ".join(r.describe() for r in group) + "?")
-        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is recover:
-            return "recover"
-        if box.clickedButton() is discard:
-            return "discard"
-        return "later"
+        from icbmap.app.proposals import ask_recover
+
+        return ask_recover(self.w, "Recover " + "; ".join(r.describe() for r in group) + "?")
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:

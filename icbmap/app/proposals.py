@@ -35,6 +35,23 @@ def snapshot(plan: Plan) -> Plan:
     return Plan.from_dict(plan.atlas, plan.to_dict())
 
 
+def ask_recover(parent, question: str) -> str:
+    """After a crash: "recover", "discard" or "later" (a message box)."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Recover unsaved work")
+    box.setText("icbmap did not close properly last time.")
+    box.setInformativeText(question)
+    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    if box.clickedButton() is recover:
+        return "recover"
+    if box.clickedButton() is discard:
+        return "discard"
+    return "later"
+
+
 class ProposalManager(QObject):
     """Owns the current :class:`~icbmap.plan.proposal.Proposal` of a main window."""
 
@@ -335,19 +352,7 @@ class ProposalManager(QObject):
         self.w.statusBar().showMessage(f"Recovered {rec.describe()}", 8000)
 
     def _ask_recover(self, rec) -> str:
-        box = QMessageBox(self.w)
-        box.setWindowTitle("Recover unsaved work")
-        box.setText("icbmap did not close properly last time.")
-        box.setInformativeText(f"Recover {rec.describe()} ({rec.edits} edit{'s' if rec.edits != 1 else ''})?")
-        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is recover:
-            return "recover"
-        if box.clickedButton() is discard:
-            return "discard"
-        return "later"
+        return ask_recover(self.w, f"Recover {rec.describe()} ({rec.edits} edit{'s' if rec.edits != 1 else ''})?")
 
     def close(self) -> None:
         self.autosaver.close()
