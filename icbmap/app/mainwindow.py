@@ -878,7 +878,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ misc
     def show_data_info(self) -> None:
         from icbmap.app.dialogs import TextDialog
-        from icbmap.cli_data import format_info
+        from icbmap.cli.data import format_info
 
         dlg = TextDialog(self, "Data pack information",
                          f"<b>{self.atlas.name}</b>: {self.atlas.n_units:,} LSOAs; England "

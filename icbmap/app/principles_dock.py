@@ -765,7 +765,7 @@ def install(window, ruleset: RuleSet | None = None) -> PrinciplesModel:
 def add_reference(window, name: str, path: str, **kwargs):
     """Build, keep and show a reference geography; returns it (or None, with the error shown)."""
     from icbmap.atlas import areas_store
-    from icbmap.cli_areas import build_reference, describe
+    from icbmap.cli.areas import build_reference, describe
 
     def work(progress):
         progress.step(0.1, "Assigning LSOAs to areas")
@@ -803,7 +803,7 @@ def add_reference_dialog(window) -> None:
     if ok and name:
         ref = add_reference(window, name.strip(), path)
         if ref is not None:
-            from icbmap.cli_areas import describe
+            from icbmap.cli.areas import describe
 
             QMessageBox.information(window, "Reference geography added", describe(ref))
 
