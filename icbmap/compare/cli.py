@@ -48,29 +48,15 @@ def load_atlas_for_options(args, paths):
 
 
 def run(args) -> int:
-    from icbmap.compare.core import Option, compare
-    from icbmap.compare.focus import resolve_focus
-    from icbmap.compare.loading import load_options
+    from icbmap.compare.core import compare
     from icbmap.compare.render import render
-    from icbmap.plan.model import Plan
 
     if args.command == "print":
         return run_print(args)
     if not args.proposals and not args.include_baseline:
         print("icbmap: usage error: give proposal files to compare (and/or --baseline)", file=sys.stderr)
         return 2
-    atlas = load_atlas_for_options(args, args.proposals)
-    focus = resolve_focus(atlas, args.focus)
-    loaded = load_options(args.proposals, atlas, map_pack=args.map_pack)
-    for note in loaded.notes:
-        print(f"icbmap: {note}", file=sys.stderr)
-    for msg in loaded.refused:
-        print(f"icbmap: error: refused: {msg}", file=sys.stderr)
-    options = list(loaded.options)
-    if args.include_baseline:
-        options.insert(0, Option("Baseline", Plan(atlas), baseline=True))
-    if not options:
-        raise IcbmapError("no proposal could be opened; nothing to compare")
+    _atlas, focus, options, loaded = _options(args, args.proposals)
     cmp = compare(options, focus, rules=_rules(args))
     text = render(cmp, args.format)
     if args.output:
