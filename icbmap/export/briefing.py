@@ -30,7 +30,6 @@ import shapely
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 
-from icbmap import __version__
 from icbmap.errors import DataError
 from icbmap.export import facts as facts_mod
 from icbmap.progress import Progress
@@ -45,6 +44,7 @@ from icbmap.export.drawing import (  # noqa: F401 (re-exported: their old home)
     attribution_text,
     fit_text,
     label_boxes,
+    save_pages,
     geom_path,
     hatch_lines,
     one_line,
@@ -470,7 +470,6 @@ def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None
     ``brief.png``, ``brief-2.png``, ...).  Returns the files written."""
     import matplotlib
 
-    from icbmap.atlas.store import atomic_file
     from icbmap.export.files import done
 
     progress = progress or Progress.silent()
@@ -483,22 +482,6 @@ def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None
                                 "pdf.compression": 6}):
         figs = briefing_figures(plan, paper, title, subtitle, date_text, changed_pages, progress.sub(0.0, 0.8),
                                 rules=rules)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        out: list[Path] = []
-        if kind == ".pdf":
-            from matplotlib.backends.backend_pdf import PdfPages
-
-            with atomic_file(path, ".pdf") as tmp:
-                with PdfPages(tmp, metadata={"Title": doc_title, "Creator": f"icbmap {__version__}"}) as pdf:
-                    for k, fig in enumerate(figs):
-                        progress.step(0.8 + 0.2 * k / len(figs), f"Writing page {k + 1}")
-                        pdf.savefig(fig)
-            out.append(path)
-        else:
-            for k, fig in enumerate(figs):
-                p = path if k == 0 else path.with_name(f"{path.stem}-{k + 1}{path.suffix}")
-                with atomic_file(p, ".png") as tmp:
-                    fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
-                out.append(p)
+        out = save_pages(figs, path, kind, doc_title, dpi, progress)
     done(progress, f"Wrote {path.name}")
     return out

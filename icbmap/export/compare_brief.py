@@ -20,13 +20,12 @@ from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 
-from icbmap import __version__
 from icbmap.compare.core import Option, compare
 from icbmap.compare.focus import england
 from icbmap.compare.moves import moved_mask
 from icbmap.compare.render import pair_order
 from icbmap.errors import DataError
-from icbmap.export.drawing import (FAINT, INK, PAPER_MM, _data_per_mm, _label_anchor, _new_figure,
+from icbmap.export.drawing import (save_pages, FAINT, INK, PAPER_MM, _data_per_mm, _label_anchor, _new_figure,
                                    _overlaps, _place_labels, attribution_text, geom_path, hatch_lines)
 from icbmap.names import format_population, short_board_name
 from icbmap.progress import Progress
@@ -260,7 +259,6 @@ def render_comparison(options: list[Option], path, focus=None, paper: str = "A4"
     """Write the comparison page (then each option's briefing pages if ``option_pages``)."""
     import matplotlib
 
-    from icbmap.atlas.store import atomic_file
     from icbmap.export.files import done
 
     progress = progress or Progress.silent()
@@ -278,22 +276,6 @@ def render_comparison(options: list[Option], path, focus=None, paper: str = "A4"
                 figs += briefing_figures(o.plan, paper, title=o.name, date_text=date_text,
                                          progress=progress.sub(0.7 + 0.2 * k / len(options),
                                                                0.7 + 0.2 * (k + 1) / len(options)))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        out: list[Path] = []
-        if kind == ".pdf":
-            from matplotlib.backends.backend_pdf import PdfPages
-
-            with atomic_file(path, ".pdf") as tmp:
-                with PdfPages(tmp, metadata={"Title": title or f"Options compared: {cmp.focus.label}",
-                                             "Creator": f"icbmap {__version__}"}) as pdf:
-                    for f in figs:
-                        pdf.savefig(f)
-            out.append(path)
-        else:
-            for k, f in enumerate(figs):
-                p = path if k == 0 else path.with_name(f"{path.stem}-{k + 1}{path.suffix}")
-                with atomic_file(p, ".png") as tmp:
-                    f.savefig(tmp, format="png", dpi=dpi, facecolor="white")
-                out.append(p)
+        out = save_pages(figs, path, kind, title or f"Options compared: {cmp.focus.label}", dpi)
     done(progress, f"Wrote {path.name}")
     return out

@@ -367,3 +367,34 @@ def label_boxes(fig) -> list:
                 out.append((t.get_text(), (patch.get_window_extent(renderer) if patch is not None
                                            else t.get_window_extent(renderer)), ax))
     return out
+
+
+def save_pages(figs, path, kind: str, title: str, dpi: int, progress=None) -> list:
+    """Write ``figs`` atomically: one PDF (``kind`` ".pdf") or one PNG per page (page 2 on as
+    ``name-2.png`` ...).  Returns the paths written.  Shared by the briefing and the
+    comparison briefing."""
+    from pathlib import Path
+
+    from icbmap import __version__
+    from icbmap.atlas.store import atomic_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    if kind == ".pdf":
+        from matplotlib.backends.backend_pdf import PdfPages
+
+        with atomic_file(path, ".pdf") as tmp:
+            with PdfPages(tmp, metadata={"Title": title, "Creator": f"icbmap {__version__}"}) as pdf:
+                for k, fig in enumerate(figs):
+                    if progress is not None:
+                        progress.step(0.8 + 0.2 * k / len(figs), f"Writing page {k + 1}")
+                    pdf.savefig(fig)
+        out.append(path)
+    else:
+        for k, fig in enumerate(figs):
+            p = path if k == 0 else path.with_name(f"{path.stem}-{k + 1}{path.suffix}")
+            with atomic_file(p, ".png") as tmp:
+                fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
+            out.append(p)
+    return out
