@@ -22,9 +22,15 @@ from typing import Callable
 
 import numpy as np
 
+from icbmap.listeners import Listeners
 from icbmap.metrics.contiguity import Contiguity, island_units
 from icbmap.metrics.values import (
-    DEFAULT_TOLERANCE, LevelValues, MetricValues, PopulationBand, has_coterminosity, table_levels,
+    DEFAULT_TOLERANCE,
+    LevelValues,
+    MetricValues,
+    PopulationBand,
+    has_coterminosity,
+    table_levels,
 )
 from icbmap.plan.model import Change, Plan
 
@@ -62,7 +68,7 @@ class _Level:
         self.board_score = np.concatenate([self.board_score, np.zeros(extra, np.float64)])
 
 
-class Metrics:
+class Metrics(Listeners):
     """Every metric of a plan, updated incrementally as the plan changes.
 
     ``tolerance``: a board's piece of an area smaller than this share of the area's
@@ -97,12 +103,6 @@ class Metrics:
             self.plan.remove_observer(self._on_change)
             self._observing = False
 
-    def add_listener(self, fn: Callable) -> None:
-        self._listeners.append(fn)
-
-    def remove_listener(self, fn: Callable) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
 
     def rebuild(self) -> None:
         """Recompute every table from the plan's assignment (used at start and after load)."""

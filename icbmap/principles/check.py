@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from icbmap.listeners import Listeners
 from icbmap.principles.rules import BUILTIN_GEOGRAPHIES, Rule
 from icbmap.principles.ruleset import RuleSet
 
@@ -29,7 +30,9 @@ def resolve_geography(atlas, name: str) -> str | None:
     """The metrics level a rule's ``geography`` names, or None when the atlas lacks it."""
     if name in BUILTIN_GEOGRAPHIES:
         return name
-    from icbmap.atlas.model import REFERENCE_PREFIX  # lazily: geopandas stays out of `icbmap --help`
+    from icbmap.atlas.model import (
+        REFERENCE_PREFIX,  # lazily: geopandas stays out of `icbmap --help`
+    )
 
     key = name if name.startswith(REFERENCE_PREFIX) else REFERENCE_PREFIX + name
     return key if key in getattr(atlas, "references", {}) else None
@@ -116,7 +119,7 @@ class _Slot:
     extra: dict = field(default_factory=dict)
 
 
-class Checker:
+class Checker(Listeners):
     """Per-board and per-plan verdicts of ``ruleset`` on ``metrics.plan``, kept live."""
 
     def __init__(self, metrics, ruleset: RuleSet, observe: bool = True):
@@ -137,12 +140,6 @@ class Checker:
             self.metrics.remove_listener(self._on_metrics)
             self._observing = False
 
-    def add_listener(self, fn: Callable) -> None:
-        self._listeners.append(fn)
-
-    def remove_listener(self, fn: Callable) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
 
     def set_rules(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
