@@ -218,7 +218,7 @@ def test_merge_two_london_boards(window, england, monkeypatch):
     assert window.boards.selected_boards() == [ncl]
     gla = next(a for a in window.controller.metrics.report().areas["ca"] if a.code == "E61000001")
     assert gla.n_boards == 3
-    window.map._labels_cache = None
+    window.map.invalidate_labels()
     labels = window.map.labels()
     assert "North East London" not in labels
     assert len(window.controller.board_names()) == n_boards - 1
@@ -480,11 +480,11 @@ def test_build_official_pack_from_the_data_menu(window, tmp_path, monkeypatch):
 def test_outline_layers_bring_their_labels(window, england):
     m = window.map
     window.layers.boxes["region"].setChecked(True)
-    m._labels_cache = None
+    m.invalidate_labels()
     assert any("London" == t or "Midlands" == t for t in m.labels())
     window.layers.boxes["region"].setChecked(False)
     window.layers.boxes["ca"].setChecked(False)
-    m._labels_cache = None
+    m.invalidate_labels()
     assert "Midlands" not in m.labels()
     # zoomed in, district names appear
     window.map.zoom_to_units(england.members("district", district(england, "Guildford")))

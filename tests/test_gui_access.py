@@ -286,7 +286,7 @@ def test_map_labels_keep_aa_contrast_on_every_board_colour(window):
     Without the halo, dark boards fail this."""
     from PySide6.QtGui import QImage, QPainter
 
-    from icbmap.app.mapview import Label
+    from icbmap.app.maplabels import Label
 
     def lum(rgb):
         v = rgb / 255.0
@@ -297,7 +297,7 @@ def test_map_labels_keep_aa_contrast_on_every_board_colour(window):
     colours = {QColor(c).name() for c in window.controller.board_colours().values()}
     worst = 99.0
     for bold, ink in ((True, QColor("#111111")), (False, QColor("#333333"))):
-        pix = m._render_label(Label("Waverley 8m", "", 0, 0, 1), bold)
+        pix = m.label_painter.render(Label("Waverley 8m", "", 0, 0, 1), bold, m.devicePixelRatioF())
         ink_rgb = np.array([ink.red(), ink.green(), ink.blue()])
         for colour in colours:
             img = QImage(pix.size(), QImage.Format.Format_RGB32)
@@ -393,7 +393,7 @@ def test_default_layout_is_not_cramped(window, qtbot):
     window.arrange_docks(1400)
     qtbot.waitUntil(lambda: window.map.width() >= 700, timeout=3000)
     window.map.zoom_england()
-    boards_labelled = [lab for _r, lab, bold in window.map._placed_labels() if bold]
+    boards_labelled = [lab for _r, lab, bold in window.map.placed_labels() if bold]
     assert len(boards_labelled) > 16
     b = window.boards
     names = [b.item(r, 0).text() for r in range(b.rowCount())]

@@ -3,7 +3,7 @@ only what the exposed rectangle needs (not one item per LSOA)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -12,8 +12,15 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from icbmap.mapstyle import OUTLINE_STYLE  # noqa: F401 - shared with the GeoPackage export
 
-if TYPE_CHECKING:
-    from icbmap.app.mapview import MapView
+
+
+class UnitShapes(Protocol):
+    """What the LSOA-lines layer needs to know (the map view provides it; the layers never
+    import the view)."""
+
+    def units_in_scene_rect(self, rect: QRectF) -> np.ndarray: ...
+
+    def unit_path(self, u: int) -> QPainterPath: ...
 
 #: zoom (device pixels per metre) above which LSOA boundaries are drawn
 LSOA_LINES_MIN_SCALE = 1 / 120.0
@@ -84,9 +91,9 @@ class OutlineLayer(_Layer):
 class UnitLinesLayer(_Layer):
     """LSOA boundaries, only when zoomed in, only for LSOAs in view."""
 
-    def __init__(self, rect: QRectF, view: "MapView"):
+    def __init__(self, rect: QRectF, shapes: UnitShapes):
         super().__init__(rect)
-        self.view = view
+        self.shapes = shapes
         self.pen = QPen(QColor(60, 60, 60, 120), 0.5)
         self.pen.setCosmetic(True)
         self.max_units = 8000
@@ -94,13 +101,13 @@ class UnitLinesLayer(_Layer):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         if self.scale_of(painter) < LSOA_LINES_MIN_SCALE:
             return
-        units = self.view.units_in_scene_rect(option.exposedRect)
+        units = self.shapes.units_in_scene_rect(option.exposedRect)
         if len(units) > self.max_units:
             return
         painter.setPen(self.pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for u in units:
-            painter.drawPath(self.view.unit_path(int(u)))
+            painter.drawPath(self.shapes.unit_path(int(u)))
 
 
 class HighlightLayer(_Layer):

@@ -532,15 +532,15 @@ class MainWindow(QMainWindow):
             m.unit_lines.setVisible(on)
         elif key in m.outlines:
             m.outlines[key].setVisible(on)
-            m._labels_cache = None
+            m.invalidate_labels()
         elif key == "practices":
             m.practices.setVisible(on)
         elif key == "board_labels":
             m.show_board_labels = on
-            m._labels_cache = None
+            m.invalidate_labels()
         elif key == "area_labels":
             m.show_area_labels = on
-            m._labels_cache = None
+            m.invalidate_labels()
         m.viewport().update()
 
     def zoom_selection(self) -> None:

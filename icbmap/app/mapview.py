@@ -18,18 +18,17 @@ controller turns into commands.
 from __future__ import annotations
 
 import math
-import textwrap
-from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QAccessible, QAccessibleEvent, QColor, QFont, QFontMetricsF, QPainter,
-                           QPainterPath, QPen, QPixmap, QPolygonF, QTransform)
+from PySide6.QtGui import (QAccessible, QAccessibleEvent, QColor, QFont, QPainter, QPainterPath, QPolygonF,
+                           QTransform)
 from PySide6.QtWidgets import (QGraphicsScene, QGraphicsView,
                                QRubberBand)
 
 from icbmap.app import geomqt, keycursor
+from icbmap.app.maplabels import Label, LabelPainter, Placed, label_point, label_points, place_labels
 from icbmap.app.layers import (OUTLINE_STYLE, PRACTICE_DETAIL_SCALE, BoardFillLayer, HighlightLayer,
                                OutlineLayer, PracticeLayer, UnitLinesLayer)
 from icbmap.names import format_population, short_board_name
@@ -37,22 +36,8 @@ from icbmap.names import format_population, short_board_name
 SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 TOOLS = ("select", "lasso", "paint", "pan")
 
-#: map labels: dark ink inside an opaque white halo wide enough (2.25 px each side of the
-#: glyphs) that the text keeps WCAG AA contrast (4.5:1) on every board colour beneath
-LABEL_HALO = QColor(255, 255, 255)
-LABEL_HALO_WIDTH = 4.5
-
 #: zoom above which district labels are drawn
 DISTRICT_LABELS_MIN_SCALE = 1 / 600.0
-
-
-@dataclass
-class Label:
-    text: str
-    sub: str
-    x: float  # scene
-    y: float
-    weight: float
 
 
 class MapView(QGraphicsView):
@@ -121,7 +106,8 @@ class MapView(QGraphicsView):
 
         self.show_board_labels = True
         self.show_area_labels = True
-        self.set_label_fonts(QFont())
+        self.label_painter = LabelPainter(QFont())
+        self._labels_cache: list[Placed] | None = None
 
         # state told by the controller
         self.assignment = atlas.unit_level("board").astype(np.int32).copy()
@@ -130,7 +116,7 @@ class MapView(QGraphicsView):
         self.board_colours: dict[int, QColor] = {}
         self._board_geom: dict[int, object] = {}
         self._board_label_pt: dict[int, tuple[float, float]] = {}
-        self._area_label_pts = {lvl: self._label_points(atlas.layers[lvl].geometry) for lvl in ("district", "council")}
+        self._area_label_pts = {lvl: label_points(atlas.layers[lvl].geometry) for lvl in ("district", "council")}
 
         # interaction state
         self.level = "district"
@@ -148,12 +134,11 @@ class MapView(QGraphicsView):
         self._painted: set[int] = set()
         self._drop_target: int | None = None
         self._pan_last = None
-        self._labels_cache = None
+        self.invalidate_labels()
         self.locked_boards: set[int] = set()
         self.practice_board = np.zeros(0, dtype=np.int32)
         self._area_path_cache: dict[tuple[str, int], QPainterPath] = {}
         self._click_selection = None
-        self._label_pixmaps: dict[tuple[str, str, bool], QPixmap] = {}
         # keyboard cursor (a unit inside the area it is on) and screen-reader announcements
         self.key_unit = -1
         self.announcements: list[str] = []
@@ -168,23 +153,19 @@ class MapView(QGraphicsView):
             "plus and minus zoom.")
 
     def set_label_fonts(self, base: QFont) -> None:
-        """Map label fonts follow the system font: board names at its size, bold; area
-        names and populations one step smaller (never below 7 pt)."""
-        size = base.pointSizeF() if base.pointSizeF() > 0 else 9.0
-        self.label_font = QFont(base)
-        self.label_font.setPointSizeF(max(size * 0.95, 7.5))
-        self.label_font.setBold(True)
-        self.sub_font = QFont(base)
-        self.sub_font.setPointSizeF(max(size * 0.85, 7.0))
-        self._label_pixmaps = {}
+        """Map label fonts follow the system font (see :class:`LabelPainter`)."""
+        self.label_painter.set_fonts(base)
+        self.invalidate_labels()
+
+    @property
+    def label_font(self) -> QFont:
+        return self.label_painter.label_font
+
+    def invalidate_labels(self) -> None:
+        """Place the labels afresh at the next paint (the view or what is shown changed)."""
         self._labels_cache = None
 
     # ------------------------------------------------------------------ geometry helpers
-    @staticmethod
-    def _label_points(geoms) -> np.ndarray:
-        pts = np.array([_label_point(g) for g in geoms], dtype=float)
-        return pts
-
     def unit_path(self, u: int) -> QPainterPath:
         path = self._unit_paths.get(u)
         if path is None:
@@ -265,12 +246,12 @@ class MapView(QGraphicsView):
                 geom = shapely.coverage_union_all(self._geoms[units])
             self._board_geom[bid] = geom
             self.fill.paths[bid] = geomqt.path_from_geometry(geom)
-            self._board_label_pt[bid] = _label_point(geom)
+            self._board_label_pt[bid] = label_point(geom)
         self.fill.colours = self.board_colours
         self.practices.colours = self.board_colours
         if len(self.practice_board):
             self.practices.board = self.practice_board
-        self._labels_cache = None
+        self.invalidate_labels()
         self.fill.update()
         self.practices.update()
         self.viewport().update()
@@ -348,10 +329,7 @@ class MapView(QGraphicsView):
         if level == "board":
             chosen = [b for b, (x, y) in self._board_label_pt.items() if inside(np.array([x]), np.array([y]))[0]]
             return np.flatnonzero(np.isin(self.assignment, chosen))
-        pts = self._area_label_pts.get(level)
-        if pts is None:
-            pts = self._label_points(self.atlas.layers[level].geometry)
-            self._area_label_pts[level] = pts
+        pts = self._area_points(level)
         areas = np.flatnonzero(inside(pts[:, 0], pts[:, 1]))
         return np.flatnonzero(np.isin(self.atlas.unit_level(level), areas))
 
@@ -405,7 +383,7 @@ class MapView(QGraphicsView):
                           rect.width() * margin, rect.height() * margin)
         self.fitInView(r, Qt.AspectRatioMode.KeepAspectRatio)
         self.follow_england = False
-        self._labels_cache = None
+        self.invalidate_labels()
         self.viewChanged.emit()
 
     def zoom_to_units(self, units: np.ndarray) -> None:
@@ -433,7 +411,7 @@ class MapView(QGraphicsView):
         h.setValue(h.value() - round(dx))
         v.setValue(v.value() - round(dy))
         self.follow_england = False
-        self._labels_cache = None
+        self.invalidate_labels()
         self.viewChanged.emit()
 
     def visible_scene_rect(self) -> QRectF:
@@ -449,7 +427,7 @@ class MapView(QGraphicsView):
         self.setTransform(QTransform.fromScale(scale, scale))
         self.centerOn(QPointF(cx, cy))
         self.follow_england = False
-        self._labels_cache = None
+        self.invalidate_labels()
         self.viewChanged.emit()
 
     # ------------------------------------------------------------------ events
@@ -539,7 +517,7 @@ class MapView(QGraphicsView):
             return self._board_label_pt
         pts = self._area_label_pts.get(level)
         if pts is None:
-            pts = self._area_label_pts[level] = self._label_points(self.atlas.layers[level].geometry)
+            pts = self._area_label_pts[level] = label_points(self.atlas.layers[level].geometry)
         return pts
 
     def _unit_for_area(self, level: str, area: int) -> int:
@@ -613,7 +591,7 @@ class MapView(QGraphicsView):
         if not self.viewport().rect().adjusted(margin, margin, -margin, -margin).contains(vp):
             self.centerOn(QPointF(x, -y))
             self.follow_england = False
-            self._labels_cache = None
+            self.invalidate_labels()
             self.viewChanged.emit()
 
     def _level_word(self) -> str:
@@ -881,147 +859,63 @@ class MapView(QGraphicsView):
             return
         painter.save()
         painter.resetTransform()
-        for lab_rect, label, bold in self._placed_labels():
-            self._draw_label(painter, lab_rect, label, bold)
+        ratio = self.devicePixelRatioF() or 1.0
+        for lab_rect, label, bold in self.placed_labels():
+            self.label_painter.draw(painter, lab_rect, label, bold, ratio)
         painter.restore()
 
-    def _placed_labels(self):
-        if self._labels_cache is not None:
-            return self._labels_cache
-        placed: list[tuple[QRectF, Label, bool]] = []
-        taken: list[QRectF] = []
-        view_rect = QRectF(self.viewport().rect())
+    def label_candidates(self) -> list[tuple[Label, bool]]:
+        """Every label that could show now, weighted by population: boards (bold, with
+        their population), then NHS regions and combined authorities when their outlines
+        show, then districts or councils when zoomed in far enough."""
         candidates: list[tuple[Label, bool]] = []
         if self.show_board_labels:
             for bid, (x, y) in self._board_label_pt.items():
                 pop = self.board_population.get(bid, 0)
                 name = short_board_name(self.board_names.get(bid, ""))
                 candidates.append((Label(name, format_population(pop), x, -y, pop * 10.0), True))
-        scale = self.current_scale()
-        if self.show_area_labels:
-            # NHS regions and combined authorities are labelled whenever their outlines show
-            for level in ("region", "ca"):
-                if not self.outlines[level].isVisible():
-                    continue
-                table = self.atlas.layers[level].table
-                pts = self._area_label_pts.get(level)
-                if pts is None:
-                    pts = self._area_label_pts[level] = self._label_points(self.atlas.layers[level].geometry)
-                for i, (name, pop) in enumerate(zip(table["name"], table["population"])):
-                    candidates.append((Label(str(name), "", pts[i, 0], -pts[i, 1], float(pop) * 2), False))
-        if self.show_area_labels and scale >= DISTRICT_LABELS_MIN_SCALE:
+        if not self.show_area_labels:
+            return candidates
+        for level in ("region", "ca"):
+            if not self.outlines[level].isVisible():
+                continue
+            table = self.atlas.layers[level].table
+            pts = self._area_points(level)
+            for i, (name, pop) in enumerate(zip(table["name"], table["population"])):
+                candidates.append((Label(str(name), "", pts[i, 0], -pts[i, 1], float(pop) * 2), False))
+        if self.current_scale() >= DISTRICT_LABELS_MIN_SCALE:
             level = "district" if self.outlines["district"].isVisible() else "council"
             table = self.atlas.layers[level].table
-            pts = self._area_label_pts[level]
+            pts = self._area_points(level)
             names = table["name"].to_numpy()
             pops = table["population"].to_numpy()
             for i in range(len(table)):
                 candidates.append((Label(str(names[i]), "", pts[i, 0], -pts[i, 1], float(pops[i])), False))
-        candidates.sort(key=lambda c: -c[0].weight)
-        for label, bold in candidates:
-            vp = self.mapFromScene(QPointF(label.x, label.y))
-            if not view_rect.contains(vp.x(), vp.y()):
-                continue
-            # board names that do not fit on one line try two or three short lines, and a
-            # label may shift a little off its anchor before it gives up
-            variants = [label]
-            if bold and len(label.text) > 16:
-                wrapped = "\n".join(textwrap.wrap(label.text, 16))
-                variants.insert(0, Label(wrapped, label.sub, label.x, label.y, label.weight))
-            for variant in variants:
-                w, h = self._label_size(variant, bold)
-                spots = [(0.0, 0.0), (0.0, -h / 2), (0.0, h / 2), (-w / 3, 0.0), (w / 3, 0.0)]
-                for dx, dy in spots:
-                    r = QRectF(vp.x() + dx - w / 2, vp.y() + dy - h / 2, w, h)
-                    if view_rect.contains(r) and not any(r.intersects(t) for t in taken):
-                        break
-                else:
-                    continue
-                taken.append(r)
-                placed.append((r, variant, bold))
-                break
-        self._labels_cache = placed
-        return placed
+        return candidates
 
-    def _label_size(self, label: Label, bold: bool) -> tuple[float, float]:
-        f = QFontMetricsF(self.label_font if bold else self.sub_font)
-        fs = QFontMetricsF(self.sub_font)
-        lines = label.text.split("\n")
-        w = max([f.horizontalAdvance(t) for t in lines] + [fs.horizontalAdvance(label.sub)]) + 8
-        h = f.height() * len(lines) + (fs.height() if label.sub else 0) + 4
-        return w, h
-
-    def _draw_label(self, painter: QPainter, r: QRectF, label: Label, bold: bool) -> None:
-        key = (label.text, label.sub, bold)
-        pix = self._label_pixmaps.get(key)
-        if pix is None:
-            pix = self._render_label(label, bold)
-            if len(self._label_pixmaps) > 2000:
-                self._label_pixmaps.clear()
-            self._label_pixmaps[key] = pix
-        ratio = pix.devicePixelRatio() or 1.0
-        w, h = pix.width() / ratio, pix.height() / ratio
-        painter.drawPixmap(QPointF(r.center().x() - w / 2, r.center().y() - h / 2), pix)
-
-    def _render_label(self, label: Label, bold: bool) -> QPixmap:
-        """A label with a white halo, rendered once and then blitted every frame."""
-        font = self.label_font if bold else self.sub_font
-        fm = QFontMetricsF(font)
-        fs = QFontMetricsF(self.sub_font)
-        w, h = self._label_size(label, bold)
-        pad = math.ceil(LABEL_HALO_WIDTH / 2) + 1  # room for the halo round every glyph
-        w, h = w + 2 * pad, h + 2 * pad
-        ratio = self.devicePixelRatioF() or 1.0
-        pix = QPixmap(int(math.ceil(w * ratio)), int(math.ceil(h * ratio)))
-        pix.setDevicePixelRatio(ratio)
-        pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
-        p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-        path = QPainterPath()
-        y = 2.0 + pad
-        for line in label.text.split("\n"):
-            path.addText(QPointF((w - fm.horizontalAdvance(line)) / 2, y + fm.ascent()), font, line)
-            y += fm.height()
-        if label.sub:
-            path.addText(QPointF((w - fs.horizontalAdvance(label.sub)) / 2, y + fs.ascent()), self.sub_font, label.sub)
-        pen = QPen(LABEL_HALO, LABEL_HALO_WIDTH)
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        p.setPen(pen)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawPath(path)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#111111") if bold else QColor("#333333"))
-        p.drawPath(path)
-        p.end()
-        return pix
+    def placed_labels(self) -> list[Placed]:
+        """The labels placed for the current view (cached until :meth:`invalidate_labels`)."""
+        if self._labels_cache is None:
+            self._labels_cache = place_labels(
+                self.label_candidates(), lambda x, y: self.mapFromScene(QPointF(x, y)),
+                QRectF(self.viewport().rect()), self.label_painter.size)
+        return self._labels_cache
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        self._labels_cache = None
+        self.invalidate_labels()
         if self.follow_england and self.viewport().width() > 50 and self.viewport().height() > 50:
             self.zoom_england()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
         super().scrollContentsBy(dx, dy)
-        self._labels_cache = None
+        self.invalidate_labels()
 
     def setTransform(self, matrix, combine: bool = False) -> None:  # noqa: N802
         super().setTransform(matrix, combine)
-        self._labels_cache = None
+        self.invalidate_labels()
 
     def labels(self) -> list[str]:
         """Texts of the labels currently placed, one line each (for tests and accessibility)."""
-        return [lab.text.replace("\n", " ") for _, lab, _ in self._placed_labels()]
+        return [lab.text.replace("\n", " ") for _, lab, _ in self.placed_labels()]
 
-
-def _label_point(geom) -> tuple[float, float]:
-    """A good label anchor: the pole of inaccessibility of the largest part."""
-    if geom is None or shapely.is_empty(geom):
-        return (math.nan, math.nan)
-    parts = shapely.get_parts(geom)
-    biggest = parts[int(np.argmax(shapely.area(parts)))]
-    try:
-        p = shapely.polylabel(biggest, tolerance=max(200.0, math.sqrt(biggest.area) / 50))
-    except Exception:  # pragma: no cover - degenerate shapes
-        p = shapely.point_on_surface(biggest)
-    return (p.x, p.y)

@@ -342,7 +342,7 @@ class OptionsManager(QObject):
         """Dissolve, once, the boards of ``options`` the map has not drawn yet (after
         opening files), so that the first switch to each is as quick as the next."""
         from icbmap.app import geomqt
-        from icbmap.app.mapview import _label_point
+        from icbmap.app.maplabels import label_point
         import shapely
 
         view = self.w.map
@@ -361,7 +361,7 @@ class OptionsManager(QObject):
                 geom = view._baseline_shape(b.id, units)
                 if geom is None:
                     geom = shapely.coverage_union_all(view._geoms[units])
-                self.shapes.put(key, (geom, geomqt.path_from_geometry(geom), _label_point(geom)))
+                self.shapes.put(key, (geom, geomqt.path_from_geometry(geom), label_point(geom)))
 
     def _shapes_to_cache(self, view, plan, dissolved: set[int]) -> None:
         for bid, key in getattr(self, "_pending_keys", {}).items():
