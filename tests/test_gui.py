@@ -146,7 +146,7 @@ def test_escape_cancels_drag(window, england):
     start = view_point(window, int(units[0]))
     QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
     QTest.mouseMove(vp, start + QPoint(30, 30))
-    assert window.map._mode == "drag"
+    assert window.map.gesture_mode == "drag" and window.map.gesture is window.map.tools["drag-move"]
     QTest.keyClick(window.map, Qt.Key.Key_Escape)
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(200, 0))
     assert (plan.assignment == plan.baseline_assignment).all()

@@ -347,7 +347,7 @@ class DifferencePanel(QWidget):
         parts = []
         d = self.diff
         if self.show_map.isChecked() and d is not None and d.lsoas:
-            geoms = view._geoms
+            geoms = view.shapes.geoms
             colours = {bd.id: bd.colour for bd in B.plan.boards}
             for dest in np.unique(d.to_board).tolist():
                 units = d.units[d.to_board == dest]

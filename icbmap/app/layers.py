@@ -3,6 +3,7 @@ only what the exposed rectangle needs (not one item per LSOA)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -10,8 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
+from icbmap.app import geomqt
 from icbmap.mapstyle import OUTLINE_STYLE  # noqa: F401 - shared with the GeoPackage export
-
 
 
 class UnitShapes(Protocol):
@@ -226,3 +227,35 @@ class PracticeLayer(_Layer):
             painter.setPen(sel_edge if self.selected.size and self.selected[i] else edge)
             painter.setBrush(QColor(self.colours.get(int(self.board[i]), QColor("#999999"))).darker(125))
             painter.drawEllipse(QPointF(x[i], y[i]), r, r)
+
+
+@dataclass
+class LayerStack:
+    fill: BoardFillLayer
+    unit_lines: UnitLinesLayer
+    outlines: dict[str, OutlineLayer]
+    practices: PracticeLayer
+    highlight: HighlightLayer
+
+
+def add_layers(scene, rect: QRectF, atlas, shapes) -> LayerStack:
+    """Add the map's layers to ``scene``, bottom to top: board fills (drawing the paths
+    ``shapes`` dissolves), LSOA lines, outlines of districts, councils, combined
+    authorities and NHS regions (councils and regions hidden at first), practices, and the
+    highlight."""
+    fill = BoardFillLayer(rect)
+    fill.paths = shapes.board_paths  # the same dict: the fill draws what shapes dissolve
+    unit_lines = UnitLinesLayer(rect, shapes)
+    outlines: dict[str, OutlineLayer] = {}
+    for level in ("district", "council", "ca", "region"):
+        colour, width, dash = OUTLINE_STYLE[level]
+        lines = geomqt.shared_boundaries(atlas.layers[level].geometry)
+        outlines[level] = OutlineLayer(rect, geomqt.lines_path(lines), colour, width, dash)
+    outlines["council"].setVisible(False)
+    outlines["region"].setVisible(False)
+    stack = LayerStack(fill, unit_lines, outlines, PracticeLayer(rect), HighlightLayer(rect))
+    items = [fill, unit_lines, *outlines.values(), stack.practices, stack.highlight]
+    for z, item in zip((0, 1, 2, 3, 4, 5, 8, 9), items, strict=True):
+        item.setZValue(z)
+        scene.addItem(item)
+    return stack

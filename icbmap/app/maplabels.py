@@ -1,7 +1,8 @@
 """Map label placement and painting, apart from the view (as QGIS's labelling engine is).
 
-The view gathers candidate labels (boards, NHS regions, combined authorities, districts or
-councils) with a weight each; :func:`place_labels` places them greedily, heaviest first, so
+:func:`map_label_candidates` gathers what could be labelled in the view (boards, NHS
+regions and combined authorities when their outlines show, districts or councils when
+zoomed in) with a weight each; :func:`place_labels` places them greedily, heaviest first, so
 they never overlap and never leave the viewport, trying a wrapped form of long board names
 and a few small shifts off the anchor before giving a label up.  :class:`LabelPainter` owns
 the fonts and draws each label as a pixmap with a white halo, rendered once and then blitted
@@ -18,12 +19,26 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
+
+from icbmap.app.canvas import MapCanvas
+from icbmap.names import format_population, short_board_name
 
 #: map labels: dark ink inside an opaque white halo wide enough (2.25 px each side of the
 #: glyphs) that the text keeps WCAG AA contrast (4.5:1) on every board colour beneath
 LABEL_HALO = QColor(255, 255, 255)
 LABEL_HALO_WIDTH = 4.5
+
+#: zoom (device pixels per metre) above which district or council labels are drawn
+DISTRICT_LABELS_MIN_SCALE = 1 / 600.0
 
 #: board names longer than this many characters also try two or three shorter lines
 WRAP_AT = 16
@@ -58,6 +73,36 @@ def label_point(geom) -> tuple[float, float]:
 def label_points(geoms) -> np.ndarray:
     """:func:`label_point` of every geometry, as an (n, 2) array."""
     return np.array([label_point(g) for g in geoms], dtype=float).reshape(-1, 2)
+
+
+def map_label_candidates(view: MapCanvas) -> list[tuple[Label, bool]]:
+    """Every label that could show now, weighted by population: boards (bold, with
+    their population), then NHS regions and combined authorities when their outlines
+    show, then districts or councils when zoomed in far enough."""
+    candidates: list[tuple[Label, bool]] = []
+    if view.show_board_labels:
+        for bid, (x, y) in view.shapes.board_label_pt.items():
+            pop = view.board_population.get(bid, 0)
+            name = short_board_name(view.board_names.get(bid, ""))
+            candidates.append((Label(name, format_population(pop), x, -y, pop * 10.0), True))
+    if not view.show_area_labels:
+        return candidates
+    for level in ("region", "ca"):
+        if not view.outlines[level].isVisible():
+            continue
+        table = view.atlas.layers[level].table
+        pts = view.area_points(level)
+        for i, (name, pop) in enumerate(zip(table["name"], table["population"])):
+            candidates.append((Label(str(name), "", pts[i, 0], -pts[i, 1], float(pop) * 2), False))
+    if view.current_scale() >= DISTRICT_LABELS_MIN_SCALE:
+        level = "district" if view.outlines["district"].isVisible() else "council"
+        table = view.atlas.layers[level].table
+        pts = view.area_points(level)
+        names = table["name"].to_numpy()
+        pops = table["population"].to_numpy()
+        for i in range(len(table)):
+            candidates.append((Label(str(names[i]), "", pts[i, 0], -pts[i, 1], float(pops[i])), False))
+    return candidates
 
 
 def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[float, float], QPointF],

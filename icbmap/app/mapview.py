@@ -1,16 +1,20 @@
 """The England map: a Qt Graphics View in British National Grid with level of detail.
 
-Layers are a handful of custom ``QGraphicsItem``s, not one item per LSOA:
+Layers are a handful of custom ``QGraphicsItem``s (``icbmap.app.layers``), not one item per
+LSOA: board fills (one cached path per board, re-dissolved only for the boards an edit
+touched), outlines of regions, combined authorities, councils and districts, LSOA lines
+only when zoomed in, practices, and the highlight (selection, hover, drag ghost, cursor).
 
-* board fills: one cached ``QPainterPath`` per board, dissolved from its LSOAs (a coverage
-  union, ~10 ms per board) and rebuilt only for the boards an edit touched;
-* outlines of NHS regions, combined authorities, councils and districts: static paths built
-  once from the atlas layers;
-* LSOA lines: drawn only when zoomed in, for the LSOAs in the exposed rectangle, from
-  per-LSOA paths made on first use;
-* selection, hover, drag ghost, practices, and labels placed greedily so they never overlap.
+The view is the hub; the work is done by its parts, as in QGIS's map canvas:
 
-The layers live in ``icbmap.app.layers``. The view knows nothing of plans or commands: it is told the assignment and the board
+* :mod:`icbmap.app.maptools` - the interactions (select, rectangle, lasso, paint, pan,
+  drag-move): the view routes mouse events to the active tool;
+* :mod:`icbmap.app.mapshapes` - what is where: spatial index, cached paths, label points,
+  board shapes;
+* :mod:`icbmap.app.maplabels` - label placement and painting;
+* :mod:`icbmap.app.mapcursor` - the keyboard cursor and what a screen reader hears.
+
+The view knows nothing of plans or commands: it is told the assignment and the board
 colours, and it emits signals (hover, selection, move requests, paint strokes) that the
 controller turns into commands.
 """
@@ -22,22 +26,33 @@ import math
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QAccessible, QAccessibleEvent, QColor, QFont, QPainter, QPainterPath, QPolygonF,
-                           QTransform)
-from PySide6.QtWidgets import (QGraphicsScene, QGraphicsView,
-                               QRubberBand)
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QColor,
+    QFont,
+    QPainter,
+    QPainterPath,
+    QTransform,
+)
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
-from icbmap.app import geomqt, keycursor
-from icbmap.app.maplabels import Label, LabelPainter, Placed, label_point, label_points, place_labels
-from icbmap.app.layers import (OUTLINE_STYLE, PRACTICE_DETAIL_SCALE, BoardFillLayer, HighlightLayer,
-                               OutlineLayer, PracticeLayer, UnitLinesLayer)
-from icbmap.names import format_population, short_board_name
+from icbmap.app import geomqt
+from icbmap.app.layers import PRACTICE_DETAIL_SCALE, add_layers
+from icbmap.app.mapcursor import KeyboardCursor
+from icbmap.app.maplabels import (
+    LabelPainter,
+    Placed,
+    map_label_candidates,
+    place_labels,
+)
+from icbmap.app.mapshapes import MapShapes
+from icbmap.app.maptools import TOOL_CLASSES, TOOLS, MapTool
 
 SELECT_LEVELS = ("unit", "district", "council", "place", "board")
-TOOLS = ("select", "lasso", "paint", "pan")
 
-#: zoom above which district labels are drawn
-DISTRICT_LABELS_MIN_SCALE = 1 / 600.0
+#: Ctrl+arrow pans the map by this many pixels
+PAN_KEYS = {Qt.Key.Key_Left: (80, 0), Qt.Key.Key_Right: (-80, 0), Qt.Key.Key_Up: (0, 80), Qt.Key.Key_Down: (0, -80)}
 
 
 class MapView(QGraphicsView):
@@ -76,33 +91,11 @@ class MapView(QGraphicsView):
         self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setScene(self._scene)
 
-        self._geoms = atlas.units.geometry.to_numpy()
-        self._tree = shapely.STRtree(self._geoms)
-        self._unit_paths: dict[int, QPainterPath] = {}
-        self._unit_xy = atlas.unit_xy
+        self.shapes = MapShapes(atlas)
 
-        self.fill = BoardFillLayer(rect)
-        self.fill.setZValue(0)
-        self._scene.addItem(self.fill)
-        self.unit_lines = UnitLinesLayer(rect, self)
-        self.unit_lines.setZValue(1)
-        self._scene.addItem(self.unit_lines)
-        self.outlines: dict[str, OutlineLayer] = {}
-        for z, level in enumerate(("district", "council", "ca", "region")):
-            colour, width, dash = OUTLINE_STYLE[level]
-            lines = geomqt.shared_boundaries(atlas.layers[level].geometry)
-            item = OutlineLayer(rect, geomqt.lines_path(lines), colour, width, dash)
-            item.setZValue(2 + z)
-            self._scene.addItem(item)
-            self.outlines[level] = item
-        self.outlines["council"].setVisible(False)
-        self.outlines["region"].setVisible(False)
-        self.practices = PracticeLayer(rect)
-        self.practices.setZValue(8)
-        self._scene.addItem(self.practices)
-        self.highlight = HighlightLayer(rect)
-        self.highlight.setZValue(9)
-        self._scene.addItem(self.highlight)
+        stack = add_layers(self._scene, rect, atlas, self.shapes)
+        self.fill, self.unit_lines, self.outlines = stack.fill, stack.unit_lines, stack.outlines
+        self.practices, self.highlight = stack.practices, stack.highlight
 
         self.show_board_labels = True
         self.show_area_labels = True
@@ -114,36 +107,22 @@ class MapView(QGraphicsView):
         self.board_names: dict[int, str] = {}
         self.board_population: dict[int, int] = {}
         self.board_colours: dict[int, QColor] = {}
-        self._board_geom: dict[int, object] = {}
-        self._board_label_pt: dict[int, tuple[float, float]] = {}
-        self._area_label_pts = {lvl: label_points(atlas.layers[lvl].geometry) for lvl in ("district", "council")}
 
         # interaction state
         self.level = "district"
-        self.tool = "select"
-        self.paint_board: int | None = None
         self.selected_units = np.zeros(0, dtype=np.int64)
         self.selected_practices = np.zeros(0, dtype=np.int64)
         self.hover_unit = -1
         self.hover_practice = -1
-        self._press_pos = None
-        self._press_scene = None
-        self._mode = None  # 'drag', 'rubber', 'lasso', 'paint', 'pan', 'maybe-drag', 'maybe-rubber'
-        self._rubber = QRubberBand(QRubberBand.Shape.Rectangle, self.viewport())
-        self._lasso: list[QPointF] = []
-        self._painted: set[int] = set()
-        self._drop_target: int | None = None
-        self._pan_last = None
-        self.invalidate_labels()
+        # map tools (QGIS-style): the active one gets the mouse; a press starts a gesture
+        self.tools: dict[str, MapTool] = {name: cls(self) for name, cls in TOOL_CLASSES.items()}
+        self.map_tool: MapTool = self.tools["select"]
+        self.gesture: MapTool | None = None
         self.locked_boards: set[int] = set()
         self.practice_board = np.zeros(0, dtype=np.int32)
-        self._area_path_cache: dict[tuple[str, int], QPainterPath] = {}
-        self._click_selection = None
         # keyboard cursor (a unit inside the area it is on) and screen-reader announcements
-        self.key_unit = -1
+        self.key_cursor = KeyboardCursor(self)
         self.announcements: list[str] = []
-        self._graphs: dict[str, keycursor.AreaGraph] = {}
-        self._graph_assignment = None
         #: refit England on resize until the user zooms or pans
         self.follow_england = True
         self.setAccessibleName("England map")
@@ -165,25 +144,31 @@ class MapView(QGraphicsView):
         """Place the labels afresh at the next paint (the view or what is shown changed)."""
         self._labels_cache = None
 
-    # ------------------------------------------------------------------ geometry helpers
+    # ------------------------------------------------------------------ what is where (see mapshapes)
     def unit_path(self, u: int) -> QPainterPath:
-        path = self._unit_paths.get(u)
-        if path is None:
-            path = geomqt.path_from_geometry(self._geoms[u])
-            self._unit_paths[u] = path
-        return path
+        return self.shapes.unit_path(u)
 
-    def units_in_scene_rect(self, rect: QRectF) -> np.ndarray:
-        box = shapely.box(rect.left(), -rect.bottom(), rect.right(), -rect.top())
-        return self._tree.query(box)
+    def units_path(self, units: np.ndarray) -> QPainterPath:
+        return self.shapes.units_path(units)
 
     def unit_at_scene(self, p: QPointF) -> int:
-        pt = shapely.Point(p.x(), -p.y())
-        hits = self._tree.query(pt, predicate="intersects")
-        return int(hits[0]) if len(hits) else -1
+        return self.shapes.unit_at_scene(p)
 
     def unit_at(self, view_pos) -> int:
-        return self.unit_at_scene(self.mapToScene(view_pos))
+        return self.shapes.unit_at_scene(self.mapToScene(view_pos))
+
+    def area_units(self, unit: int, level: str | None = None) -> np.ndarray:
+        """All units of the area containing ``unit`` at ``level`` (board = current board)."""
+        return self.shapes.area_units(unit, level or self.level, self.assignment)
+
+    def area_of(self, unit: int, level: str | None = None) -> int:
+        return self.shapes.area_of(unit, level or self.level, self.assignment)
+
+    def area_points(self, level: str):
+        return self.shapes.area_points(level)
+
+    def area_path(self, level: str, area: int) -> QPainterPath:
+        return self.shapes.area_path(level, area)
 
     def practice_at(self, view_pos, radius_px: float = 7.0) -> int:
         xy = self.practices.xy
@@ -195,25 +180,6 @@ class MapView(QGraphicsView):
         d = np.where(np.isfinite(d), d, np.inf)
         i = int(np.argmin(d)) if len(d) else -1
         return i if i >= 0 and d[i] <= radius_px else -1
-
-    def area_units(self, unit: int, level: str | None = None) -> np.ndarray:
-        """All units of the area containing ``unit`` at ``level`` (board = current board)."""
-        level = level or self.level
-        if unit < 0:
-            return np.zeros(0, dtype=np.int64)
-        if level == "unit":
-            return np.array([unit], dtype=np.int64)
-        if level == "board":
-            return np.flatnonzero(self.assignment == self.assignment[unit])
-        area = int(self.atlas.unit_level(level)[unit])
-        return self.atlas.members(level, area).astype(np.int64)
-
-    def units_path(self, units: np.ndarray) -> QPainterPath:
-        if len(units) == 0:
-            return QPainterPath()
-        if len(units) == 1:
-            return self.unit_path(int(units[0]))
-        return geomqt.path_from_geometry(shapely.coverage_union_all(self._geoms[units]))
 
     def current_scale(self) -> float:
         return self.transform().m11()
@@ -228,25 +194,7 @@ class MapView(QGraphicsView):
         self.board_names = dict(names)
         self.board_population = dict(populations)
         self.locked_boards = set(locked or ())
-        active = set(names)
-        if changed is None:
-            changed = set(np.unique(assignment[assignment >= 0]).tolist()) | set(self._board_geom)
-        for bid in list(self._board_geom):
-            if bid not in active:
-                changed.add(bid)
-        for bid in changed:
-            units = np.flatnonzero(assignment == bid)
-            if bid not in active or len(units) == 0:
-                self._board_geom.pop(bid, None)
-                self.fill.paths.pop(bid, None)
-                self._board_label_pt.pop(bid, None)
-                continue
-            geom = self._baseline_shape(bid, units)
-            if geom is None:
-                geom = shapely.coverage_union_all(self._geoms[units])
-            self._board_geom[bid] = geom
-            self.fill.paths[bid] = geomqt.path_from_geometry(geom)
-            self._board_label_pt[bid] = label_point(geom)
+        self.shapes.update_boards(assignment, set(names), changed)
         self.fill.colours = self.board_colours
         self.practices.colours = self.board_colours
         if len(self.practice_board):
@@ -255,17 +203,6 @@ class MapView(QGraphicsView):
         self.fill.update()
         self.practices.update()
         self.viewport().update()
-
-    def _baseline_shape(self, bid: int, units: np.ndarray):
-        """The pack's dissolved shape of baseline board ``bid`` if it still has exactly its
-        baseline units (most boards, most of the time; saves the dissolve at start-up)."""
-        layer = self.atlas.layers["board"]
-        if bid >= len(layer):
-            return None
-        base = self.atlas.members("board", bid)
-        if len(base) != len(units) or not np.array_equal(base, units):
-            return None
-        return layer.geometry[bid]
 
     def set_practices(self, xy: np.ndarray, patients: np.ndarray, board: np.ndarray) -> None:
         self.practices.xy = np.asarray(xy, dtype=float)
@@ -281,19 +218,39 @@ class MapView(QGraphicsView):
             raise ValueError(level)
         self.level = level
         self._set_hover(-1)
-        if self.key_unit >= 0:
-            self._set_cursor(self.key_unit)
+        self.key_cursor.refresh()
+
+    @property
+    def tool(self) -> str:
+        """Name of the active map tool."""
+        return self.map_tool.name
+
+    @property
+    def paint_board(self) -> int | None:
+        """The board the paint tool paints with."""
+        return self.tools["paint"].board
+
+    @paint_board.setter
+    def paint_board(self, board: int | None) -> None:
+        self.tools["paint"].board = board
+
+    @property
+    def gesture_mode(self) -> str | None:
+        """What the gesture under way is doing ('drag', 'rubber', 'lasso', ...), or None."""
+        return self.gesture.mode if self.gesture is not None else None
 
     def set_tool(self, tool: str, board: int | None = None) -> None:
+        """Make ``tool`` (one of :data:`TOOLS`) the active map tool."""
         if tool not in TOOLS:
             raise ValueError(tool)
-        self.tool = tool
-        if tool == "paint":
-            self.paint_board = board if board is not None else self.paint_board
+        if self.gesture is not None:
+            self.cancel_gesture()
+        self.map_tool.deactivate()
+        self.map_tool = self.tools[tool]
+        if tool == "paint" and board is not None:
+            self.paint_board = board
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
-        cursor = {"pan": Qt.CursorShape.OpenHandCursor, "paint": Qt.CursorShape.CrossCursor,
-                  "lasso": Qt.CursorShape.CrossCursor}.get(tool, Qt.CursorShape.ArrowCursor)
-        self.viewport().setCursor(cursor)
+        self.map_tool.activate()
 
     def set_selection(self, units: np.ndarray, practices: np.ndarray | None = None) -> None:
         self.selected_units = np.unique(np.asarray(units, dtype=np.int64))
@@ -320,52 +277,21 @@ class MapView(QGraphicsView):
                 units = np.union1d(self.selected_units, units)
         self.set_selection(units, np.zeros(0, dtype=np.int64) if not add else None)
 
-    def _areas_by_points(self, inside) -> np.ndarray:
-        """Units of every area (at the current level) whose label point passes ``inside``."""
-        level = self.level
-        if level == "unit":
-            xy = self._unit_xy
-            return np.flatnonzero(inside(xy[:, 0], xy[:, 1]))
-        if level == "board":
-            chosen = [b for b, (x, y) in self._board_label_pt.items() if inside(np.array([x]), np.array([y]))[0]]
-            return np.flatnonzero(np.isin(self.assignment, chosen))
-        pts = self._area_points(level)
-        areas = np.flatnonzero(inside(pts[:, 0], pts[:, 1]))
-        return np.flatnonzero(np.isin(self.atlas.unit_level(level), areas))
-
-    def select_rect(self, rect: QRectF, add: bool = False) -> None:
-        x0, x1 = rect.left(), rect.right()
-        y0, y1 = -rect.bottom(), -rect.top()
-
-        def inside(x, y):
-            return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-
-        units = self._areas_by_points(inside)
+    def select_inside(self, inside, add: bool = False) -> None:
+        """Select the areas (at the current level) whose label point passes ``inside(x, y)``
+        (BNG arrays), and the practices inside when practices show; ``add`` keeps the
+        selection.  The rectangle and lasso tools build ``inside``."""
+        units = self.shapes.units_of_areas_inside(inside, self.level, self.assignment)
         if add:
             units = np.union1d(self.selected_units, units)
-        self.set_selection(units, self._practices_in(inside) if self.practices.isVisible() else None)
-
-    def select_polygon(self, polygon, add: bool = False) -> None:
-        if polygon.is_empty:
-            return
-        shapely.prepare(polygon)
-
-        def inside(x, y):
-            return shapely.contains_xy(polygon, x, y)
-
-        units = self._areas_by_points(inside)
-        if add:
-            units = np.union1d(self.selected_units, units)
-        self.set_selection(units, self._practices_in(inside) if self.practices.isVisible() else None)
-
-    def _practices_in(self, inside) -> np.ndarray:
-        xy = self.practices.xy
-        if len(xy) == 0:
-            return np.zeros(0, dtype=np.int64)
-        ok = np.isfinite(xy[:, 0])
-        res = np.zeros(len(xy), dtype=bool)
-        res[ok] = inside(xy[ok, 0], xy[ok, 1])
-        return np.flatnonzero(res)
+        practices = None
+        if self.practices.isVisible():
+            xy = self.practices.xy
+            ok = np.isfinite(xy[:, 0]) if len(xy) else np.zeros(0, dtype=bool)
+            res = np.zeros(len(xy), dtype=bool)
+            res[ok] = inside(xy[ok, 0], xy[ok, 1])
+            practices = np.flatnonzero(res)
+        self.set_selection(units, practices)
 
     # ------------------------------------------------------------------ zoom and pan
     def zoom_england(self) -> None:
@@ -389,7 +315,7 @@ class MapView(QGraphicsView):
     def zoom_to_units(self, units: np.ndarray) -> None:
         if len(units) == 0:
             return
-        minx, miny, maxx, maxy = shapely.total_bounds(self._geoms[units])
+        minx, miny, maxx, maxy = shapely.total_bounds(self.shapes.geoms[units])
         self.fit_scene_rect(QRectF(minx, -maxy, max(maxx - minx, 500), max(maxy - miny, 500)), margin=0.25)
 
     def zoom_by(self, factor: float, anchor_view=None) -> None:
@@ -441,33 +367,18 @@ class MapView(QGraphicsView):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         key = event.key()
-        step = 80
         if key == Qt.Key.Key_Escape:
-            if self._mode in ("drag", "maybe-drag", "paint", "lasso", "rubber", "maybe-rubber"):
-                self._cancel_interaction()
+            if self.gesture is not None:
+                self.cancel_gesture()
             else:
                 self.clear_selection()
             event.accept()
             return
-        moves = {Qt.Key.Key_Left: (step, 0), Qt.Key.Key_Right: (-step, 0),
-                 Qt.Key.Key_Up: (0, step), Qt.Key.Key_Down: (0, -step)}
-        arrows = {Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right",
-                  Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down"}
-        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        if key in moves and ctrl:
-            self.pan_by_pixels(*moves[key])
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier and key in PAN_KEYS:
+            self.pan_by_pixels(*PAN_KEYS[key])
             event.accept()
             return
-        if key in arrows:
-            self.move_cursor(arrows[key])
-            event.accept()
-            return
-        if key == Qt.Key.Key_Space:
-            self.cursor_to_selection(add=True)
-            event.accept()
-            return
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.cursor_to_selection(add=False)
+        if self.key_cursor.handle_key(key):  # arrows, Space, Enter
             event.accept()
             return
         if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
@@ -487,138 +398,29 @@ class MapView(QGraphicsView):
             else:
                 self.announce(self.describe_cursor())
 
-    # ------------------------------------------------------------------ keyboard cursor
-    def _graph(self) -> keycursor.AreaGraph:
-        level = self.level
-        if level == "board":
-            if self._graph_assignment is not self.assignment or "board" not in self._graphs:
-                self._graphs["board"] = keycursor.AreaGraph(self.atlas.adjacency, self.assignment)
-                self._graph_assignment = self.assignment
-            return self._graphs["board"]
-        if level not in self._graphs:
-            codes = np.arange(self.atlas.n_units) if level == "unit" else self.atlas.unit_level(level)
-            self._graphs[level] = keycursor.AreaGraph(self.atlas.adjacency, codes)
-        return self._graphs[level]
-
-    def area_of(self, unit: int, level: str | None = None) -> int:
-        level = level or self.level
-        if unit < 0:
-            return -1
-        if level == "unit":
-            return unit
-        if level == "board":
-            return int(self.assignment[unit])
-        return int(self.atlas.unit_level(level)[unit])
-
-    def _area_points(self, level: str):
-        if level == "unit":
-            return self._unit_xy
-        if level == "board":
-            return self._board_label_pt
-        pts = self._area_label_pts.get(level)
-        if pts is None:
-            pts = self._area_label_pts[level] = label_points(self.atlas.layers[level].geometry)
-        return pts
-
-    def _unit_for_area(self, level: str, area: int) -> int:
-        """A unit inside ``area``: the one under its label point when there is one."""
-        pts = self._area_points(level)
-        x, y = keycursor._point(pts, area)
-        if np.isfinite(x):
-            u = self.unit_at_scene(QPointF(x, -y))
-            if u >= 0 and self.area_of(u, level) == area:
-                return u
-        if level == "unit":
-            return area
-        codes = self.assignment if level == "board" else self.atlas.unit_level(level)
-        members = np.flatnonzero(codes == area)
-        return int(members[0]) if len(members) else -1
+    # ------------------------------------------------------------------ keyboard cursor (see mapcursor)
+    @property
+    def key_unit(self) -> int:
+        return self.key_cursor.unit
 
     def place_cursor(self, unit: int | None = None) -> None:
-        """Put the keyboard cursor on ``unit``'s area (default: the selection, else the
-        area at the centre of the view)."""
-        if unit is None:
-            if len(self.selected_units):
-                unit = int(self.selected_units[0])
-            else:
-                unit = self.unit_at(self.viewport().rect().center())
-            if unit < 0:  # the centre is at sea: the nearest unit
-                c = self.visible_scene_rect().center()
-                xy = self._unit_xy
-                unit = int(np.argmin(np.hypot(xy[:, 0] - c.x(), xy[:, 1] + c.y())))
-        self._set_cursor(unit)
+        self.key_cursor.place(unit)
 
     def move_cursor(self, direction: str) -> bool:
-        """Move the cursor to the neighbouring area in ``direction`` (left/right/up/down)."""
-        if self.key_unit < 0:
-            self.place_cursor()
-            return True
-        area = self.area_of(self.key_unit)
-        nxt = keycursor.step(self._graph(), area, self._area_points(self.level), direction)
-        if nxt is None:
-            self.announce(f"No neighbouring {self._level_word()} to the {keycursor.COMPASS[direction]}")
-            return False
-        self._set_cursor(self._unit_for_area(self.level, nxt))
-        return True
+        return self.key_cursor.move(direction)
 
     def cursor_to_selection(self, add: bool = True) -> None:
-        """Space: add (or, if already in, remove) the cursor's area; Enter: select only it."""
-        if self.key_unit < 0:
-            self.place_cursor()
-            return
-        self.select_area_of(self.key_unit, add=add)
-
-    def _set_cursor(self, unit: int) -> None:
-        self.key_unit = unit
-        units = self.area_units(unit) if unit >= 0 else np.zeros(0, dtype=np.int64)
-        if self.level == "board" and unit >= 0:
-            self.highlight.cursor = self.fill.paths.get(int(self.assignment[unit]), QPainterPath())
-        elif self.level in ("unit",) or unit < 0:
-            self.highlight.cursor = self.unit_path(unit) if unit >= 0 else QPainterPath()
-        else:
-            self.highlight.cursor = self._area_path(self.level, self.area_of(unit))
-        self.highlight.update()
-        if len(units):
-            self._keep_in_view(units)
-            self.announce(self.describe_cursor())
-
-    def _keep_in_view(self, units: np.ndarray) -> None:
-        x, y = keycursor._point(self._area_points(self.level), self.area_of(self.key_unit))
-        if not np.isfinite(x):
-            return
-        margin = 40
-        vp = self.mapFromScene(QPointF(x, -y))
-        if not self.viewport().rect().adjusted(margin, margin, -margin, -margin).contains(vp):
-            self.centerOn(QPointF(x, -y))
-            self.follow_england = False
-            self.invalidate_labels()
-            self.viewChanged.emit()
-
-    def _level_word(self) -> str:
-        return {"unit": "LSOA", "district": "district", "council": "council", "place": "place",
-                "board": "board"}[self.level]
+        self.key_cursor.to_selection(add)
 
     def describe_cursor(self) -> str:
-        """'Waverley, district, 128,221 people, Surrey Heartlands' for the cursor's area."""
-        if self.key_unit < 0:
-            return ""
-        units = self.area_units(self.key_unit)
-        return self.describe_area(units, self.area_of(self.key_unit), self.level)
+        return self.key_cursor.describe()
 
-    def describe_area(self, units: np.ndarray, area: int, level: str) -> str:
-        pop = int(self.atlas.population[units].sum()) if len(units) else 0
-        boards = np.unique(self.assignment[units]) if len(units) else []
-        board_names = [short_board_name(self.board_names.get(int(b), "unassigned")) for b in boards]
-        if level == "board":
-            return f"{board_names[0] if board_names else area}, board, {pop:,} people"
-        if level == "unit":
-            name = f"{self.atlas.units['name'].iat[area]} ({self.atlas.units['code'].iat[area]})"
-        else:
-            name = str(self.atlas.layers[level].table["name"].iat[area])
-        where = board_names[0] if len(board_names) == 1 else "split between " + " and ".join(
-            [", ".join(board_names[:-1]), board_names[-1]]) if board_names else "unassigned"
-        state = ", selected" if len(units) and np.isin(units, self.selected_units).all() else ""
-        return f"{name}, {self._level_word()}, {pop:,} people, {where}{state}"
+    def centre_on(self, x: float, y: float) -> None:
+        """Centre the view on scene point (x, y) (the user's zoom is kept)."""
+        self.centerOn(QPointF(x, y))
+        self.follow_england = False
+        self.invalidate_labels()
+        self.viewChanged.emit()
 
     def announce(self, text: str) -> None:
         """Tell screen readers (and the status bar, via ``announced``) what changed."""
@@ -636,198 +438,46 @@ class MapView(QGraphicsView):
             QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.DescriptionChanged))
         self.announced.emit(text)
 
+    # ------------------------------------------------------------------ mouse: routed to the map tools
     def mousePressEvent(self, event) -> None:  # noqa: N802
-        pos = event.position().toPoint()
-        self._press_pos = pos
-        self._press_scene = self.mapToScene(pos)
+        if self.gesture is not None:  # a second button during a gesture: ignore it
+            return
         button = event.button()
-        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self.tool == "pan"):
-            self._mode = "pan"
-            self._pan_last = event.position()
-            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-            return
-        if button != Qt.MouseButton.LeftButton:
-            return
-        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if self.tool == "paint":
-            if self.paint_board is None:
-                self.dragStatus.emit("Pick a board to paint with first (boards panel or Edit \u25b8 Paint)")
-                return
-            self._mode = "paint"
-            self._painted = set()
-            self.highlight.stroke_colour = self.board_colours.get(self.paint_board, QColor("#000"))
-            self.paintStarted.emit(self.paint_board)
-            self._paint_at(pos)
-            return
-        if self.tool == "lasso":
-            self._mode = "lasso"
-            self._lasso = [self._press_scene]
-            return
-        practice = self.practice_at(pos)
-        if practice >= 0:
-            if shift:
-                sel = np.setxor1d(self.selected_practices, [practice])
-            elif practice in self.selected_practices:
-                sel = self.selected_practices
-            else:
-                sel = np.array([practice])
-            self.set_selection(self.selected_units if shift else np.zeros(0, dtype=np.int64), sel)
-            self._mode = "maybe-drag"
-            return
-        unit = self.unit_at(pos)
-        if unit >= 0 and unit in self.selected_units and not shift:
-            self._mode = "maybe-drag"
-            return
-        if unit >= 0:
-            # a click selects; dragging from an unselected area draws a rectangle instead
-            self._click_selection = (self.selected_units.copy(), self.selected_practices.copy())
-            self.select_area_of(unit, add=shift)
-            self._mode = "maybe-rubber"
-            return
-        if not shift:
-            self.clear_selection()
-        self._mode = "maybe-rubber"
+        if button == Qt.MouseButton.MiddleButton:
+            self.gesture = self.tools["pan"].press(event)
+        elif button == Qt.MouseButton.LeftButton:
+            self.gesture = self.map_tool.press(event)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        pos = event.position().toPoint()
-        if self._mode == "pan":
-            d = event.position() - self._pan_last
-            self._pan_last = event.position()
-            self.pan_by_pixels(d.x(), d.y())
+        if self.gesture is not None and self.gesture.move(event):
             return
-        if self._mode == "paint":
-            self._paint_at(pos)
-            return
-        if self._mode == "lasso":
-            self._lasso.append(self.mapToScene(pos))
-            self.highlight.stroke = QPainterPath()
-            poly = QPolygonF(self._lasso)
-            self.highlight.stroke.addPolygon(poly)
-            self.highlight.stroke_colour = QColor(255, 235, 59)
-            self.highlight.update()
-            return
-        moved = self._press_pos is not None and (pos - self._press_pos).manhattanLength() > 4
-        if self._mode == "maybe-drag" and moved:
-            if len(self.selected_units) or len(self.selected_practices):
-                self._mode = "drag"
-                self.viewport().setCursor(Qt.CursorShape.DragMoveCursor)
-        elif self._mode == "maybe-rubber" and moved:
-            self._mode = "rubber"
-        if self._mode == "drag":
-            self.highlight.ghost_offset = self.mapToScene(pos) - self._press_scene
-            self._update_drop_target(event.globalPosition().toPoint(), pos)
-            self.highlight.update()
-            return
-        if self._mode == "rubber":
-            from PySide6.QtCore import QRect
+        self._hover_at(event.position().toPoint())
 
-            self._rubber.setGeometry(QRect(self._press_pos, pos).normalized())
-            self._rubber.show()
-            return
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        gesture, self.gesture = self.gesture, None
+        if gesture is not None:
+            gesture.release(event)
+
+    def cancel_gesture(self) -> None:
+        """Esc: abandon the drag, stroke, lasso or rectangle under way."""
+        gesture, self.gesture = self.gesture, None
+        if gesture is not None:
+            gesture.cancel()
+        self.highlight.update()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        if self.gesture is None:
+            self._set_hover(-1)
+        super().leaveEvent(event)
+
+    def _hover_at(self, pos) -> None:
         practice = self.practice_at(pos)
         if practice != self.hover_practice:
             self.hover_practice = practice
             self.practiceHovered.emit(practice)
         if practice >= 0:
             return
-        unit = self.unit_at(pos)
-        self._set_hover(unit)
-
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
-        pos = event.position().toPoint()
-        mode, self._mode = self._mode, None
-        if mode == "pan":
-            self.set_tool(self.tool)
-            return
-        if mode == "paint":
-            self.highlight.stroke = QPainterPath()
-            self.highlight.update()
-            self.paintFinished.emit()
-            return
-        if mode == "lasso":
-            self._lasso.append(self.mapToScene(pos))
-            poly = geomqt.geom_from_scene_polygon(self._lasso)
-            self.highlight.stroke = QPainterPath()
-            self.select_polygon(poly, add=bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
-            self._lasso = []
-            return
-        if mode == "rubber":
-            self._rubber.hide()
-            rect = QRectF(self._press_scene, self.mapToScene(pos)).normalized()
-            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            if shift and self._click_selection is not None:
-                # the press toggled an area in; the rectangle adds to what was selected before
-                self.set_selection(*self._click_selection)
-            self.select_rect(rect, add=shift)
-            self._click_selection = None
-            return
-        if mode == "drag":
-            target = self._drop_target
-            self._end_drag()
-            if target is not None:
-                if len(self.selected_practices) and not len(self.selected_units):
-                    self.practicesMoveRequested.emit(self.selected_practices.copy(), target)
-                else:
-                    self.moveRequested.emit(self.selected_units.copy(), target)
-            return
-
-    def leaveEvent(self, event) -> None:  # noqa: N802
-        if self._mode is None:
-            self._set_hover(-1)
-        super().leaveEvent(event)
-
-    def _cancel_interaction(self) -> None:
-        mode, self._mode = self._mode, None
-        self._rubber.hide()
-        self._lasso = []
-        self.highlight.stroke = QPainterPath()
-        if mode in ("drag", "maybe-drag"):
-            self._end_drag()
-            self.dragStatus.emit("Move cancelled")
-        if mode == "paint":
-            self.paintFinished.emit()
-        self.highlight.update()
-
-    def _end_drag(self) -> None:
-        self.highlight.ghost_offset = None
-        self.highlight.target = QPainterPath()
-        self._drop_target = None
-        self.set_tool(self.tool)
-        self.highlight.update()
-        if callable(self.dropTargetQuery):
-            self.dropTargetQuery(None)
-
-    def _update_drop_target(self, global_pos, view_pos) -> None:
-        target = None
-        if callable(self.dropTargetQuery):
-            target = self.dropTargetQuery(global_pos)
-        if target is None and self.viewport().rect().contains(view_pos):
-            u = self.unit_at(view_pos)
-            if u >= 0:
-                target = int(self.assignment[u])
-        if target is not None and target < 0:
-            target = None
-        self._drop_target = target
-        path = self.fill.paths.get(target) if target is not None else None
-        self.highlight.target = path if path is not None else QPainterPath()
-        if target is None:
-            self.dragStatus.emit("Drop on a board to move the selection; Esc cancels")
-        else:
-            name = short_board_name(self.board_names.get(target, str(target)))
-            n = len(self.selected_units)
-            what = f"{n:,} LSOA{'s' if n != 1 else ''}" if n else f"{len(self.selected_practices)} practice(s)"
-            lock = " (locked)" if target in self.locked_boards else ""
-            self.dragStatus.emit(f"Drop to move {what} to {name}{lock}; Esc cancels")
-
-    def _paint_at(self, pos) -> None:
-        unit = self.unit_at(pos)
-        if unit < 0 or unit in self._painted:
-            return
-        units = self.area_units(unit)
-        self._painted.update(int(u) for u in units)
-        self.highlight.stroke.addPath(self.units_path(units))
-        self.highlight.update()
-        self.paintArea.emit(units, self.paint_board)
+        self._set_hover(self.unit_at(pos))
 
     def _set_hover(self, unit: int) -> None:
         if unit == self.hover_unit:
@@ -840,18 +490,9 @@ class MapView(QGraphicsView):
         elif self.level == "board":
             self.highlight.hover = self.fill.paths.get(int(self.assignment[unit]), QPainterPath())
         else:
-            self.highlight.hover = self._area_path(self.level, int(self.atlas.unit_level(self.level)[unit]))
+            self.highlight.hover = self.area_path(self.level, int(self.atlas.unit_level(self.level)[unit]))
         self.highlight.update()
         self.hoverChanged.emit(unit)
-
-    def _area_path(self, level: str, area: int) -> QPainterPath:
-        key = (level, area)
-        cache = self._area_path_cache
-        path = cache.get(key)
-        if path is None:
-            path = geomqt.path_from_geometry(self.atlas.layers[level].geometry[area])
-            cache[key] = path
-        return path
 
     # ------------------------------------------------------------------ labels
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
@@ -864,40 +505,11 @@ class MapView(QGraphicsView):
             self.label_painter.draw(painter, lab_rect, label, bold, ratio)
         painter.restore()
 
-    def label_candidates(self) -> list[tuple[Label, bool]]:
-        """Every label that could show now, weighted by population: boards (bold, with
-        their population), then NHS regions and combined authorities when their outlines
-        show, then districts or councils when zoomed in far enough."""
-        candidates: list[tuple[Label, bool]] = []
-        if self.show_board_labels:
-            for bid, (x, y) in self._board_label_pt.items():
-                pop = self.board_population.get(bid, 0)
-                name = short_board_name(self.board_names.get(bid, ""))
-                candidates.append((Label(name, format_population(pop), x, -y, pop * 10.0), True))
-        if not self.show_area_labels:
-            return candidates
-        for level in ("region", "ca"):
-            if not self.outlines[level].isVisible():
-                continue
-            table = self.atlas.layers[level].table
-            pts = self._area_points(level)
-            for i, (name, pop) in enumerate(zip(table["name"], table["population"])):
-                candidates.append((Label(str(name), "", pts[i, 0], -pts[i, 1], float(pop) * 2), False))
-        if self.current_scale() >= DISTRICT_LABELS_MIN_SCALE:
-            level = "district" if self.outlines["district"].isVisible() else "council"
-            table = self.atlas.layers[level].table
-            pts = self._area_points(level)
-            names = table["name"].to_numpy()
-            pops = table["population"].to_numpy()
-            for i in range(len(table)):
-                candidates.append((Label(str(names[i]), "", pts[i, 0], -pts[i, 1], float(pops[i])), False))
-        return candidates
-
     def placed_labels(self) -> list[Placed]:
         """The labels placed for the current view (cached until :meth:`invalidate_labels`)."""
         if self._labels_cache is None:
             self._labels_cache = place_labels(
-                self.label_candidates(), lambda x, y: self.mapFromScene(QPointF(x, y)),
+                map_label_candidates(self), lambda x, y: self.mapFromScene(QPointF(x, y)),
                 QRectF(self.viewport().rect()), self.label_painter.size)
         return self._labels_cache
 

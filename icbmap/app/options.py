@@ -316,11 +316,11 @@ class OptionsManager(QObject):
             return changed
         old_groups, new_groups = _groups(old_assign), _groups(plan.assignment)
         for bid in changed:
-            if bid in view._board_geom:
+            shape = view.shapes.board(bid)
+            if shape is not None:
                 units = _units_of(old_groups, bid)
                 if len(units):
-                    self.shapes.put(self.shapes.key(units), (view._board_geom[bid], view.fill.paths[bid],
-                                                             view._board_label_pt[bid]))
+                    self.shapes.put(self.shapes.key(units), shape)
         active = {b.id for b in plan.boards if b.active}
         left = set()
         self._pending_keys = {}
@@ -335,7 +335,7 @@ class OptionsManager(QObject):
                 left.add(bid)
                 self._pending_keys[bid] = key
                 continue
-            view._board_geom[bid], view.fill.paths[bid], view._board_label_pt[bid] = hit
+            view.shapes.put_board(bid, *hit)
         return left
 
     def warm(self, options=None) -> None:
@@ -358,15 +358,16 @@ class OptionsManager(QObject):
                 key = self.shapes.key(units)
                 if self.shapes.get(key) is not None:
                     continue
-                geom = view._baseline_shape(b.id, units)
+                geom = view.shapes.baseline_shape(b.id, units)
                 if geom is None:
-                    geom = shapely.coverage_union_all(view._geoms[units])
+                    geom = shapely.coverage_union_all(view.shapes.geoms[units])
                 self.shapes.put(key, (geom, geomqt.path_from_geometry(geom), label_point(geom)))
 
     def _shapes_to_cache(self, view, plan, dissolved: set[int]) -> None:
         for bid, key in getattr(self, "_pending_keys", {}).items():
-            if bid in dissolved and bid in view._board_geom:
-                self.shapes.put(key, (view._board_geom[bid], view.fill.paths[bid], view._board_label_pt[bid]))
+            shape = view.shapes.board(bid) if bid in dissolved else None
+            if shape is not None:
+                self.shapes.put(key, shape)
         self._pending_keys = {}
 
     # ------------------------------------------------------------------ File menu hooks

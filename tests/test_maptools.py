@@ -1,0 +1,148 @@
+"""Map tools (QGIS-style): the view routes mouse events to the active tool, a press hands
+the gesture to the tool that handles it, Esc or a tool change cancels it.  Driven with
+real mouse events (pytest-qt, offscreen) on the bundled England map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+from test_gui import board_id, district, drag, hide_practices, view_point, window  # noqa: F401 - fixture
+
+from icbmap.app.maptools import TOOLS, DragMoveTool, LassoTool, PanTool, RectangleTool, SelectTool
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+NO = Qt.KeyboardModifier.NoModifier
+
+
+def test_every_tool_is_a_class_and_set_tool_routes_to_it(window):
+    m = window.map
+    assert set(TOOLS) <= set(m.tools)
+    for name in TOOLS:
+        m.set_tool(name)
+        assert m.tool == name and m.map_tool is m.tools[name]
+        assert m.viewport().cursor().shape() == m.tools[name].cursor
+    kinds = {type(m.tools[n]) for n in ("select", "rectangle", "lasso", "pan", "drag-move")}
+    assert kinds == {SelectTool, RectangleTool, LassoTool, PanTool, DragMoveTool}
+    with pytest.raises(ValueError):
+        m.set_tool("drag-move")  # only ever runs inside a select gesture
+    m.set_tool("select")
+
+
+def test_select_hands_a_drag_from_elsewhere_to_the_rectangle_tool(window, england):
+    hide_practices(window)
+    window.set_level("district")
+    m = window.map
+    units = england.members("district", district(england, "Guildford"))
+    m.zoom_to_units(units)
+    vp = m.viewport()
+    start = QPoint(5, 5)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, NO, start)
+    assert m.gesture is m.tools["rectangle"] and m.gesture_mode == "maybe-rubber"
+    QTest.mouseMove(vp, QPoint(vp.width() - 5, vp.height() - 5))
+    assert m.gesture_mode == "rubber"
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, NO, QPoint(vp.width() - 5, vp.height() - 5))
+    assert m.gesture is None
+    assert set(units) <= set(m.selected_units)
+
+
+def test_rectangle_tool_never_starts_a_move_and_a_click_selects(window, england):
+    hide_practices(window)
+    window.set_level("district")
+    m = window.map
+    plan = window.controller.plan
+    g = england.members("district", district(england, "Guildford"))
+    w = england.members("district", district(england, "Waverley"))
+    m.zoom_to_units(np.concatenate([g, w]))
+    m.set_tool("rectangle")
+    vp = m.viewport()
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, NO, view_point(window, int(g[0])))
+    assert set(m.selected_units) == set(g)
+    # a drag starting on the selection draws a rectangle here (with select it would move it):
+    # from one of Guildford's LSOAs to beyond Guildford's label point, so it takes Guildford
+    start = view_point(window, int(g[0]))
+    x, y = m.area_points("district")[district(england, "Guildford")]
+    label = m.mapFromScene(QPointF(x, -y))
+    end = label + (label - start) * 0.5 + QPoint(3, 3)
+    moves = []
+    m.moveRequested.connect(lambda units, target: moves.append(target))
+    drag(window, start, end)
+    assert moves == [] and (plan.assignment == plan.baseline_assignment).all()
+    assert window.controller.stack.count() == 0
+    assert set(g) <= set(m.selected_units)
+
+
+def test_middle_button_pans_with_any_tool_and_the_tool_stays(window):
+    m = window.map
+    m.set_tool("lasso")
+    vp = m.viewport()
+    c0 = m.visible_scene_rect().center()
+    QTest.mousePress(vp, Qt.MouseButton.MiddleButton, NO, QPoint(400, 300))
+    assert m.gesture is m.tools["pan"]
+    QTest.mouseMove(vp, QPoint(300, 300))
+    QTest.mouseRelease(vp, Qt.MouseButton.MiddleButton, NO, QPoint(300, 300))
+    assert m.visible_scene_rect().center().x() > c0.x()
+    assert m.tool == "lasso" and m.viewport().cursor().shape() == Qt.CursorShape.CrossCursor
+    assert len(m.selected_units) == 0  # panning selected nothing
+
+
+def test_changing_tool_mid_gesture_cancels_it(window):
+    m = window.map
+    m.set_tool("lasso")
+    vp = m.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, NO, QPoint(300, 300))
+    for p in (QPoint(400, 300), QPoint(400, 400), QPoint(300, 400)):
+        QTest.mouseMove(vp, p)
+    assert not m.highlight.stroke.isEmpty()
+    window.set_tool("select")
+    assert m.gesture is None and m.highlight.stroke.isEmpty()
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, NO, QPoint(300, 300))
+    assert len(m.selected_units) == 0  # the abandoned lasso selected nothing
+
+
+def test_escape_cancels_a_drag_move_and_nothing_moves(window, england):
+    hide_practices(window)
+    m = window.map
+    moved = []
+    m.moveRequested.connect(lambda units, target: moved.append(target))
+    status = []
+    m.dragStatus.connect(status.append)
+    units = england.members("district", district(england, "Waverley"))
+    window.run_search("Waverley")
+    vp = m.viewport()
+    start = view_point(window, int(units[0]))
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, NO, start)
+    QTest.mouseMove(vp, start + QPoint(40, 0))
+    assert m.gesture_mode == "drag" and m.highlight.ghost_offset is not None
+    QTest.keyClick(m, Qt.Key.Key_Escape)
+    assert m.gesture is None and m.highlight.ghost_offset is None
+    assert status[-1] == "Move cancelled"
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, NO, start + QPoint(200, 0))
+    assert moved == []
+
+
+def test_paint_without_a_board_says_so_and_starts_nothing(window):
+    m = window.map
+    m.paint_board = None
+    m.set_tool("paint")
+    status = []
+    m.dragStatus.connect(status.append)
+    QTest.mousePress(m.viewport(), Qt.MouseButton.LeftButton, NO, QPoint(300, 300))
+    assert m.gesture is None
+    assert status and status[-1].startswith("Pick a board to paint with")
+    QTest.mouseRelease(m.viewport(), Qt.MouseButton.LeftButton, NO, QPoint(300, 300))
+
+
+def test_a_second_button_during_a_gesture_is_ignored(window):
+    m = window.map
+    m.set_tool("lasso")
+    vp = m.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, NO, QPoint(300, 300))
+    QTest.mouseMove(vp, QPoint(350, 300))
+    lasso = m.gesture
+    QTest.mousePress(vp, Qt.MouseButton.MiddleButton, NO, QPoint(350, 300))
+    assert m.gesture is lasso  # the pan did not take over half-way through the lasso
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, NO, QPoint(300, 350))
+    assert m.gesture is None
