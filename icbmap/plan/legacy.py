@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from icbmap.errors import DataError
-from icbmap.plan.proposal import MappingReport, ProposalError
+from icbmap.plan.packmap import MappingReport, ProposalError, map_plan_dict
 
 
 @dataclass
@@ -117,8 +117,7 @@ def _expand(runs, codes: np.ndarray, unknown: list[str]) -> list[int]:
 def map_legacy_plan(plan_dict: dict, atlas, path, file_boards: int | None = None) -> tuple[dict, LegacyMappingReport]:
     """The plan of a legacy proposal, mapped onto ``atlas`` (the July 2022 baseline of the
     2021-LSOA pack), and the report.  Board handling (codes, created boards) is then that of
-    :func:`icbmap.plan.proposal.map_plan_dict`."""
-    from icbmap.plan.proposal import map_plan_dict
+    :func:`icbmap.plan.packmap.map_plan_dict`."""
 
     if atlas.baseline != "2022":
         raise ProposalError(path, "a proposal of the old offline pack maps onto the July 2022 baseline only")
