@@ -64,3 +64,103 @@ def test_the_practices_hooks_are_registered_on_import():
             "print(len(hooks._on_load), hooks.practices_attacher() is attach_practices)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["1", "True"]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports anywhere (top level, inside functions, under
+    ``TYPE_CHECKING``): a lazy or type-only import is still a dependency a reader follows."""
+    files = {_module_name(f): f for f in PACKAGE.rglob("*.py")}
+
+    def resolve(name: str) -> str:
+        while name and name not in files:
+            name = name.rpartition(".")[0]
+        return name
+
+    graph = {}
+    for mod, f in files.items():
+        deps = set()
+        for name in imported_modules(f):
+            if name.startswith("icbmap"):
+                deps.add(name if name in files else resolve(name))
+        graph[mod] = {d for d in deps if d and d != mod and not mod.startswith(d + ".")}
+    return graph
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    circles = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on.add(root)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is not None:
+                if w not in graph:
+                    continue
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                if len(comp) > 1:
+                    circles.append(sorted(comp))
+    return circles
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert import_circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_circle_anywhere_in_the_package():
+    """Not even through a lazy import inside a function or a ``TYPE_CHECKING`` import (the
+    map view's parts see it through ``icbmap.app.canvas.MapCanvas``; the proposal reader and
+    the legacy mapping share ``icbmap.plan.packmap``; a baseline change makes a window of the
+    running window's own class)."""
+    assert import_circles(import_graph()) == []
+
+
+def test_the_map_view_provides_the_canvas_its_parts_use(qapp, england):
+    """The map tools, keyboard cursor and labels depend on the ``MapCanvas`` protocol; the
+    view must provide every member of it."""
+    from icbmap.app.canvas import MapCanvas
+    from icbmap.app.mapview import MapView
+
+    members = set(MapCanvas.__annotations__) | {
+        n for n, v in vars(MapCanvas).items() if callable(v) and not n.startswith("_")}
+    view = MapView(england)
+    missing = sorted(m for m in members if not hasattr(view, m))
+    assert missing == []
+    for part in ("maptools", "mapcursor", "maplabels", "mapshapes", "layers"):
+        assert not any(m.startswith("icbmap.app.mapview") for m in imported_modules(PACKAGE / "app" / f"{part}.py"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from icbmap.app.workers import load_atlas_gui
 from icbmap.errors import Cancelled, IcbmapError
 
 
@@ -38,9 +39,6 @@ def replace_window(window, baseline: str, then=None):
     options = getattr(window, "options", None)     # issue 11: the other open options
     if options is not None and not options.maybe_save_others():
         return None
-    from icbmap.app.main import load_atlas_gui
-    from icbmap.app.mainwindow import MainWindow
-
     try:
         atlas = load_atlas_gui(window.atlas.name, baseline=baseline, parent=window)
     except Cancelled:
@@ -48,7 +46,8 @@ def replace_window(window, baseline: str, then=None):
     except IcbmapError as exc:
         QMessageBox.warning(window, "Cannot change baseline", str(exc))
         return None
-    new = MainWindow(atlas, settings=window.settings, autosave_dir=window.proposals.autosaver.directory)
+    # the same window class (this module never imports the main window: no import circle)
+    new = type(window)(atlas, settings=window.settings, autosave_dir=window.proposals.autosaver.directory)
     _keep(new)
     new.setGeometry(window.geometry())
     if window.isMaximized():

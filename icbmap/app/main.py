@@ -21,6 +21,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from icbmap import __version__
+from icbmap.app.workers import load_atlas_gui
 from icbmap.errors import Cancelled, IcbmapError
 from icbmap.paths import config_dir, resources_dir
 
@@ -44,17 +45,6 @@ def _application() -> QApplication:
         if style.exists():
             app.setStyleSheet(style.read_text("utf-8"))
     return app
-
-
-def load_atlas_gui(pack: str | None = None, rebuild: bool = False, parent=None, baseline: str | None = None):
-    """Load the atlas (with ``baseline``, default the pack's own) behind a progress dialog."""
-    from icbmap.app.workers import run_with_progress
-    from icbmap.atlas.store import load_atlas
-
-    return run_with_progress(parent, "Opening the England data pack",
-                             lambda progress: load_atlas(pack, rebuild=rebuild, progress=progress,
-                                                         baseline=baseline),
-                             label="Loading data\u2026")
 
 
 def run_app(proposal: str | None = None, rebuild: bool = False, pack: str | None = None) -> int:

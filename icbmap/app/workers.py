@@ -97,3 +97,13 @@ def run_with_progress(parent, title: str, fn: Callable[[Progress], Any], *,
     if box.get("exc") is not None:
         raise box["exc"]
     return box.get("result")
+
+
+def load_atlas_gui(pack: str | None = None, rebuild: bool = False, parent=None, baseline: str | None = None):
+    """Load the atlas (with ``baseline``, default the pack's own) behind a progress dialog."""
+    from icbmap.atlas.store import load_atlas
+
+    return run_with_progress(parent, "Opening the England data pack",
+                             lambda progress: load_atlas(pack, rebuild=rebuild, progress=progress,
+                                                         baseline=baseline),
+                             label="Loading data\u2026")

@@ -23,6 +23,7 @@ import pandas as pd
 
 from icbmap.atlas.model import REFERENCE_PREFIX, Atlas, Provenance
 from icbmap.atlas.references import check_name, from_members, members_table
+from icbmap.atlas.atomic import atomic_write_text
 from icbmap.errors import DataError
 from icbmap.paths import data_dir, shapefiles_dir
 
@@ -94,8 +95,6 @@ def user_path(name: str) -> Path:
 
 def save_user_reference(atlas: Atlas, ref) -> Path:
     """Keep ``ref`` for later starts (its member codes: districts, councils or LSOAs)."""
-    from icbmap.atlas.store import atomic_write_text
-
     members, level = ref.members, ref.level
     if members is None:
         members, level = members_table(atlas, ref), "lsoa"

@@ -9,7 +9,7 @@ on the page (header, footer, map, table, legend; which pages) is the briefing mo
 from __future__ import annotations
 
 from datetime import date as _date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import shapely
@@ -22,8 +22,14 @@ from matplotlib.path import Path as MplPath
 from icbmap import __version__
 from icbmap.names import board_flags
 
-if TYPE_CHECKING:
-    from icbmap.export.briefing import _Ctx
+
+
+class _Ctx(Protocol):
+    """What the shared drawing needs of a page's context (the briefing's context has it)."""
+
+    moved: object       # union of the moved units (EPSG:27700), or None
+    ca_lines: np.ndarray
+    scale: float        # line widths and text scale with the paper
 
 
 PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
