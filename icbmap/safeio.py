@@ -21,7 +21,6 @@ import json
 import os
 import stat
 from contextlib import contextmanager
-from pathlib import Path
 from typing import BinaryIO
 
 from icbmap.errors import DataError

@@ -261,7 +261,7 @@ def read_polygons(path, name_field: str | None = None, code_field: str | None = 
         raise DataError(path, f"cannot reproject from {gdf.crs.to_string()} to {CRS} ({exc})") from None
     b = gdf.total_bounds
     if not np.all(np.isfinite(b)):
-        raise DataError(path, f"the coordinates do not fit the file's CRS: wrong CRS?")
+        raise DataError(path, "the coordinates do not fit the file's CRS: wrong CRS?")
     out = gpd.GeoDataFrame({"name": gdf[ncol].astype(str).str.strip(),
                             "code": gdf[ccol].astype(str) if ccol else ""},
                            geometry=shapely.make_valid(gdf.geometry.to_numpy()), crs=CRS)

@@ -133,8 +133,8 @@ def summary_dict(result, files: list[str], plan_label: str) -> dict:
 def format_table(summary: dict) -> str:
     r = summary["request"]
     lines = [f"icbmap suggest: {summary['scope']}, {r['blocks']} -> {r['target']} boards, start: {summary['start']}",
-             f"Rules: " + ", ".join(f"{k}={v}" for k, v in r["constraints"].items() if v not in (None, (), [])),
-             f"Objective: " + ", ".join(f"{k}={v:g}" for k, v in r["objective"].items() if v),
+             "Rules: " + ", ".join(f"{k}={v}" for k, v in r["constraints"].items() if v not in (None, (), [])),
+             "Objective: " + ", ".join(f"{k}={v:g}" for k, v in r["objective"].items() if v),
              f"{summary['blocks']} blocks ({summary['atoms']} pieces); status: {summary['status']}"
              + (f" ({summary['message']})" if summary["message"] else "") + f"; {summary['elapsed_seconds']:.1f} s"]
     lines += [f"Note: {n}" for n in summary["notes"]]
