@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
+from PySide6.QtGui import QAccessible, QAccessibleEvent
 from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractScrollArea, QAbstractSlider,
                                QAbstractSpinBox,
                                QComboBox, QDockWidget, QLabel, QLineEdit, QMenuBar, QTabBar, QTextEdit,
@@ -160,3 +160,18 @@ def cycle_focus(window, step: int = 1) -> QWidget | None:
             target.setFocus(Qt.FocusReason.ShortcutFocusReason)
             return target
     return None
+
+
+def announce(widget: QWidget, text: str) -> None:
+    """Have screen readers say ``text`` for ``widget``: an announcement event (Qt 6.8+), and
+    the accessible description changed (what older Qt and some readers go by)."""
+    widget.setAccessibleDescription(text)
+    if not QAccessible.isActive():
+        return
+    try:
+        from PySide6.QtGui import QAccessibleAnnouncementEvent
+
+        QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(widget, text))
+    except ImportError:  # Qt before 6.8: the description change is read out instead
+        pass
+    QAccessible.updateAccessibility(QAccessibleEvent(widget, QAccessible.Event.DescriptionChanged))

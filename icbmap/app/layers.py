@@ -201,6 +201,25 @@ class PracticeLayer(_Layer):
         self.colours: dict[int, QColor] = {}
         self.selected = np.zeros(0, dtype=bool)
 
+    def hit(self, p: QPointF, scale: float, radius_px: float = 7.0) -> int:
+        """The practice within ``radius_px`` of scene point ``p`` (nearest), or -1; none when
+        hidden or zoomed out (dots a click passes through)."""
+        xy = self.xy
+        if len(xy) == 0 or not self.isVisible() or scale < PRACTICE_DETAIL_SCALE:
+            return -1
+        d = np.hypot(xy[:, 0] - p.x(), -xy[:, 1] - p.y()) * scale
+        d = np.where(np.isfinite(d), d, np.inf)
+        i = int(np.argmin(d))
+        return i if d[i] <= radius_px else -1
+
+    def rows_inside(self, inside) -> np.ndarray:
+        """Rows of the practices (with a location) whose BNG point passes ``inside(x, y)``."""
+        xy = self.xy
+        ok = np.isfinite(xy[:, 0]) if len(xy) else np.zeros(0, dtype=bool)
+        res = np.zeros(len(xy), dtype=bool)
+        res[ok] = inside(xy[ok, 0], xy[ok, 1])
+        return np.flatnonzero(res)
+
     def paint(self, painter: QPainter, option, widget=None) -> None:
         if len(self.xy) == 0:
             return

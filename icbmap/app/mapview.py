@@ -26,26 +26,13 @@ import math
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (
-    QAccessible,
-    QAccessibleEvent,
-    QColor,
-    QFont,
-    QPainter,
-    QPainterPath,
-    QTransform,
-)
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
-from icbmap.app import geomqt
-from icbmap.app.layers import PRACTICE_DETAIL_SCALE, add_layers
+from icbmap.app import a11y, geomqt
+from icbmap.app.layers import add_layers
 from icbmap.app.mapcursor import KeyboardCursor
-from icbmap.app.maplabels import (
-    LabelPainter,
-    Placed,
-    map_label_candidates,
-    place_labels,
-)
+from icbmap.app.maplabels import LabelPainter, Placed, map_label_candidates, place_labels
 from icbmap.app.mapshapes import MapShapes
 from icbmap.app.maptools import TOOL_CLASSES, TOOLS, MapTool
 
@@ -171,15 +158,7 @@ class MapView(QGraphicsView):
         return self.shapes.area_path(level, area)
 
     def practice_at(self, view_pos, radius_px: float = 7.0) -> int:
-        xy = self.practices.xy
-        scale = self.current_scale()
-        if len(xy) == 0 or not self.practices.isVisible() or scale < PRACTICE_DETAIL_SCALE:
-            return -1  # zoomed out, practices are dots a click passes through
-        p = self.mapToScene(view_pos)
-        d = np.hypot(xy[:, 0] - p.x(), -xy[:, 1] - p.y()) * scale
-        d = np.where(np.isfinite(d), d, np.inf)
-        i = int(np.argmin(d)) if len(d) else -1
-        return i if i >= 0 and d[i] <= radius_px else -1
+        return self.practices.hit(self.mapToScene(view_pos), self.current_scale(), radius_px)
 
     def current_scale(self) -> float:
         return self.transform().m11()
@@ -284,14 +263,7 @@ class MapView(QGraphicsView):
         units = self.shapes.units_of_areas_inside(inside, self.level, self.assignment)
         if add:
             units = np.union1d(self.selected_units, units)
-        practices = None
-        if self.practices.isVisible():
-            xy = self.practices.xy
-            ok = np.isfinite(xy[:, 0]) if len(xy) else np.zeros(0, dtype=bool)
-            res = np.zeros(len(xy), dtype=bool)
-            res[ok] = inside(xy[ok, 0], xy[ok, 1])
-            practices = np.flatnonzero(res)
-        self.set_selection(units, practices)
+        self.set_selection(units, self.practices.rows_inside(inside) if self.practices.isVisible() else None)
 
     # ------------------------------------------------------------------ zoom and pan
     def zoom_england(self) -> None:
@@ -427,15 +399,7 @@ class MapView(QGraphicsView):
         if not text:
             return
         self.announcements = (self.announcements + [text])[-50:]
-        self.setAccessibleDescription(text)
-        if QAccessible.isActive():
-            try:
-                from PySide6.QtGui import QAccessibleAnnouncementEvent
-
-                QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self, text))
-            except ImportError:  # Qt before 6.8: a description change is read out instead
-                pass
-            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.DescriptionChanged))
+        a11y.announce(self, text)
         self.announced.emit(text)
 
     # ------------------------------------------------------------------ mouse: routed to the map tools
