@@ -342,6 +342,14 @@ def test_cli_metrics_json_csv_and_saved_plan(england_2024, tmp_path, capsys):
     assert main(["--pack", OFFLINE, "metrics", "--format", "csv"]) == 0
     csv_text = capsys.readouterr().out
     assert csv_text.startswith("section,summary") and "section,council_areas" in csv_text
+    # a CSV file is Excel-ready (UTF-8 BOM), like export's; --no-bom for scripts; stdout never
+    excel, plain = tmp_path / "m.csv", tmp_path / "plain.csv"
+    assert main(["--pack", OFFLINE, "metrics", "--format", "csv", "-o", str(excel)]) == 0
+    assert main(["--pack", OFFLINE, "metrics", "--format", "csv", "--no-bom", "-o", str(plain)]) == 0
+    assert excel.read_bytes() == b"\xef\xbb\xbf" + plain.read_bytes()
+    assert plain.read_text(encoding="utf-8") == csv_text
+    assert main(["--pack", OFFLINE, "metrics", "--no-bom"]) == 2  # only with a CSV file
+    assert "--no-bom" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     d = plan.to_dict()
     d["units"] = {"3": ["E01999999"]}

@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     met.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
     met.add_argument("--format", choices=["table", "json", "csv"], default="table")
     met.add_argument("-o", "--output", help="write to a file instead of standard output")
+    met.add_argument("--no-bom", action="store_true",
+                     help="CSV file: no UTF-8 byte-order mark (by default a CSV written with -o has one, "
+                          "so Excel reads the names right; standard output never has one)")
     add_baseline_argument(met)
 
     from icbmap.principles.cli import add_arguments as check_arguments

@@ -226,6 +226,10 @@ def render(report: Report, fmt: str, title: str) -> str:
 def run(args) -> int:
     from icbmap.cli.common import load_atlas_for
 
+    fmt = getattr(args, "format", "table") or "table"
+    if getattr(args, "no_bom", False) and not (fmt == "csv" and getattr(args, "output", None)):
+        print("icbmap metrics: --no-bom applies to --format csv with -o FILE", file=sys.stderr)
+        return 2
     if getattr(args, "proposal", None):
         from icbmap.plan.proposal import precheck_proposal
 
@@ -236,10 +240,14 @@ def run(args) -> int:
     else:
         plan, title = Plan(atlas), f"baseline: {atlas.baseline_label}"
     metrics = Metrics(plan, observe=False)
-    text = render(metrics.report(), getattr(args, "format", "table") or "table", title)
+    text = render(metrics.report(), fmt, title)
     out = getattr(args, "output", None)
     if out:
         from icbmap.atlas.store import atomic_write_text
+        from icbmap.export.csv import BOM
+
+        if fmt == "csv" and not getattr(args, "no_bom", False):
+            text = BOM + text  # Excel-ready, like icbmap export --format csv
 
         try:
             atomic_write_text(Path(out), text)
