@@ -283,6 +283,32 @@ def test_practices_follow_units(practice_atlas):
     assert err.value.unknown_practices == ["NOPE99"]
 
 
+def test_an_area_move_carrying_practices_is_one_change(practice_atlas):
+    """Observers (the metrics engine, the app's panels) hear one change per edit, with the
+    units and the practices that went with them, and the same on undo."""
+    from icbmap.metrics.engine import Metrics
+
+    plan = Plan(practice_atlas)
+    metrics = Metrics(plan)
+    heard = []
+    plan.add_observer(heard.append)
+    hist = History(plan)
+    u = practice_atlas.members("board", 0)[0]
+    hist.push(MoveUnits([u], 1))
+    assert len(heard) == 1
+    ch = heard[0]
+    assert ch.units.tolist() == [u] and ch.practices.tolist() == [0, 1] and ch.kind == "assign"
+    assert ch.new_practice_boards.tolist() == [1, 1] and ch.boards == frozenset({0, 1})
+    full = Metrics(plan, observe=False)  # recomputed from scratch: the same figures
+    assert np.array_equal(metrics.registered, full.registered)
+    hist.undo()
+    assert len(heard) == 2 and heard[1].practices.tolist() == [0, 1]
+    assert heard[1].new_practice_boards.tolist() == [0, 0] and plan.is_baseline()
+    assert np.array_equal(metrics.registered, Metrics(plan, observe=False).registered)
+    hist.push(MovePractices([2], 1))  # practices alone: a "practices" change
+    assert len(heard) == 3 and heard[2].kind == "practices" and len(heard[2].units) == 0
+
+
 def test_merge_carries_practices(practice_atlas):
     plan = Plan(practice_atlas)
     hist = History(plan)

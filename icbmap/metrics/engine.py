@@ -199,13 +199,13 @@ class Metrics(Listeners):
     # ------------------------------------------------------------- updates
     def _on_change(self, change: Change) -> None:
         dirty: dict = {"boards": set(change.boards)}
-        if change.kind == "assign" and len(change.units):
+        if len(change.units):
             self._apply_units(change, dirty)
-        elif change.kind == "practices" and len(change.practices):
+        if len(change.practices):  # with the units of the same move, or alone
             pts = self.plan.practice_patients[change.practices]
             np.subtract.at(self.registered, change.old_practice_boards.astype(np.int64) + 1, pts)
             np.add.at(self.registered, change.new_practice_boards.astype(np.int64) + 1, pts)
-        elif change.structural:
+        if change.structural:
             self._grow(self.plan.n_boards)
         self.last_dirty = dirty
         for fn in list(self._listeners):

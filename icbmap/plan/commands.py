@@ -111,13 +111,11 @@ class MoveUnits(Command):
         self.people_moved = int(plan.atlas.population[units].sum())
         self.practices_moved = len(prac)
         self.patients_moved = int(plan.practice_patients[prac].sum()) if len(prac) else 0
-        plan.assign(units, self.to_board)
-        plan.assign_practices(prac, self.to_board)
+        plan.move(units, prac, self.to_board)
         self.text = self._describe(plan)
 
     def undo(self, plan: Plan) -> None:
-        plan.assign_practices(self._prac, self._prac_old)
-        plan.assign(self._units, self._old)
+        plan.reassign(self._units, self._old, self._prac, self._prac_old)
 
 
 class MovePractices(Command):
@@ -171,15 +169,13 @@ class MergeBoards(Command):
         _check_unlocked(plan, [self.keep, self.absorb], "merge")
         self._units = plan.board_units(self.absorb)
         self._prac = np.flatnonzero(plan.practice_assignment == self.absorb)
-        plan.assign(self._units, self.keep)
-        plan.assign_practices(self._prac, self.keep)
+        plan.move(self._units, self._prac, self.keep)
         plan.set_active(self.absorb, False)
         self.text = f"Merge {plan.boards[self.absorb].name} into {plan.boards[self.keep].name}"
 
     def undo(self, plan: Plan) -> None:
         plan.set_active(self.absorb, True)
-        plan.assign_practices(self._prac, self.absorb)
-        plan.assign(self._units, self.absorb)
+        plan.move(self._units, self._prac, self.absorb)
 
 
 class DeleteBoard(MergeBoards):
@@ -197,8 +193,7 @@ class DeleteBoard(MergeBoards):
         _check_unlocked(plan, [self.keep, self.absorb], "delete or move areas into")
         self._units = plan.board_units(self.absorb)
         self._prac = np.flatnonzero(plan.practice_assignment == self.absorb)
-        plan.assign(self._units, self.keep)
-        plan.assign_practices(self._prac, self.keep)
+        plan.move(self._units, self._prac, self.keep)
         plan.set_active(self.absorb, False)
         dest = "unassigned" if self.keep == UNASSIGNED else plan.boards[self.keep].name
         self.text = f"Delete {plan.boards[self.absorb].name} (its areas to {dest})"

@@ -279,45 +279,44 @@ class Plan:
     # These change the plan and notify observers; they do not check locks (commands do).
     def assign(self, units, boards) -> Change:
         """Put ``units`` on ``boards`` (one id or one per unit); only real changes are reported."""
-        units = np.asarray(units, dtype=np.int64).ravel()
-        new = np.broadcast_to(np.asarray(boards, dtype=np.int32), units.shape).copy()
-        if len(units):
-            if units.min() < 0 or units.max() >= self.n_units:
-                raise PlanError("unit index out of range")
-            units, first = np.unique(units, return_index=True)
-            new = new[first]
-        old = self.assignment[units]
-        moved = old != new
-        units, old, new = units[moved], old[moved], new[moved]
-        self.assignment[units] = new
-        touched = frozenset(int(b) for b in np.unique(np.concatenate([old, new])))
-        change = Change("assign", touched, units, old, new)
-        if len(units):
-            self._notify(change)
-        return change
+        return self.reassign(units, boards)
 
     def assign_practices(self, practices, boards) -> Change:
-        practices = np.asarray(practices, dtype=np.int64).ravel()
-        new = np.broadcast_to(np.asarray(boards, dtype=np.int32), practices.shape).copy()
-        if len(practices):
-            if practices.min() < 0 or practices.max() >= self.n_practices:
-                raise PlanError("practice index out of range")
-            practices, first = np.unique(practices, return_index=True)
-            new = new[first]
-        old = self.practice_assignment[practices]
-        moved = old != new
-        practices, old, new = practices[moved], old[moved], new[moved]
-        self.practice_assignment[practices] = new
-        touched = frozenset(int(b) for b in np.unique(np.concatenate([old, new])))
-        change = Change("practices", touched, practices=practices, old_practice_boards=old,
-                        new_practice_boards=new)
-        if len(practices):
+        return self.reassign(practices=practices, practice_boards=boards)
+
+    def move(self, units, practices, board_id) -> Change:
+        """Units and practices to one board: one change, observers told once."""
+        return self.reassign(units, board_id, practices, board_id)
+
+    def reassign(self, units=(), boards=UNASSIGNED, practices=(), practice_boards=UNASSIGNED) -> Change:
+        """Put ``units`` on ``boards`` and ``practices`` on ``practice_boards`` (one id, or
+        one per item) as one change: observers are told once (kind ``"assign"`` when units
+        moved, else ``"practices"``), with only the real changes."""
+        units, old, new = self._changed(units, boards, self.assignment, self.n_units, "unit")
+        prac, pold, pnew = self._changed(practices, practice_boards, self.practice_assignment,
+                                         self.n_practices, "practice")
+        self.assignment[units] = new
+        self.practice_assignment[prac] = pnew
+        touched = frozenset(int(b) for b in np.unique(np.concatenate([old, new, pold, pnew])))
+        change = Change("assign" if len(units) or not len(prac) else "practices", touched, units, old, new,
+                        prac, pold, pnew)
+        if len(units) or len(prac):
             self._notify(change)
         return change
 
-    def move(self, units, practices, board_id) -> tuple[Change, Change]:
-        """Units and practices to one board, observers told once per kind."""
-        return self.assign(units, board_id), self.assign_practices(practices, board_id)
+    @staticmethod
+    def _changed(items, boards, assignment: np.ndarray, n: int, what: str):
+        """(items, old boards, new boards) of the items whose board would change."""
+        items = np.asarray(items, dtype=np.int64).ravel()
+        new = np.broadcast_to(np.asarray(boards, dtype=np.int32), items.shape).copy()
+        if len(items):
+            if items.min() < 0 or items.max() >= n:
+                raise PlanError(f"{what} index out of range")
+            items, first = np.unique(items, return_index=True)
+            new = new[first]
+        old = assignment[items]
+        moved = old != new
+        return items[moved], old[moved], new[moved]
 
     def append_board(self, board: Board) -> Change:
         if board.id != len(self.boards):
