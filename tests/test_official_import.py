@@ -814,6 +814,9 @@ def test_real_provenance(real_import):
     assert "lsoa21_simplified_geographr.geojson" in prov["unit"].source
     assert prov["place"].vintage == "SICBL April 2024"
     assert prov["board"].vintage == "ICB April 2024"
+    # the NHS regions layer names the lookup it came from (it said "July 2022 lookup" before)
+    region = atlas.layers["region"].provenance
+    assert "lsoa21_sicbl24_icb24_geographr.csv" in region.source and "April 2024" in region.vintage
     assert prov["board"].note.startswith("official: the boards as lsoa21_sicbl24_icb24_geographr.csv draws them")
     assert "replaces" not in prov["board"].note  # only a 2026 lookup replaces the derived 2026 boards
     assert prov["district_assignment"].vintage == "LAD 2024 codes recoded to 2025"

@@ -243,7 +243,9 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
         "ca": CA_PROVENANCE,
         "place": src.provenance.get("place", ICB_PROVENANCE),
         "board": src.provenance.get("board", ICB_PROVENANCE),
-        "region": ICB_PROVENANCE,
+        # NHS regions come from the same lookup as the boards (its NHSER columns) when the
+        # source names it; the bundled pack's own layer keeps its recorded provenance
+        "region": src.provenance.get("region", ICB_PROVENANCE),
     }
     layers = dissolve_layers(geoms, population, {lvl: (units[lvl].to_numpy(np.int64), tables[lvl], layer_prov[lvl])
                                                  for lvl in LEVELS},

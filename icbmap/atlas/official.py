@@ -191,6 +191,11 @@ def official_source(name: str, boundaries, icb_lookup, lad_lookup, population=No
             attribution=NHS_ATTRIBUTION,
             note=board_note(icb),
         ),
+        "region": Provenance(
+            source=f"ONS LSOA (2021) to Sub-ICB Location to ICB lookup: {icb.path.name} (NHS region columns)",
+            vintage=f"NHS regions as of the ICB {icb.board_vintage} lookup",
+            attribution=NHS_ATTRIBUTION,
+        ),
         "district_assignment": Provenance(
             source=f"ONS LSOA (2021) to local authority district lookup: {lad.path.name}",
             vintage=lad_vintage,
