@@ -64,3 +64,58 @@ def test_undo_and_redo_keys_under_x(xserver):
         app.terminate()
         _out, err = app.communicate(timeout=20)
     assert "Ambiguous shortcut" not in err, err
+
+
+def test_map_tools_with_a_real_mouse_under_x(xserver):
+    """The map tools driven by xdotool through the X server: L picks the lasso, a drawn ring
+    selects areas, a middle-button drag pans without changing the tool, S goes back to the
+    select tool and Esc clears the selection."""
+    env = dict(xserver, QT_QPA_PLATFORM="xcb")
+    app = subprocess.Popen([sys.executable, str(ROOT / "tests" / "screens" / "mouse_driver.py"), "--seconds", "50"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+    def xdo(*args: str) -> None:
+        subprocess.run(["xdotool", *args], env=xserver, check=True)
+        time.sleep(0.15)
+
+    def wait_for(prefix: str, timeout: float = 15) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = app.stdout.readline()
+            assert line or app.poll() is None, app.stderr.read()
+            if line.startswith(prefix):
+                return line.strip()
+        raise AssertionError(f"no {prefix!r} line")
+
+    try:
+        ready = wait_for("READY", 60).split()
+        x0, y0, width, height = (int(v) for v in ready[1:5])
+        assert ready[5] == "tool=select"
+        cx, cy = x0 + width // 2, y0 + height // 2
+        xdo("mousemove", str(cx), str(cy))
+        xdo("click", "1")  # focus the map (and select the area under the mouse)
+        xdo("key", "l")
+        assert wait_for("TOOL") == "TOOL lasso"
+        ring = [(cx + int(90 * c), cy + int(90 * s)) for c, s in
+                ((1, 0), (0.7, 0.7), (0, 1), (-0.7, 0.7), (-1, 0), (-0.7, -0.7), (0, -1), (0.7, -0.7), (1, 0))]
+        xdo("mousemove", str(ring[0][0]), str(ring[0][1]))
+        xdo("mousedown", "1")
+        for x, y in ring[1:]:
+            xdo("mousemove", str(x), str(y))
+        xdo("mouseup", "1")
+        assert int(wait_for("SELECTED").split()[1]) > 0
+        # middle-button pan: the view moves, the lasso stays the tool
+        xdo("mousemove", str(cx), str(cy))
+        xdo("mousedown", "2")
+        xdo("mousemove", str(cx - 150), str(cy))
+        xdo("mouseup", "2")
+        # the content follows the mouse to the left: the scene centre moves east
+        assert float(wait_for("VIEW").split()[1]) > float(ready[6].split("=")[1]) + 1000
+        xdo("key", "s")
+        assert wait_for("TOOL") == "TOOL select"
+        xdo("key", "Escape")
+        assert wait_for("SELECTED") == "SELECTED 0"
+    finally:
+        app.terminate()
+        _out, err = app.communicate(timeout=20)
+    assert "Traceback" not in err, err
