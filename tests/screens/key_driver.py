@@ -6,28 +6,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=40)
     args = ap.parse_args()
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QKeySequence
 
-    from icbmap.app.main import _application
+    from driver import main_window, run_events
 
-    app = _application()
+    app, atlas, w = main_window("icbmap-keys-")
     from icbmap.app.dialogs import neighbour_boards
-    from icbmap.app.mainwindow import MainWindow
-    from icbmap.atlas.store import OFFLINE, load_atlas
 
-    atlas = load_atlas(OFFLINE)
-    d = tempfile.mkdtemp(prefix="icbmap-keys-")
-    w = MainWindow(atlas, settings=QSettings(f"{d}/w.ini", QSettings.Format.IniFormat), autosave_dir=f"{d}/a")
-    w.proposals.ask_unsaved = lambda: "discard"
     w.show()
     c = w.controller
     t = atlas.layers["district"].table
@@ -42,10 +34,7 @@ def main() -> int:
         print(f"READY {c.stack.index()} redo={'|'.join(keys)}", flush=True)
 
     QTimer.singleShot(1500, ready)
-    end = time.monotonic() + args.seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+    run_events(app, args.seconds)
     w.close()
     return 0
 

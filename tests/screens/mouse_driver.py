@@ -8,26 +8,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=40)
     args = ap.parse_args()
-    from PySide6.QtCore import QPoint, QSettings, QTimer
+    from PySide6.QtCore import QPoint, QTimer
 
-    from icbmap.app.main import _application
+    from driver import main_window, run_events
 
-    app = _application()
-    from icbmap.app.mainwindow import MainWindow
-    from icbmap.atlas.store import OFFLINE, load_atlas
-
-    atlas = load_atlas(OFFLINE)
-    d = tempfile.mkdtemp(prefix="icbmap-mouse-")
-    w = MainWindow(atlas, settings=QSettings(f"{d}/w.ini", QSettings.Format.IniFormat), autosave_dir=f"{d}/a")
-    w.proposals.ask_unsaved = lambda: "discard"
+    app, _atlas, w = main_window("icbmap-mouse-")
     w.layers.boxes["practices"].setChecked(False)  # area selection only
     w.show()
     m = w.map
@@ -56,10 +47,7 @@ def main() -> int:
     timer = QTimer()
     timer.timeout.connect(poll_tool)
     timer.start(50)
-    end = time.monotonic() + args.seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+    run_events(app, args.seconds)
     w.close()
     return 0
 

@@ -28,7 +28,6 @@ def main() -> int:
 
     from PySide6.QtCore import QSettings
     from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
 
     from icbmap.app.main import _application
 
@@ -73,10 +72,9 @@ def main() -> int:
         w.grab().save(args.shot)
     print(json.dumps(report), flush=True)
     if args.hold_ms:
-        end = time.monotonic() + args.hold_ms / 1000
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.02)
+        from driver import run_events
+
+        run_events(app, args.hold_ms / 1000, 0.02)
     if args.move_to:
         x, y = (int(v) for v in args.move_to.split(","))
         w.showNormal()
