@@ -55,3 +55,44 @@ def test_bench_full_england_frame(benchmark, window):
 
     frame()  # label pixmaps are made on the first frame
     benchmark.pedantic(frame, rounds=30, iterations=1)
+
+
+def _drag(vp, button, start, points) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.mousePress(vp, button, Qt.KeyboardModifier.NoModifier, start)
+    for p in points:
+        QTest.mouseMove(vp, p)
+    QTest.mouseRelease(vp, button, Qt.KeyboardModifier.NoModifier, points[-1])
+
+
+def test_bench_rectangle_select_lsoas(benchmark, window):
+    """A rectangle over half the view with the rectangle tool at LSOA level: press, moves,
+    release and the selection outline (thousands of LSOAs dissolved)."""
+    from PySide6.QtCore import QPoint, Qt
+
+    window.set_level("unit")
+    window.map.set_tool("rectangle")
+    vp = window.map.viewport()
+    w, h = vp.width(), vp.height()
+    path = [QPoint(w // 4 + k * w // 40, h // 4 + k * h // 40) for k in range(1, 11)]
+    benchmark.pedantic(lambda: _drag(vp, Qt.MouseButton.LeftButton, QPoint(w // 4, h // 4), path),
+                       rounds=10, iterations=1, warmup_rounds=1)
+    assert len(window.map.selected_units) > 1000
+
+
+def test_bench_lasso_select_districts(benchmark, window):
+    """A 36-point lasso at district level: the polygon test over every label point and the
+    selection outline."""
+    from PySide6.QtCore import QPoint, Qt
+
+    window.set_level("district")
+    window.map.set_tool("lasso")
+    vp = window.map.viewport()
+    c = vp.rect().center()
+    r = min(vp.width(), vp.height()) // 4
+    ring = [c + QPoint(int(r * np.cos(t)), int(r * np.sin(t))) for t in np.linspace(0, 2 * np.pi, 36)]
+    benchmark.pedantic(lambda: _drag(vp, Qt.MouseButton.LeftButton, ring[0], ring[1:]),
+                       rounds=10, iterations=1, warmup_rounds=1)
+    assert len(window.map.selected_units) > 0
