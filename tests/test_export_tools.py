@@ -592,7 +592,7 @@ def test_gpkg_style_uses_the_apps_drawing(qtbot):
     assert fill.opacity_fill == mapstyle.BOARD_FILL_OPACITY
     edge, width = mapstyle.BOARD_EDGE
     assert fill.outline_pen.color().name() == edge and fill.outline_pen.widthF() == width
-    lines = layers.UnitLinesLayer(QRectF(0, 0, 1, 1), view=None)
+    lines = layers.UnitLinesLayer(QRectF(0, 0, 1, 1), shapes=None)
     c = lines.pen.color()
     assert (c.red(), c.green(), c.blue(), c.alpha()) == mapstyle.UNIT_LINE[0]
     assert lines.pen.widthF() == mapstyle.UNIT_LINE[1]
