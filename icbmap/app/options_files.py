@@ -265,7 +265,7 @@ class WorkspaceFiles:
         return bool(recovered)
 
     def _ask_recover(self, group) -> str:
-        from icbmap.app.proposals import ask_recover
+        from icbmap.app.dialogs import ask_recover
 
         return ask_recover(self.w, "Recover " + "; ".join(r.describe() for r in group) + "?")
 
