@@ -16,7 +16,6 @@ The live state is in :mod:`~icbmap.app.principles_model`, the rule-set editor in
 the Metrics tab and adding a reference geography in :mod:`~icbmap.app.reference_areas`.
 """
 
-
 from __future__ import annotations
 
 from html import escape
