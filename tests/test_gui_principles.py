@@ -112,7 +112,7 @@ def test_rule_set_choice_flags_and_layers(window, england, tmp_path):
 
 
 def test_rule_dialog_rejects_bad_parameter(window):
-    from icbmap.app.principles_dock import RuleSetDialog
+    from icbmap.app.ruleset_dialog import RuleSetDialog
 
     dlg = RuleSetDialog(window.principles.ruleset, window)
     dlg.table.item(1, 2).setText("geography = council; tolerance = 3")
@@ -123,13 +123,13 @@ def test_rule_dialog_rejects_bad_parameter(window):
 
 
 def test_add_reference_geography_from_the_data_menu(window, england, tmp_path, monkeypatch):
-    from icbmap.app import principles_dock
+    from icbmap.app import reference_areas
 
     lad = england.layers["district"].table
     path = tmp_path / "two.csv"
     pd.DataFrame({"district": lad["code"].iloc[:2], "area": ["North bit", "North bit"]}).to_csv(path, index=False)
     try:
-        ref = principles_dock.add_reference(window, "two_districts", str(path))
+        ref = reference_areas.add_reference(window, "two_districts", str(path))
         assert ref is not None and "ref:two_districts" in england.references
         assert "ref:two_districts" in window.controller.metrics.report().areas
         assert window.reference_combo.findData("ref:two_districts") >= 0

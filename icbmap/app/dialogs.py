@@ -1,5 +1,6 @@
 """Small dialogs and helpers for them: choosing a board (with a sensible default), long
-read-only text, and where file dialogs start (beside the proposal, else Documents)."""
+read-only text, the crash-recovery question, and where file dialogs start (beside the
+proposal, else Documents)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QMessageBox,
                                QPlainTextEdit, QVBoxLayout)
 
 
@@ -145,3 +146,20 @@ class TextDialog(QDialog):
         from icbmap.app.a11y import name_widgets
 
         name_widgets(self)
+
+
+def ask_recover(parent, question: str) -> str:
+    """After a crash: "recover", "discard" or "later" (a message box)."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Recover unsaved work")
+    box.setText("icbmap did not close properly last time.")
+    box.setInformativeText(question)
+    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    if box.clickedButton() is recover:
+        return "recover"
+    if box.clickedButton() is discard:
+        return "discard"
+    return "later"

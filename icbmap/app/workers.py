@@ -14,6 +14,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QEventLoop, QObject, QThread, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QProgressDialog
 
+from icbmap.plan.model import Plan
 from icbmap.progress import Progress
 
 
@@ -107,3 +108,8 @@ def load_atlas_gui(pack: str | None = None, rebuild: bool = False, parent=None, 
                              lambda progress: load_atlas(pack, rebuild=rebuild, progress=progress,
                                                          baseline=baseline),
                              label="Loading data\u2026")
+
+
+def snapshot(plan: Plan) -> Plan:
+    """An independent copy of ``plan`` for work in another thread."""
+    return Plan.from_dict(plan.atlas, plan.to_dict())

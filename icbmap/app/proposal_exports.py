@@ -1,0 +1,135 @@
+"""The File menu's outputs: exports of the current proposal (GeoJSON, GeoPackage, assignment
+CSV), the briefing map (PDF/PNG) and printing it (print preview, Print).
+
+Each runs off the UI thread on a :func:`~icbmap.app.workers.snapshot` of the plan, with a
+progress dialog and Cancel, through the model's atomic writers.  :class:`ProposalExports`
+is mixed into :class:`~icbmap.app.proposals.ProposalManager`, which provides ``w`` (the main
+window), ``proposal`` and ``title()``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+
+from icbmap.app.dialogs import suggested_path
+from icbmap.app.workers import run_with_progress, snapshot
+from icbmap.errors import Cancelled, IcbmapError
+
+FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "assignment CSV"}
+
+
+class ProposalExports:
+    """Exports, the briefing and printing; see the module doc."""
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self, fmt: str) -> None:
+        filters = {"geojson": "GeoJSON (*.geojson)", "gpkg": "GeoPackage (*.gpkg)", "csv": "CSV (*.csv)"}
+        path, _ = QFileDialog.getSaveFileName(self.w, f"Export {FORMAT_NAMES[fmt]}",
+                                              suggested_path(self.w, self.title(), f".{fmt}"), filters[fmt])
+        if path:
+            self.export(fmt, path)
+
+    def export(self, fmt: str, path, precision: int = 6, units: bool = False) -> list[Path] | None:
+        from icbmap.export import csv as csv_mod
+        from icbmap.export import geojson, gpkg
+
+        plan = snapshot(self.w.controller.plan)
+        title = self.proposal.title
+
+        def work(progress):
+            if fmt == "geojson":
+                return geojson.write_geojson(plan, path, precision=precision, units=units, title=title, progress=progress)
+            if fmt == "gpkg":
+                return gpkg.write_gpkg(plan, path, title=title, progress=progress)
+            return csv_mod.write_csv(plan, path, progress=progress)
+
+        try:
+            out = run_with_progress(self.w, f"Exporting {FORMAT_NAMES.get(fmt, fmt)}", work)
+        except Cancelled:
+            self.w.statusBar().showMessage("Export cancelled; nothing written", 5000)
+            return None
+        except (IcbmapError, OSError) as exc:
+            QMessageBox.warning(self.w, "Export failed", f"{path}: {exc}")
+            return None
+        self.w.statusBar().showMessage("Exported " + ", ".join(str(p) for p in out), 8000)
+        return out
+
+    # ------------------------------------------------------------------ briefing
+    def _briefing_kwargs(self) -> dict:
+        title = self.proposal.title or "ICB configuration proposal"
+        principles = getattr(self.w, "principles", None)
+        return {"title": title, "subtitle": self.proposal.author and f"Prepared by {self.proposal.author}" or None,
+                "rules": principles.ruleset if principles is not None else None}
+
+    def export_briefing(self) -> None:
+        path, filt = QFileDialog.getSaveFileName(self.w, "Export briefing", suggested_path(self.w, self.title(), ".pdf"),
+                                                 "PDF (*.pdf);;PNG (*.png)")
+        if path:
+            self.write_briefing(path)
+
+    def write_briefing(self, path, paper: str = "A4", changed_pages: bool = False):
+        from icbmap.export.briefing import render_briefing
+
+        plan = snapshot(self.w.controller.plan)
+        kwargs = self._briefing_kwargs()
+        try:
+            return run_with_progress(self.w, "Rendering the briefing", lambda progress: render_briefing(
+                plan, path, paper=paper, changed_pages=changed_pages, progress=progress, **kwargs))
+        except Cancelled:
+            return None
+        except (IcbmapError, OSError) as exc:
+            QMessageBox.warning(self.w, "Briefing not written", f"{path}: {exc}")
+            return None
+
+    def _paint_briefing(self, printer) -> None:
+        """Draw the briefing pages on ``printer`` as vector graphics (matplotlib SVG)."""
+        from icbmap.app.printing import paint_figures, pdf_file_target
+        from icbmap.export.briefing import briefing_figures, render_briefing
+
+        plan = snapshot(self.w.controller.plan)
+        target = pdf_file_target(printer)
+        if target:  # print to file: the vector PDF of Export briefing, not Qt's expansion
+            render_briefing(plan, target, paper=self._paper(printer), **self._briefing_kwargs())
+            self.w.statusBar().showMessage(f"Printed the briefing to {target}", 8000)
+            return
+        figures = briefing_figures(plan, paper=self._paper(printer), **self._briefing_kwargs())
+        paint_figures(printer, figures)
+
+    @staticmethod
+    def _paper(printer) -> str:
+        from PySide6.QtGui import QPageSize
+
+        return "A3" if printer.pageLayout().pageSize().id() == QPageSize.PageSizeId.A3 else "A4"
+
+    def make_printer(self):
+        from PySide6.QtGui import QPageLayout, QPageSize
+        from PySide6.QtPrintSupport import QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        printer.setPageOrientation(QPageLayout.Orientation.Landscape)
+        printer.setDocName(self.title())
+        return printer
+
+    def print_preview(self) -> None:
+        from PySide6.QtPrintSupport import QPrintPreviewDialog
+
+        printer = self.make_printer()
+        dlg = QPrintPreviewDialog(printer, self.w)
+        dlg.setWindowTitle("Briefing map \u2014 print preview")
+        dlg.paintRequested.connect(self._paint_briefing)
+        dlg.resize(1100, 800)
+        if os.environ.get("ICBMAP_NO_MODAL"):
+            return
+        dlg.exec()
+
+    def print_dialog(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog
+
+        printer = self.make_printer()
+        dlg = QPrintDialog(printer, self.w)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self._paint_briefing(printer)
