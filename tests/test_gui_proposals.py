@@ -128,6 +128,18 @@ def test_exports_from_the_menu_and_import_back(qtbot, england, tmp_path):
     result = w.proposals.import_file(csv_out[0], show_report=False)
     assert result is not None
     assert (w.controller.plan.assignment == expected).all()
+    # zipped shapefiles, from File > Export as well, open again in icbmap (and in any GIS)
+    import zipfile
+
+    exp_menu = next(a.menu() for a in w.menuBar().actions()[0].menu().actions() if a.menu() and "Export" in a.text())
+    assert w.proposals.act_shp in exp_menu.actions()
+    shp_out = w.proposals.export("shp", tmp_path / "boards.zip")
+    assert shp_out and zipfile.is_zipfile(shp_out[0])
+    names = zipfile.ZipFile(shp_out[0]).namelist()
+    assert {"boards_boards.shp", "boards_boards.dbf", "boards_boards.prj"} <= set(names)
+    w.controller.stack.undo()
+    result = w.proposals.import_file(shp_out[0], show_report=False)
+    assert result is not None and (w.controller.plan.assignment == expected).all()
 
 
 def test_print_preview_paints_the_briefing_as_vector_pages(qtbot, england, tmp_path, qtlog):

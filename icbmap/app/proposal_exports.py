@@ -1,5 +1,5 @@
-"""The File menu's outputs: exports of the current proposal (GeoJSON, GeoPackage, assignment
-CSV), the briefing map (PDF/PNG) and printing it (print preview, Print).
+"""The File menu's outputs: exports of the current proposal (GeoJSON, GeoPackage, zipped
+shapefiles, assignment CSV), the briefing map (PDF/PNG) and printing it (print preview, Print).
 
 Each runs off the UI thread on a :func:`~icbmap.app.workers.snapshot` of the plan, with a
 progress dialog and Cancel, through the model's atomic writers.  :class:`ProposalExports`
@@ -18,7 +18,9 @@ from icbmap.app.dialogs import suggested_path
 from icbmap.app.workers import run_with_progress, snapshot
 from icbmap.errors import Cancelled, IcbmapError
 
-FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "assignment CSV"}
+FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "assignment CSV", "shp": "shapefile (zip)"}
+#: file suffix of each export
+SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv", "shp": ".zip"}
 
 
 class ProposalExports:
@@ -26,15 +28,16 @@ class ProposalExports:
 
     # ------------------------------------------------------------------ export
     def export_dialog(self, fmt: str) -> None:
-        filters = {"geojson": "GeoJSON (*.geojson)", "gpkg": "GeoPackage (*.gpkg)", "csv": "CSV (*.csv)"}
+        filters = {"geojson": "GeoJSON (*.geojson)", "gpkg": "GeoPackage (*.gpkg)", "csv": "CSV (*.csv)",
+                   "shp": "Zipped shapefiles (*.zip)"}
         path, _ = QFileDialog.getSaveFileName(self.w, f"Export {FORMAT_NAMES[fmt]}",
-                                              suggested_path(self.w, self.title(), f".{fmt}"), filters[fmt])
+                                              suggested_path(self.w, self.title(), SUFFIX[fmt]), filters[fmt])
         if path:
             self.export(fmt, path)
 
     def export(self, fmt: str, path, precision: int = 6, units: bool = False) -> list[Path] | None:
         from icbmap.export import csv as csv_mod
-        from icbmap.export import geojson, gpkg
+        from icbmap.export import geojson, gpkg, shp
 
         plan = snapshot(self.w.controller.plan)
         title = self.proposal.title
@@ -44,6 +47,8 @@ class ProposalExports:
                 return geojson.write_geojson(plan, path, precision=precision, units=units, title=title, progress=progress)
             if fmt == "gpkg":
                 return gpkg.write_gpkg(plan, path, title=title, progress=progress)
+            if fmt == "shp":
+                return shp.write_shapefile_zip(plan, path, units=units, title=title, progress=progress)
             return csv_mod.write_csv(plan, path, progress=progress)
 
         try:

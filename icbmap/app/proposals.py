@@ -72,6 +72,8 @@ class ProposalManager(ProposalExports, QObject):
                                      "Boards as RFC 7946 GeoJSON (WGS84)")
         self.act_gpkg = self._act("Export Geo&Package\u2026", lambda: self.export_dialog("gpkg"), None,
                                   "Boards, units and metrics tables")
+        self.act_shp = self._act("Export &shapefiles (zip)\u2026", lambda: self.export_dialog("shp"), None,
+                                 "Boards as ESRI shapefiles (British National Grid) in one .zip, for older GIS")
         self.act_csv = self._act("Export assignment &CSV\u2026", lambda: self.export_dialog("csv"), None,
                                  "LSOA to board block-assignment file")
         self.act_preview = self._act("Print pre&view\u2026", self.print_preview, "Ctrl+Shift+P", "Briefing map print preview")
@@ -91,7 +93,7 @@ class ProposalManager(ProposalExports, QObject):
         m.addSeparator()
         m.addAction(self.act_import)
         exp = m.addMenu("&Export")
-        for a in (self.act_geojson, self.act_gpkg, self.act_csv, self.act_brief):
+        for a in (self.act_geojson, self.act_gpkg, self.act_shp, self.act_csv, self.act_brief):
             exp.addAction(a)
         m.addSeparator()
         m.addAction(self.act_preview)
