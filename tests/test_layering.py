@@ -164,3 +164,8 @@ def test_the_map_view_provides_the_canvas_its_parts_use(qapp, england):
     assert missing == []
     for part in ("maptools", "mapcursor", "maplabels", "mapshapes", "layers"):
         assert not any(m.startswith("icbmap.app.mapview") for m in imported_modules(PACKAGE / "app" / f"{part}.py"))
+
+
+def test_the_status_texts_need_no_qt():
+    """``app/describe.py`` words what is hovered or selected from the model alone."""
+    assert offending([PACKAGE / "app" / "describe.py"], ("PySide6",)) == {}

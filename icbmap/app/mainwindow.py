@@ -1,4 +1,21 @@
-"""The main window: map in the centre, boards / metrics / layers / legend / history docks."""
+"""The main window: the map in the centre, the Boards, Metrics, Layers, Legend and History
+docks around it, and the wiring between them.
+
+The window holds the parts and keeps them in step: it refreshes the map and the panels after
+every edit, follows the selection and the mouse in the status bar, switches layers, tools and
+the selection level, and saves its geometry and the map view between sessions. What it is
+made of lives beside it:
+
+* :mod:`~icbmap.app.menus` — the actions, toolbars and menus, with their shortcuts;
+* :mod:`~icbmap.app.search_box` — the Find box and going to what it finds;
+* :mod:`~icbmap.app.board_actions` — the Edit and Boards menu items (move, merge, rename…);
+* :mod:`~icbmap.app.data_actions` — the Data menu items (build, download, import practices);
+* :mod:`~icbmap.app.describe` — the words for what is hovered or selected;
+* :mod:`~icbmap.app.layout` — where the docks go for the screen.
+
+Proposals (File menu), options, principles and the comparison add their own docks and menu
+items from their own modules.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +23,20 @@ import os
 import time
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QKeySequence
-from PySide6.QtWidgets import (QColorDialog, QComboBox, QCompleter, QDockWidget, QInputDialog,
-                               QLabel, QLineEdit, QMainWindow, QMessageBox, QToolBar, QUndoView, QWidget)
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QUndoView, QWidget
 
 from icbmap import __version__
-from icbmap.app import a11y, layout, metrics_view
-from icbmap.app.icons import icon as ui_icon
+from icbmap.app import a11y, board_actions, data_actions, layout, menus, metrics_view
 from icbmap.app.controller import Controller
+from icbmap.app.describe import describe_practice, describe_unit, selection_summary
+from icbmap.app.icons import icon as ui_icon
 from icbmap.app.mapview import SELECT_LEVELS, MapView
 from icbmap.app.panels import BoardsPanel, LayersPanel, LegendPanel
+from icbmap.app.search_box import SearchBox
 from icbmap.atlas.model import LEVEL_LABELS
-from icbmap.atlas.search import SearchIndex
-from icbmap.names import short_board_name
 from icbmap.paths import resources_dir
-
-
-def _and(names: list[str]) -> str:
-    """['A', 'B', 'C'] -> 'A, B and C'."""
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-LEVEL_SHORTCUTS = {"unit": "1", "district": "2", "council": "3", "place": "4", "board": "5"}
 
 
 class MainWindow(QMainWindow):
@@ -45,14 +51,18 @@ class MainWindow(QMainWindow):
         self.controller = Controller(atlas, plan, self)
         self.map = MapView(atlas, self)
         self.setCentralWidget(self.map)
-        self._search_index = None  # built on first use (about 0.5 s)
         self.proposal_path: str | None = None
         self.last_edit_ms = 0.0
 
         self._build_docks()
-        self._build_actions()
-        self._build_toolbar()
-        self._build_menus()
+        menus.build_actions(self)
+        menus.build_toolbar(self)
+        self.finder = SearchBox(self)  # its own toolbar: on a narrow window it starts a second row
+        self.search = self.finder.edit
+        self.search_toolbar = self.finder.toolbar
+        self.addToolBar(self.search_toolbar)
+        menus.add_key_shortcuts(self)
+        menus.build_menus(self)
         self._build_status()
         self._connect()
         from icbmap.app.proposals import ProposalManager
@@ -65,19 +75,13 @@ class MainWindow(QMainWindow):
 
         self.options = OptionsManager(self)
 
-        self._show_practices()
+        data_actions.show_practices(self)
         self.refresh_all()
         self.fit_screen()
         self._restore_settings()
         layout.ensure_on_screen(self)
         a11y.name_widgets(self)
         self._update_title()
-
-    @property
-    def search_index(self) -> SearchIndex:
-        if self._search_index is None:
-            self._search_index = SearchIndex(self.atlas)
-        return self._search_index
 
     def showEvent(self, event) -> None:  # noqa: N802
         first = not getattr(self, "_docks_sized", False)
@@ -136,186 +140,8 @@ class MainWindow(QMainWindow):
             self.history.setEmptyLabel(f"Baseline: {self.atlas.baseline_label}")
 
     def _action(self, text: str, slot=None, shortcut=None, tip: str | None = None, checkable=False) -> QAction:
-        act = QAction(text, self)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-        if tip:
-            act.setStatusTip(tip)
-            act.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})" if shortcut else tip)
-        act.setCheckable(checkable)
-        if slot:
-            act.triggered.connect(slot)
-        return act
-
-    def _build_actions(self) -> None:
-        stack = self.controller.stack
-        self.act_undo = self.controller.group.createUndoAction(self, "&Undo")  # group: one stack per option
-        self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
-        self.act_redo = self.controller.group.createRedoAction(self, "&Redo")
-        # the platform's own Redo keys (Ctrl+Y on Windows, Ctrl+Shift+Z elsewhere), once each:
-        # listing Ctrl+Shift+Z by hand as well made the shortcut ambiguous and dead
-        self.act_redo.setShortcuts(QKeySequence.StandardKey.Redo)
-        self.act_undo.setIcon(ui_icon("undo"))
-        self.act_redo.setIcon(ui_icon("redo"))
-
-        self.tool_group = QActionGroup(self)
-        self.tool_actions = {}
-        for tool, text, key, tip in [
-            ("select", "Select", "S", "Click, Shift-click or drag a rectangle to select; drag the selection onto a board to move it"),
-            ("lasso", "Lasso", "L", "Draw around areas to select them"),
-            ("paint", "Paint", "B", "Paint areas into the chosen board"),
-            ("pan", "Pan", "H", "Drag to pan the map"),
-        ]:
-            act = self._action(text, lambda _c=False, t=tool: self.set_tool(t), key, tip, checkable=True)
-            act.setIcon(ui_icon(tool))
-            self.tool_group.addAction(act)
-            self.tool_actions[tool] = act
-        self.tool_actions["select"].setChecked(True)
-
-        self.act_zoom_england = self._action("Zoom to &England", self.map.zoom_england, "Ctrl+0", "Show all of England")
-        self.act_zoom_sel = self._action("Zoom to &selection", self.zoom_selection, "Ctrl+2", "Zoom to the selected areas")
-        self.act_zoom_england.setIcon(ui_icon("zoom-england"))
-        self.act_zoom_sel.setIcon(ui_icon("zoom-selection"))
-        self.act_zoom_board = self._action("Zoom to &board", self.zoom_board, "Ctrl+3", "Zoom to the board under the selection or chosen in the list")
-        self.act_zoom_in = self._action("Zoom &in", lambda: self.map.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
-        self.act_zoom_out = self._action("Zoom &out", lambda: self.map.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
-
-        self.act_move_to = self._action("&Move selection to board\u2026", self.move_selection_dialog, "Ctrl+M", "Move the selected areas to a board")
-        self.act_clear_sel = self._action("Clear selection", self.map.clear_selection, None, "Deselect everything (Esc)")
-        self.act_merge = self._action("Mer&ge boards\u2026", self.merge_dialog, "Ctrl+G", "Merge the boards selected in the boards list")
-        self.act_new_board = self._action("&New board\u2026", self.new_board_dialog, "Ctrl+Shift+N", "Create an empty board (optionally from the selection)")
-        self.act_rename = self._action("&Rename board\u2026", self.rename_dialog, "F2", "Rename the chosen board")
-        self.act_recolour = self._action("Re&colour board\u2026", self.recolour_dialog, None, "Choose a colour for the chosen board")
-        self.act_lock = self._action("&Lock / unlock board", self.toggle_lock, "Ctrl+L", "A locked board refuses edits")
-        self.act_delete = self._action("&Delete board\u2026", self.delete_dialog, None, "Delete a board, moving its areas to another board")
-        self.act_paint_board = self._action("Paint &with board\u2026", self.choose_paint_board, None, "Choose the board the paint brush paints with")
-
-    def _build_toolbar(self) -> None:
-        tb = QToolBar("Tools", self)
-        tb.setObjectName("toolbar-tools")
-        tb.setIconSize(QSize(20, 20))
-        tb.setAccessibleName("Tools")
-        self.tools_toolbar = tb
-        self.addToolBar(tb)
-        for act in self.tool_actions.values():
-            tb.addAction(act)
-        tb.addSeparator()
-        level_label = QLabel(" Select b&y: ")
-        tb.addWidget(level_label)
-        self.level_combo = QComboBox()
-        level_label.setBuddy(self.level_combo)
-        self.level_combo.setAccessibleName("Select by")
-        for level in SELECT_LEVELS:
-            self.level_combo.addItem(LEVEL_LABELS[level], level)
-        self.level_combo.setCurrentIndex(SELECT_LEVELS.index(self.map.level))
-        self.level_combo.setToolTip("Selection level: what a click selects (keys 1-5)")
-        self.level_combo.currentIndexChanged.connect(lambda i: self.set_level(SELECT_LEVELS[i]))
-        tb.addWidget(self.level_combo)
-        tb.addSeparator()
-        self.paint_combo = QComboBox()
-        self.paint_combo.setToolTip("Board the paint brush paints with")
-        self.paint_combo.setMinimumContentsLength(14)
-        self.paint_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.paint_combo.setAccessibleName("Paint with board")
-        self.paint_combo.currentIndexChanged.connect(self._paint_combo_changed)
-        paint_label = QLabel(" Pain&t: ")
-        paint_label.setBuddy(self.paint_combo)
-        tb.addWidget(paint_label)
-        tb.addWidget(self.paint_combo)
-        tb.addSeparator()
-        tb.addAction(self.act_undo)
-        tb.addAction(self.act_redo)
-        tb.addSeparator()
-        tb.addAction(self.act_zoom_england)
-        tb.addAction(self.act_zoom_sel)
-        tb.addSeparator()
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search code, name or practice postcode (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance("Search code, name or postcode") + 30)
-        self.search.setAccessibleName("Search")
-        self.search.setAccessibleDescription("Type an LSOA, district, council or board code or name, or a "
-                                             "GP practice postcode, then Enter to select and zoom to it")
-        self.search.returnPressed.connect(lambda: self.run_search(self.search.text()))
-        self._completer_model = None
-        self.search.textEdited.connect(self._update_completer)
-        # search has a toolbar of its own: on a narrow window it starts a second row
-        stb = QToolBar("Search", self)
-        stb.setObjectName("toolbar-search")
-        stb.setAccessibleName("Search")
-        stb.setProperty("icbmap_break", True)
-        search_label = QLabel(" F&ind: ")
-        search_label.setBuddy(self.search)
-        stb.addWidget(search_label)
-        stb.addWidget(self.search)
-        self.search_toolbar = stb
-        self.addToolBar(stb)
-        for level, key in LEVEL_SHORTCUTS.items():
-            act = QAction(self)
-            act.setShortcut(QKeySequence(key))
-            act.triggered.connect(lambda _c=False, lv=level: self.set_level(lv))
-            self.addAction(act)
-        find = QAction(self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
-        self.addAction(find)
-
-    def _build_menus(self) -> None:
-        mb = self.menuBar()
-        mb.setAccessibleName("Menu bar")
-        self.file_menu = mb.addMenu("&File")
-        self.edit_menu = mb.addMenu("&Edit")
-        for a in (self.act_undo, self.act_redo):
-            self.edit_menu.addAction(a)
-        self.edit_menu.addSeparator()
-        sel_menu = self.edit_menu.addMenu("Select &by")
-        for level, key in LEVEL_SHORTCUTS.items():
-            a = QAction(f"{LEVEL_LABELS[level]}\t{key}", self)
-            a.triggered.connect(lambda _c=False, lv=level: self.set_level(lv))
-            sel_menu.addAction(a)
-        tools = self.edit_menu.addMenu("&Tool")
-        for a in self.tool_actions.values():
-            tools.addAction(a)
-        self.edit_menu.addAction(self.act_clear_sel)
-        self.edit_menu.addAction(self.act_move_to)
-        self.edit_menu.addAction(self.act_paint_board)
-        self.act_carry = self._action("Move GP practices &with their areas", self._set_carry, None,
-                                      "Moving an area also moves the practices standing in it", checkable=True)
-        self.act_carry.setChecked(True)
-        self.edit_menu.addAction(self.act_carry)
-        self.edit_menu.addSeparator()
-        self.board_menu = mb.addMenu("&Boards")
-        for a in (self.act_new_board, self.act_merge, self.act_rename, self.act_recolour, self.act_lock, self.act_delete):
-            self.board_menu.addAction(a)
-        self.board_menu.addSeparator()
-        self.act_suggest = self._action("Suggest &options\u2026", self.suggest_dialog, None,
-                                        "Find the best board configurations under your rules (exact optimiser)")
-        self.board_menu.addAction(self.act_suggest)
-        self.view_menu = mb.addMenu("&View")
-        for a in (self.act_zoom_england, self.act_zoom_sel, self.act_zoom_board, self.act_zoom_in, self.act_zoom_out):
-            self.view_menu.addAction(a)
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(self._action("Next &panel", lambda: a11y.cycle_focus(self, 1), "F6",
-                                              "Move the keyboard focus to the next panel (Shift+F6: previous)"))
-        self.view_menu.addAction(self._action("Previous panel", lambda: a11y.cycle_focus(self, -1), "Shift+F6"))
-        self.view_menu.addAction(self._action("&Map", self.focus_map, "Ctrl+Shift+M",
-                                              "Put the keyboard focus on the map (arrow keys move between areas)"))
-        self.view_menu.addAction(self._action("Reset &layout", self.reset_layout, None,
-                                              "Size the window to the screen and put the panels back"))
-        self.panels_menu = self.view_menu.addMenu("Pa&nels")
-        for dock in layout.docks(self):
-            self.panels_menu.addAction(dock.toggleViewAction())
-        self.data_menu = mb.addMenu("&Data")
-        self.data_menu.addAction(self._action("Data pack &information", self.show_data_info, None,
-                                              "Layers, counts, population and sources of the data pack"))
-        self.data_menu.addAction(self._action("Build pack from &official files\u2026", self.official_import_dialog, None,
-                                              "ONS LSOA 2021 boundaries, lookups and population (icbmap data import)"))
-        self.data_menu.addAction(self._action("Import &GP practices\u2026", self.import_practices_dialog, None,
-                                              "Attach NHS 'Patients Registered at a GP Practice' files to this data pack"))
-        self.data_menu.addAction(self._action("&Download latest official data\u2026", self.download_dialog, None,
-                                              "Fetch the latest ONS / NHS files and build a new data pack"))
-        self.help_menu = mb.addMenu("&Help")
-        self.help_menu.addAction(self._action("&About icbmap", self.show_about))
+        """An action on this window (see ``menus.make_action``); other modules add theirs with it."""
+        return menus.make_action(self, text, slot, shortcut, tip, checkable)
 
     def _build_status(self) -> None:
         self.hover_label = QLabel("")
@@ -420,37 +246,11 @@ class MainWindow(QMainWindow):
         units = self.map.selected_units
         if len(units) == 0 and len(self.map.selected_practices) == 0:
             return
-        pop = int(self.atlas.population[units].sum()) if len(units) else 0
-        boards = sorted(set(self.controller.plan.assignment[units].tolist())) if len(units) else []
-        names = ", ".join(short_board_name(self.controller.plan.boards[b].name) for b in boards[:3])
-        more = f" +{len(boards) - 3}" if len(boards) > 3 else ""
-        practices = len(self.map.selected_practices)
-        ptxt = f", {practices} GP practice{'s' if practices != 1 else ''}" if practices else ""
-        text = f"Selected {self.describe_selection()}{ptxt}, {pop:,} people, in {names}{more}"
+        text = selection_summary(self.atlas, self.controller.plan, self.map.level, units,
+                                 self.map.selected_practices)
         self.statusBar().showMessage(text, 8000)
         if self.map.hasFocus():
             self.map.announce(text)
-
-    def describe_selection(self) -> str:
-        """'Waverley and Guildford (2 districts, 160 LSOAs)' or '3 LSOAs'."""
-        units = self.map.selected_units
-        n = len(units)
-        lsoas = f"{n:,} LSOA{'s' if n != 1 else ''}"
-        level = self.map.level
-        if level in ("unit", "board") or n == 0:
-            if level == "board" and n:
-                boards = sorted(set(self.controller.plan.assignment[units].tolist()))
-                names = [short_board_name(self.controller.plan.boards[b].name) for b in boards]
-                return f"{_and(names)} ({lsoas})"
-            return lsoas
-        codes = self.atlas.unit_level(level)[units]
-        areas = sorted(set(codes.tolist()))
-        table = self.atlas.layers[level].table
-        names = [str(table["name"].iat[a]) for a in areas[:3]]
-        word = LEVEL_LABELS[level].lower()
-        if len(areas) > 3:
-            return f"{_and(names[:3] + [f'{len(areas) - 3} more'])} ({len(areas)} {word}s, {lsoas})"
-        return f"{_and(names)} ({len(areas)} {word}{'s' if len(areas) != 1 else ''}, {lsoas})"
 
     def focus_map(self) -> None:
         self.map.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -469,44 +269,16 @@ class MainWindow(QMainWindow):
             self.hover_label.setText("")
             self.map.setToolTip("")
             return
-        text, tip = self.describe_unit(unit)
+        text, tip = describe_unit(self.atlas, self.controller.plan, unit)
         self.hover_label.setText(text)
         self.map.setToolTip(tip)
 
     def show_practice(self, i: int) -> None:
         if i < 0:
             return
-        p = self.atlas.practices
-        b = int(self.controller.plan.practice_assignment[i])
-        board = short_board_name(self.controller.plan.boards[b].name) if b >= 0 else "unassigned"
-        pcn = p["pcn_name"].iat[i] or "no PCN in the map file"
-        name = str(p["name"].iat[i] or "")
-        text = (f"GP practice {name} ({p['code'].iat[i]}), {p['postcode'].iat[i]} \u00b7 "
-                f"{int(p['patients'].iat[i]):,} registered patients \u00b7 PCN {pcn} \u00b7 board {board}")
+        text, tip = describe_practice(self.atlas, self.controller.plan, i)
         self.hover_label.setText(text)
-        self.map.setToolTip(f"<b>{name or p['code'].iat[i]}</b> ({p['code'].iat[i]})<br>Postcode: {p['postcode'].iat[i]}"
-                            f"<br>Registered patients: {int(p['patients'].iat[i]):,}<br>PCN: {pcn}<br>Board: {board}")
-
-    def describe_unit(self, unit: int) -> tuple[str, str]:
-        a = self.atlas
-        u = a.units
-        name = u["name"].iat[unit]
-        code = u["code"].iat[unit]
-        d = a.layers["district"].table["name"].iat[int(u["district"].iat[unit])]
-        c = a.layers["council"].table["name"].iat[int(u["council"].iat[unit])]
-        ca_i = int(u["ca"].iat[unit])
-        ca = a.layers["ca"].table["name"].iat[ca_i] if ca_i >= 0 else "none"
-        place = a.layers["place"].table["name"].iat[int(u["place"].iat[unit])]
-        b = int(self.controller.plan.assignment[unit])
-        board = self.controller.plan.boards[b].name if b >= 0 else "unassigned"
-        pop = int(a.population[unit])
-        basis = " (apportioned)" if a.population_estimated else ""
-        text = (f"{name} ({code}) \u00b7 district {d} \u00b7 council {c} \u00b7 board "
-                f"{short_board_name(board)} \u00b7 {pop:,} people{basis}")
-        tip = (f"<b>{name}</b> ({code})<br>District: {d}<br>Council: {c}<br>"
-               f"Combined authority: {ca}<br>Place: {place}<br>Board: {board}<br>"
-               f"Population: {pop:,}{basis}")
-        return text, tip
+        self.map.setToolTip(tip)
 
     def _set_carry(self, on: bool) -> None:
         self.controller.carry_practices = bool(on)
@@ -546,208 +318,19 @@ class MainWindow(QMainWindow):
     def zoom_selection(self) -> None:
         self.map.zoom_to_units(self.map.selected_units)
 
-    def chosen_board(self) -> int | None:
-        sel = self.boards.selected_boards()
-        if sel:
-            return sel[0]
-        if len(self.map.selected_units):
-            return int(self.controller.plan.assignment[self.map.selected_units[0]])
-        return None
-
     def zoom_board(self) -> None:
-        b = self.chosen_board()
+        b = board_actions.chosen_board(self)
         if b is not None:
             self.zoom_to_board(b)
 
     def zoom_to_board(self, board: int) -> None:
         self.map.zoom_to_units(np.flatnonzero(self.controller.plan.assignment == board))
 
-    def board_choice(self, title: str, label: str, exclude: set[int] | None = None,
-                     default: int | None = None) -> int | None:
-        """A board picked from a list of short names (A to Z), ``default`` preselected."""
-        from icbmap.app.dialogs import BoardChoiceDialog
-
-        boards = [b for b in self.controller.active_boards() if not exclude or b.id not in exclude]
-        if not boards:
-            return None
-        dlg = BoardChoiceDialog(self, title, label, [(b.id, short_board_name(b.name), b.name, b.colour, b.locked)
-                                                     for b in boards], default)
-        return dlg.choose()
-
-    def move_target_default(self, units) -> int | None:
-        """The sensible target for moving ``units``: the neighbouring board sharing the
-        longest border with them (not one they are already in)."""
-        from icbmap.app.dialogs import neighbour_boards
-
-        ranked = neighbour_boards(self.atlas, self.controller.plan.assignment, units)
-        return ranked[0] if ranked else None
-
-    def move_selection_dialog(self) -> None:
-        if not len(self.map.selected_units) and not len(self.map.selected_practices):
-            self.statusBar().showMessage("Select areas or practices first (click, or arrow keys and Space on the map)", 6000)
-            return
-        units = self.map.selected_units
-        plan = self.controller.plan
-        if len(units):
-            pop = int(self.atlas.population[units].sum())
-            src = sorted(set(plan.assignment[units].tolist()))
-            src_names = _and([short_board_name(plan.boards[b].name) for b in src if b >= 0] or ["no board"])
-            what = f"Move {self.describe_selection()}, {pop:,} people, from {src_names} to:"
-            default = self.move_target_default(units)
-        else:
-            n = len(self.map.selected_practices)
-            what = f"Move {n} GP practice{'s' if n != 1 else ''} to:"
-            src = sorted(set(plan.practice_assignment[self.map.selected_practices].tolist()))
-            default = None
-        exclude = set(src) if len(src) == 1 else None
-        b = self.board_choice("Move selection", what, exclude=exclude, default=default)
-        if b is None:
-            return
-        if len(self.map.selected_units):
-            self.controller.move_units(self.map.selected_units, b)
-        if len(self.map.selected_practices):
-            self.controller.move_practices(self.map.selected_practices, b)
-
-    def merge_dialog(self) -> None:
-        chosen = self.boards.selected_boards()
-        if len(chosen) < 2 and len(self.map.selected_units):
-            chosen = sorted(set(self.controller.plan.assignment[self.map.selected_units].tolist()))
-        if len(chosen) < 2:
-            QMessageBox.information(self, "Merge boards",
-                                    "Select two or more boards in the Boards list (Ctrl-click), "
-                                    "or select areas spanning them on the map, then merge.")
-            return
-        plan = self.controller.plan
-        names = [short_board_name(plan.boards[b].name) for b in chosen]
-        # the board with most people keeps its name and colour unless the user says otherwise
-        pops = self.controller.board_populations()
-        first = max(range(len(chosen)), key=lambda k: pops.get(chosen[k], 0))
-        keep_name, ok = QInputDialog.getItem(
-            self, "Merge boards", f"Merge {_and(names)} into one board.\n\nKeep the name and colour of:",
-            names, first, False)
-        if not ok:
-            return
-        keep = chosen[names.index(keep_name)]
-        if self.controller.merge(keep, [b for b in chosen if b != keep]):
-            # the selection stays on the merged board (rows follow their boards, see RecordsTable)
-            self.boards.clearSelection()
-            row = self.boards.row_of(keep)
-            if row >= 0:
-                self.boards.selectRow(row)
-
-    def new_board_dialog(self) -> None:
-        name, ok = QInputDialog.getText(self, "New board", "Name of the new board:")
-        if not ok or not name.strip():
-            return
-        units = self.map.selected_units
-        if len(units) and QMessageBox.question(
-                self, "New board", f"Make the new board from the {len(units):,} selected LSOAs?") \
-                == QMessageBox.StandardButton.Yes:
-            self.controller.create_board_from(name.strip(), units)
-        else:
-            self.controller.create_board(name.strip())
-
-    def rename_dialog(self) -> None:
-        b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Rename board", "Board:")
-        if b is None:
-            return
-        old = self.controller.plan.boards[b].name
-        name, ok = QInputDialog.getText(self, "Rename board", "New name:", text=old)
-        if ok and name.strip() and name.strip() != old:
-            self.controller.rename(b, name.strip())
-
-    def recolour_dialog(self) -> None:
-        b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Recolour board", "Board:")
-        if b is None:
-            return
-        colour = QColorDialog.getColor(QColor(self.controller.plan.boards[b].colour), self, "Board colour")
-        if colour.isValid():
-            self.controller.recolour(b, colour.name())
-
-    def toggle_lock(self) -> None:
-        b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Lock board", "Board:")
-        if b is None:
-            return
-        board = self.controller.plan.boards[b]
-        self.controller.lock(b, not board.locked)
-
-    def delete_dialog(self) -> None:
-        b = self.chosen_board() if self.boards.selected_boards() else self.board_choice("Delete board", "Board to delete:")
-        if b is None:
-            return
-        to = self.board_choice("Delete board", f"Move the areas of {self.controller.plan.boards[b].name} to:", exclude={b})
-        if to is None:
-            return
-        self.controller.delete(b, to)
-
-    def suggest_dialog(self):
-        from icbmap.app.suggest_dialog import show_suggest_dialog
-
-        self._suggest = show_suggest_dialog(self)
-        return self._suggest
-
-    def choose_paint_board(self) -> None:
-        b = self.board_choice("Paint", "Paint with board:")
-        if b is not None:
-            idx = self.paint_combo.findData(b)
-            if idx >= 0:
-                self.paint_combo.setCurrentIndex(idx)
-            self.set_tool("paint")
-
-    # ------------------------------------------------------------------ search
-    def _update_completer(self, text: str) -> None:
-        if len(text.strip()) < 2:
-            return
-        hits = self.search_index.find(text, limit=20)
-        completer = QCompleter([h.label for h in hits], self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.activated.connect(lambda label, hits=hits: self._go_to_hit(next(h for h in hits if h.label == label)))
-        self.search.setCompleter(completer)
-        self._hits = hits
-
     def run_search(self, text: str) -> bool:
         """Select and zoom to the best match for ``text``; False if nothing matched."""
-        if " \u2014 " in text:
-            for h in getattr(self, "_hits", []):
-                if h.label == text:
-                    self._go_to_hit(h)
-                    return True
-        hits = self.search_index.find(text, limit=5)
-        if not hits:
-            self.statusBar().showMessage(f"Nothing found for \u201c{text}\u201d", 5000)
-            return False
-        self._go_to_hit(hits[0])
-        return True
+        return self.finder.run(text)
 
-    def _go_to_hit(self, hit) -> None:
-        if hit.kind == "practice":
-            p = self.atlas.practices
-            self.map.set_selection(np.zeros(0, dtype=np.int64), np.array([hit.index]))
-            x, y = float(p["x"].iat[hit.index]), float(p["y"].iat[hit.index])
-            if np.isfinite(x):
-                from PySide6.QtCore import QRectF
-
-                self.map.fit_scene_rect(QRectF(x - 3000, -y - 3000, 6000, 6000), margin=0)
-            self.statusBar().showMessage(f"{hit.label}: {int(p['patients'].iat[hit.index]):,} registered patients", 8000)
-            return
-        if hit.kind == "unit":
-            units = np.array([hit.index])
-            self.set_level("unit")
-        elif hit.kind == "board":
-            units = np.flatnonzero(self.controller.plan.assignment == hit.index)
-            self.set_level("board")
-        elif hit.kind in ("ca", "region"):
-            units = self.atlas.members(hit.kind, hit.index).astype(np.int64)
-        else:
-            units = self.atlas.members(hit.kind, hit.index).astype(np.int64)
-            if hit.kind in SELECT_LEVELS:
-                self.set_level(hit.kind)
-        self.map.set_selection(units, np.zeros(0, dtype=np.int64))
-        self.map.zoom_to_units(units)
-        self.statusBar().showMessage(f"Found {hit.label}", 5000)
-
-    # ------------------------------------------------------------------ data
+    # ------------------------------------------------------------------ work in the background
     _FAILED = object()
 
     def run_task(self, title: str, fn, failure_title: str, cancelled: str):
@@ -764,130 +347,13 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, failure_title, str(exc))
         return self._FAILED
 
-    def official_import_dialog(self) -> None:
-        from icbmap.app.datadialogs import OfficialImportDialog
-
-        dlg = OfficialImportDialog(self)
-        if dlg.exec() == dlg.DialogCode.Accepted:
-            self.build_official_pack(use=dlg.use.isChecked(), **dlg.values())
-
     def build_official_pack(self, name: str, use: bool = False, **files):
         """Run ``icbmap data import`` in a worker with progress; report the result."""
-        from icbmap.atlas import store
-        from icbmap.atlas.official import import_pack
-
-        atlas = self.run_task("Building the data pack",
-                              lambda progress: import_pack(name, progress=progress, **files),
-                              "Data pack not built", "Import cancelled; nothing was written")
-        if atlas is self._FAILED:
-            return None
-        if use:
-            store.use_pack(name)
-        self.statusBar().showMessage(
-            f"Built data pack {name}: {atlas.n_units:,} LSOAs, England {atlas.total_population:,}"
-            + (" \u2014 it will be used from the next start" if use else ""), 10000)
-        return atlas
-
-    def import_practices_dialog(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        from icbmap.app.dialogs import start_dir
-
-        path, _ = QFileDialog.getOpenFileName(self, "GP practice registrations (gp-reg-pat-prac-all.csv)",
-                                              start_dir(self), "CSV files (*.csv *.zip);;All files (*)")
-        if not path:
-            return
-        map_path, _ = QFileDialog.getOpenFileName(self, "Optional: practice to PCN map (gp-reg-pat-prac-map.csv); "
-                                                  "Cancel to skip", os.path.dirname(path),
-                                                  "CSV files (*.csv *.zip);;All files (*)")
-        self.import_practices(path, map_path or None)
-
-    def import_practices(self, path: str, map_path: str | None = None) -> bool:
-        """Attach practices to the atlas (in a worker, with progress), keep the user's edits."""
-        from icbmap.plan.model import Plan
-        from icbmap.practices.attach import attach_practices
-        from icbmap.practices.store import save_practices_for
-
-        def work(progress):
-            report = attach_practices(self.atlas, path, map_path, progress)
-            save_practices_for(self.atlas, report)
-            return report
-
-        report = self.run_task("Importing GP practices", work, "GP practices not imported",
-                               "Import cancelled; nothing changed")
-        if report is self._FAILED:
-            return False
-        plan = Plan.from_dict(self.atlas, self.controller.plan.to_dict())
-        self.controller.set_plan(plan)
-        self._search_index = None
-        self._show_practices()
-        self.refresh_all()
-        lines = report.lines() if hasattr(report, "lines") else []
-        box = QMessageBox(self)
-        box.setWindowTitle("GP practices imported")
-        box.setText(f"{len(self.atlas.practices):,} practices, "
-                    f"{int(self.atlas.practices['patients'].sum()):,} registered patients.")
-        box.setDetailedText("\n".join(lines))
-        if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
-            box.exec()
-        return True
-
-    def _show_practices(self) -> None:
-        p = self.atlas.practices
-        box = self.layers.boxes["practices"]
-        if p is None or not len(p):
-            box.setEnabled(False)
-            box.setText("GP practices (none in this data pack)")
-            box.setToolTip("This data pack has no GP practices. Add them with Data \u25b8 Import GP practices "
-                           "(NHS 'Patients Registered at a GP Practice' files) or `icbmap data practices FILE`.")
-            self.map.practices.setVisible(False)
-            return
-        from icbmap.practices.table import extract_label
-
-        box.setEnabled(True)
-        box.setText(f"GP practices ({extract_label(p)})")
-        box.setToolTip(f"{len(p):,} practices, {int(p['patients'].sum()):,} registered patients "
-                       f"({extract_label(p)}); placed by postcode")
-        self.map.practices.setVisible(self.layers.boxes["practices"].isChecked())
-        self.map.set_practices(p[["x", "y"]].to_numpy(float), p["patients"].to_numpy(),
-                               self.controller.plan.practice_assignment)
-
-    def download_dialog(self) -> None:
-        from icbmap.atlas import store
-
-        name, ok = QInputDialog.getText(self, "Download official data",
-                                        "Name for the new data pack:", text="ons-latest")
-        if not ok or not name.strip():
-            return
-
-        def work(progress):
-            from icbmap.download.pack import download_pack
-
-            return download_pack(name.strip(), progress=progress)
-
-        atlas = self.run_task("Downloading official data", work, "Download failed",
-                              "Download cancelled; partial files are kept to resume later")
-        if atlas is self._FAILED:
-            return
-        if QMessageBox.question(self, "Data pack ready",
-                                f"Built data pack {name}: {atlas.n_units:,} LSOAs, England "
-                                f"{atlas.total_population:,} people.\n\nUse it from the next start?") \
-                == QMessageBox.StandardButton.Yes:
-            store.use_pack(name.strip())
+        return data_actions.build_official_pack(self, name, use, **files)
 
     # ------------------------------------------------------------------ misc
     def show_data_info(self) -> None:
-        from icbmap.app.dialogs import TextDialog
-        from icbmap.cli.data import format_info
-
-        dlg = TextDialog(self, "Data pack information",
-                         f"<b>{self.atlas.name}</b>: {self.atlas.n_units:,} LSOAs; England "
-                         f"{self.atlas.total_population:,} people ({self.atlas.population_basis}).",
-                         format_info(self.atlas))
-        if os.environ.get("ICBMAP_NO_MODAL"):
-            self._info_dialog = dlg
-            return
-        dlg.exec()
+        data_actions.show_data_info(self)
 
     def show_about(self) -> None:
         try:
