@@ -68,8 +68,9 @@ def test_undo_and_redo_keys_under_x(xserver):
 
 def test_map_tools_with_a_real_mouse_under_x(xserver):
     """The map tools driven by xdotool through the X server: L picks the lasso, a drawn ring
-    selects areas, a middle-button drag pans without changing the tool, S goes back to the
-    select tool and Esc clears the selection."""
+    selects areas, a middle-button drag pans without changing the tool, R picks the
+    rectangle and a drag selects, S goes back to the select tool and Esc clears the
+    selection."""
     env = dict(xserver, QT_QPA_PLATFORM="xcb")
     app = subprocess.Popen([sys.executable, str(ROOT / "tests" / "screens" / "mouse_driver.py"), "--seconds", "50"],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -111,6 +112,14 @@ def test_map_tools_with_a_real_mouse_under_x(xserver):
         xdo("mouseup", "2")
         # the content follows the mouse to the left: the scene centre moves east
         assert float(wait_for("VIEW").split()[1]) > float(ready[6].split("=")[1]) + 1000
+        xdo("key", "r")  # the rectangle tool: a drag from anywhere selects what it covers
+        assert wait_for("TOOL") == "TOOL rectangle"
+        xdo("mousemove", str(cx - 80), str(cy - 80))
+        xdo("mousedown", "1")
+        for k in (1, 2, 3, 4):
+            xdo("mousemove", str(cx - 80 + 40 * k), str(cy - 80 + 40 * k))
+        xdo("mouseup", "1")
+        assert int(wait_for("SELECTED").split()[1]) > 0
         xdo("key", "s")
         assert wait_for("TOOL") == "TOOL select"
         xdo("key", "Escape")

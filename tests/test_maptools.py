@@ -28,6 +28,13 @@ def test_every_tool_is_a_class_and_set_tool_routes_to_it(window):
     assert kinds == {SelectTool, RectangleTool, LassoTool, PanTool, DragMoveTool}
     with pytest.raises(ValueError):
         m.set_tool("drag-move")  # only ever runs inside a select gesture
+    # each pickable tool has a checkable toolbar action with its own key and icon
+    assert set(window.tool_actions) == set(TOOLS)
+    keys = [a.shortcut().toString() for a in window.tool_actions.values()]
+    assert len(set(keys)) == len(keys) and all(keys)
+    assert all(not a.icon().isNull() for a in window.tool_actions.values())
+    window.tool_actions["rectangle"].trigger()
+    assert m.tool == "rectangle"
     m.set_tool("select")
 
 

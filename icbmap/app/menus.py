@@ -27,6 +27,7 @@ LEVEL_SHORTCUTS = {"unit": "1", "district": "2", "council": "3", "place": "4", "
 
 TOOLS = [
     ("select", "Select", "S", "Click, Shift-click or drag a rectangle to select; drag the selection onto a board to move it"),
+    ("rectangle", "Rectangle", "R", "Drag a rectangle to select the areas inside it (Shift adds); never starts a move"),
     ("lasso", "Lasso", "L", "Draw around areas to select them"),
     ("paint", "Paint", "B", "Paint areas into the chosen board"),
     ("pan", "Pan", "H", "Drag to pan the map"),

@@ -21,8 +21,8 @@ raises :class:`PackMismatchError`, which carries a :class:`MappingReport` and th
 mapped onto the current pack by codes, so the app can offer "map it" and list what did not
 map.
 
-The writer and the reader of the envelope stay side by side here, so a change to the format
-is made in one place; mapping a plan onto another pack by codes is :mod:`icbmap.plan.packmap`
+This module stays whole (about 520 lines) on purpose: the writer and the reader of the
+envelope stay side by side, so a change to the format is made in one place; mapping a plan onto another pack by codes is :mod:`icbmap.plan.packmap`
 (below this module, and below :mod:`icbmap.plan.legacy`, which both use it).
 """
 
