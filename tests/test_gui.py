@@ -489,3 +489,19 @@ def test_outline_layers_bring_their_labels(window, england):
     # zoomed in, district names appear
     window.map.zoom_to_units(england.members("district", district(england, "Guildford")))
     assert "Guildford" in m.labels()
+
+
+def test_status_messages_are_not_cut_by_the_pack_label(window, england):
+    """The pack and attribution label gives way (elided, whole in its tooltip) so a long
+    status message such as a big selection's summary shows in full."""
+    label = window.pack_label
+    full = label.text()
+    assert "OGL v3" in full and label.toolTip() == full
+    window.resize(1100, 700)
+    msg = "Selected Halton, Derby, Leicester and 68 more (71 districts, 7,149 LSOAs), 1451 GP practices"
+    window.statusBar().showMessage(msg)
+    QTest.qWait(50)
+    metrics = window.statusBar().fontMetrics()
+    free = window.statusBar().width() - label.width()
+    assert free > metrics.horizontalAdvance(msg)  # the message fits beside the label
+    assert label.width() < metrics.horizontalAdvance(full)  # the label gave way

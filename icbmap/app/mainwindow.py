@@ -33,7 +33,7 @@ from icbmap.app.controller import Controller
 from icbmap.app.describe import describe_practice, describe_unit, selection_summary
 from icbmap.app.icons import icon as ui_icon
 from icbmap.app.mapview import SELECT_LEVELS, MapView
-from icbmap.app.panels import BoardsPanel, LayersPanel, LegendPanel
+from icbmap.app.panels import BoardsPanel, ElidedLabel, LayersPanel, LegendPanel
 from icbmap.app.search_box import SearchBox
 from icbmap.atlas.model import LEVEL_LABELS
 from icbmap.paths import resources_dir
@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
         self.hover_label = QLabel("")
         self.statusBar().addWidget(self.hover_label, 1)
         basis = "apportioned from district totals" if self.atlas.population_estimated else self.atlas.population_basis
-        self.pack_label = QLabel(f"{self.atlas.name} \u00b7 baseline: {self.atlas.baseline_label} \u00b7 "
+        self.pack_label = ElidedLabel(f"{self.atlas.name} \u00b7 baseline: {self.atlas.baseline_label} \u00b7 "
                                  f"population: {basis} \u00b7 ONS/NHS data, OGL v3")
         self.statusBar().addPermanentWidget(self.pack_label)
 

@@ -1,4 +1,5 @@
-"""Dock panels: boards (a drop target), metrics tables, layers, legend.
+"""Dock panels: boards (a drop target), metrics tables, layers, legend; and the status bar's
+label that gives way to messages.
 
 Panels only display what the controller hands them (records from the metrics report) and
 emit what the user asks for; they never change the plan themselves.
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from PySide6.QtCore import QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QTextDocument
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QLabel, QSizePolicy, QTableWidget,
                                QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
 FLASH_MS = 900
@@ -340,6 +341,33 @@ class BoardsPanel(RecordsTable):
                         f.setBold(r == row)
                         it.setFont(f)
         self._drop_row = row
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that gives way: when the status bar is short of room it shows the
+    start of its text with an ellipsis (the whole text in its tooltip), so the messages
+    beside it are not cut off."""
+
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.setToolTip(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        super().setText(text)
+        self.setToolTip(text)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(min(self.fontMetrics().horizontalAdvance(self.text()) + 8, 420), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(60, super().minimumSizeHint().height())
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt API)
+        p = QPainter(self)
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width() - 4)
+        p.drawText(self.rect().adjusted(2, 0, -2, 0), int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown)
+        p.end()
 
 
 class LayersPanel(QWidget):
