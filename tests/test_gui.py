@@ -505,3 +505,6 @@ def test_status_messages_are_not_cut_by_the_pack_label(window, england):
     free = window.statusBar().width() - label.width()
     assert free > metrics.horizontalAdvance(msg)  # the message fits beside the label
     assert label.width() < metrics.horizontalAdvance(full)  # the label gave way
+    window.statusBar().clearMessage()
+    QTest.qWait(50)
+    assert label.isVisible() and label.width() > 200  # and comes back after the message

@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self.pack_label = ElidedLabel(f"{self.atlas.name} \u00b7 baseline: {self.atlas.baseline_label} \u00b7 "
                                  f"population: {basis} \u00b7 ONS/NHS data, OGL v3")
         self.statusBar().addPermanentWidget(self.pack_label)
+        self.statusBar().messageChanged.connect(self.pack_label.give_way)
 
     def _connect(self) -> None:
         c = self.controller

@@ -351,7 +351,12 @@ class ElidedLabel(QLabel):
     def __init__(self, text: str = "", parent=None):
         super().__init__(text, parent)
         self.setToolTip(text)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def give_way(self, message: str) -> None:
+        """Connected to ``QStatusBar.messageChanged``: while a message shows, shrink to a
+        stub so the message has the room; back to full size after."""
+        self.setMaximumWidth(self.minimumSizeHint().width() if message else 16_777_215)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
         super().setText(text)
