@@ -290,6 +290,8 @@ def test_hover_tooltip_and_status(window, england):
     QTest.mouseMove(window.map.viewport(), view_point(window, u))
     assert "Waverley" in window.hover_label.text()
     assert "Combined authority" in window.map.toolTip()
+    # and the reference geographies holding it (bundled: council reorganisation 2027-28)
+    assert "Council reorganisation 2027-28: West Surrey Council (decided)" in window.map.toolTip()
 
 
 def test_random_edits_then_undo_all_returns_to_baseline(window, england):

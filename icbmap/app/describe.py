@@ -6,10 +6,12 @@ the map's tooltips and the board dialogs say the same thing in the same words:
 * :func:`and_join` — ``['A', 'B', 'C']`` -> ``'A, B and C'``;
 * :func:`describe_selection` — ``'Waverley and Guildford (2 districts, 160 LSOAs)'``;
 * :func:`describe_unit` and :func:`describe_practice` — the status-bar line and the
-  tooltip for one LSOA or one GP practice.
+  tooltip for one LSOA (with the reference geographies holding it) or one GP practice.
 """
 
 from __future__ import annotations
+
+import html
 
 from icbmap.atlas.model import LEVEL_LABELS
 from icbmap.names import short_board_name
@@ -75,7 +77,25 @@ def describe_unit(atlas, plan, unit: int) -> tuple[str, str]:
     tip = (f"<b>{name}</b> ({code})<br>District: {d}<br>Council: {c}<br>"
            f"Combined authority: {ca}<br>Place: {place}<br>Board: {board}<br>"
            f"Population: {pop:,}{basis}")
+    refs = reference_lines(atlas, unit)
+    if refs:
+        tip += "<br>" + "<br>".join(refs)
     return text, tip
+
+
+def reference_lines(atlas, unit: int) -> list[str]:
+    """'Strategic authorities (Nov 2026): Greater Lincolnshire (proposed)' for every reference
+    geography of the atlas that has an area holding ``unit`` (its status when it has one)."""
+    out = []
+    for ref in getattr(atlas, "references", {}).values():
+        area = int(ref.unit_area[unit])
+        if area < 0:
+            continue
+        table = ref.layer.table
+        status = str(table["status"].iat[area]) if "status" in table.columns else ""
+        status = "" if status in ("", "nan", "None") else f" ({status})"
+        out.append(html.escape(f"{ref.label}: {table['name'].iat[area]}{status}"))
+    return out
 
 
 def describe_practice(atlas, plan, i: int) -> tuple[str, str]:
