@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QListWidget, QListWidgetItem,
                                QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
+from icbmap.app.menus import make_action
 from icbmap.app.options_files import WORKSPACE_FILTER, WORKSPACE_SUFFIX
 from icbmap.compare.core import Option
 from icbmap.errors import IcbmapError
@@ -43,13 +44,7 @@ class OptionsDocks:
             lambda v: v and w.resizeDocks([self.comparison_dock], [300], Qt.Orientation.Vertical))
 
         def act(text, slot, shortcut=None, tip=None):
-            a = QAction(text, w)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            if tip:
-                a.setStatusTip(tip)
-            a.triggered.connect(slot)
-            return a
+            return make_action(w, text, slot, shortcut, tip)
 
         self.act_new = act("New option from &baseline", self.new_from_baseline, "Ctrl+Alt+N",
                            "A new option starting from the baseline boards")

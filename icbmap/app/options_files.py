@@ -155,19 +155,11 @@ class WorkspaceFiles:
                 problems.append(f"{path}: option #{pos} names no file")
                 continue
             fp = (path.parent / f) if not Path(f).is_absolute() else Path(f)
-            existing = next((o for o in self.options if o.path is not None and fp.exists() and _same(o.path, fp)), None)
-            if existing is not None:
-                notes.append(f"{fp}: already open as option {existing.name}")
-                if pos == want_current:
-                    current_opt = existing
+            existing, proposal = self._existing_or_read(fp, problems, notes)
+            if existing is not None and pos == want_current:
+                current_opt = existing
+            if proposal is None:
                 continue
-            try:
-                proposal = prop.read_proposal(fp, self.w.atlas, map_pack=True)
-            except IcbmapError as exc:
-                problems.append(str(exc))
-                continue
-            if proposal.mapping is not None:
-                notes.append(f"{fp}: mapped onto this data pack: " + proposal.mapping.summary())
             name = e.get("name") if isinstance(e.get("name"), str) and e.get("name") else proposal.display_name
             opt = self._open_proposal_as_option(proposal, name)
             opened += 1
@@ -179,6 +171,23 @@ class WorkspaceFiles:
         self.workspace_path = path
         (report or self._report)(problems, notes)
         return problems
+
+    def _existing_or_read(self, path: Path, problems: list, notes: list):
+        """(the option already holding ``path``, None) — noted — or (None, the proposal read
+        from it, mapped onto this pack if need be — noted) or (None, None) when it is refused
+        (listed in ``problems``)."""
+        existing = next((o for o in self.options if o.path is not None and path.exists() and _same(o.path, path)), None)
+        if existing is not None:
+            notes.append(f"{path}: already open as option {existing.name}")
+            return existing, None
+        try:
+            proposal = prop.read_proposal(path, self.w.atlas, map_pack=True)
+        except IcbmapError as exc:
+            problems.append(str(exc))
+            return None, None
+        if proposal.mapping is not None:
+            notes.append(f"{path}: mapped onto this data pack: " + proposal.mapping.summary())
+        return None, proposal
 
     def _open_proposal_as_option(self, proposal, name: str):
         """A new option holding ``proposal`` (it takes the place of a pristine first option)."""
@@ -201,17 +210,9 @@ class WorkspaceFiles:
                 notes.append(f"{p}: given twice; opened once")
                 continue
             seen.append(p)
-            existing = next((o for o in self.options if o.path is not None and p.exists() and _same(o.path, p)), None)
-            if existing is not None:
-                notes.append(f"{p}: already open as option {existing.name}")
+            _existing, proposal = self._existing_or_read(p, problems, notes)
+            if proposal is None:
                 continue
-            try:
-                proposal = prop.read_proposal(p, self.w.atlas, map_pack=True)
-            except IcbmapError as exc:
-                problems.append(str(exc))
-                continue
-            if proposal.mapping is not None:
-                notes.append(f"{p}: mapped onto this data pack: " + proposal.mapping.summary())
             last = self._open_proposal_as_option(proposal, proposal.display_name)
         self.warm()
         if last is not None:

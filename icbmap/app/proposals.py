@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
                                QMessageBox, QPlainTextEdit)
 
 from icbmap.app.dialogs import ask_recover, start_dir, suggested_path
+from icbmap.app.menus import make_action
 from icbmap.app.proposal_exports import ProposalExports
 from icbmap.app.workers import run_with_progress
 from icbmap.errors import Cancelled, IcbmapError
@@ -49,13 +50,7 @@ class ProposalManager(ProposalExports, QObject):
 
     # ------------------------------------------------------------------ menu
     def _act(self, text, slot, shortcut=None, tip=None) -> QAction:
-        a = QAction(text, self.w)
-        if shortcut:
-            a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            a.setStatusTip(tip)
-        a.triggered.connect(slot)
-        return a
+        return make_action(self.w, text, slot, shortcut, tip)
 
     def _build_menu(self) -> None:
         m = self.w.file_menu
