@@ -2,7 +2,9 @@
 -> ICB lookup, the LSOA -> district lookup, the Census 2021 population table and the LSOA
 boundaries.  Each returns the file's content checked and tidied, or raises one
 :class:`~icbmap.errors.DataError` naming the file and the problem; assembling the pack from
-them is :mod:`icbmap.atlas.official`'s work.
+them is :mod:`icbmap.atlas.official`'s work.  The four readers (about 500 lines together)
+stay in one module because they share the column detection, the size limits and the error
+wording a user sees.
 """
 
 from __future__ import annotations
