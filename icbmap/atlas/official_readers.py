@@ -3,8 +3,9 @@
 boundaries.  Each returns the file's content checked and tidied, or raises one
 :class:`~icbmap.errors.DataError` naming the file and the problem; assembling the pack from
 them is :mod:`icbmap.atlas.official`'s work.  The four readers (about 500 lines together)
-stay in one module because they share the column detection, the size limits and the error
-wording a user sees.
+stay side by side because they read alike - through the column detection, size limits and
+error wording of :mod:`icbmap.atlas.official_tables` - and a change to one is checked
+against the others.
 """
 
 from __future__ import annotations
