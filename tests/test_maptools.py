@@ -153,3 +153,21 @@ def test_a_second_button_during_a_gesture_is_ignored(window):
     assert m.gesture is lasso  # the pan did not take over half-way through the lasso
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, NO, QPoint(300, 350))
     assert m.gesture is None
+
+
+def test_a_gesture_whose_release_was_lost_does_not_block_the_map(window):
+    """A dialog that takes the mouse mid-drag swallows the release; the next press starts
+    afresh instead of being ignored as a 'second button'."""
+    m = window.map
+    m.set_tool("lasso")
+    vp = m.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, NO, QPoint(300, 300))
+    QTest.mouseMove(vp, QPoint(350, 320))
+    first = list(m.tools["lasso"].points)
+    assert len(first) >= 1 and m.gesture is m.tools["lasso"]
+    # no release: the next left press starts a new lasso where it is
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, NO, QPoint(200, 200))
+    assert m.gesture is m.tools["lasso"] and len(m.tools["lasso"].points) == 1
+    assert m.tools["lasso"].points[0] == m.mapToScene(QPoint(200, 200))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, NO, QPoint(200, 200))
+    assert m.gesture is None

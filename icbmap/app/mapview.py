@@ -99,12 +99,12 @@ class MapView(QGraphicsView):
         self.level = "district"
         self.selected_units = np.zeros(0, dtype=np.int64)
         self.selected_practices = np.zeros(0, dtype=np.int64)
-        self.hover_unit = -1
-        self.hover_practice = -1
+        self.hover_unit = self.hover_practice = -1  # unit and practice under the mouse
         # map tools (QGIS-style): the active one gets the mouse; a press starts a gesture
         self.tools: dict[str, MapTool] = {name: cls(self) for name, cls in TOOL_CLASSES.items()}
         self.map_tool: MapTool = self.tools["select"]
         self.gesture: MapTool | None = None
+        self._gesture_button = Qt.MouseButton.NoButton  # the button that started it
         self.locked_boards: set[int] = set()
         self.practice_board = np.zeros(0, dtype=np.int32)
         # keyboard cursor (a unit inside the area it is on) and screen-reader announcements
@@ -404,13 +404,16 @@ class MapView(QGraphicsView):
 
     # ------------------------------------------------------------------ mouse: routed to the map tools
     def mousePressEvent(self, event) -> None:  # noqa: N802
-        if self.gesture is not None:  # a second button during a gesture: ignore it
-            return
         button = event.button()
+        if self.gesture is not None:
+            if button != self._gesture_button and event.buttons() & self._gesture_button:
+                return  # a second button during a gesture: ignore it
+            self.cancel_gesture()  # its release never came (a dialog took the mouse): start afresh
         if button == Qt.MouseButton.MiddleButton:
             self.gesture = self.tools["pan"].press(event)
         elif button == Qt.MouseButton.LeftButton:
             self.gesture = self.map_tool.press(event)
+        self._gesture_button = button
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         if self.gesture is not None and self.gesture.move(event):
