@@ -64,3 +64,26 @@ def thames_plan(england):
     kent = np.flatnonzero(p.assignment == p.board_by_code("E54000032").id)[:300]
     h.push(MoveUnits(kent, c.board_id))
     return p
+
+
+def main_window(qtbot, atlas, tmp_path, *, size=None, normal=False, autosave_dir=None, show=True):
+    """A main window on ``atlas`` with throw-away settings and autosaves under ``tmp_path``,
+    that never blocks on an unsaved-changes question at teardown.  ``normal`` takes it out
+    of the maximised state (the offscreen screen is small) before ``size`` is applied;
+    ``show`` shows it and waits until it is exposed."""
+    from PySide6.QtCore import QSettings, Qt
+
+    from icbmap.app.mainwindow import MainWindow
+
+    w = MainWindow(atlas, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+                   autosave_dir=autosave_dir or tmp_path / "autosave")
+    w.proposals.ask_unsaved = lambda: "discard"
+    qtbot.addWidget(w)
+    if normal:
+        w.setWindowState(Qt.WindowState.WindowNoState)
+    if size:
+        w.resize(*size)
+    if show:
+        w.show()
+        qtbot.waitExposed(w)
+    return w

@@ -28,7 +28,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from PySide6.QtCore import QSettings
+from conftest import main_window
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -124,15 +124,9 @@ def independent(atlas, plan, region: int, tol: float = 0.01) -> dict:
 
 
 def test_east_of_england_models_side_by_side(qtbot, eoe, england_2024, tmp_path):
-    from icbmap.app.mainwindow import MainWindow
-
     atlas = eoe
-    w = MainWindow(atlas, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
+    w = main_window(qtbot, atlas, tmp_path, size=(1500, 950), show=False)
     w.options.ask_unsaved_all = lambda names: "discard"
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
     w.show()
     qtbot.waitExposed(w)
     om, c = w.options, w.controller

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import main_window
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 
@@ -17,14 +18,7 @@ OUT = Path(__file__).resolve().parent.parent / "out"
 
 @pytest.fixture
 def window(qtbot, england, tmp_path):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(england, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"  # closing at teardown must not block on a dialog
-    qtbot.addWidget(w)
-    w.setWindowState(Qt.WindowState.WindowNoState)  # the offscreen screen is small: not maximised
-    w.resize(1400, 900)
+    w = main_window(qtbot, england, tmp_path, size=(1400, 900), normal=True, show=False)
     activate(qtbot, w)
     w.map.zoom_england()
     return w
@@ -356,15 +350,8 @@ def england_with_practices():
 
 def test_practice_postcode_search_and_drag(qtbot, england_with_practices, tmp_path):
     """As a new user: find a practice by postcode, drag it to a neighbouring board, undo."""
-    from icbmap.app.mainwindow import MainWindow
-
     atlas = england_with_practices
-    w = MainWindow(atlas, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(w)
-    w.setWindowState(Qt.WindowState.WindowNoState)  # the offscreen screen is small: not maximised
-    w.resize(1400, 900)
+    w = main_window(qtbot, atlas, tmp_path, size=(1400, 900), normal=True, show=False)
     activate(qtbot, w)
     p = atlas.practices
     i = int(np.flatnonzero(p["code"].to_numpy() == "A84002")[0])   # NE65 7UW (Northumberland)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from conftest import main_window
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -21,14 +22,7 @@ OUT = ROOT / "out"
 
 @pytest.fixture
 def window(qtbot, england, tmp_path):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(england, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = main_window(qtbot, england, tmp_path)
     w.activateWindow()
     w.windowHandle().requestActivate()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=3000)

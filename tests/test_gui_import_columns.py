@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from conftest import main_window
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 def _window(qtbot, atlas, tmp_path):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(atlas, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return main_window(qtbot, atlas, tmp_path)
 
 
 def test_app_asks_for_the_board_column(qtbot, england, tmp_path, monkeypatch):

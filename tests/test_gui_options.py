@@ -8,7 +8,8 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from conftest import main_window
+from PySide6.QtCore import Qt
 
 from icbmap.compare.core import compare
 from icbmap.plan.commands import History, MoveUnits
@@ -19,15 +20,9 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 def make_window(qtbot, atlas, tmp_path, autosave_dir=None):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(atlas, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=autosave_dir or tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
+    w = main_window(qtbot, atlas, tmp_path, size=(1400, 900), autosave_dir=autosave_dir, show=False)
     w.options._ask_unsaved = lambda o: "discard"
     w.options.ask_unsaved_all = lambda names: "discard"
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
     w.show()
     qtbot.waitExposed(w)
     return w

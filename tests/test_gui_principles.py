@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt
+from conftest import main_window
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 pytestmark = pytest.mark.gui
@@ -13,17 +14,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, england, tmp_path):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(england, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(w)
-    w.setWindowState(Qt.WindowState.WindowNoState)  # the offscreen screen is small: not maximised
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return main_window(qtbot, england, tmp_path, size=(1400, 900), normal=True)
 
 
 def _drag_selection(window, units, target_unit):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from conftest import main_window
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -20,15 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_window(qtbot, atlas, tmp_path, autosave_dir=None):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(atlas, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=autosave_dir or tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return main_window(qtbot, atlas, tmp_path, autosave_dir=autosave_dir)
 
 
 def waverley(atlas):

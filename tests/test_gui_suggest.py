@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from conftest import main_window
+from PySide6.QtCore import Qt
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -16,15 +17,7 @@ OUT = Path(__file__).resolve().parent.parent / "out"
 
 @pytest.fixture
 def window(qtbot, england_2024, tmp_path):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(england_2024, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    return w
+    return main_window(qtbot, england_2024, tmp_path, size=(1200, 800))
 
 
 def _dialog(qtbot, window):

@@ -3,7 +3,7 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from conftest import main_window
 from PySide6.QtGui import QImage, QPainter
 
 pytestmark = [pytest.mark.slow, pytest.mark.gui]
@@ -11,15 +11,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.gui]
 
 @pytest.fixture
 def window(qtbot, england, tmp_path):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(england, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
+    w = main_window(qtbot, england, tmp_path, size=(1400, 900))
     w.map.zoom_england()
     return w
 

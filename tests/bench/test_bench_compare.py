@@ -18,7 +18,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from conftest import main_window
 
 from icbmap.compare.core import Option, compare
 from icbmap.compare.loading import load_options
@@ -98,15 +98,7 @@ def test_option_memory_is_its_plan_and_tables(england, proposal_files):
 
 @pytest.fixture
 def window(qtbot, england, proposal_files, tmp_path):
-    from icbmap.app.mainwindow import MainWindow
-
-    w = MainWindow(england, settings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
-                   autosave_dir=tmp_path / "autosave")
-    w.proposals.ask_unsaved = lambda: "discard"
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
+    w = main_window(qtbot, england, tmp_path, size=(1400, 900))
     w.options.open_files(proposal_files, report=lambda p, n: None)
     yield w
     w.options.close()

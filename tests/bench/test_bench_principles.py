@@ -27,7 +27,7 @@ def all_rules() -> RuleSet:
     extra = [make_rule({"kind": "contiguous"}, 90), make_rule({"kind": "one_region"}, 91),
              make_rule({"kind": "max_areas", "geography": "council", "max": 4}, 92),
              make_rule({"kind": "area_within_one_board", "geography": "district"}, 93)]
-    out, seen = [], set()
+    out = []
     for i, r in enumerate(rules + extra):
         out.append(make_rule({**r.to_dict(), "id": f"r{i}"}, i))
     return RuleSet("benchmark: every preset rule and more", out)
