@@ -171,3 +171,16 @@ def test_a_gesture_whose_release_was_lost_does_not_block_the_map(window):
     assert m.tools["lasso"].points[0] == m.mapToScene(QPoint(200, 200))
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, NO, QPoint(200, 200))
     assert m.gesture is None
+
+
+def test_board_level_cursor_follows_a_merge(window, england):
+    """The plan's assignment is edited in place; the keyboard cursor's board neighbours must
+    follow a merge (they were kept from before the edit)."""
+    m = window.map
+    window.set_level("board")
+    a, b = board_id(england, "North East London"), board_id(england, "West and North London")
+    before = set(m.key_cursor.graph().neighbours(a).tolist())
+    assert b in before
+    assert window.controller.merge(b, [a])
+    after = set(m.key_cursor.graph().neighbours(b).tolist())
+    assert a not in after and before - {b} <= after | {a}

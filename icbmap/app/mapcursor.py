@@ -29,7 +29,6 @@ class KeyboardCursor:
         self.view = view
         self.unit = -1
         self._graphs: dict[str, keycursor.AreaGraph] = {}
-        self._graph_assignment = None
 
     def handle_key(self, key) -> bool:
         """Arrows move the cursor, Space toggles its area in the selection, Enter selects
@@ -44,14 +43,18 @@ class KeyboardCursor:
             return False
         return True
 
+    def boards_changed(self) -> None:
+        """The assignment changed (it is edited in place): the board graph is made afresh
+        when next needed."""
+        self._graphs.pop("board", None)
+
     def graph(self) -> keycursor.AreaGraph:
         """Neighbouring areas at the view's level (boards: rebuilt after every edit)."""
         v = self.view
         level = v.level
         if level == "board":
-            if self._graph_assignment is not v.assignment or "board" not in self._graphs:
+            if "board" not in self._graphs:
                 self._graphs["board"] = keycursor.AreaGraph(v.atlas.adjacency, v.assignment)
-                self._graph_assignment = v.assignment
             return self._graphs["board"]
         if level not in self._graphs:
             codes = np.arange(v.atlas.n_units) if level == "unit" else v.atlas.unit_level(level)

@@ -174,6 +174,7 @@ class MapView(QGraphicsView):
         self.board_population = dict(populations)
         self.locked_boards = set(locked or ())
         self.shapes.update_boards(assignment, set(names), changed)
+        self.key_cursor.boards_changed()
         self.fill.colours = self.board_colours
         self.practices.colours = self.board_colours
         if len(self.practice_board):
