@@ -69,3 +69,40 @@ def test_opening_a_proposal_of_another_baseline_reopens_on_it(qtbot, england, en
     assert new.proposals.proposal.title == "Waverley whole (2024)"
     assert (new.controller.plan.assignment[units] == sh).all()
     assert "Waverley whole (2024)" in new.windowTitle()
+
+
+def test_recovering_work_of_another_baseline_reopens_on_it(qtbot, england, england_2024, tmp_path):
+    """A crashed session's autosave drawn on April 2024 is recovered into a window reopened
+    on April 2024 (the live options recovery; it used to show 'Cannot recover')."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from icbmap.plan import Plan
+    from icbmap.plan.commands import History, MoveUnits
+    from icbmap.plan.proposal import Proposal, write_proposal
+
+    plan = Plan(england_2024)
+    frimley = england_2024.layers["board"].index_of("E54000034")
+    sh = england_2024.layers["board"].index_of("E54000063")
+    units = np.array([u for u in waverley(england_2024) if plan.assignment[u] == frimley])
+    History(plan).push(MoveUnits(units, sh))
+    folder = tmp_path / "autosave"
+    folder.mkdir()
+    write_proposal(folder / "crashed.icbmap.json", Proposal.new(plan, title="Waverley whole (2024)"))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (folder / "crashed.session.json").write_text(json.dumps(
+        {"pid": int(dead), "host": socket.gethostname(), "last_autosave": "2026-11-01T00:00:00Z",
+         "title": "Waverley whole (2024)"}))
+    w = make_window(qtbot, england, tmp_path, autosave_dir=folder)
+    assert w.options.offer_recovery(choose=lambda group: "recover")
+    new = _new_windows(w)[-1]
+    qtbot.addWidget(new)
+    new.proposals.ask_unsaved = lambda: "discard"
+    new.options.ask_unsaved_all = lambda names: "discard"
+    assert new.atlas.baseline == "2024"
+    assert (new.controller.plan.assignment[units] == sh).all()
+    assert not new.controller.stack.isClean()  # recovered work is unsaved until saved
+    assert not (folder / "crashed.icbmap.json").exists()

@@ -99,7 +99,7 @@ def test_recovery_after_sigkill(qtbot, england, tmp_path):
 
     w = make_window(qtbot, england, tmp_path, autosave_dir=autosave)
     offered = []
-    assert w.proposals.offer_recovery(choose=lambda rec: offered.append(rec.describe()) or "recover")
+    assert w.options.offer_recovery(choose=lambda group: offered.append(group[0].describe()) or "recover")
     assert offered and "autosaved" in offered[0]
     assert (w.controller.plan.assignment == expected).all()
     assert not w.controller.stack.isClean()  # recovered work is unsaved until the user saves

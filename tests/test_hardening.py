@@ -322,7 +322,7 @@ def test_11_discard_deletes_only_the_offered_autosave(qtbot, england, tmp_path):
                    autosave_dir=folder)
     qtbot.addWidget(w)
     offered = []
-    w.proposals.offer_recovery(choose=lambda rec: offered.append(rec.title) or "discard")
+    w.options.offer_recovery(choose=lambda group: offered.extend(r.title for r in group) or "discard")
     assert offered == ["newer"]
     assert not (folder / "newer.icbmap.json").exists()
     assert (folder / "older.icbmap.json").exists() and (folder / "older.session.json").exists()

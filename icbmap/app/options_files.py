@@ -230,8 +230,13 @@ class WorkspaceFiles:
             self.w.statusBar().showMessage("; ".join(notes)[:300], 10000)
 
     # ------------------------------------------------------------------ recovery
-    def offer_recovery(self, choose=None) -> bool:
-        """After a crash: offer back every option the dead session autosaved."""
+    def offer_recovery(self, choose=None, follow_baseline: bool = True) -> bool:
+        """After a crash: offer back every option the dead session autosaved.
+
+        ``choose(group) -> "recover" | "discard" | "later"`` (a message box by default).
+        Discard removes only the autosaves offered; other crashed sessions stay recoverable.
+        Work drawn on another baseline reopens the window on that baseline and is recovered
+        there (once: ``follow_baseline``)."""
         pm = self.w.proposals
         ours = {o.autosaver.session for o in self.options}
         found = [r for r in find_recoverable(pm.autosaver.directory) if r.session not in ours]
@@ -242,7 +247,7 @@ class WorkspaceFiles:
         group.sort(key=lambda r: r.option)
         decision = (choose or self._ask_recover)(group)
         if decision == "discard":
-            for r in found:
+            for r in group:  # only what was offered
                 r.discard()
             return False
         if decision != "recover":
@@ -251,6 +256,14 @@ class WorkspaceFiles:
         for r in group:
             try:
                 proposal = r.load(self.w.atlas, map_pack=True)
+            except prop.BaselineMismatchError as exc:
+                if not follow_baseline or recovered:
+                    QMessageBox.warning(self.w, "Cannot recover", str(exc))
+                    continue
+                from icbmap.app.baselines import replace_window
+
+                return replace_window(self.w, exc.baseline, then=lambda w: w.options.offer_recovery(
+                    choose=lambda _group: "recover", follow_baseline=False)) is not None
             except IcbmapError as exc:
                 QMessageBox.warning(self.w, "Cannot recover", str(exc))
                 continue

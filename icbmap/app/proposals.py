@@ -16,13 +16,13 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLineEdit,
                                QMessageBox, QPlainTextEdit)
 
-from icbmap.app.dialogs import ask_recover, start_dir, suggested_path
+from icbmap.app.dialogs import start_dir, suggested_path
 from icbmap.app.menus import make_action
 from icbmap.app.proposal_exports import ProposalExports
 from icbmap.app.workers import run_with_progress
 from icbmap.errors import Cancelled, IcbmapError
 from icbmap.plan import proposal as prop
-from icbmap.plan.autosave import Autosaver, find_recoverable
+from icbmap.plan.autosave import Autosaver
 from icbmap.plan.model import Plan
 
 PROPOSAL_FILTER = "icbmap proposals (*.icbmap.json);;All files (*)"
@@ -282,53 +282,7 @@ class ProposalManager(ProposalExports, QObject):
             self.proposal.notes = notes.toPlainText()
             self.w._update_title()
 
-    # ------------------------------------------------------------------ recovery
-    def offer_recovery(self, choose=None) -> bool:
-        """After a crash: offer the newest autosave of a dead session.
-
-        ``choose(recoverable) -> "recover" | "discard" | "later"`` (a message box by default).
-        """
-        found = find_recoverable(self.autosaver.directory, exclude=self.autosaver.session)
-        if not found:
-            return False
-        rec = found[0]
-        decision = (choose or self._ask_recover)(rec)
-        if decision == "discard":
-            rec.discard()  # only what was offered; older crashed sessions stay recoverable
-            return False
-        if decision != "recover":
-            return False
-        try:
-            proposal = rec.load(self.w.atlas, map_pack=True)
-        except prop.BaselineMismatchError as exc:
-            from icbmap.app.baselines import replace_window
-
-            new = replace_window(self.w, exc.baseline, then=lambda w: w.proposals._recover(rec))
-            return new is not None
-        except IcbmapError as exc:
-            QMessageBox.warning(self.w, "Cannot recover", str(exc))
-            return False
-        self.set_proposal(proposal, clean=False)
-        self.autosaver.save_now(self.proposal)
-        rec.discard()
-        self.w.statusBar().showMessage(f"Recovered {rec.describe()}", 8000)
-        return True
-
-    def _recover(self, rec) -> None:
-        """Recover ``rec`` into this window (its baseline matches)."""
-        try:
-            proposal = rec.load(self.w.atlas, map_pack=True)
-        except IcbmapError as exc:
-            QMessageBox.warning(self.w, "Cannot recover", str(exc))
-            return
-        self.set_proposal(proposal, clean=False)
-        self.autosaver.save_now(self.proposal)
-        rec.discard()
-        self.w.statusBar().showMessage(f"Recovered {rec.describe()}", 8000)
-
-    def _ask_recover(self, rec) -> str:
-        return ask_recover(self.w, f"Recover {rec.describe()} ({rec.edits} edit{'s' if rec.edits != 1 else ''})?")
-
+    # crash recovery: OptionsManager.offer_recovery (every option of the dead session)
     def close(self) -> None:
         self.autosaver.close()
 
