@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from icbmap.atlas.model import REFERENCE_PREFIX, Atlas, Provenance
+from icbmap.atlas.model import Atlas, Provenance
 from icbmap.atlas.references import check_name, from_members, members_table
 from icbmap.atlas.atomic import atomic_write_text
 from icbmap.errors import DataError
+from icbmap.safeio import loads_json, read_input
 from icbmap.paths import data_dir, shapefiles_dir
 
 BUNDLED_FILE = "reference_areas_2026.csv"
@@ -110,28 +111,39 @@ def save_user_reference(atlas: Atlas, ref) -> Path:
     return path
 
 
+#: a saved reference geography is its member codes: far below this
+MAX_DOC_BYTES = 64 << 20
+
+
+def _read_doc(path):
+    """A saved reference geography's JSON, read safely: a FIFO, device, huge or deeply nested
+    file is a DataError naming it (the folder is read at every start), never a hang."""
+    data = read_input(path, "reference geography", MAX_DOC_BYTES)
+    return loads_json(data, path, "reference geography")
+
+
 def read_user_reference(atlas: Atlas, path: Path):
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(path, f"cannot read the reference geography ({exc})") from None
+    doc = _read_doc(path)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise DataError(path, "not an icbmap reference geography file")
-    members = pd.DataFrame(doc["members"])
-    return from_members(atlas, doc["name"], doc.get("label") or doc["name"], members, doc["level"], path,
-                        provenance=Provenance.from_dict(doc.get("provenance", {})), source=doc.get("source", ""),
-                        report=doc.get("report", {}))
+    try:
+        members = pd.DataFrame(doc["members"])
+        return from_members(atlas, doc["name"], doc.get("label") or doc["name"], members, doc["level"], path,
+                            provenance=Provenance.from_dict(doc.get("provenance", {})),
+                            source=doc.get("source", ""), report=doc.get("report", {}))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DataError(path, f"the reference geography is malformed ({exc.__class__.__name__}: {exc})") from None
 
 
 def user_reference_list() -> list[dict]:
     out = []
     for p in sorted(areas_dir().glob("*.json")):
         try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
+            doc = _read_doc(p)
             out.append({"name": doc["name"], "label": doc.get("label", ""), "level": doc.get("level", ""),
                         "areas": len(set(doc["members"]["code"])), "source": doc.get("source", ""),
                         "added_at": doc.get("added_at", ""), "path": str(p)})
-        except (OSError, ValueError, KeyError, TypeError):
+        except (DataError, KeyError, TypeError):
             out.append({"name": p.stem, "label": "(unreadable)", "level": "", "areas": 0, "source": "",
                         "added_at": "", "path": str(p)})
     return out
@@ -180,9 +192,5 @@ def attach_references(atlas: Atlas, user: bool = True) -> None:
     atlas.references.update(refs)
 
 
-def missing_references(atlas: Atlas, names) -> list[str]:
-    return [n for n in names if REFERENCE_PREFIX + n not in atlas.references]
-
-
-__all__ = ["BUNDLED", "add_reference", "areas_dir", "attach_references", "bundled_reference", "missing_references",
+__all__ = ["BUNDLED", "add_reference", "areas_dir", "attach_references", "bundled_reference",
            "read_user_reference", "remove_user_reference", "save_user_reference", "user_reference_list"]

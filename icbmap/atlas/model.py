@@ -328,10 +328,6 @@ class Atlas:
             return self.references[level].label if level in self.references else level[len(REFERENCE_PREFIX):]
         return LEVEL_LABELS.get(level, level)
 
-    @property
-    def reference_levels(self) -> tuple[str, ...]:
-        return tuple(self.references)
-
     @cached_property
     def _members(self) -> dict[str, list[np.ndarray]]:
         out: dict[str, list[np.ndarray]] = {}

@@ -50,7 +50,7 @@ def local_code(prefix: str, name: str) -> str:
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise DataError(None, f"{name!r} is not a usable name for a reference geography: use letters, digits, "
                               "'_' and '-' (at most 64), e.g. sa_2026")
     return name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -134,8 +133,10 @@ def format_md(cmp) -> str:
 
 
 def format_csv(cmp) -> str:
+    from icbmap.export.safe import safe_writer
+
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = safe_writer(buf, lineterminator="\n")  # formula-like option and board names get a leading '
     names = [o.name for o in cmp.options]
     w.writerow(["section", "summary", "focus", cmp.focus.label])
     w.writerow(["key", "figure"] + names + ["best"])

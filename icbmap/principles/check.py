@@ -180,14 +180,13 @@ class Checker(Listeners):
         if self.metrics.cap != self._cap or change.structural:
             before = self._snapshot()
             self.rebuild()
-        else:
+        elif change.kind == "board" or (change.kind == "assign" and len(change.units)):
             before = self._snapshot()
-            if change.kind == "assign" and len(change.units):
-                for g in self.geos.values():
-                    g.update(change.units)
-            elif change.kind != "board":
-                return
+            for g in self.geos.values():
+                g.update(change.units)
             self._evaluate()
+        else:
+            return  # practices alone: no rule reads them, nothing to copy or compare
         flipped = self._flips(before)
         for fn in list(self._listeners):
             fn(self, flipped)
@@ -280,14 +279,6 @@ class Checker(Listeners):
     @property
     def missing(self) -> list[RuleResult]:
         return [r for r in self.results() if r.missing]
-
-    def board_passes(self, board: int) -> dict[str, bool | None]:
-        """Rule id -> True/False for ``board`` (None: the rule cannot be checked)."""
-        out = {}
-        for s in self.slots:
-            f = s.result.fail
-            out[s.rule.id] = None if f is None else not bool(f[board]) if board < len(f) else True
-        return out
 
     def failing_boards(self, board: int) -> list[Rule]:
         return [s.rule for s in self.slots if s.result.fail is not None and board < len(s.result.fail)
