@@ -50,13 +50,18 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _a(what: str) -> str:
+    """'a proposal file', 'an A&E provider file'."""
+    return ("an " if what[:1].lower() in "aeiou" else "a ") + what
+
+
 def _refuse(path, st: os.stat_result, what: str, limit: int | None, error, folder_hint: str = "") -> None:
     if stat.S_ISDIR(st.st_mode):
-        raise error(path, f"is a folder, not a {what}{folder_hint}")
+        raise error(path, f"is a folder, not {_a(what)}{folder_hint}")
     if not stat.S_ISREG(st.st_mode):
-        raise error(path, f"is {file_kind(st.st_mode)}, not a {what}; give a regular file")
+        raise error(path, f"is {file_kind(st.st_mode)}, not {_a(what)}; give a regular file")
     if limit is not None and st.st_size > limit:
-        raise error(path, f"is {size_text(st.st_size)}, too large for a {what} (limit {size_text(limit)})")
+        raise error(path, f"is {size_text(st.st_size)}, too large for {_a(what)} (limit {size_text(limit)})")
 
 
 def check_input(path, what: str = "file", limit: int | None = None, error=DataError,

@@ -1090,3 +1090,22 @@ def test_partial_without_validator_is_not_resumed(server, tmp_path):
     fast_client().download(server.url("/f.bin"), tmp_path / "f.bin")
     assert "Range" not in server.hits("/f.bin")[0][2]
     assert (tmp_path / "f.bin").read_bytes() == BODY
+
+
+@pytest.mark.parametrize("kind", ["fifo", "deep", "folder"])
+def test_a_hostile_manifest_is_a_damaged_one_not_a_hang(tmp_path, kind):
+    """The manifest in the download folder is read on every download: a FIFO, a deeply
+    nested or an unreadable one only costs a re-download (it hung, or failed unnamed)."""
+    import os
+
+    from icbmap.download.manifest import MANIFEST_NAME, Manifest
+
+    path = tmp_path / MANIFEST_NAME
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "deep":
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    else:
+        path.mkdir()
+    m = Manifest(tmp_path)
+    assert m.files == {} and m.packs == {}

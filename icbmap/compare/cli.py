@@ -93,13 +93,16 @@ def _options(args, paths):
     loaded = load_options(paths, atlas, map_pack=args.map_pack)
     for note in loaded.notes:
         print(f"icbmap: {note}", file=sys.stderr)
-    for msg in loaded.refused:
-        print(f"icbmap: error: refused: {msg}", file=sys.stderr)
     options = list(loaded.options)
     if args.include_baseline:
         options.insert(0, Option("Baseline", Plan(atlas), baseline=True))
+    if not options and len(loaded.refused) == 1:
+        raise IcbmapError(loaded.refused[0])  # the one error line names the file and the problem
+    for msg in loaded.refused:  # the comparison goes on without them, or stops just below
+        print(f"icbmap: refused: {msg}", file=sys.stderr)
     if not options:
-        raise IcbmapError("no proposal could be opened; nothing to compare")
+        raise IcbmapError(f"none of the {len(loaded.refused)} proposals could be opened (see above); "
+                          "nothing to compare")
     return atlas, focus, options, loaded
 
 

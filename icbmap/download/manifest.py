@@ -11,6 +11,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from icbmap.errors import DataError
+from icbmap.safeio import loads_json, read_input
+
+#: a manifest lists a few dozen downloaded files
+MAX_MANIFEST_BYTES = 16 << 20
+
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -48,10 +54,11 @@ class Manifest:
         self.packs: dict[str, dict] = {}
         if self.path.exists():
             try:
-                data = json.loads(self.path.read_text("utf-8"))
+                # a FIFO, huge or deeply nested manifest is as good as a damaged one
+                data = loads_json(read_input(self.path, "download manifest", MAX_MANIFEST_BYTES), self.path)
                 self.files = dict(data.get("files") or {})
                 self.packs = dict(data.get("packs") or {})
-            except (OSError, ValueError, AttributeError):
+            except (DataError, OSError, ValueError, AttributeError):
                 # A damaged manifest only costs a re-download; never trust half of it.
                 self.files, self.packs = {}, {}
 

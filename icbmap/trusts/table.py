@@ -26,7 +26,10 @@ import numpy as np
 import pandas as pd
 
 from icbmap.errors import DataError
-from icbmap.safeio import check_input
+from icbmap.safeio import check_input, open_input
+
+#: the trusts table kept in the data folder: a few hundred rows, far below this
+MAX_TABLE_BYTES = 16 << 20
 
 ACUTE = "acute"
 SPECIALIST = "acute (specialist)"
@@ -48,9 +51,9 @@ MAX_BYTES = 50 * 1024 * 1024
 
 def _read_raw(path: Path) -> pd.DataFrame:
     path = Path(path)
-    check_input(path, "trusts file", MAX_BYTES)  # regular file, size-checked: never a FIFO or device
-    try:
-        return pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    try:  # opened once, as a regular file within the limit: never a FIFO or device
+        with open_input(path, "trusts file", MAX_BYTES) as fh:
+            return pd.read_csv(fh, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(path, f"cannot read as CSV ({exc})") from None
 
@@ -100,9 +103,9 @@ def read_ods_trusts(path, as_at: date | None = None) -> pd.DataFrame:
 def read_type1(path) -> dict[str, int]:
     """Trust code -> type 1 A&E attendances from an NHS England monthly A&E provider CSV."""
     path = Path(path)
-    check_input(path, "A&E provider file", MAX_BYTES)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        with open_input(path, "A&E provider file", MAX_BYTES) as fh:
+            df = pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(path, f"cannot read as CSV ({exc})") from None
     need = ["Org Code", "A&E attendances Type 1"]
@@ -154,6 +157,8 @@ def build_trusts_table(ods_path, ae_path=None, previous: pd.DataFrame | None = N
     from icbmap.practices.place import lookup_postcodes
     from icbmap.practices.readers import normalise_postcode
 
+    if ae_path:  # every input refused before any is read
+        check_input(ae_path, "A&E provider file", MAX_BYTES)
     t = read_ods_trusts(ods_path, as_at)
     type1 = read_type1(ae_path) if ae_path else None
     t["kind"], t["type1_attendances"] = classify(t["code"], type1, previous)
@@ -169,9 +174,11 @@ def build_trusts_table(ods_path, ae_path=None, previous: pd.DataFrame | None = N
 def read_trusts_table(path) -> pd.DataFrame:
     path = Path(path)
     try:
-        t = pd.read_csv(path, dtype={"code": str, "name": str, "kind": str, "postcode": str, "ods_region": str,
+        # through open_input: read at every pack load, a FIFO or device here must not hang
+        with open_input(path, "trusts table", MAX_TABLE_BYTES) as fh:
+            t = pd.read_csv(fh, dtype={"code": str, "name": str, "kind": str, "postcode": str, "ods_region": str,
                                      "ods_icb": str, "open_date": str, "placed_by": str},
-                        keep_default_na=False, na_values={"x": [""], "y": [""]})
+                            keep_default_na=False, na_values={"x": [""], "y": [""]})
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(path, f"cannot read the trusts table ({exc})") from None
     missing = [c for c in COLUMNS if c not in t.columns]

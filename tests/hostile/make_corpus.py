@@ -293,7 +293,23 @@ def _pack_cases() -> list[Case]:
              expect="ok", output=None, home=True),
         Case("settings-fifo-data-list", (3,), "settings", lambda d: (["data", "list"], settings(d)),
              expect="ok", output=None, home=True),
+        # read at every pack load: passed over with a warning, never a hang
+        Case("areas-home-fifo-data-info", (3,), "saved reference geographies",
+             lambda d: (["data", "info"], fifo(home_folder(d, "areas") / "evil.json")),
+             expect="ok", output=None, home=True),
+        Case("areas-home-deep-data-info", (1,), "saved reference geographies",
+             lambda d: (["data", "info"], write(home_folder(d, "areas") / "deep.json", "[" * 100_000 + "]" * 100_000)),
+             expect="ok", output=None, home=True),
+        Case("trusts-home-fifo-data-info", (3,), "saved trusts table",
+             lambda d: (["data", "info"], fifo(home_folder(d, "trusts") / "trusts.csv")),
+             expect="ok", output=None, home=True),
     ]
+
+
+def home_folder(d: Path, name: str) -> Path:
+    folder = d / "home" / "data" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _principles_cases() -> list[Case]:
@@ -332,6 +348,32 @@ def _principles_cases() -> list[Case]:
         Case("areas-add-dev-urandom-polygons", (5,), "data areas add",
              cmd(lambda p: ["data", "areas", "add", "hostile", str(p)],
                  lambda d: link(d / "areas.geojson", "/dev/urandom")), r"character device", output=None),
+        Case("compare-fifo-proposal", (3,), "compare",
+             cmd(lambda p: ["compare", str(p)], lambda d: fifo(d / "pipe.icbmap.json")), r"FIFO", output=None),
+        Case("compare-deep-proposal", (1,), "compare",
+             cmd(lambda p: ["compare", str(p)], lambda d: write(d / "deep.icbmap.json", "[" * 100_000 + "]" * 100_000)),
+             r"nested too deeply", output=None),
+        Case("compare-rules-fifo", (3,), "compare --rules",
+             cmd(lambda p: ["compare", "--with-baseline", "--rules", str(p)], lambda d: fifo(d / "rules.toml")),
+             r"FIFO", output=None),
+        Case("print-compare-fifo", (3,), "print --compare",
+             cmd(lambda p: ["print", "--compare", str(p), "-o", str(p.parent / "out.pdf")],
+                 lambda d: fifo(d / "pipe.icbmap.json")), r"FIFO", output=None),
+        Case("suggest-deep-proposal", (1,), "suggest",
+             cmd(lambda p: ["suggest", str(p), "--blocks", "councils", "--boards", "3", "--scope", "E54000007",
+                            "-o", str(p.parent / "sug")],
+                 lambda d: write(d / "deep.icbmap.json", "[" * 100_000 + "]" * 100_000)),
+             r"nested too deeply", output=None),
+        Case("suggest-rules-fifo", (3,), "suggest --rules",
+             cmd(lambda p: ["suggest", "--rules", str(p), "--blocks", "councils", "--boards", "3", "--scope",
+                            "E54000007", "-o", str(p.parent / "sug")], lambda d: fifo(d / "rules.toml")),
+             r"FIFO", output=None),
+        Case("trusts-fifo-ae", (3,), "data trusts --ae",
+             cmd(lambda p: ["data", "trusts", str(p.parent / "etr.csv"), "--ae", str(p)],
+                 lambda d: (write(d / "etr.csv", "x\n"), fifo(d / "ae.csv"))[1]), r"FIFO", output=None),
+        Case("practices-fifo-lsoa", (3,), "data practices --lsoa",
+             cmd(lambda p: ["data", "practices", str(p.parent / "gp.csv"), "--lsoa", str(p)],
+                 lambda d: (write(d / "gp.csv", "x\n"), fifo(d / "lsoa.csv"))[1]), r"FIFO", output=None),
         Case("trusts-fifo", (3,), "data trusts",
              cmd(lambda p: ["data", "trusts", str(p)], lambda d: fifo(d / "etr.csv")), r"FIFO", output=None),
         Case("trusts-sparse-1gb", (4,), "data trusts",
