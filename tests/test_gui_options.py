@@ -217,3 +217,22 @@ def test_comparison_dock_and_difference_map(qtbot, england, tmp_path):
     assert ss == pytest.approx(ms) and abs(sx - mx) < 2 / ms and abs(sy - my) < 2 / ms
     assert (diff.side_map.assignment == om.options[1].plan.assignment).all()
     om.close()
+
+
+def test_saving_an_option_writes_what_file_save_writes(qtbot, england, tmp_path):
+    """An option saved on its own (or with the workspace, or on closing) carries the rule
+    set and goes on the recent list, exactly like File > Save (one writer for both)."""
+    from icbmap.plan.proposal import recent_proposals
+
+    units, target = edge_units(england)
+    w = make_window(qtbot, england, tmp_path)
+    om = w.options
+    om.duplicate()
+    w.controller.move_units(units[:5], target)
+    path = tmp_path / "option-b.icbmap.json"
+    assert om.save_option(om.current, path)
+    saved = read_proposal(path, england)
+    assert saved.rules is not None and saved.rules.name == w.principles.ruleset.name
+    assert path.resolve() in [p.resolve() for p in recent_proposals()]
+    assert not om.current_option.dirty
+    om.close()

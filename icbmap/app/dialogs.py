@@ -16,6 +16,10 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListWidget, Q
 
 
 # ---------------------------------------------------------------------------- file dialogs
+#: the file dialogs' filter for proposals
+PROPOSAL_FILTER = "icbmap proposals (*.icbmap.json);;All files (*)"
+
+
 def documents_dir() -> str:
     """The user's Documents folder (home if there is none)."""
     docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)

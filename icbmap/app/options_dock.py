@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QListWidget, QListWidgetItem,
                                QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
+from icbmap.app.dialogs import PROPOSAL_FILTER, start_dir, suggested_path
 from icbmap.app.menus import make_action
 from icbmap.app.options_files import WORKSPACE_FILTER, WORKSPACE_SUFFIX
 from icbmap.compare.core import Option
@@ -115,24 +116,26 @@ class OptionsDocks:
             self.rename(self.current, name)
 
     def open_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.w, "Open proposals as options", "",
-                                                "icbmap proposals (*.icbmap.json);;All files (*)")
+        paths, _ = QFileDialog.getOpenFileNames(self.w, "Open proposals as options", start_dir(self.w),
+                                                PROPOSAL_FILTER)
         if paths:
             self.open_files(paths)
 
     def save_workspace_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.w, "Save workspace", str(self.workspace_path or "options")
-                                              + ("" if self.workspace_path else WORKSPACE_SUFFIX), WORKSPACE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self.w, "Save workspace", str(self.workspace_path or suggested_path(self.w, "options", WORKSPACE_SUFFIX)),
+            WORKSPACE_FILTER)
         if path:
             self.save_workspace(path)
 
     def open_workspace_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, "Open workspace", "", WORKSPACE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.w, "Open workspace", start_dir(self.w), WORKSPACE_FILTER)
         if path:
             self.open_workspace(path)
 
     def print_comparison_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.w, "Print comparison", "comparison.pdf", "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(self.w, "Print comparison", suggested_path(self.w, "comparison", ".pdf"),
+                                              "PDF (*.pdf)")
         if path:
             self.print_comparison(path)
 

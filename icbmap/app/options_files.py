@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from icbmap.app.dialogs import PROPOSAL_FILTER, suggested_path
 from icbmap.errors import DataError, IcbmapError
 from icbmap.plan import proposal as prop
 from icbmap.plan.autosave import find_recoverable
@@ -35,16 +36,14 @@ class WorkspaceFiles:
             return True
         target = path or o.path
         if target is None:
-            target, _ = QFileDialog.getSaveFileName(self.w, f"Save option {o.name}", o.name + prop.SUFFIX,
-                                                    "icbmap proposals (*.icbmap.json)")
+            target, _ = QFileDialog.getSaveFileName(self.w, f"Save option {o.name}",
+                                                    suggested_path(self.w, o.name, prop.SUFFIX), PROPOSAL_FILTER)
             if not target:
                 return False
-        try:
-            prop.write_proposal(target, o.proposal)
-        except (IcbmapError, OSError) as exc:
-            QMessageBox.warning(self.w, "Option not saved", f"{target}: {exc}")
+            if not target.endswith(prop.SUFFIX):
+                target += prop.SUFFIX
+        if not self.w.proposals.write(target, o.proposal, o.stack, o.autosaver, what="Option"):
             return False
-        o.stack.setClean()
         if index == self.current:
             self.w.proposal_path = str(target)
             self.w._update_title()

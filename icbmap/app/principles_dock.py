@@ -133,7 +133,9 @@ class PrinciplesPanel(QWidget):
             self.model.set_rules(dlg.result_rules)
 
     def open_rules(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open rule set", "", "Rule sets (*.toml *.json)")
+        from icbmap.app.dialogs import start_dir
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open rule set", start_dir(self.window), "Rule sets (*.toml *.json)")
         if path:
             self.load_file(path)
 

@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLineEdit,
                                QMessageBox, QPlainTextEdit)
 
-from icbmap.app.dialogs import start_dir, suggested_path
+from icbmap.app.dialogs import PROPOSAL_FILTER, start_dir, suggested_path
 from icbmap.app.menus import make_action
 from icbmap.app.proposal_exports import ProposalExports
 from icbmap.app.workers import run_with_progress
@@ -25,7 +25,6 @@ from icbmap.plan import proposal as prop
 from icbmap.plan.autosave import Autosaver
 from icbmap.plan.model import Plan
 
-PROPOSAL_FILTER = "icbmap proposals (*.icbmap.json);;All files (*)"
 IMPORT_FILTER = ("Boards drawn elsewhere (*.geojson *.json *.gpkg *.shp *.zip *.csv);;"
                  "GeoJSON (*.geojson *.json);;GeoPackage (*.gpkg);;Shapefile (*.shp *.zip);;"
                  "Assignment CSV (*.csv);;All files (*)")
@@ -242,25 +241,33 @@ class ProposalManager(ProposalExports, QObject):
 
     def _write(self, path) -> bool:
         self.proposal.plan = self.w.controller.plan
-        principles = getattr(self.w, "principles", None)
-        if principles is not None:
-            self.proposal.rules = principles.ruleset
-            have = {r["name"] for r in prop.references_used(self.w.atlas, principles.ruleset)}
-            self.proposal.references = prop.references_used(self.w.atlas, principles.ruleset) + [
-                r for r in self.proposal.references if r["name"] not in have]
-        try:
-            prop.write_proposal(path, self.proposal)
-        except (IcbmapError, OSError) as exc:
-            QMessageBox.warning(self.w, "Proposal not saved",
-                                f"{path}: {exc}\n\nYour work is still open; the previous file is unchanged.")
+        if not self.write(path, self.proposal, self.w.controller.stack, self.autosaver):
             return False
-        self.proposal.path = Path(path)
-        self.w.controller.stack.setClean()
         self.w.proposal_path = str(path)
         self.w._update_title()
-        prop.add_recent_proposal(path)
-        self.autosaver.save_now(self.proposal)
         self.w.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def write(self, path, proposal: prop.Proposal, stack, autosaver, what: str = "Proposal") -> bool:
+        """Save ``proposal`` to ``path`` with the window's rule set and the reference
+        geographies it names, mark ``stack`` clean, add the file to the recent list and
+        refresh ``autosaver``; a failure is a message and False.  File > Save and saving an
+        option both come here."""
+        principles = getattr(self.w, "principles", None)
+        if principles is not None:
+            proposal.rules = principles.ruleset
+            used = prop.references_used(self.w.atlas, principles.ruleset)
+            have = {r["name"] for r in used}
+            proposal.references = used + [r for r in proposal.references if r["name"] not in have]
+        try:
+            prop.write_proposal(path, proposal)
+        except (IcbmapError, OSError) as exc:
+            QMessageBox.warning(self.w, f"{what} not saved",
+                                f"{path}: {exc}\n\nYour work is still open; the previous file is unchanged.")
+            return False
+        stack.setClean()
+        prop.add_recent_proposal(path)
+        autosaver.save_now(proposal)
         return True
 
     def edit_details(self) -> None:

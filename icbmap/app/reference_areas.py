@@ -102,8 +102,10 @@ def add_reference(window, name: str, path: str, **kwargs):
 
 
 def add_reference_dialog(window) -> None:
+    from icbmap.app.dialogs import start_dir
+
     path, _ = QFileDialog.getOpenFileName(
-        window, "Add reference geography", "",
+        window, "Add reference geography", start_dir(window),
         "Areas (*.csv *.geojson *.json *.gpkg *.shp);;CSV of codes (*.csv);;Polygons (*.geojson *.json *.gpkg *.shp)")
     if not path:
         return

@@ -100,7 +100,10 @@ class RuleSetDialog(QDialog):
         rs = self.rules()
         if rs is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save rule set", f"{rs.name}.toml", "TOML (*.toml);;JSON (*.json)")
+        from icbmap.app.dialogs import suggested_path
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save rule set", suggested_path(self.parent(), rs.name, ".toml"),
+                                              "TOML (*.toml);;JSON (*.json)")
         if path:
             from icbmap.principles import write_rules
 
