@@ -130,10 +130,15 @@ class MapShapes:
                 self.board_paths.pop(bid, None)
                 self.board_label_pt.pop(bid, None)
                 continue
-            geom = self.baseline_shape(bid, units)
-            if geom is None:
-                geom = shapely.coverage_union_all(self.geoms[units])
-            self.put_board(bid, geom)
+            self.put_board(bid, *self.dissolve(bid, units))
+
+    def dissolve(self, bid: int, units: np.ndarray) -> tuple:
+        """(shape, path, label point) of board ``bid`` made of ``units``: the pack's shape
+        when they are its baseline units, else their coverage union."""
+        geom = self.baseline_shape(bid, units)
+        if geom is None:
+            geom = shapely.coverage_union_all(self.geoms[units])
+        return geom, geomqt.path_from_geometry(geom), label_point(geom)
 
     def put_board(self, bid: int, geom, path: QPainterPath | None = None, point=None) -> None:
         """Set board ``bid``'s shape (its path and label point are made unless given)."""

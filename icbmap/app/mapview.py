@@ -379,12 +379,6 @@ class MapView(QGraphicsView):
     def place_cursor(self, unit: int | None = None) -> None:
         self.key_cursor.place(unit)
 
-    def move_cursor(self, direction: str) -> bool:
-        return self.key_cursor.move(direction)
-
-    def cursor_to_selection(self, add: bool = True) -> None:
-        self.key_cursor.to_selection(add)
-
     def describe_cursor(self) -> str:
         return self.key_cursor.describe()
 

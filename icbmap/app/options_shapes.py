@@ -78,10 +78,6 @@ class BoardShapeCache:
     def warm(self, view, plans) -> None:
         """Dissolve, once, the boards of ``plans`` the map has not drawn yet (after
         opening files), so that the first switch to each is as quick as the next."""
-        from icbmap.app import geomqt
-        from icbmap.app.maplabels import label_point
-        import shapely
-
         for plan in plans:
             groups = _groups(plan.assignment)
             for b in plan.boards:
@@ -93,10 +89,7 @@ class BoardShapeCache:
                 key = self.key(units)
                 if self.get(key) is not None:
                     continue
-                geom = view.shapes.baseline_shape(b.id, units)
-                if geom is None:
-                    geom = shapely.coverage_union_all(view.shapes.geoms[units])
-                self.put(key, (geom, geomqt.path_from_geometry(geom), label_point(geom)))
+                self.put(key, view.shapes.dissolve(b.id, units))
 
     def shapes_to_cache(self, view, plan, dissolved: set[int]) -> None:
         """Keep the shapes the map has just dissolved for the boards the cache missed."""

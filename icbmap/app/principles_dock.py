@@ -316,8 +316,7 @@ def install(window, ruleset: RuleSet | None = None) -> PrinciplesModel:
                          "like councils")
     window.data_menu.addAction(act)
     window.act_add_reference = act
-    window.refresh_all()
-    return model
+    return model  # the window refreshes everything once its parts are installed
 
 
 __all__ = ["PrinciplesPanel", "install"]
