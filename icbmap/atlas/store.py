@@ -15,7 +15,6 @@ Atomic writes and the sweeping of stale temporary files are in :mod:`icbmap.atla
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 import re
 import sqlite3
 import warnings
@@ -43,93 +42,24 @@ from icbmap.atlas.atomic import (  # noqa: F401 (re-exported: their old home)
 from icbmap.atlas.build import BUILDER_VERSION
 from icbmap.atlas.model import CRS, LEVELS, Adjacency, Atlas, Layer, Provenance
 from icbmap.errors import DataError
-from icbmap.paths import cache_dir, config_dir, data_dir
+from icbmap.paths import data_dir
 from icbmap.progress import Progress
-from icbmap.safeio import MB, check_input, gdal_write_errors, loads_json, read_input
+from icbmap.safeio import check_input, gdal_write_errors
 
 OFFLINE = "england-offline"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # always used with fullmatch
 
 
-# ---------------------------------------------------------------- stale temporary files
-def sweep_on_start() -> list[Path]:
-    """At start: sweep stale temporary files from icbmap's own folders and the folders of
-    recently used proposals (where saves and exports usually go)."""
-    folders = {cache_dir(), data_dir(), data_dir() / "packs", data_dir() / "autosave",
-               data_dir() / "practices", config_dir()}
-    removed = []
-    for folder in folders:
-        removed += sweep_stale_temps(folder, legacy=True)
-    recent = read_settings().get("recent_proposals", [])
-    for item in recent if isinstance(recent, list) else []:
-        if isinstance(item, str):
-            removed += sweep_stale_temps(Path(item).parent)
-    return removed
-
-
-# ---------------------------------------------------------------- settings
-def settings_path() -> Path:
-    return config_dir() / "settings.json"
-
-
-def read_settings() -> dict:
-    p = settings_path()
-    if not p.exists():
-        return {}
-    try:  # bounded and never blocking (a FIFO or a huge file here is ignored, not read)
-        value = loads_json(read_input(p, "settings file", 4 * MB), p, "settings file")
-    except DataError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def write_settings(settings: dict) -> None:
-    """Replace the whole settings file; prefer :func:`update_settings`, which does not lose
-    another process's change made since this one read the file."""
-    with _settings_lock():
-        atomic_write_text(settings_path(), json.dumps(settings, indent=2))
-
-
-@contextmanager
-def _settings_lock():
-    """An exclusive lock (``settings.json.lock``) around a read-modify-write of the settings,
-    so concurrent processes (two app windows, a CLI run) do not lose each other's updates.
-    Re-entrant within a process: the lock is held once."""
-    if _LOCK_DEPTH[0]:
-        _LOCK_DEPTH[0] += 1
-        try:
-            yield
-        finally:
-            _LOCK_DEPTH[0] -= 1
-        return
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: settings writes are still atomic
-        fcntl = None
-    fh = open(config_dir() / "settings.json.lock", "a+b")
-    try:
-        if fcntl is not None:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        _LOCK_DEPTH[0] = 1
-        try:
-            yield
-        finally:
-            _LOCK_DEPTH[0] = 0
-    finally:
-        fh.close()  # releases the flock
-
-
-_LOCK_DEPTH = [0]
-
-
-@contextmanager
-def update_settings():
-    """``with update_settings() as s: s[key] = value``: the settings re-read under the lock,
-    changed in the block and written back atomically before the lock is released."""
-    with _settings_lock():
-        settings = read_settings()
-        yield settings
-        write_settings(settings)
+# settings.json and the start-up sweep live in icbmap.settings (light: no geopandas), re-exported here
+from icbmap.settings import (  # noqa: E402,F401
+    _LOCK_DEPTH,
+    _settings_lock,
+    read_settings,
+    settings_path,
+    sweep_on_start,
+    update_settings,
+    write_settings,
+)
 
 
 def current_pack_name() -> str:

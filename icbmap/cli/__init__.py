@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
-        from icbmap.atlas.store import sweep_on_start
+        from icbmap.settings import sweep_on_start
 
         sweep_on_start()  # temporary files left by a killed write, older than a day
         if args.command in (None, "app"):
