@@ -14,16 +14,10 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from icbmap.metrics.engine import Metrics
+from icbmap.names import short_board_name
 from icbmap.plan.model import Board
 from icbmap.suggest.model import PER_THOUSAND
 from icbmap.suggest.spec import PEOPLE_TERMS, TERMS, WEIGHT_SCALE, Request
-
-
-def _short(name: str) -> str:
-    for suffix in (" Integrated Care Board", " ICB"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return name[4:] if name.startswith("NHS ") else name
 
 
 def option_plan(start, problem, partition: list[list[int]], title: str = ""):
@@ -85,7 +79,7 @@ def option_plan(start, problem, partition: list[list[int]], title: str = ""):
         same = bid < start.n_boards and np.array_equal(np.flatnonzero(A0 == bid), np.sort(u))
         if same or parts == [bid]:
             continue
-        shorts = [_short(start.boards[b].name) for b in parts]
+        shorts = [short_board_name(start.boards[b].name) for b in parts]
         if len(shorts) > 3:
             shorts = shorts[:2] + [f"{len(shorts) - 2} more"]
         name = " + ".join(shorts) or f"New board {k + 1}"

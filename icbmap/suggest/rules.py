@@ -22,10 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from icbmap.errors import DataError
+from icbmap.metrics.values import DEFAULT_TOLERANCE
 from icbmap.suggest.spec import Constraints, SuggestError
-
-TRANSLATED = ("population", "area_within_one_board", "board_of_whole_areas", "one_region", "contiguous")
-DEFAULT_TOLERANCE = 0.01
 
 
 def _plain_constraints(path: Path) -> Constraints | None:
