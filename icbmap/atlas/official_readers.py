@@ -10,6 +10,7 @@ against the others.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,15 +62,31 @@ from icbmap.atlas.official_tables import (
 
 
 # ----------------------------------------------------------------------------- ICB lookup
+@functools.lru_cache(maxsize=1)
+def _bundled_configurations(folder: str) -> tuple[pd.DataFrame, dict]:
+    """(index, configurations) bundled in ``folder``: shipped files, read once per process
+    rather than once per board that needs them.  Callers copy before changing them."""
+    from icbmap.atlas.bundle import CONFIG_DIR, read_configurations
+
+    return read_configurations(Path(folder) / CONFIG_DIR)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_lsoas(folder: str) -> pd.DataFrame:
+    """The bundled LSOA table (read once, only when a new board needs its region)."""
+    from icbmap.atlas.bundle import LSOA_FILE
+
+    return pd.read_csv(Path(folder) / LSOA_FILE, dtype=str, keep_default_na=False)
+
+
 def bundled_boards(facts: Facts | None = None) -> pd.DataFrame:
     """Every board icbmap knows, one row per ONS code (:data:`BOARD_COLUMNS` plus
     ``predecessors`` and ``configuration``): the bundled configurations
     (``shapefiles/configurations/``), latest first, so a code in several takes its latest
     name; then any board of ``facts`` no configuration has."""
-    from icbmap.atlas.bundle import CONFIG_DIR, read_configurations
     from icbmap.paths import shapefiles_dir
 
-    index, configs = read_configurations(shapefiles_dir() / CONFIG_DIR)
+    index, configs = _bundled_configurations(str(shapefiles_dir()))
     frames = []
     for key in reversed(list(index["key"])):
         b = configs[key]["boards"].copy()
@@ -107,15 +124,14 @@ def _first_value(t: pd.DataFrame, col: str) -> dict[str, str]:
 def _regions_from_lsoas(codes: set[str]) -> list[tuple[str, str, str, list[str], list[str]]]:
     """Per bundled configuration (latest first): (key, vintage, region code or "", the region
     codes, the boards) of the boards ``codes`` (LSOAs) lie in."""
-    from icbmap.atlas.bundle import CONFIG_DIR, LSOA_FILE, configuration_units, read_configurations
+    from icbmap.atlas.bundle import configuration_units
     from icbmap.paths import shapefiles_dir
 
-    folder = shapefiles_dir()
-    lsoa = pd.read_csv(folder / LSOA_FILE, dtype=str, keep_default_na=False)
+    lsoa = _bundled_lsoas(str(shapefiles_dir()))
     lsoa = lsoa[lsoa["code"].isin(codes)].reset_index(drop=True)
     if lsoa.empty:
         return []
-    index, configs = read_configurations(folder / CONFIG_DIR)
+    index, configs = _bundled_configurations(str(shapefiles_dir()))
     vintages = dict(zip(index["key"], index["vintage"]))
     out = []
     for key in reversed(list(index["key"])):
