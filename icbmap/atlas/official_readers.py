@@ -2,7 +2,7 @@
 -> ICB lookup, the LSOA -> district lookup, the Census 2021 population table and the LSOA
 boundaries.  Each returns the file's content checked and tidied, or raises one
 :class:`~icbmap.errors.DataError` naming the file and the problem; assembling the pack from
-them is :mod:`icbmap.atlas.official`'s work.  The four readers (about 500 lines together)
+them is :mod:`icbmap.atlas.official`'s work.  The four readers (about 520 lines together)
 stay side by side because they read alike - through the column detection, size limits and
 error wording of :mod:`icbmap.atlas.official_tables` - and a change to one is checked
 against the others.
