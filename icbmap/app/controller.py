@@ -87,11 +87,17 @@ class Controller(QObject):
     # ------------------------------------------------------------------ plan
     def set_plan(self, plan: Plan) -> None:
         old = getattr(self, "plan", None)
+        # the options workspace may have built this plan's metrics already (a new option slot)
+        reuse = getattr(self, "metrics", None) is not None and self.metrics.plan is plan
         if old is not None:
             old.remove_observer(self._on_change)
-            self.metrics.detach()
+            if not reuse:
+                self.metrics.detach()
         self.plan = plan
-        self.metrics = Metrics(plan)      # observes the plan first
+        if reuse:
+            self.metrics.observe()        # observes the plan first
+        else:
+            self.metrics = Metrics(plan)  # observes the plan first
         plan.add_observer(self._on_change)
         self.stack.clear()
         self.planReplaced.emit()

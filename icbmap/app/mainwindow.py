@@ -200,9 +200,8 @@ class MainWindow(QMainWindow):
     def refresh_panels(self, structural: bool = False) -> None:
         report = self.controller.metrics.report()
         board_records = metrics_view.board_records(self.controller, report)
-        self.boards.set_records(board_records, flash=not structural)
         self.boards.show_registered = self.controller.plan.n_practices > 0  # registered patients
-        self.boards.fit_columns()
+        self.boards.set_records(board_records, flash=not structural)  # (fits the columns)
         self.metrics_tabs.update_from(self.controller, report, flash=not structural)
         if structural:
             self._fill_paint_combo(board_records)

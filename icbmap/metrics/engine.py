@@ -97,6 +97,12 @@ class Metrics(Listeners):
             self._observing = True
 
     # ------------------------------------------------------------- lifecycle
+    def observe(self) -> None:
+        """Start following the plan's edits (a table built with ``observe=False``)."""
+        if not self._observing:
+            self.plan.add_observer(self._on_change)
+            self._observing = True
+
     def detach(self) -> None:
         """Stop observing the plan."""
         if self._observing:
