@@ -110,7 +110,6 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
         self.current = 1
         self._tag(first)
         self._build_ui()
-        c.edited.connect(self._current_edited)
 
     # ------------------------------------------------------------------ model
     @property
@@ -222,8 +221,6 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
             return
         t0 = time.perf_counter()
         w, c, pm = self.w, self.w.controller, self.w.proposals
-        out = self.current_option
-        out.proposal = pm.proposal
         if getattr(pm.autosaver, "pending_edits", 0):
             try:
                 pm.autosaver.save_now(pm.proposal)
@@ -290,7 +287,6 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
         opt = AppOption(self._unique(proposal.display_name), proposal, Metrics(proposal.plan, observe=False),
                         c.new_stack(), self._new_autosaver())
         self.options.append(opt)
-        self.current_option.proposal = self.w.proposals.proposal
         self.current = len(self.options) - 1
         c.blockSignals(True)
         try:
@@ -308,10 +304,6 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
         self._tag(o)
         self.optionsChanged.emit()
         self.currentChanged.emit(self.current)
-
-    def _current_edited(self) -> None:
-        o = self.current_option
-        o.proposal = self.w.proposals.proposal
 
     def close(self) -> None:
         for o in self.options:
