@@ -20,14 +20,13 @@ shows figures, and the baseline's own status (official, derived) on a baseline.
 from __future__ import annotations
 
 import base64
+import contextvars
 import hashlib
 import html
 import json
 import re
 from datetime import date as _date
 from pathlib import Path
-
-import numpy as np
 
 from icbmap import __version__
 from icbmap.atlas.model import NHS_ATTRIBUTION, ONS_ATTRIBUTION
@@ -57,9 +56,52 @@ _LABELS = {
 
 
 # ------------------------------------------------------------------ escaping
+_OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
+            "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+_CLOSERS = {"\u202c", "\u2069"}
+#: names (board, option, area) whose bidi embeddings or overrides are left open -> closed copy
+_BIDI_FIXES: contextvars.ContextVar[dict] = contextvars.ContextVar("icbmap_webpage_bidi", default={})
+
+
+def balance_bidi(name: str) -> str:
+    """``name`` with its open bidi embeddings, overrides and isolates closed (invisible marks
+    appended), so a right-to-left override inside a name does not reverse the text after it."""
+    stack = []
+    for ch in name:
+        if ch in _OPENERS:
+            stack.append(_OPENERS[ch])
+        elif ch in _CLOSERS and stack:
+            stack.pop()
+    return name + "".join(reversed(stack))
+
+
+def _bidi_fixes(names) -> dict:
+    return {n: b for n in {str(x) for x in names if x} if (b := balance_bidi(n)) != n}
+
+
+def _fix_bidi(text: str) -> str:
+    for name, fixed in _BIDI_FIXES.get().items():
+        if name in text:
+            text = text.replace(fixed, name).replace(name, fixed)
+    return text
+
+
 def esc(value) -> str:
-    """Text for HTML content or a quoted attribute: escaped, control characters shown as U+FFFD."""
-    return html.escape(_CONTROL.sub("\ufffd", str(value)), quote=True)
+    """Text for HTML content or a quoted attribute: escaped, control characters shown as U+FFFD,
+    names with open bidi overrides closed (:func:`balance_bidi`)."""
+    return html.escape(_CONTROL.sub("\ufffd", _fix_bidi(str(value))), quote=True)
+
+
+def _fix_bidi_deep(obj):
+    if not _BIDI_FIXES.get():
+        return obj
+    if isinstance(obj, str):
+        return _fix_bidi(obj)
+    if isinstance(obj, list):
+        return [_fix_bidi_deep(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _fix_bidi_deep(v) for k, v in obj.items()}
+    return obj
 
 
 def name_html(name) -> str:
@@ -69,7 +111,7 @@ def name_html(name) -> str:
 
 def json_for_script(obj) -> str:
     """JSON safe inside ``<script type="application/json">``: no ``</script>``, no ``<!--``."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(_fix_bidi_deep(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
                     ("\u2029", "\\u2029")):
@@ -277,6 +319,12 @@ def _svg(m: MapGeometry, key: str, facts: list[dict], atlas, view=None) -> str:
         out.extend(f'<path d="{a["d"]}" data-c="{a["council"]}" data-s="{a["sa"]}" data-o="{a["base"]}"/>'
                    for a in unassigned)
         out.append("</g>")
+    others = [b for b in by_board if b not in names]
+    if others:
+        out.append('<g class="other" fill="#e3e3e3" stroke="#e3e3e3" data-b="-2">')
+        out.extend(f'<path d="{a["d"]}" data-c="{a["council"]}" data-s="{a["sa"]}" data-o="{a["base"]}"/>'
+                   for b in others for a in by_board[b])
+        out.append("</g>")
     for f in facts:
         b = f["_id"]
         atoms = by_board.get(b, [])
@@ -456,13 +504,33 @@ def default_rules():
     return load_rules(DEFAULT_PRESET)
 
 
+def _names(plans, extra=()) -> list[str]:
+    out = list(extra)
+    for plan in plans:
+        out += [b.name for b in plan.boards]
+    atlas = plans[0].atlas
+    for lvl in ("council", "district", "ca", "place", "region"):
+        if lvl in atlas.layers:
+            out += atlas.layers[lvl].table["name"].astype(str).tolist()
+    return out
+
+
 def page_html(plan_or_proposal, title: str | None = None, rules=None,
               progress: Progress | None = None) -> str:
     """The web page of one plan (or proposal) as text."""
+    plan, proposal, title, rules = _resolve(plan_or_proposal, title, rules)
+    extra = [title or "", getattr(proposal, "author", "") or ""]
+    token = _BIDI_FIXES.set(_bidi_fixes(_names([plan], extra)))
+    try:
+        return _page_html(plan, proposal, title, rules, progress)
+    finally:
+        _BIDI_FIXES.reset(token)
+
+
+def _page_html(plan, proposal, title, rules, progress) -> str:
     from icbmap.metrics.engine import Metrics
 
     progress = progress or Progress.silent()
-    plan, proposal, title, rules = _resolve(plan_or_proposal, title, rules)
     rules = rules if rules is not None else default_rules()
     title = _title(plan, title)
     status = status_of(plan)
@@ -499,6 +567,15 @@ def write_webpage(plan_or_proposal, path: str | Path, title: str | None = None, 
 # ------------------------------------------------------------------ comparison
 def comparison_html(cmp, title: str | None = None, progress: Progress | None = None) -> str:
     """The web page of a :class:`~icbmap.compare.core.Comparison`."""
+    extra = [title or ""] + [o.name for o in cmp.options]
+    token = _BIDI_FIXES.set(_bidi_fixes(_names([o.plan for o in cmp.options], extra)))
+    try:
+        return _comparison_html(cmp, title, progress)
+    finally:
+        _BIDI_FIXES.reset(token)
+
+
+def _comparison_html(cmp, title, progress) -> str:
     progress = progress or Progress.silent()
     options = cmp.options
     atlas = options[0].atlas

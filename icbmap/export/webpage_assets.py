@@ -13,7 +13,7 @@ font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,san
 body{margin:0;line-height:1.45;background:#fff;font-size:15px}
 header,main,footer{max-width:1400px;margin:0 auto;padding:0 16px}
 h1{font-size:1.5rem;margin:.4em 0 .2em}h2{font-size:1.2rem;margin:1.2em 0 .4em}h3{font-size:1.05rem}
-bdi,td,th,li,.panel,.tip,h1,h2{overflow-wrap:anywhere}
+bdi,li,.panel,.tip,h1,h2{overflow-wrap:anywhere}td,th{overflow-wrap:break-word}
 .skip{position:absolute;left:-9999px}.skip:focus{left:8px;top:8px;background:#fff;padding:4px;z-index:9}
 .small{font-size:.85rem;color:var(--faint)}
 .banner{margin:10px 0 0;padding:8px 12px;border-left:6px solid var(--warn);background:#fff4d6}
@@ -31,7 +31,7 @@ background:#fff4d6;color:#5a3b00;border:1px solid #e0c27a;margin-left:6px;vertic
 .map-wrap{position:relative;border:1px solid var(--line);background:#eef3f7;overflow:hidden}
 svg.map{display:block;width:100%;height:min(76vh,118vw);cursor:grab}
 svg.map path{vector-effect:non-scaling-stroke;stroke-linejoin:round}
-svg.map .board path,svg.map .unassigned path{stroke-width:.6}
+svg.map .board path,svg.map .unassigned path,svg.map .other path{stroke-width:.6}
 svg.map .board:hover,svg.map .board.sel{filter:brightness(1.08)}
 svg.map .board:focus{outline:none}
 svg.map .moved{stroke:#000;stroke-width:.8;stroke-opacity:.6;pointer-events:none}
@@ -61,11 +61,12 @@ border-radius:4px;padding:6px 8px;font-size:.85rem;box-shadow:0 2px 6px rgba(0,0
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{text-align:left;font-weight:600;padding:4px 0}
 th,td{border-bottom:1px solid #e2e2e2;padding:4px 6px;text-align:left;vertical-align:top}
+table.boards td{white-space:nowrap}table.boards td:nth-child(9),table.boards td:nth-child(11){white-space:normal;min-width:8em}
 table.boards td[data-v]{text-align:right}table.boards td:nth-child(3),table.boards td:nth-child(9),table.boards td:nth-child(11){text-align:left}
 thead th{background:#f1f3f4;position:sticky;top:0}
 th button{border:0;background:none;font-weight:700;cursor:pointer;padding:0;text-align:left;color:inherit}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
-.pick{border:0;background:none;color:var(--accent);text-decoration:underline;cursor:pointer;padding:0;text-align:left}
+.pick{display:inline;border:0;background:none;color:var(--accent);text-decoration:underline;cursor:pointer;padding:0;text-align:left}
 .sw{margin-right:6px;vertical-align:-1px;border:1px solid #777}
 tr.sel{background:#fff8c5}
 td.best{font-weight:700;background:#eef7ee}
@@ -176,7 +177,7 @@ function setupMap(block) {
   function tipLines(b, path) {
     var d = data.boards[b], lines = [];
     if (d) lines.push([d.name, ": population " + d.pop]);
-    else lines.push(["Not in any board", ""]);
+    else lines.push([b === "-2" ? "Outside the focus" : "Not in any board", ""]);
     if (path) {
       var c = +path.getAttribute("data-c"), s = +path.getAttribute("data-s"), o = path.getAttribute("data-o");
       if (data.councils[c]) lines.push(["Council: ", data.councils[c][0], ", population " + data.councils[c][1]]);
@@ -208,8 +209,9 @@ function setupMap(block) {
   svg.addEventListener("mousemove", function (e) {
     if (down && dragged) return;
     var g = boardOf(e.target);
-    if (!g && !(e.target.parentNode && e.target.parentNode.classList && e.target.parentNode.classList.contains("unassigned"))) { hideTip(); return; }
-    var b = g ? g.getAttribute("data-b") : "-1";
+    var pg = e.target.parentNode, other = pg && pg.getAttribute && (pg.getAttribute("data-b") === "-1" || pg.getAttribute("data-b") === "-2");
+    if (!g && !other) { hideTip(); return; }
+    var b = g ? g.getAttribute("data-b") : pg.getAttribute("data-b");
     showTip(tipLines(b, e.target.tagName === "path" ? e.target : null), e.clientX, e.clientY);
   });
   svg.addEventListener("mouseleave", hideTip);
