@@ -204,6 +204,8 @@ def run(args) -> int:
         if command == "print":
             return run_print(args)
     except OSError as exc:  # disk full, permission denied... while writing the output
-        raise DataError(getattr(exc, "filename", None) or getattr(args, "output", None),
-                        f"could not write: {exc.strerror or exc}") from exc
+        name, out = getattr(exc, "filename", None), getattr(args, "output", None)
+        if out and (not name or Path(str(name)).parent == Path(out).parent):
+            name = out  # the output the user named, not the atomic writer's temporary file beside it
+        raise DataError(name, f"could not write: {exc.strerror or exc}") from exc
     return _usage(f"unknown command {command!r}")

@@ -11,7 +11,8 @@ Content-Security-Policy in the page forbids loading anything and runs only that 
 Every figure is read from the plan's metrics (:func:`icbmap.export.facts.board_facts`,
 the flat schema of :mod:`icbmap.export.schema`, the principles checker, the comparison
 table); the simplified shapes are only drawn.  Every text from the user or the data is
-HTML-escaped (names in ``<bdi>`` so right-to-left marks stay inside them), and the data
+HTML-escaped (names in ``<bdi>``, and isolated with their overrides closed wherever they
+are part of a sentence, so right-to-left marks stay inside them), and the data
 the script reads is JSON inside ``<script type="application/json">`` with ``<``, ``>``
 and ``&`` escaped.  The page says "Proposed, not official" on a proposal wherever it
 shows figures, and the baseline's own status (official, derived) on a baseline.
@@ -25,6 +26,7 @@ import hashlib
 import html
 import json
 import re
+import unicodedata
 from datetime import date as _date
 from pathlib import Path
 
@@ -75,8 +77,21 @@ def balance_bidi(name: str) -> str:
     return name + "".join(reversed(stack))
 
 
+_RTL_TYPES = {"R", "AL", "AN", "RLE", "RLO", "RLI", "LRE", "LRO", "LRI", "FSI", "PDF", "PDI"}
+
+
+def isolate_bidi(name: str) -> str:
+    """How a name with right-to-left text or bidi controls is written inside other text:
+    its open overrides closed (:func:`balance_bidi`) and the whole set in a first-strong
+    isolate (U+2068 ... U+2069), so neither it nor a number after it changes place.  Other
+    names are unchanged."""
+    if not any(unicodedata.bidirectional(ch) in _RTL_TYPES for ch in name):
+        return name
+    return "\u2068" + balance_bidi(name) + "\u2069"
+
+
 def _bidi_fixes(names) -> dict:
-    return {n: b for n in {str(x) for x in names if x} if (b := balance_bidi(n)) != n}
+    return {n: b for n in {str(x) for x in names if x} if (b := isolate_bidi(n)) != n}
 
 
 def _fix_bidi(text: str) -> str:
@@ -88,7 +103,7 @@ def _fix_bidi(text: str) -> str:
 
 def esc(value) -> str:
     """Text for HTML content or a quoted attribute: escaped, control characters shown as U+FFFD,
-    names with open bidi overrides closed (:func:`balance_bidi`)."""
+    names with right-to-left text isolated (:func:`isolate_bidi`)."""
     return html.escape(_CONTROL.sub("\ufffd", _fix_bidi(str(value))), quote=True)
 
 
