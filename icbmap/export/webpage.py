@@ -358,7 +358,7 @@ def _svg(m: MapGeometry, key: str, facts: list[dict], atlas, view=None) -> str:
         f'<path id="o-{key}-{b}" d="{m.boards[b]}"/>' for b in names if b in m.boards) + "</g>")
     if m.baseline_boards:
         out.append('<g class="baseline">' + "".join(f'<path d="{d}"/>' for d in m.baseline_boards if d) + "</g>")
-    out.append('<use class="hl-under" href="#none"/><use class="hl" href="#none"/></svg>')
+    out.append('<path class="hl-under" d=""/><path class="hl" d=""/></svg>')
     return "".join(out)
 
 

@@ -38,10 +38,9 @@ svg.map .moved{stroke:#000;stroke-width:.8;stroke-opacity:.6;pointer-events:none
 svg.map .councils path{fill:none;stroke:#4a4a4a;stroke-width:.5;stroke-opacity:.75;pointer-events:none}
 svg.map .sas path{fill:none;stroke:#111;stroke-width:1.6;stroke-dasharray:5 3;pointer-events:none}
 svg.map .baseline path{fill:none;stroke:#b00020;stroke-width:1.4;stroke-dasharray:2 2;pointer-events:none}
-svg.map .outlines path{fill:none;stroke:#fff;stroke-width:1.6;pointer-events:none}
+svg.map .outlines{fill:none;stroke:#fff;stroke-width:1.6;pointer-events:none}
 svg.map .hl-under{fill:none;stroke:#fff;stroke-width:6;pointer-events:none}
 svg.map .hl{fill:none;stroke:#000;stroke-width:3;pointer-events:none}
-svg.map use{vector-effect:non-scaling-stroke}
 .hide-councils .councils,.hide-sas .sas,.hide-moved .moved,.hide-baseline .baseline{display:none}
 .tip{position:absolute;z-index:5;max-width:min(320px,80%);background:rgba(255,255,255,.97);border:1px solid #888;
 border-radius:4px;padding:6px 8px;font-size:.85rem;box-shadow:0 2px 6px rgba(0,0,0,.2);pointer-events:none}
@@ -98,7 +97,7 @@ function setupMap(block) {
   var key = block.id.slice(4);
   var data = JSON.parse(document.getElementById(block.getAttribute("data-json")).textContent);
   var svg = q("svg.map", block), wrap = q(".map-wrap", block), tip = q(".tip", block), panel = q(".panel", block);
-  var hls = qa("use", svg), hatch = q("pattern", svg);
+  var hls = qa("path.hl-under, path.hl", svg), hatch = q("pattern", svg);
   var full = svg.getAttribute("viewBox").split(" ").map(Number);
   var start = (block.getAttribute("data-view") || "").split(" ").map(Number);
   if (start.length !== 4 || start.some(isNaN)) start = full.slice();
@@ -204,7 +203,8 @@ function setupMap(block) {
   }
   function hideTip() { tip.hidden = true; }
   function highlight(b) {
-    hls.forEach(function (u) { u.setAttribute("href", b === null ? "#none" : "#o-" + key + "-" + b); });
+    var o = b === null ? null : document.getElementById("o-" + key + "-" + b);
+    hls.forEach(function (h) { h.setAttribute("d", o ? o.getAttribute("d") : ""); });
   }
   svg.addEventListener("mousemove", function (e) {
     if (down && dragged) return;
