@@ -210,6 +210,25 @@ def test_compare_page(england, proposal, tmp_path):
     assert out.stat().st_size < 5 * 2**20
     assert main(["compare", str(prop_file), "--format", "html"]) == 2               # needs -o
     assert main(["compare", str(prop_file), "--format", "html", "-o", str(tmp_path / "c.txt")]) == 2
+    # with a focus and rules: zoomed maps, the focus boards only, each board's principles
+    focused = tmp_path / "focus.html"
+    assert main(["compare", "--with-baseline", "--focus", "South East", "--rules", "NHS England 2025 guidance",
+                 str(prop_file), "--format", "html", "-o", str(focused)]) == 0
+    ftext = focused.read_text(encoding="utf-8")
+    assert ftext.count("data-view=") == 2 and 'class="other"' in ftext and "Principle: " in ftext
+    data = [json.loads(s) for a, s in parse(focused).scripts if a.get("type") == "application/json"]
+    assert all(b["principles"] for d in data for b in d["boards"].values())
+    if browser.missing() is None:
+        with browser.Browser() as b:
+            b.open(focused)
+            assert b.js("return window.__cspViolations") == [] and b.severe_console() == []
+            picks = b.driver.find_elements("css selector", '#boards-o1 button.pick')
+            assert picks and len(picks) < len(data[1]["boards"]) + 1
+            picks[0].click()
+            panel = b.driver.find_element("css selector", "#map-o1 .panel")
+            assert panel.find_element("css selector", "h2").text == picks[0].text
+            assert PROPOSED in panel.text and "Design principles" in panel.text
+            b.driver.save_screenshot(str(tmp_path / "compare.png"))
 
 
 # ------------------------------------------------------------------ in Chromium

@@ -99,9 +99,10 @@ def _run_html(args, options, focus, loaded) -> int:
     from icbmap.progress import Progress
 
     out = Path(args.output)
-    cmp = compare(options, focus, rules=_rules(args))
+    rules = _rules(args)
+    cmp = compare(options, focus, rules=rules)
     try:
-        write_comparison_webpage(cmp, out, progress=Progress.stderr("comparison page"))
+        write_comparison_webpage(cmp, out, progress=Progress.stderr("comparison page"), rules=rules)
     except OSError as exc:
         raise DataError(args.output, f"could not write: {exc.strerror or exc}") from exc
     print(f"comparison written to {args.output}", file=sys.stderr)

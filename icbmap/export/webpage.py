@@ -522,7 +522,7 @@ def default_rules():
 def _names(plans, extra=()) -> list[str]:
     out = list(extra)
     for plan in plans:
-        out += [b.name for b in plan.boards]
+        out += [b.name for b in plan.boards] + [short_board_name(b.name) for b in plan.boards]
     atlas = plans[0].atlas
     for lvl in ("council", "district", "ca", "place", "region"):
         if lvl in atlas.layers:
@@ -580,17 +580,18 @@ def write_webpage(plan_or_proposal, path: str | Path, title: str | None = None, 
 
 
 # ------------------------------------------------------------------ comparison
-def comparison_html(cmp, title: str | None = None, progress: Progress | None = None) -> str:
-    """The web page of a :class:`~icbmap.compare.core.Comparison`."""
+def comparison_html(cmp, title: str | None = None, progress: Progress | None = None, rules=None) -> str:
+    """The web page of a :class:`~icbmap.compare.core.Comparison`; with ``rules`` (the rule set
+    the comparison was made with) each board's figures list the principles it passes or fails."""
     extra = [title or ""] + [o.name for o in cmp.options]
     token = _BIDI_FIXES.set(_bidi_fixes(_names([o.plan for o in cmp.options], extra)))
     try:
-        return _comparison_html(cmp, title, progress)
+        return _comparison_html(cmp, title, progress, rules)
     finally:
         _BIDI_FIXES.reset(token)
 
 
-def _comparison_html(cmp, title, progress) -> str:
+def _comparison_html(cmp, title, progress, rules) -> str:
     progress = progress or Progress.silent()
     options = cmp.options
     atlas = options[0].atlas
@@ -631,7 +632,12 @@ def _comparison_html(cmp, title, progress) -> str:
         facts = facts_mod.board_facts(plan, report)
         focus_ids = {b.id for b in cmp.boards[i]}
         facts = [f for f in facts if f["_id"] in focus_ids] or facts
-        block, script = map_block(f"o{i}", plan, facts, report, None, st, view=view, caption=f": {o.name}")
+        checker = None
+        if rules is not None:
+            from icbmap.principles.check import check
+
+            checker = check(o.metrics, rules)
+        block, script = map_block(f"o{i}", plan, facts, report, checker, st, view=view, caption=f": {o.name}")
         scripts.append(script)
         parts.append(f'<section class="option" id="option-{i}" aria-labelledby="h-o{i}">'
                      f'<h2 id="h-o{i}">{name_html(o.name)}</h2>' + block
@@ -655,11 +661,12 @@ def _comparison_html(cmp, title, progress) -> str:
 
 
 def write_comparison_webpage(cmp, path: str | Path, title: str | None = None,
-                             progress: Progress | None = None) -> list[Path]:
+                             progress: Progress | None = None, rules=None) -> list[Path]:
+    """Write the comparison page to ``path`` (atomically); returns ``[path]``."""
     from icbmap.export.files import done, write_text
 
     progress = progress or Progress.silent()
-    text = comparison_html(cmp, title, progress.sub(0.0, 0.95))
+    text = comparison_html(cmp, title, progress.sub(0.0, 0.95), rules=rules)
     write_text(Path(path), text)
     done(progress, f"Wrote {Path(path).name}")
     return [Path(path)]

@@ -73,6 +73,8 @@ td.best{font-weight:700;background:#eef7ee}
 details{margin:4px 0}summary{cursor:pointer}
 footer{margin:24px auto 16px;border-top:1px solid var(--line);padding-top:8px}
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+@media print{.map-tools button,.legend input,.hint,.skip{display:none}.panel{max-height:none;overflow:visible}
+.map-block{grid-template-columns:minmax(0,3fr) minmax(0,2fr)}thead th{position:static}}
 """
 
 JS = r"""
@@ -258,6 +260,7 @@ function setupMap(block) {
       panel.appendChild(ul);
     }
     if (focusPanel) panel.focus();
+    else if (panel.getBoundingClientRect().top > window.innerHeight - 40) panel.scrollIntoView({ block: "start" });
   }
   maps[key] = { select: select };
 }
