@@ -266,7 +266,7 @@ def test_in_chromium_offline(pages, proposal, tmp_path):
             var s = document.querySelector('svg.map'), pt = s.createSVGPoint(); pt.x = p[0]; pt.y = p[1];
             pt = pt.matrixTransform(s.getScreenCTM()); var r = s.getBoundingClientRect();
             return [pt.x - (r.left + r.width / 2), pt.y - (r.top + r.height / 2)];""", str(big["id"]))
-        ActionChains(d).move_to_element_with_offset(svg, int(round(dx)), int(round(dy))).perform()
+        ActionChains(d).move_to_element_with_offset(svg, round(dx), round(dy)).perform()
         tip = d.find_element("css selector", ".tip")
         assert tip.is_displayed()
         assert big["name"] in tip.text and f"{big['population']:,}" in tip.text and PROPOSED in tip.text
@@ -305,7 +305,7 @@ def test_in_chromium_offline(pages, proposal, tmp_path):
         # hostile names: shown as text, nothing ran
         assert b.js("return window.__xss") is None
         with pytest.raises(NoAlertPresentException):
-            d.switch_to.alert.text
+            _ = d.switch_to.alert.text
         shown = b.js("return Array.from(document.querySelectorAll('table.boards th bdi')).map(e => e.textContent)")
         assert {isolate_bidi(n) for n in HOSTILE} <= set(shown)
         # zoom in and out with the buttons

@@ -48,7 +48,7 @@ class MapGeometry:
     sa_level: str | None = None
 
     def svg_point(self, x: float, y: float) -> tuple[int, int]:
-        return (int(round((x - self.origin[0]) / GRID)), int(round((self.origin[1] - y) / GRID)))
+        return (int(round((x - self.origin[0]) / GRID)), int(round((self.origin[1] - y) / GRID)))  # noqa: RUF046
 
     def svg_box(self, bounds) -> tuple[int, int, int, int]:
         """``(x, y, w, h)`` in SVG units of BNG ``bounds`` (x0, y0, x1, y1)."""

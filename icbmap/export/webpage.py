@@ -61,8 +61,8 @@ _LABELS = {
 _OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
             "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
 _CLOSERS = {"\u202c", "\u2069"}
-#: names (board, option, area) whose bidi embeddings or overrides are left open -> closed copy
-_BIDI_FIXES: contextvars.ContextVar[dict] = contextvars.ContextVar("icbmap_webpage_bidi", default={})
+#: names (board, option, area) with right-to-left text -> their isolated form (set per page)
+_BIDI_FIXES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("icbmap_webpage_bidi", default=None)
 
 
 def balance_bidi(name: str) -> str:
@@ -95,7 +95,7 @@ def _bidi_fixes(names) -> dict:
 
 
 def _fix_bidi(text: str) -> str:
-    for name, fixed in _BIDI_FIXES.get().items():
+    for name, fixed in (_BIDI_FIXES.get() or {}).items():
         if name in text:
             text = text.replace(fixed, name).replace(name, fixed)
     return text
@@ -560,7 +560,7 @@ def _page_html(plan, proposal, title, rules, progress) -> str:
     progress.step(0.85, "Writing the page")
     who = f" Prepared by {esc(proposal.author)}." if proposal is not None and getattr(proposal, "author", "") else ""
     body = (f'<p class="summary">{esc(_summary_line(report))}.{who}</p>' + block
-            + f'<section id="boards" aria-labelledby="h-boards"><h2 id="h-boards">Boards</h2>'
+            + '<section id="boards" aria-labelledby="h-boards"><h2 id="h-boards">Boards</h2>'
             + boards_table("p", facts, status[1]) + "</section>"
             + principles_html(checker, base, rules, status[1]) + sources_html(plan.atlas, rules))
     return _document(title, status, body, [script])
