@@ -133,7 +133,7 @@ def test_the_page_is_one_small_self_contained_file(pages, england):
     assert len([a for t, a in base_doc.tags if t == "g" and a.get("class") == "board"]) == len(england.layers["board"])
 
 
-def test_status_labels_wherever_figures_show(pages, england):
+def test_status_labels_wherever_figures_show(pages, england, proposal):
     base, page, _m = pages
     text = page.read_text(encoding="utf-8")
     doc = parse(page)
@@ -145,6 +145,19 @@ def test_status_labels_wherever_figures_show(pages, england):
     assert data and all(d["status"] == PROPOSED for d in data)
     assert 'class="moved"' in text and 'class="baseline"' in text       # moved areas hatched vs the baseline
     assert "Open Government Licence" in title and "Census 2021" in title
+    # the principles with their reasons, read from the principles checker
+    from icbmap.metrics.engine import Metrics
+    from icbmap.principles.check import check
+    from icbmap.principles.ruleset import load_rules
+
+    plan = proposal[0]
+    checker = check(Metrics(plan, observe=False), load_rules("NHS England 2025 guidance"))
+    for r in checker.results():
+        assert r.rule.label in title
+        for reason in checker.area_failures(r.rule.id):
+            for n in HOSTILE:                      # names with RTL text are isolated inside sentences
+                reason = reason.replace(n, isolate_bidi(n))
+            assert reason in title, reason
     btext = base.read_text(encoding="utf-8")
     assert PROPOSED not in btext                                         # the baseline is not a proposal
     label = england.baseline_label                                       # "April 2026 boards (36, derived)"
