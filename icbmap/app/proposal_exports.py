@@ -1,5 +1,5 @@
 """The File menu's outputs: exports of the current proposal (GeoJSON, GeoPackage, zipped
-shapefiles, assignment CSV), the briefing map (PDF/PNG) and printing it (print preview, Print).
+shapefiles, assignment CSV, web page), the briefing map (PDF/PNG) and printing it (print preview, Print).
 
 Each runs off the UI thread on a :func:`~icbmap.app.workers.snapshot` of the plan, with a
 progress dialog and Cancel, through the model's atomic writers.  :class:`ProposalExports`
@@ -19,8 +19,10 @@ from icbmap.app.workers import run_with_progress, snapshot
 from icbmap.errors import Cancelled, IcbmapError
 
 FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "assignment CSV", "shp": "shapefile (zip)"}
+FORMAT_NAMES["html"] = "web page"
 #: file suffix of each export
 SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv", "shp": ".zip"}
+SUFFIX["html"] = ".html"
 
 
 class ProposalExports:
@@ -29,7 +31,7 @@ class ProposalExports:
     # ------------------------------------------------------------------ export
     def export_dialog(self, fmt: str) -> None:
         filters = {"geojson": "GeoJSON (*.geojson)", "gpkg": "GeoPackage (*.gpkg)", "csv": "CSV (*.csv)",
-                   "shp": "Zipped shapefiles (*.zip)"}
+                   "shp": "Zipped shapefiles (*.zip)", "html": "Web page (*.html)"}
         path, _ = QFileDialog.getSaveFileName(self.w, f"Export {FORMAT_NAMES[fmt]}",
                                               suggested_path(self.w, self.title(), SUFFIX[fmt]), filters[fmt])
         if path:
@@ -43,6 +45,12 @@ class ProposalExports:
         title = self.proposal.title
 
         def work(progress):
+            if fmt == "html":
+                from icbmap.export.webpage import write_webpage
+
+                principles = getattr(self.w, "principles", None)
+                return write_webpage(plan, path, title=title or None, progress=progress,
+                                     rules=principles.ruleset if principles is not None else None)
             if fmt == "geojson":
                 return geojson.write_geojson(plan, path, precision=precision, units=units, title=title, progress=progress)
             if fmt == "gpkg":

@@ -70,6 +70,8 @@ class ProposalManager(ProposalExports, QObject):
                                  "Boards as ESRI shapefiles (British National Grid) in one .zip, for older GIS")
         self.act_csv = self._act("Export assignment &CSV\u2026", lambda: self.export_dialog("csv"), None,
                                  "LSOA to board block-assignment file")
+        self.act_html = self._act("Export &web page\u2026", lambda: self.export_dialog("html"), None,
+                                  "One HTML file that opens in any browser, offline: map, figures, principles")
         self.act_preview = self._act("Print pre&view\u2026", self.print_preview, "Ctrl+Shift+P", "Briefing map print preview")
         self.act_print = self._act("&Print\u2026", self.print_dialog, S.Print, "Print the briefing map")
         self.act_brief = self._act("Export &briefing (PDF/PNG)\u2026", self.export_briefing, None,
@@ -87,7 +89,7 @@ class ProposalManager(ProposalExports, QObject):
         m.addSeparator()
         m.addAction(self.act_import)
         exp = m.addMenu("&Export")
-        for a in (self.act_geojson, self.act_gpkg, self.act_shp, self.act_csv, self.act_brief):
+        for a in (self.act_geojson, self.act_gpkg, self.act_shp, self.act_csv, self.act_html, self.act_brief):
             exp.addAction(a)
         m.addSeparator()
         m.addAction(self.act_preview)

@@ -1,4 +1,6 @@
-"""``icbmap compare [--with-baseline] [--baseline KEY] [--focus REGION|BOARD,...] PROPOSAL... --format table|json|csv|md [-o FILE]``.
+"""``icbmap compare [--with-baseline] [--baseline KEY] [--focus REGION|BOARD,...] PROPOSAL... --format table|json|csv|md|html [-o FILE]``.
+
+``--format html`` writes a self-contained web page of the comparison (``-o`` required).
 
 Exit codes: 0 when every file was compared; 1 with a message naming the file and the problem
 for bad input: a file that cannot be read or was drawn on another data pack (without
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from icbmap.errors import DataError, IcbmapError
 
-FORMATS = ("table", "json", "csv", "md")
+FORMATS = ("table", "json", "csv", "md", "html")
 
 
 def add_arguments(p) -> None:
@@ -56,7 +58,14 @@ def run(args) -> int:
     if not args.proposals and not args.include_baseline:
         print("icbmap: usage error: give proposal files to compare (and/or --baseline)", file=sys.stderr)
         return 2
+    if args.format == "html":
+        problem = _html_output_problem(args.output)
+        if problem:
+            print(f"icbmap: usage error: {problem}", file=sys.stderr)
+            return 2
     _atlas, focus, options, loaded = _options(args, args.proposals)
+    if args.format == "html":
+        return _run_html(args, options, focus, loaded)
     cmp = compare(options, focus, rules=_rules(args))
     text = render(cmp, args.format)
     if args.output:
@@ -69,6 +78,34 @@ def run(args) -> int:
         print(f"comparison written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 1 if loaded.refused else 0
+
+
+def _html_output_problem(output) -> str | None:
+    if not output:
+        return "--format html writes a file: give -o PAGE.html"
+    out = Path(output)
+    if out.suffix.lower() not in (".html", ".htm"):
+        return f"--format html writes .html files, not {out.name!r}"
+    if out.is_dir():
+        return f"{out} is a folder; give a file name"
+    return None
+
+
+def _run_html(args, options, focus, loaded) -> int:
+    """``--format html``: the comparison as a self-contained web page (needs ``-o``)."""
+    from icbmap.compare.core import compare
+    from icbmap.export.webpage import write_comparison_webpage
+    from icbmap.progress import Progress
+
+    out = Path(args.output)
+    rules = _rules(args)
+    cmp = compare(options, focus, rules=rules)
+    try:
+        write_comparison_webpage(cmp, out, progress=Progress.stderr("comparison page"), rules=rules)
+    except OSError as exc:
+        raise DataError(args.output, f"could not write: {exc.strerror or exc}") from exc
+    print(f"comparison written to {args.output}", file=sys.stderr)
     return 1 if loaded.refused else 0
 
 

@@ -7,5 +7,7 @@
 * :mod:`icbmap.export.importers` -- boards drawn elsewhere (polygons or an assignment CSV)
   turned into a proposal;
 * :mod:`icbmap.export.briefing` -- the printable briefing page;
+* :mod:`icbmap.export.webpage` -- the self-contained web page (map from
+  :mod:`~icbmap.export.webmap`, script and style in :mod:`~icbmap.export.webpage_assets`);
 * :mod:`icbmap.export.cli` -- ``icbmap export``, ``icbmap import`` and ``icbmap print``.
 """

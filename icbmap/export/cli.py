@@ -13,6 +13,7 @@ Examples::
     icbmap export option-b.icbmap.json --format csv -o option-b.csv     # Excel-ready (BOM)
     icbmap export option-b.icbmap.json --format csv --no-bom -o b.csv   # for scripts
     icbmap export option-b.icbmap.json --format shp -o option-b.zip     # shapefile parts, zipped
+    icbmap export option-b.icbmap.json --format html -o option-b.html  # a web page, nothing to install
     icbmap import their-boards.shp --code-field ICB_CODE -o theirs.icbmap.json
     icbmap print option-b.icbmap.json -o brief.pdf --paper A3 --changed-pages
 """
@@ -29,7 +30,7 @@ from icbmap.plan.proposal import load_proposal
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 FORMAT_SUFFIXES = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv", ".txt"),
-                   "shp": (".zip",)}
+                   "shp": (".zip",), "html": (".html", ".htm")}
 
 
 def _err(message: str) -> None:
@@ -89,6 +90,8 @@ def run_export(args) -> int:
                       "CSV is the unit assignment)")
     if getattr(args, "no_bom", False) and fmt != "csv":
         return _usage("--no-bom applies to --format csv")
+    if fmt != "html" and (getattr(args, "title", None) or getattr(args, "rules", None)):
+        return _usage("--title and --rules apply to --format html")
     problem = _check_output(out)
     if problem:
         _err(problem)
@@ -120,6 +123,15 @@ def run_export(args) -> int:
                   "--format gpkg holds the same layers in one smaller file")
         paths = write_shapefile_zip(proposal.plan, out, units=args.units, title=proposal.title,
                                     progress=progress)
+    elif fmt == "html":
+        from icbmap.export.webpage import write_webpage
+
+        rules = None
+        if getattr(args, "rules", None):
+            from icbmap.principles.ruleset import load_rules
+
+            rules = load_rules(args.rules)
+        paths = write_webpage(proposal, out, title=getattr(args, "title", None), rules=rules, progress=progress)
     else:
         from icbmap.export.csv import write_csv
 
@@ -192,6 +204,8 @@ def run(args) -> int:
         if command == "print":
             return run_print(args)
     except OSError as exc:  # disk full, permission denied... while writing the output
-        raise DataError(getattr(exc, "filename", None) or getattr(args, "output", None),
-                        f"could not write: {exc.strerror or exc}") from exc
+        name, out = getattr(exc, "filename", None), getattr(args, "output", None)
+        if out and (not name or Path(str(name)).parent == Path(out).parent):
+            name = out  # the output the user named, not the atomic writer's temporary file beside it
+        raise DataError(name, f"could not write: {exc.strerror or exc}") from exc
     return _usage(f"unknown command {command!r}")

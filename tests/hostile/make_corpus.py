@@ -270,6 +270,14 @@ def _output_cases() -> list[Case]:
         Case("export-gpkg-disk-full", (9,), "export -o",
              lambda d: (["export", "--format", "gpkg", "-o", str(d / "out.gpkg")], d / "out.gpkg"),
              r"out\.gpkg: could not write", expect="error-fsize", output="out.gpkg"),
+        # the web page (issue 23): a full disk leaves the earlier page and no temporary file
+        Case("export-html-disk-full", (9,), "export -o",
+             lambda d: (["export", "--format", "html", "-o", str(d / "out.html")], d / "out.html"),
+             r"out\.html: could not write", expect="error-fsize", output="out.html"),
+        Case("compare-html-disk-full", (9,), "compare",
+             lambda d: (["compare", "--with-baseline", "--format", "html", "-o", str(d / "cmp.html")],
+                        d / "cmp.html"),
+             r"cmp\.html: could not write", expect="error-fsize", output="cmp.html"),
     ]
 
 
