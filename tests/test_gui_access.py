@@ -165,7 +165,7 @@ def test_arrow_keys_move_between_neighbouring_areas_and_space_selects(window, en
         assert now in nbrs
         visited.append(now)
     # east really is east: Right moved to a district whose label point lies east
-    pts = m.area_points("district")
+    pts = m.shapes.area_points("district")
     assert pts[visited[1], 0] > pts[visited[0], 0]
     # Space adds the area under the cursor; a second area adds to it
     QTest.keyClick(m, Qt.Key.Key_Space)

@@ -207,7 +207,7 @@ def test_comparison_dock_and_difference_map(qtbot, england, tmp_path):
     diff.tree.itemClicked.emit(item, 0)
     mv = item.data(0, Qt.ItemDataRole.UserRole)
     assert set(w.map.selected_units.tolist()) == set(mv.units.tolist())
-    assert w.map.visible_scene_rect().contains(w.map.units_path(mv.units).boundingRect().center())
+    assert w.map.visible_scene_rect().contains(w.map.shapes.units_path(mv.units).boundingRect().center())
     # side by side: a second map showing the 'from' option, pan and zoom linked
     diff.side.setChecked(True)
     qtbot.waitUntil(lambda: diff.side_map.isVisible())

@@ -10,7 +10,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from test_gui import board_id, district, drag, hide_practices, view_point, window  # noqa: F401 - fixture
 
-from icbmap.app.maptools import TOOLS, DragMoveTool, LassoTool, PanTool, RectangleTool, SelectTool
+from icbmap.app.maptools import PICKABLE, DragMoveTool, LassoTool, MapTool, PanTool, RectangleTool, SelectTool
+
+TOOLS = tuple(c.name for c in PICKABLE)
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -36,6 +38,49 @@ def test_every_tool_is_a_class_and_set_tool_routes_to_it(window):
     window.tool_actions["rectangle"].trigger()
     assert m.tool == "rectangle"
     m.set_tool("select")
+
+
+def test_each_tool_owns_its_action_and_the_toolbar_follows_the_classes(window):
+    """The tool class carries its title, shortcut, tip and icon (QgsMapTool style): the
+    window's actions are made from the classes, in toolbar order, with nothing kept apart."""
+    assert TOOLS == ("select", "rectangle", "lasso", "paint", "pan")
+    assert "drag-move" not in TOOLS and not DragMoveTool.pickable
+    for cls in PICKABLE:
+        act = window.tool_actions[cls.name]
+        assert act.text() == cls.title and act.shortcut().toString() == cls.shortcut
+        assert act.statusTip() == cls.tip and cls.shortcut in act.toolTip()
+    toolbar = [a for a in window.tools_toolbar.actions() if a in window.tool_actions.values()]
+    assert [a.text() for a in toolbar] == [c.title for c in PICKABLE]
+
+
+def test_the_view_routes_keys_to_the_tool_first(window, england):
+    """Keys go to the tool running the gesture (else the active tool); a tool that consumes a
+    key keeps it from the canvas's own navigation keys; Esc is the base tool's."""
+    m = window.map
+    seen = []
+
+    class KeyTool(MapTool):
+        name = "keys"
+        title, shortcut, tip = "Keys", "K", "test tool"
+
+        def key_press(self, event):
+            seen.append(event.key())
+            return event.key() == Qt.Key.Key_Plus or super().key_press(event)
+
+    m.tools["keys"] = KeyTool(m)
+    try:
+        m.set_tool("keys")
+        scale = m.current_scale()
+        QTest.keyClick(m, Qt.Key.Key_Plus)
+        assert seen == [Qt.Key.Key_Plus] and m.current_scale() == scale  # consumed by the tool
+        QTest.keyClick(m, Qt.Key.Key_Minus)
+        assert m.current_scale() < scale                                  # not consumed: the canvas zooms
+        m.set_selection(england.members("district", district(england, "Guildford")))
+        QTest.keyClick(m, Qt.Key.Key_Escape)
+        assert seen[-1] == Qt.Key.Key_Escape and len(m.selected_units) == 0  # base tool: Esc clears
+    finally:
+        m.set_tool("select")
+        del m.tools["keys"]
 
 
 def test_select_hands_a_drag_from_elsewhere_to_the_rectangle_tool(window, england):
@@ -70,7 +115,7 @@ def test_rectangle_tool_never_starts_a_move_and_a_click_selects(window, england)
     # a drag starting on the selection draws a rectangle here (with select it would move it):
     # from one of Guildford's LSOAs to beyond Guildford's label point, so it takes Guildford
     start = view_point(window, int(g[0]))
-    x, y = m.area_points("district")[district(england, "Guildford")]
+    x, y = m.shapes.area_points("district")[district(england, "Guildford")]
     label = m.mapFromScene(QPointF(x, -y))
     end = label + (label - start) * 0.5 + QPoint(3, 3)
     moves = []

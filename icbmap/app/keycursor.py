@@ -45,13 +45,13 @@ def step(graph: AreaGraph, area: int, points: dict[int, tuple[float, float]] | n
          direction: str) -> int | None:
     """The neighbour of ``area`` an arrow in ``direction`` goes to, or None."""
     vx, vy = DIRECTIONS[direction]
-    px, py = _point(points, area)
+    px, py = area_point(points, area)
     if not (math.isfinite(px) and math.isfinite(py)):
         return None
     best, best_score = None, math.inf
     limit = math.cos(math.radians(MAX_ANGLE))
     for n in graph.neighbours(area):
-        qx, qy = _point(points, int(n))
+        qx, qy = area_point(points, int(n))
         dx, dy = qx - px, qy - py
         d = math.hypot(dx, dy)
         if not math.isfinite(d) or d == 0:
@@ -65,7 +65,7 @@ def step(graph: AreaGraph, area: int, points: dict[int, tuple[float, float]] | n
     return best
 
 
-def _point(points, area: int) -> tuple[float, float]:
+def area_point(points, area: int) -> tuple[float, float]:
     if isinstance(points, dict):
         return points.get(area, (math.nan, math.nan))
     return float(points[area, 0]), float(points[area, 1])

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QUn
 
 from icbmap import __version__
 from icbmap.app import a11y, board_actions, data_actions, layout, menus, metrics_view
+from icbmap.app.action_factory import make_action
 from icbmap.app.controller import Controller
 from icbmap.app.describe import describe_practice, describe_unit, selection_summary
 from icbmap.app.icons import icon as ui_icon
@@ -140,8 +141,8 @@ class MainWindow(QMainWindow):
             self.history.setEmptyLabel(f"Baseline: {self.atlas.baseline_label}")
 
     def _action(self, text: str, slot=None, shortcut=None, tip: str | None = None, checkable=False) -> QAction:
-        """An action on this window (see ``menus.make_action``); other modules add theirs with it."""
-        return menus.make_action(self, text, slot, shortcut, tip, checkable)
+        """An action on this window (see ``action_factory.make_action``); other modules add theirs with it."""
+        return make_action(self, text, slot, shortcut, tip, checkable)
 
     def _build_status(self) -> None:
         self.hover_label = QLabel("")

@@ -64,9 +64,9 @@ class KeyboardCursor:
     def unit_for_area(self, level: str, area: int) -> int:
         """A unit inside ``area``: the one under its label point when there is one."""
         v = self.view
-        x, y = keycursor._point(v.area_points(level), area)
+        x, y = keycursor.area_point(v.shapes.area_points(level), area)
         if np.isfinite(x):
-            u = v.unit_at_scene(QPointF(x, -y))
+            u = v.shapes.unit_at_scene(QPointF(x, -y))
             if u >= 0 and v.area_of(u, level) == area:
                 return u
         if level == "unit":
@@ -97,7 +97,7 @@ class KeyboardCursor:
             self.place()
             return True
         area = v.area_of(self.unit)
-        nxt = keycursor.step(self.graph(), area, v.area_points(v.level), direction)
+        nxt = keycursor.step(self.graph(), area, v.shapes.area_points(v.level), direction)
         if nxt is None:
             v.announce(f"No neighbouring {self.level_word()} to the {keycursor.COMPASS[direction]}")
             return False
@@ -123,9 +123,9 @@ class KeyboardCursor:
         if v.level == "board" and unit >= 0:
             v.highlight.cursor = v.fill.paths.get(int(v.assignment[unit]), QPainterPath())
         elif v.level == "unit" or unit < 0:
-            v.highlight.cursor = v.unit_path(unit) if unit >= 0 else QPainterPath()
+            v.highlight.cursor = v.shapes.unit_path(unit) if unit >= 0 else QPainterPath()
         else:
-            v.highlight.cursor = v.area_path(v.level, v.area_of(unit))
+            v.highlight.cursor = v.shapes.area_path(v.level, v.area_of(unit))
         v.highlight.update()
         if len(units):
             self.keep_in_view()
@@ -133,7 +133,7 @@ class KeyboardCursor:
 
     def keep_in_view(self) -> None:
         v = self.view
-        x, y = keycursor._point(v.area_points(v.level), v.area_of(self.unit))
+        x, y = keycursor.area_point(v.shapes.area_points(v.level), v.area_of(self.unit))
         if not np.isfinite(x):
             return
         margin = 40

@@ -91,13 +91,13 @@ def map_label_candidates(view: MapCanvas) -> list[tuple[Label, bool]]:
         if not view.outlines[level].isVisible():
             continue
         table = view.atlas.layers[level].table
-        pts = view.area_points(level)
+        pts = view.shapes.area_points(level)
         for i, (name, pop) in enumerate(zip(table["name"], table["population"])):
             candidates.append((Label(str(name), "", pts[i, 0], -pts[i, 1], float(pop) * 2), False))
     if view.current_scale() >= DISTRICT_LABELS_MIN_SCALE:
         level = "district" if view.outlines["district"].isVisible() else "council"
         table = view.atlas.layers[level].table
-        pts = view.area_points(level)
+        pts = view.shapes.area_points(level)
         names = table["name"].to_numpy()
         pops = table["population"].to_numpy()
         for i in range(len(table)):

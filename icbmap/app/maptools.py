@@ -7,8 +7,14 @@ select tool hands a drag from the selection to :class:`DragMoveTool` and a drag 
 elsewhere to :class:`RectangleTool`; the middle button pans with :class:`PanTool` whatever
 tool is active.  Esc cancels the gesture under way.
 
+Each tool owns itself, as a ``QgsMapTool`` does: its name, title, shortcut, icon and tip
+(:meth:`MapTool.create_action` makes its toolbar/menu action), whether a planner can pick
+it (:attr:`MapTool.pickable`), its keys (:meth:`MapTool.key_press`) and the coordinate
+helpers of the base class.  The view only routes mouse and key events to the tool.
+
 Tools change the view only through its public methods (selection, highlight layer, zoom
-and pan, signals); the view knows nothing of plans or commands.
+and pan, signals) and its :class:`~icbmap.app.mapshapes.MapShapes` (what is where); the
+view knows nothing of plans or commands.
 """
 
 from __future__ import annotations
@@ -16,35 +22,76 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QPainterPath, QPolygonF
+from PySide6.QtGui import QAction, QColor, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QRubberBand
 
 from icbmap.app import geomqt
+from icbmap.app.action_factory import make_action
 from icbmap.app.canvas import MapCanvas
+from icbmap.app.icons import icon as ui_icon
 from icbmap.names import short_board_name
 
 #: pixels the mouse must travel (Manhattan) before a press becomes a drag
 DRAG_THRESHOLD = 4
 
 
-def _shift(event) -> bool:
-    return bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-
-
-def _pos(event):
-    return event.position().toPoint()
-
-
 class MapTool:
-    """Base of every map tool: a name, a cursor, and handlers for one gesture."""
+    """Base of every map tool: its name, action and keys, coordinate helpers, and handlers
+    for one gesture."""
 
+    #: the tool's name (``view.tools[name]``) and its icon's name
     name = ""
+    #: the action's text, shortcut and tip; a tool without a title has no action
+    title = ""
+    shortcut = ""
+    tip = ""
+    #: a planner can pick it as the active tool (drag-move only runs inside a select gesture)
+    pickable = True
     cursor = Qt.CursorShape.ArrowCursor
 
     def __init__(self, view: MapCanvas):
         self.view = view
         #: what the tool is doing now (None when idle; e.g. 'maybe-drag' then 'drag')
         self.mode: str | None = None
+
+    # ---- the tool's action (toolbar button and Edit menu entry)
+    @classmethod
+    def create_action(cls, parent, pick) -> QAction:
+        """The checkable action that makes this tool the active one (``pick(name)``)."""
+        act = make_action(parent, cls.title, lambda _c=False, n=cls.name: pick(n), cls.shortcut, cls.tip,
+                          checkable=True)
+        act.setIcon(ui_icon(cls.name))
+        return act
+
+    # ---- coordinate helpers
+    @staticmethod
+    def view_pos(event):
+        """Where the event happened, in viewport pixels."""
+        return event.position().toPoint()
+
+    def scene_pos(self, event) -> QPointF:
+        """Where the event happened, in scene coordinates (BNG with y flipped)."""
+        return self.view.mapToScene(self.view_pos(event))
+
+    @staticmethod
+    def shift(event) -> bool:
+        return bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+
+    def unit_at(self, pos) -> int:
+        """The LSOA under a viewport point, -1 if none."""
+        return self.view.shapes.unit_at_scene(self.view.mapToScene(pos))
+
+    # ---- keys
+    def key_press(self, event) -> bool:
+        """A key while this tool is active (or running a gesture); True when consumed.
+        Esc abandons the gesture under way, or else clears the selection."""
+        if event.key() != Qt.Key.Key_Escape:
+            return False
+        if self.view.gesture is not None:
+            self.view.cancel_gesture()
+        else:
+            self.view.clear_selection()
+        return True
 
     def activate(self) -> None:
         """The tool became the active one (or a gesture ended): show its cursor."""
@@ -76,6 +123,9 @@ class PanTool(MapTool):
     """Drag the map (left button with the pan tool, or the middle button with any tool)."""
 
     name = "pan"
+    title = "Pan"
+    shortcut = "H"
+    tip = "Drag to pan the map"
     cursor = Qt.CursorShape.OpenHandCursor
 
     def __init__(self, view: MapCanvas):
@@ -106,6 +156,9 @@ class PaintTool(MapTool):
     """Paint areas (at the selection level) onto one board, stroke by stroke."""
 
     name = "paint"
+    title = "Paint"
+    shortcut = "B"
+    tip = "Paint areas into the chosen board"
     cursor = Qt.CursorShape.CrossCursor
 
     def __init__(self, view: MapCanvas):
@@ -122,22 +175,22 @@ class PaintTool(MapTool):
         self._painted = set()
         v.highlight.stroke_colour = v.board_colours.get(self.board, QColor("#000"))
         v.paintStarted.emit(self.board)
-        self.paint_at(_pos(event))
+        self.paint_at(self.view_pos(event))
         return self
 
     def paint_at(self, pos) -> None:
         v = self.view
-        unit = v.unit_at(pos)
+        unit = self.unit_at(pos)
         if unit < 0 or unit in self._painted:
             return
-        units = v.area_units(unit)
+        units = v.shapes.area_units(unit, v.level, v.assignment)
         self._painted.update(int(u) for u in units)
-        v.highlight.stroke.addPath(v.units_path(units))
+        v.highlight.stroke.addPath(v.shapes.units_path(units))
         v.highlight.update()
         v.paintArea.emit(units, self.board)
 
     def move(self, event) -> bool:
-        self.paint_at(_pos(event))
+        self.paint_at(self.view_pos(event))
         return True
 
     def release(self, event) -> None:
@@ -154,6 +207,9 @@ class LassoTool(MapTool):
     """Draw a free-hand shape; areas whose label point falls inside are selected."""
 
     name = "lasso"
+    title = "Lasso"
+    shortcut = "L"
+    tip = "Draw around areas to select them"
     cursor = Qt.CursorShape.CrossCursor
 
     def __init__(self, view: MapCanvas):
@@ -162,12 +218,12 @@ class LassoTool(MapTool):
 
     def press(self, event) -> MapTool:
         self.mode = "lasso"
-        self.points = [self.view.mapToScene(_pos(event))]
+        self.points = [self.scene_pos(event)]
         return self
 
     def move(self, event) -> bool:
         v = self.view
-        self.points.append(v.mapToScene(_pos(event)))
+        self.points.append(self.scene_pos(event))
         v.highlight.stroke = QPainterPath()
         v.highlight.stroke.addPolygon(QPolygonF(self.points))
         v.highlight.stroke_colour = QColor(255, 235, 59)
@@ -177,14 +233,14 @@ class LassoTool(MapTool):
     def release(self, event) -> None:
         v = self.view
         self.mode = None
-        self.points.append(v.mapToScene(_pos(event)))
+        self.points.append(self.scene_pos(event))
         poly = geomqt.geom_from_scene_polygon(self.points)
         v.highlight.stroke = QPainterPath()
         self.points = []
         if poly.is_empty:
             return
         shapely.prepare(poly)
-        v.select_inside(lambda x, y: shapely.contains_xy(poly, x, y), add=_shift(event))
+        v.select_inside(lambda x, y: shapely.contains_xy(poly, x, y), add=self.shift(event))
 
     def cancel(self) -> None:
         self.mode = None
@@ -197,6 +253,9 @@ class RectangleTool(MapTool):
     """Drag a rectangle; areas whose label point falls inside are selected (Shift adds)."""
 
     name = "rectangle"
+    title = "Rectangle"
+    shortcut = "R"
+    tip = "Drag a rectangle to select the areas inside it (Shift adds); never starts a move"
     cursor = Qt.CursorShape.CrossCursor
 
     def __init__(self, view: MapCanvas):
@@ -215,14 +274,14 @@ class RectangleTool(MapTool):
     def begin(self, event, restore_on_add=None, click_selects: bool = False) -> MapTool:
         """Start a rectangle at the press; it shows once the mouse has moved a little."""
         self.mode = "maybe-rubber"
-        self._press_pos = _pos(event)
+        self._press_pos = self.view_pos(event)
         self._press_scene = self.view.mapToScene(self._press_pos)
         self.restore_on_add = restore_on_add
         self._click_selects = click_selects
         return self
 
     def move(self, event) -> bool:
-        pos = _pos(event)
+        pos = self.view_pos(event)
         if self.mode == "maybe-rubber":
             if (pos - self._press_pos).manhattanLength() <= DRAG_THRESHOLD:
                 return False
@@ -236,16 +295,16 @@ class RectangleTool(MapTool):
         v = self.view
         if mode != "rubber":
             if self._click_selects:  # (with the select tool the press already did)
-                unit = v.unit_at(_pos(event))
+                unit = self.unit_at(self.view_pos(event))
                 if unit >= 0:
-                    v.select_area_of(unit, add=_shift(event))
-                elif not _shift(event):
+                    v.select_area_of(unit, add=self.shift(event))
+                elif not self.shift(event):
                     v.clear_selection()
             return
         self._band.hide()
-        rect = QRectF(self._press_scene, v.mapToScene(_pos(event))).normalized()
+        rect = QRectF(self._press_scene, self.scene_pos(event)).normalized()
         x0, x1, y0, y1 = rect.left(), rect.right(), -rect.bottom(), -rect.top()  # BNG
-        shift = _shift(event)
+        shift = self.shift(event)
         if shift and self.restore_on_add is not None:
             # the press toggled an area in; the rectangle adds to what was selected before
             v.set_selection(*self.restore_on_add)
@@ -263,6 +322,7 @@ class DragMoveTool(MapTool):
     panel; the drop asks the controller to move it there."""
 
     name = "drag-move"
+    pickable = False
     cursor = Qt.CursorShape.DragMoveCursor
 
     def __init__(self, view: MapCanvas):
@@ -277,13 +337,13 @@ class DragMoveTool(MapTool):
     def begin(self, event) -> MapTool:
         """Arm a drag at the press; it starts once the mouse has moved a little."""
         self.mode = "maybe-drag"
-        self._press_pos = _pos(event)
+        self._press_pos = self.view_pos(event)
         self._press_scene = self.view.mapToScene(self._press_pos)
         return self
 
     def move(self, event) -> bool:
         v = self.view
-        pos = _pos(event)
+        pos = self.view_pos(event)
         if self.mode == "maybe-drag":
             if (pos - self._press_pos).manhattanLength() <= DRAG_THRESHOLD:
                 return False
@@ -300,7 +360,7 @@ class DragMoveTool(MapTool):
         v = self.view
         target = v.dropTargetQuery(global_pos) if callable(v.dropTargetQuery) else None
         if target is None and v.viewport().rect().contains(view_pos):
-            u = v.unit_at(view_pos)
+            u = self.unit_at(view_pos)
             if u >= 0:
                 target = int(v.assignment[u])
         if target is not None and target < 0:
@@ -350,11 +410,14 @@ class SelectTool(MapTool):
     anywhere else draws a selection rectangle (:class:`RectangleTool`)."""
 
     name = "select"
+    title = "Select"
+    shortcut = "S"
+    tip = "Click, Shift-click or drag a rectangle to select; drag the selection onto a board to move it"
 
     def press(self, event) -> MapTool:
         v = self.view
-        pos = _pos(event)
-        shift = _shift(event)
+        pos = self.view_pos(event)
+        shift = self.shift(event)
         practice = v.practice_at(pos)
         if practice >= 0:
             if shift:
@@ -365,7 +428,7 @@ class SelectTool(MapTool):
                 sel = np.array([practice])
             v.set_selection(v.selected_units if shift else np.zeros(0, dtype=np.int64), sel)
             return v.tools["drag-move"].begin(event)
-        unit = v.unit_at(pos)
+        unit = self.unit_at(pos)
         if unit >= 0 and unit in v.selected_units and not shift:
             return v.tools["drag-move"].begin(event)
         before = None
@@ -378,8 +441,8 @@ class SelectTool(MapTool):
         return v.tools["rectangle"].begin(event, restore_on_add=before)
 
 
-#: the tools a planner can pick, by name, in toolbar order
+#: every map tool by name; the pickable ones in toolbar order
 TOOL_CLASSES: dict[str, type[MapTool]] = {
     cls.name: cls for cls in (SelectTool, RectangleTool, LassoTool, PaintTool, PanTool, DragMoveTool)}
-#: tools that can be the active tool (drag-move only ever runs inside a select gesture)
-TOOLS = ("select", "rectangle", "lasso", "paint", "pan")
+#: the tools a planner can pick (toolbar and Edit menu), in toolbar order
+PICKABLE: tuple[type[MapTool], ...] = tuple(c for c in TOOL_CLASSES.values() if c.pickable)

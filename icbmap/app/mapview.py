@@ -34,7 +34,7 @@ from icbmap.app.layers import add_layers
 from icbmap.app.mapcursor import KeyboardCursor
 from icbmap.app.maplabels import LabelPainter, Placed, map_label_candidates, place_labels
 from icbmap.app.mapshapes import MapShapes
-from icbmap.app.maptools import TOOL_CLASSES, TOOLS, MapTool
+from icbmap.app.maptools import TOOL_CLASSES, MapTool
 
 SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 
@@ -132,16 +132,9 @@ class MapView(QGraphicsView):
         self._labels_cache = None
 
     # ------------------------------------------------------------------ what is where (see mapshapes)
-    def unit_path(self, u: int) -> QPainterPath:
-        return self.shapes.unit_path(u)
-
-    def units_path(self, units: np.ndarray) -> QPainterPath:
-        return self.shapes.units_path(units)
-
-    def unit_at_scene(self, p: QPointF) -> int:
-        return self.shapes.unit_at_scene(p)
-
     def unit_at(self, view_pos) -> int:
+        """The LSOA under a viewport point (-1 if none); everything else about what is where
+        is asked of :attr:`shapes`."""
         return self.shapes.unit_at_scene(self.mapToScene(view_pos))
 
     def area_units(self, unit: int, level: str | None = None) -> np.ndarray:
@@ -149,13 +142,8 @@ class MapView(QGraphicsView):
         return self.shapes.area_units(unit, level or self.level, self.assignment)
 
     def area_of(self, unit: int, level: str | None = None) -> int:
+        """The area (at ``level``, default the selection level) holding ``unit``."""
         return self.shapes.area_of(unit, level or self.level, self.assignment)
-
-    def area_points(self, level: str):
-        return self.shapes.area_points(level)
-
-    def area_path(self, level: str, area: int) -> QPainterPath:
-        return self.shapes.area_path(level, area)
 
     def practice_at(self, view_pos, radius_px: float = 7.0) -> int:
         return self.practices.hit(self.mapToScene(view_pos), self.current_scale(), radius_px)
@@ -220,8 +208,8 @@ class MapView(QGraphicsView):
         return self.gesture.mode if self.gesture is not None else None
 
     def set_tool(self, tool: str, board: int | None = None) -> None:
-        """Make ``tool`` (one of :data:`TOOLS`) the active map tool."""
-        if tool not in TOOLS:
+        """Make ``tool`` (the name of a pickable map tool) the active one."""
+        if tool not in self.tools or not self.tools[tool].pickable:
             raise ValueError(tool)
         if self.gesture is not None:
             self.cancel_gesture()
@@ -241,7 +229,7 @@ class MapView(QGraphicsView):
                 sel[self.selected_practices] = True
             self.practices.selected = sel
             self.practices.update()
-        self.highlight.selection = self.units_path(self.selected_units)
+        self.highlight.selection = self.shapes.units_path(self.selected_units)
         self.highlight.update()
         self.selectionChanged.emit()
 
@@ -339,14 +327,13 @@ class MapView(QGraphicsView):
         event.accept()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
-        key = event.key()
-        if key == Qt.Key.Key_Escape:
-            if self.gesture is not None:
-                self.cancel_gesture()
-            else:
-                self.clear_selection()
+        # the tool running a gesture (else the active tool) has the key first; then the
+        # canvas's own navigation keys (as QgsMapCanvas: pan, zoom, the keyboard cursor)
+        tool = self.gesture if self.gesture is not None else self.map_tool
+        if tool.key_press(event):
             event.accept()
             return
+        key = event.key()
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier and key in PAN_KEYS:
             self.pan_by_pixels(*PAN_KEYS[key])
             event.accept()
@@ -448,11 +435,11 @@ class MapView(QGraphicsView):
         if unit < 0:
             self.highlight.hover = QPainterPath()
         elif self.level == "unit":
-            self.highlight.hover = self.unit_path(unit)
+            self.highlight.hover = self.shapes.unit_path(unit)
         elif self.level == "board":
             self.highlight.hover = self.fill.paths.get(int(self.assignment[unit]), QPainterPath())
         else:
-            self.highlight.hover = self.area_path(self.level, int(self.atlas.unit_level(self.level)[unit]))
+            self.highlight.hover = self.shapes.area_path(self.level, int(self.atlas.unit_level(self.level)[unit]))
         self.highlight.update()
         self.hoverChanged.emit(unit)
 

@@ -19,34 +19,13 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 
 from icbmap.app import a11y, board_actions, data_actions, layout
+from icbmap.app.action_factory import make_action
 from icbmap.app.icons import icon as ui_icon
+from icbmap.app.maptools import PICKABLE
 from icbmap.app.mapview import SELECT_LEVELS
 from icbmap.atlas.model import LEVEL_LABELS
 
 LEVEL_SHORTCUTS = {"unit": "1", "district": "2", "council": "3", "place": "4", "board": "5"}
-
-TOOLS = [
-    ("select", "Select", "S", "Click, Shift-click or drag a rectangle to select; drag the selection onto a board to move it"),
-    ("rectangle", "Rectangle", "R", "Drag a rectangle to select the areas inside it (Shift adds); never starts a move"),
-    ("lasso", "Lasso", "L", "Draw around areas to select them"),
-    ("paint", "Paint", "B", "Paint areas into the chosen board"),
-    ("pan", "Pan", "H", "Drag to pan the map"),
-]
-
-
-def make_action(parent, text: str, slot=None, shortcut=None, tip: str | None = None,
-                checkable: bool = False) -> QAction:
-    """A QAction with its shortcut, its status tip and a tooltip naming the shortcut."""
-    act = QAction(text, parent)
-    if shortcut:
-        act.setShortcut(QKeySequence(shortcut))
-    if tip:
-        act.setStatusTip(tip)
-        act.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})" if shortcut else tip)
-    act.setCheckable(checkable)
-    if slot:
-        act.triggered.connect(slot)
-    return act
 
 
 def build_actions(w: QMainWindow) -> None:
@@ -65,11 +44,10 @@ def build_actions(w: QMainWindow) -> None:
 
     w.tool_group = QActionGroup(w)
     w.tool_actions = {}
-    for tool, text, key, tip in TOOLS:
-        act = action(text, lambda _c=False, t=tool: w.set_tool(t), key, tip, checkable=True)
-        act.setIcon(ui_icon(tool))
+    for tool in PICKABLE:   # each map tool makes its own action (name, shortcut, icon, tip)
+        act = tool.create_action(w, w.set_tool)
         w.tool_group.addAction(act)
-        w.tool_actions[tool] = act
+        w.tool_actions[tool.name] = act
     w.tool_actions["select"].setChecked(True)
 
     w.act_zoom_england = action("Zoom to &England", w.map.zoom_england, "Ctrl+0", "Show all of England")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QListWidg
                                QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from icbmap.app.dialogs import PROPOSAL_FILTER, start_dir, suggested_path
-from icbmap.app.menus import make_action
+from icbmap.app.action_factory import make_action
 from icbmap.app.options_files import WORKSPACE_FILTER, WORKSPACE_SUFFIX
 from icbmap.compare.core import Option
 from icbmap.errors import IcbmapError

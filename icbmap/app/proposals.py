@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayo
                                QMessageBox, QPlainTextEdit)
 
 from icbmap.app.dialogs import PROPOSAL_FILTER, start_dir, suggested_path
-from icbmap.app.menus import make_action
+from icbmap.app.action_factory import make_action
 from icbmap.app.proposal_exports import ProposalExports
 from icbmap.app.workers import run_with_progress
 from icbmap.errors import Cancelled, IcbmapError
