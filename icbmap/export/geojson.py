@@ -30,7 +30,8 @@ from icbmap.progress import Progress
 
 
 def geometry_json(geom) -> dict | None:
-    """A GeoJSON geometry object for a (Multi)Polygon already in lon/lat; ``None`` if empty."""
+    """A GeoJSON MultiPolygon for a (Multi)Polygon already in lon/lat (a one-part shape
+    too, so every feature of a layer has the same type); ``None`` if empty."""
     if geom is None or shapely.is_empty(geom):
         return None
     polys = []
@@ -38,8 +39,6 @@ def geometry_json(geom) -> dict | None:
         rings = [shapely.get_coordinates(part.exterior).tolist()]
         rings.extend(shapely.get_coordinates(r).tolist() for r in part.interiors)
         polys.append(rings)
-    if len(polys) == 1:
-        return {"type": "Polygon", "coordinates": polys[0]}
     return {"type": "MultiPolygon", "coordinates": polys}
 
 

@@ -657,7 +657,34 @@ def import_polygons(path: str | Path, atlas, code_field: str | None = None, name
 
 
 # ------------------------------------------------------------------ CSV
+#: Field delimiters an assignment table may use; the header line decides (see :func:`csv_delimiter`).
+CSV_DELIMITERS = ",;\t|"
+
+
+def csv_delimiter(text: str) -> str:
+    """The delimiter of a CSV table, from its header record alone.
+
+    The body is never sniffed: a name holding quotes, commas or semicolons (``Peak, "High"
+    & Moorlands``) in the first rows misled :class:`csv.Sniffer`, which then read every
+    quoted cell wrongly.  The header (column names) is parsed as an RFC 4180 record with
+    each candidate delimiter; the one giving the most columns wins, a comma on a tie.
+    """
+    first = text.split("\n", 1)[0]
+    best, best_n = ",", 1
+    for d in CSV_DELIMITERS:
+        try:
+            n = len(next(_csv.reader([first], delimiter=d, quotechar='"', doublequote=True)))
+        except (_csv.Error, StopIteration):
+            continue
+        if n > best_n:
+            best, best_n = d, n
+    return best
+
+
 def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a CSV table, parsed as RFC 4180 (the way icbmap's own writer,
+    pandas and Excel write it: ``"`` quotes a cell, ``""`` is a quote inside one, a quoted
+    cell may hold the delimiter or a line break)."""
     data = read_input(path, "CSV file", MAX_CSV_BYTES, ImportError_)
     if b"\x00" in data[:4096]:
         raise ImportError_(path, "is a binary file, not a CSV text table")
@@ -665,12 +692,10 @@ def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
+    delimiter = csv_delimiter(text)
     try:
-        dialect = _csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-    except _csv.Error:
-        dialect = _csv.excel
-    try:
-        rows = list(_csv.reader(io.StringIO(text), dialect))
+        rows = list(_csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                                doublequote=True, skipinitialspace=False, strict=False))
     except _csv.Error as exc:
         raise ImportError_(path, f"not a readable CSV ({exc})") from None
     rows = [r for r in rows if any(c.strip() for c in r)]

@@ -19,6 +19,8 @@ some unzip tools mishandle other characters in shapefile names).
 from __future__ import annotations
 
 import re
+import stat
+import time
 import tempfile
 import unicodedata
 import warnings
@@ -35,6 +37,7 @@ from icbmap.export import facts as facts_mod
 from icbmap.export.files import done, gdal_write_errors, safe_output
 from icbmap.export.schema import (BOARD_FIELDS, SCHEMA_NAME, SCHEMA_VERSION, SHAPEFILE_NAMES, UNIT_FIELDS,
                                   shapefile_board_row)
+from icbmap.export.shapes import as_multipolygons
 from icbmap.progress import Progress
 
 PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -84,9 +87,8 @@ def boards_shp_frame(plan, facts=None) -> gpd.GeoDataFrame:
     facts = facts if facts is not None else facts_mod.board_facts(plan)
     shapes = facts_mod.board_shapes(plan)
     rows = [shapefile_board_row(f) for f in facts]
-    geoms = [shapes[f["_id"]] for f in facts]
-    geoms = [None if g is None or shapely.is_empty(g) else g for g in geoms]
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=CRS)
+    geoms = as_multipolygons([shapes[f["_id"]] for f in facts])  # null shape when empty
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=list(geoms), crs=CRS)
 
 
 def units_shp_frame(plan) -> gpd.GeoDataFrame:
@@ -94,6 +96,29 @@ def units_shp_frame(plan) -> gpd.GeoDataFrame:
 
     u = units_frame(plan)
     return u.rename(columns={k: SHAPEFILE_NAMES[k] for k in u.columns if k in SHAPEFILE_NAMES})
+
+
+def _add(z: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """A zip member that unpacks readable by everyone (mode 0644), as any file the user
+    saves; ``writestr`` alone leaves the mode to the unzip tool (0600 with Python's)."""
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix, so the mode below is honoured
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    z.writestr(info, data)
+
+
+#: Boolean fields of the boards layer (dBase logical ``L`` fields in the shapefile).
+BOOLEAN_FIELDS = [SHAPEFILE_NAMES[n] for n, t, _d in BOARD_FIELDS if t == "boolean"]
+
+
+def _boards_style(frame) -> str:
+    """``<name>_boards.qml`` beside the .shp: QGIS applies it when the layer is added (the
+    board colours and labels of the GeoPackage, and the logical fields as check boxes)."""
+    from icbmap.export.qgis_style import boards_qml
+
+    spec = [(str(c), str(n), str(col)) for c, n, col in zip(frame["code"], frame["name"], frame["colour"])]
+    return boards_qml(spec, checkboxes=BOOLEAN_FIELDS)
 
 
 def write_shapefile_zip(plan, path: str | Path, units: bool = False, title: str = "",
@@ -119,13 +144,16 @@ def write_shapefile_zip(plan, path: str | Path, units: bool = False, title: str 
             pyogrio.write_dataframe(frame, tmpdir / f"{name}.shp", driver="ESRI Shapefile",
                                     layer_options={"ENCODING": "UTF-8"})
         progress.step(0.85, f"Zipping {path.name}")
+        styles = {f"{base}_boards.qml": _boards_style(layers[f"{base}_boards"])}
         with atomic_file(path, ".zip") as tmp:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
                 for name in layers:
                     for ext in PARTS:
                         part = tmpdir / f"{name}{ext}"
                         if part.exists():
-                            z.write(part, part.name)
-                z.writestr("README.txt", readme)
+                            _add(z, part.name, part.read_bytes())
+                for name, qml in styles.items():
+                    _add(z, name, qml.encode("utf-8"))
+                _add(z, "README.txt", readme.encode("utf-8"))
     done(progress, f"Wrote {path.name}")
     return [path]
