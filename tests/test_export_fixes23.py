@@ -175,7 +175,8 @@ def test_shapefile_booleans_are_logical_fields_with_a_checkbox_style(written):
     assert types["contiguous"] == ("OFTInteger", "OFSTBoolean") and types["pop_est"] == types["contiguous"]
     doc = ET.fromstring(qml.split("\n", 1)[1])
     widgets = {f.get("name"): f.find("editWidget").get("type") for f in doc.iter("field")}
-    assert widgets == {"pop_est": "CheckBox", "contiguous": "CheckBox"}
+    assert widgets == {"pop_est": "CheckBox", "contiguous": "CheckBox", "changed": "CheckBox"}
+    assert fields["changed"] == "L"
     assert doc.find("renderer-v2").get("attr") == "code"
 
 

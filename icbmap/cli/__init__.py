@@ -81,11 +81,14 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export the baseline or a proposal")
     exp.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
-    exp.add_argument("--format", choices=["geojson", "gpkg", "csv", "shp"], default="geojson",
-                     help="shp writes a .zip of shapefile parts (see docs/exports.md)")
+    exp.add_argument("--format", choices=["geojson", "gpkg", "csv", "shp", "xlsx"], default="geojson",
+                     help="shp writes a .zip of shapefile parts; xlsx an Excel workbook (see docs/exports.md)")
     exp.add_argument("-o", "--output", required=True)
     exp.add_argument("--precision", type=int, default=6, help="GeoJSON decimal places (default 6, ~0.1 m)")
     exp.add_argument("--units", action="store_true", help="GeoJSON, shp: add the unit-assignment layer")
+    exp.add_argument("--crs", type=int, choices=[4326, 27700], default=None,
+                     help="GeoJSON: 4326 (default, RFC 7946) or 27700 (British National Grid metres; "
+                          "outside RFC 7946)")
     exp.add_argument("--no-bom", action="store_true",
                      help="CSV: no UTF-8 byte-order mark (the default has one so Excel reads the names right)")
     add_baseline_argument(exp)

@@ -29,7 +29,7 @@ from icbmap.plan.proposal import load_proposal
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 FORMAT_SUFFIXES = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv", ".txt"),
-                   "shp": (".zip",)}
+                   "shp": (".zip",), "xlsx": (".xlsx",)}
 
 
 def _err(message: str) -> None:
@@ -89,6 +89,10 @@ def run_export(args) -> int:
                       "CSV is the unit assignment)")
     if getattr(args, "no_bom", False) and fmt != "csv":
         return _usage("--no-bom applies to --format csv")
+    crs = getattr(args, "crs", None)
+    if crs is not None and fmt != "geojson":
+        return _usage("--crs applies to --format geojson (GeoPackage and shapefile are in British National "
+                      "Grid, EPSG:27700)")
     problem = _check_output(out)
     if problem:
         _err(problem)
@@ -101,8 +105,11 @@ def run_export(args) -> int:
     if fmt == "geojson":
         from icbmap.export.geojson import write_geojson
 
+        if crs == 27700:
+            _warn("--crs 27700 writes British National Grid coordinates: valid GeoJSON for GDAL and QGIS, "
+                  "but outside RFC 7946 (WGS84 only), so web maps will misplace it")
         paths = write_geojson(proposal.plan, out, precision=precision, units=args.units,
-                              title=proposal.title, progress=progress)
+                              title=proposal.title, progress=progress, crs=crs or 4326)
     elif fmt == "gpkg":
         from icbmap.export.gpkg import write_gpkg
 

@@ -48,12 +48,12 @@ def _cell(value):
 
 def boards_csv_text(plan, facts=None) -> str:
     from icbmap.export.facts import board_facts
-    from icbmap.export.schema import board_field_names, flat_board_row
+    from icbmap.export.schema import board_field_names, flat_board_row, vintages
 
     facts = facts if facts is not None else board_facts(plan)
     buf = io.StringIO()
     w = safe_writer(buf, lineterminator="\n")  # formula-like names get a leading '
-    w.writerow(board_field_names())
+    w.writerow(board_field_names(vintages(plan.atlas)))
     w.writerows([_cell(v) for v in flat_board_row(f).values()] for f in facts)
     return buf.getvalue()
 

@@ -52,14 +52,37 @@ def _flat(value):
     return value
 
 
+_PANDAS_TYPES = {"integer": "Int64", "boolean": "boolean", "real": "float64", "string": "object"}
+
+
+def typed_frame(rows: list[dict], types: dict[str, str]) -> pd.DataFrame:
+    """``rows`` as a frame whose columns keep their schema type when some values are null
+    (an integer column with an empty board's null stays an integer field, not a real)."""
+    df = pd.DataFrame(rows)
+    for col in df.columns:
+        kind = types.get(col)
+        if kind in _PANDAS_TYPES:
+            df[col] = df[col].astype(_PANDAS_TYPES[kind])
+    return df
+
+
+def board_types(plan, shapefile: bool = False) -> dict[str, str]:
+    from icbmap.export.schema import BOARD_FIELDS, resolve, shapefile_name, vintages
+
+    years = vintages(plan.atlas)
+    return {(shapefile_name(resolve(n, years), years) if shapefile else resolve(n, years)): t
+            for n, t, _d in BOARD_FIELDS}
+
+
 def boards_frame(plan, report=None, facts=None) -> gpd.GeoDataFrame:
     report = report if report is not None else facts_mod.metrics_report(plan)
-    facts = facts if facts is not None else facts_mod.board_facts(plan, report)
     shapes = facts_mod.board_shapes(plan)
+    facts = facts if facts is not None else facts_mod.board_facts(plan, report, shapes=shapes)
     rows = [flat_board_row(f) for f in facts]
     # MultiPolygon throughout; a board without units has a null geometry (not EMPTY)
     geoms = as_multipolygons([shapes[f["_id"]] for f in facts])
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.GeoSeries(list(geoms), crs=CRS), crs=CRS)
+    return gpd.GeoDataFrame(typed_frame(rows, board_types(plan)), geometry=gpd.GeoSeries(list(geoms), crs=CRS),
+                            crs=CRS)
 
 
 def units_frame(plan) -> gpd.GeoDataFrame:
@@ -71,6 +94,7 @@ def units_frame(plan) -> gpd.GeoDataFrame:
     df = pd.DataFrame({
         "lsoa_code": atlas.unit_codes, "lsoa_name": atlas.units["name"].to_numpy(dtype=object),
         "population": atlas.population, "board_code": codes[a], "board_name": names[a],
+        **facts_mod.unit_area_columns(atlas),
     })
     return gpd.GeoDataFrame(df, geometry=list(as_multipolygons(atlas.units.geometry.to_numpy())), crs=CRS)
 

@@ -497,8 +497,12 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     if present.any() and not polygonal[present].any():
         kinds = ", ".join(sorted(set(types[present])))
         raise ImportError_(path, f"layer {layer!r} holds {kinds} features, not board polygons")
-    code_col, name_col = board_columns([c for c in gdf.columns if c != gdf.geometry.name], code_field,
-                                       name_field, path)
+    fields = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    if not code_field and not name_field and _is_icbmap_boards(fields):
+        # icbmap's own boards layer (or QGIS's re-save of it): ``code``/``name`` are the
+        # board, not the ONS-style ICB..CD (a local icbmap:icb:... for a new board)
+        code_field, name_field = "code", "name"
+    code_col, name_col = board_columns(fields, code_field, name_field, path)
     n = len(gdf)
     codes = []
     names = []
@@ -527,6 +531,13 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     if code_col is None:
         notes.append("no board code field found; codes were made up (use --code-field)")
     return codes, names, proj, skipped, notes, layer
+
+
+def _is_icbmap_boards(fields: list[str]) -> bool:
+    """An icbmap boards layer: ``code``, ``name`` and the schema version (``schema_ver`` in a
+    shapefile, or as QGIS shortens ``schema_version`` there)."""
+    low = {f.lower() for f in fields}
+    return {"code", "name"} <= low and bool(low & {"schema_version", "schema_ver"})
 
 
 def _check_geographic_range(path, src_crs: str, geoms) -> None:

@@ -36,7 +36,7 @@ from icbmap.atlas.store import atomic_file
 from icbmap.export import facts as facts_mod
 from icbmap.export.files import done, gdal_write_errors, safe_output
 from icbmap.export.schema import (BOARD_FIELDS, SCHEMA_NAME, SCHEMA_VERSION, SHAPEFILE_NAMES, UNIT_FIELDS,
-                                  shapefile_board_row)
+                                  resolve, shapefile_board_row, shapefile_name, vintages)
 from icbmap.export.shapes import as_multipolygons
 from icbmap.progress import Progress
 
@@ -71,31 +71,37 @@ def _readme(plan, title: str, base: str, units: bool) -> str:
              "Coordinate reference system: British National Grid (EPSG:27700); text is UTF-8 (.cpg).",
              f"Population basis: {meta['population_basis']}", "",
              f"{base}_boards: one polygon per board. dBase field names (10 characters at most):"]
+    years = vintages(plan.atlas)
     for name, typ, doc in BOARD_FIELDS:
-        lines.append(f"  {SHAPEFILE_NAMES[name]:<10}  {name} ({typ}): {doc}")
+        lines.append(f"  {resolve(SHAPEFILE_NAMES[name], years):<10}  {resolve(name, years)} ({typ}): {doc}")
     lines.append("  Council and combined authority lists hold area codes only (dBase text is "
                  "limited to 254 bytes); the GeoPackage and GeoJSON exports have the names.")
+    lines.append("  True/false fields are dBase logical fields (T/F); "
+                 f"{base}_boards.qml is a QGIS style for the layer (colours, labels, check boxes).")
     if units:
         lines += ["", f"{base}_units: one polygon per LSOA:"]
         for name, typ, doc in UNIT_FIELDS:
-            lines.append(f"  {SHAPEFILE_NAMES[name]:<10}  {name} ({typ}): {doc}")
+            lines.append(f"  {resolve(SHAPEFILE_NAMES[name], years):<10}  {resolve(name, years)} ({typ}): {doc}")
     lines += ["", "Sources:"] + [f"  {a}" for a in meta["attribution"]]
     return "\n".join(lines) + "\n"
 
 
 def boards_shp_frame(plan, facts=None) -> gpd.GeoDataFrame:
-    facts = facts if facts is not None else facts_mod.board_facts(plan)
     shapes = facts_mod.board_shapes(plan)
+    facts = facts if facts is not None else facts_mod.board_facts(plan, shapes=shapes)
     rows = [shapefile_board_row(f) for f in facts]
     geoms = as_multipolygons([shapes[f["_id"]] for f in facts])  # null shape when empty
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=list(geoms), crs=CRS)
+    from icbmap.export.gpkg import board_types, typed_frame
+
+    return gpd.GeoDataFrame(typed_frame(rows, board_types(plan, shapefile=True)), geometry=list(geoms), crs=CRS)
 
 
 def units_shp_frame(plan) -> gpd.GeoDataFrame:
     from icbmap.export.gpkg import units_frame
 
     u = units_frame(plan)
-    return u.rename(columns={k: SHAPEFILE_NAMES[k] for k in u.columns if k in SHAPEFILE_NAMES})
+    years = vintages(plan.atlas)
+    return u.rename(columns={k: shapefile_name(k, years) for k in u.columns if k != u.geometry.name})
 
 
 def _add(z: zipfile.ZipFile, name: str, data: bytes) -> None:
