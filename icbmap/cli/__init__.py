@@ -89,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--crs", type=int, choices=[4326, 27700], default=None,
                      help="GeoJSON: 4326 (default, RFC 7946) or 27700 (British National Grid metres; "
                           "outside RFC 7946)")
+    exp.add_argument("--rules", help="xlsx: the rule set for the principles sheet (default: NHS England 2025 "
+                                     "guidance)")
     exp.add_argument("--no-bom", action="store_true",
                      help="CSV: no UTF-8 byte-order mark (the default has one so Excel reads the names right)")
     add_baseline_argument(exp)

@@ -13,6 +13,7 @@ Examples::
     icbmap export option-b.icbmap.json --format csv -o option-b.csv     # Excel-ready (BOM)
     icbmap export option-b.icbmap.json --format csv --no-bom -o b.csv   # for scripts
     icbmap export option-b.icbmap.json --format shp -o option-b.zip     # shapefile parts, zipped
+    icbmap export option-b.icbmap.json --format xlsx -o option-b.xlsx   # Excel workbook
     icbmap import their-boards.shp --code-field ICB_CODE -o theirs.icbmap.json
     icbmap print option-b.icbmap.json -o brief.pdf --paper A3 --changed-pages
 """
@@ -84,6 +85,8 @@ def run_export(args) -> int:
         precision = check_precision(args.precision)
     except ValueError as exc:
         return _usage(f"--precision: {exc}")
+    if getattr(args, "rules", None) and fmt != "xlsx":
+        return _usage("--rules applies to --format xlsx (the principles sheet)")
     if args.units and fmt not in ("geojson", "shp"):
         return _usage("--units applies to --format geojson and shp (GeoPackage always has the units layer; "
                       "CSV is the unit assignment)")
@@ -125,8 +128,23 @@ def run_export(args) -> int:
             _warn(f"--units adds all {atlas.n_units:,} LSOA polygons: about "
                   f"{estimate_units_bytes(atlas) / 2**20:,.0f} MB unzipped, slow to open in ArcGIS; "
                   "--format gpkg holds the same layers in one smaller file")
+        cuts: list[str] = []
         paths = write_shapefile_zip(proposal.plan, out, units=args.units, title=proposal.title,
-                                    progress=progress)
+                                    progress=progress, cuts=cuts)
+        for c in cuts:
+            _warn(c)
+    elif fmt == "xlsx":
+        from icbmap.export.xlsx import write_xlsx
+
+        rules = None
+        if getattr(args, "rules", None):
+            from icbmap.principles import load_rules
+
+            rules = load_rules(args.rules)
+        cuts: list[str] = []
+        paths = write_xlsx(proposal.plan, out, title=proposal.title, ruleset=rules, progress=progress, cuts=cuts)
+        for c in cuts:
+            _warn(f"a text too long for an Excel cell was cut: {c}")
     else:
         from icbmap.export.csv import write_csv
 

@@ -803,13 +803,43 @@ def precheck_import(path: str | Path) -> None:
         raise ImportError_(path, "is an icbmap proposal; open it instead of importing it")
     if suffix in CSV_SUFFIXES:
         _check_file(path, MAX_CSV_BYTES)
+    elif suffix == ".xlsx":
+        _check_file(path, MAX_IMPORT_BYTES)
+        _check_xlsx(path)
     elif suffix in POLYGON_SUFFIXES or suffix == ".zip":
         _check_file(path, MAX_IMPORT_BYTES)
         if suffix == ".zip":
             _check_zip(path)  # damaged, encrypted, a zip bomb: refused before the pack loads
     else:
         raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "
-                                 "(.geojson, .gpkg, .shp) or an assignment table (.csv)")
+                                 "(.geojson, .gpkg, .shp), an assignment table (.csv) or icbmap's workbook (.xlsx)")
+
+
+def _check_xlsx(path: Path) -> None:
+    """An .xlsx is a zip: damaged, encrypted or a zip bomb is refused before it is opened."""
+    import zipfile
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            if sum(i.file_size for i in infos) > MAX_IMPORT_BYTES:
+                raise ImportError_(path, f"unpacks to more than the {MAX_IMPORT_BYTES / 2**20:,.0f} MB import limit")
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise ImportError_(path, "the workbook is password-protected; save it without a password")
+            if "xl/workbook.xml" not in z.namelist():
+                raise ImportError_(path, "not an Excel workbook (no xl/workbook.xml inside)")
+            bad = z.testzip()
+            if bad is not None:
+                raise ImportError_(path, f"the workbook is damaged: {bad} fails its checksum")
+    except ImportError_:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError,
+            NotImplementedError) as exc:
+        raise ImportError_(path, f"not a readable Excel workbook ({str(exc) or exc.__class__.__name__}); an "
+                                 "encrypted or .xls workbook cannot be read: save it as .xlsx") from None
+    except OSError as exc:
+        raise ImportError_(path, f"cannot read the workbook ({exc.strerror or exc})") from None
 
 
 def import_file(path: str | Path, atlas, code_field: str | None = None, name_field: str | None = None,
@@ -820,6 +850,10 @@ def import_file(path: str | Path, atlas, code_field: str | None = None, name_fie
     precheck_import(path)
     if suffix in CSV_SUFFIXES:
         return read_assignment_csv(path, atlas, code_field, name_field, progress=progress, **kwargs)
+    if suffix == ".xlsx":
+        from icbmap.export.xlsx import read_workbook_plan
+
+        return read_workbook_plan(path, atlas, progress=progress)
     if suffix in POLYGON_SUFFIXES or suffix == ".zip":
         return import_polygons(path, atlas, code_field, name_field, progress=progress, **kwargs)
     raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "

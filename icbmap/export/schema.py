@@ -217,18 +217,31 @@ def area_code(item: str) -> str:
     return item
 
 
-def shapefile_board_row(fact: dict) -> dict:
-    """The board row for a dBase file: 10-character names, lists of codes, <= 254 bytes."""
+def shapefile_board_row(fact: dict, cuts: list | None = None) -> dict:
+    """The board row for a dBase file: 10-character names, lists of codes, <= 254 bytes.
+
+    Longer text is cut on a character boundary and ends in ``…``; a list is cut at an
+    item.  A cut name or other single value (not a list, whose count field keeps the true
+    number) is reported in ``cuts``: one line per board."""
     row = flat_board_row(fact)
     years = fact.get("_vintages")
     for name in SHAPEFILE_CODES_ONLY:
         row[name] = join_list(area_code(x) for x in fact[name])
     out = {}
+    cut_fields = []
     for k, v in row.items():
+        short = shapefile_name(k, years)
         if isinstance(v, str) and len(v.encode("utf-8")) > DBF_TEXT_BYTES:
             cut = v.encode("utf-8")[: DBF_TEXT_BYTES - 3].decode("utf-8", "ignore")
-            v = cut.rsplit(LIST_SEPARATOR, 1)[0] + "…" if LIST_SEPARATOR in cut else cut + "…"
-        out[shapefile_name(k, years)] = v
+            if k in LIST_FIELDS:
+                v = cut.rsplit(LIST_SEPARATOR, 1)[0] + "…" if LIST_SEPARATOR in cut else cut + "…"
+            else:
+                cut_fields.append(f"{short} ({len(v.encode('utf-8'))} bytes)")
+                v = cut + "…"
+        out[short] = v
+    if cut_fields and cuts is not None:
+        cuts.append(f"board {fact.get('code')}: {', '.join(cut_fields)} cut to {DBF_TEXT_BYTES} bytes, the most "
+                    "a shapefile (dBase) text field holds; the GeoPackage, GeoJSON, CSV and workbook keep it whole")
     return out
 
 

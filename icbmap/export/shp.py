@@ -86,10 +86,10 @@ def _readme(plan, title: str, base: str, units: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def boards_shp_frame(plan, facts=None) -> gpd.GeoDataFrame:
+def boards_shp_frame(plan, facts=None, cuts: list | None = None) -> gpd.GeoDataFrame:
     shapes = facts_mod.board_shapes(plan)
     facts = facts if facts is not None else facts_mod.board_facts(plan, shapes=shapes)
-    rows = [shapefile_board_row(f) for f in facts]
+    rows = [shapefile_board_row(f, cuts) for f in facts]
     geoms = as_multipolygons([shapes[f["_id"]] for f in facts])  # null shape when empty
     from icbmap.export.gpkg import board_types, typed_frame
 
@@ -128,15 +128,16 @@ def _boards_style(frame) -> str:
 
 
 def write_shapefile_zip(plan, path: str | Path, units: bool = False, title: str = "",
-                        progress: Progress | None = None) -> list[Path]:
-    """Write the zip (atomically); returns ``[path]``."""
+                        progress: Progress | None = None, cuts: list | None = None) -> list[Path]:
+    """Write the zip (atomically); returns ``[path]``.  Text cut to the dBase limit is
+    reported in ``cuts`` (one line per board)."""
     import pyogrio
 
     progress = progress or Progress.silent()
     path, _note = safe_output(path)  # a name every system accepts (reported by the CLI)
     base = member_base(path)
     progress.step(0.05, "Dissolving boards")
-    layers = {f"{base}_boards": boards_shp_frame(plan)}
+    layers = {f"{base}_boards": boards_shp_frame(plan, cuts=cuts)}
     if units:
         progress.step(0.3, "Preparing units")
         layers[f"{base}_units"] = units_shp_frame(plan)
