@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -353,3 +354,63 @@ def test_full_disk_one_line_no_partial_file(fmt, suffix, tmp_path, capsys, monke
     errors = [ln for ln in err.splitlines() if ln.startswith("icbmap: error:")]
     assert len(errors) == 1 and "No space left on device" in errors[0], err
     assert list(out.iterdir()) == [], list(out.iterdir())
+
+
+# ------------------------------------------------------------------ LibreOffice
+def _soffice():
+    path = shutil.which("soffice") or shutil.which("libreoffice")
+    if path is None:
+        reason = "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui"
+        if os.environ.get("ICBMAP_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail(f"ICBMAP_REQUIRE_LIBREOFFICE=1 but {reason}")
+        pytest.skip(reason)
+    return path
+
+
+def test_workbook_in_libreoffice_gives_the_metrics_figures(hostile, england, tmp_path, capsys):
+    """``soffice --headless --convert-to csv`` of every sheet (LibreOffice 7.2+ writes one
+    CSV per sheet with the sheet token -1): the boards' and councils' figures are those of
+    ``icbmap metrics --format json`` for the same proposal; hostile names come back as
+    text (a formula would have been exported as its result)."""
+    from icbmap.cli import main
+    from icbmap.plan.proposal import Proposal, write_proposal
+
+    soffice = _soffice()
+    prop = tmp_path / "h.icbmap.json"
+    write_proposal(prop, Proposal.new(hostile, title="LibreOffice"))
+    book = tmp_path / "h.xlsx"
+    assert main(PACK + ["export", str(prop), "--format", "xlsx", "-o", str(book)]) == 0
+    assert main(PACK + ["metrics", str(prop), "--format", "json", "-o", str(tmp_path / "m.json")]) == 0
+    capsys.readouterr()
+    metrics = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    out = tmp_path / "csv"
+    r = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+                        "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                        "--outdir", str(out), str(book)], capture_output=True, text=True, timeout=300)
+    sheets = {p.stem[len("h-"):]: p for p in out.glob("h-*.csv")} if out.exists() else {}
+    assert set(sheets) == set(SHEETS), r.stdout + r.stderr
+
+    def read(name):
+        return list(csv.DictReader(io.StringIO(sheets[name].read_text(encoding="utf-8"))))
+
+    boards = {row["code"]: row for row in read("boards")}
+    assert set(boards) == {b["code"] for b in metrics["boards"]}
+    for b in metrics["boards"]:
+        row = boards[b["code"]]
+        assert int(row["population"]) == b["population"], b["code"]
+        assert int(row["units"]) == b["units"] and int(row["pieces"]) == b["pieces"], b["code"]
+        assert abs(float(row["population_share"]) - b["share"]) < 1e-6, b["code"]
+        assert row["contiguous"] == ("TRUE" if b["contiguous"] else "FALSE"), b["code"]
+        cot = b["coterminosity"]["council"]
+        assert (row["coterminosity_index"] == "") if cot is None else abs(float(row["coterminosity_index"]) - cot) < 1e-4
+    for k, name in enumerate(HOSTILE):
+        assert boards[f"NEW{k + 1:02d}"]["name"] == name
+    councils = read("councils")
+    for a in metrics["areas"]["council"]:
+        rows = [c for c in councils if c["council_code"] == a["code"]]
+        assert {int(c["area_population"]) for c in rows} == {a["population"]}, a["code"]
+        got = {c["board_code"]: int(c["board_population_here"]) for c in rows if c["board_code"]}
+        assert got == {p["code"]: p["population"] for p in a["boards"]}, a["code"]
+    sources = read("sources")
+    exported = next(s for s in sources if s["item"] == "exported")["value"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d( 00:00:00)?", exported), exported  # a date cell, shown as a date
