@@ -86,7 +86,8 @@ def check_layer(spec, outdir, processing) -> dict:
         res["variant_types"] = {f.name(): QVariant.typeToName(f.type()) for f in layer.fields()}
         res["widgets"] = {f.name(): f.editorWidgetSetup().type() for f in layer.fields()}
         res["rows"] = [{f.name(): (v if isinstance(v, (str, int, float, bool)) or v is None else str(v))
-                        for f, v in zip(layer.fields(), feat.attributes())} for feat in layer.getFeatures()]
+                        for f, v in zip(layer.fields(), feat.attributes())}
+                       for _k, feat in zip(range(int(spec.get("rows", 60))), layer.getFeatures())]
         res["geometry_type"] = QgsWkbTypes.displayString(layer.wkbType())
         res["style"] = style_of(layer)
         return res

@@ -414,3 +414,78 @@ def test_workbook_in_libreoffice_gives_the_metrics_figures(hostile, england, tmp
     sources = read("sources")
     exported = next(s for s in sources if s["item"] == "exported")["value"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d( 00:00:00)?", exported), exported  # a date cell, shown as a date
+
+
+# ------------------------------------------------------------------ QGIS
+QSTRING, QBOOL, QDOUBLE = "QString", "bool", "double"
+QINTS = {"int", "qlonglong"}
+ONS_STRINGS = ("ICB26CD", "ICB26NM", "ICB26CDH", "NHSER26CD", "NHSER26NM", "code_kind")
+
+
+def test_qgis_reads_every_format_with_ons_fields_and_types(exports, hostile, england, tmp_path, monkeypatch):
+    """QGIS 3.22 (PyQGIS, under a German locale) loads the boards of every export format
+    and the LSOA layer, finds the ONS/NHS fields with their types and values, one geometry
+    type (MultiPolygon), the shapefile's style and check boxes, and board labels written
+    as the app writes them (2.52m, not 2,52m)."""
+    from test_export_tools import _need_qgis, _run_qgis
+
+    _need_qgis()
+    shp_dir = tmp_path / "shp"
+    with zipfile.ZipFile(exports["shp"]) as z:
+        z.extractall(shp_dir)
+    base = member_base(exports["shp"])
+    specs = {
+        "geojson": str(exports["geojson"]),
+        "gpkg": f"{exports['gpkg']}|layername=boards",
+        "shp": str(shp_dir / f"{base}_boards.shp"),
+        "csv": str(exports["csv"][1]),
+        "xlsx": f"{exports['xlsx']}|layername=boards",
+        "units-gpkg": f"{exports['gpkg']}|layername=units",
+        "units-shp": str(shp_dir / f"{base}_units.shp"),
+    }
+    out = tmp_path / "qgis"
+    out.mkdir()
+    monkeypatch.setenv("ICBMAP_QGIS_LOCALE", "de_DE")
+    result = _run_qgis([{"name": k, "uri": v, "dissolve_field": "code", "fields_only": True}
+                        for k, v in specs.items()], out)
+    layers = {r["name"]: r for r in result["layers"]}
+    n_boards = len([b for b in hostile.boards if b.active])
+    for fmt in ("geojson", "gpkg", "shp", "csv", "xlsx"):
+        r = layers[fmt]
+        assert r.get("valid_layer"), (fmt, r.get("errors"))
+        assert r["features"] == n_boards, fmt
+        t = r["variant_types"]
+        for name in ONS_STRINGS:
+            assert t[name] == QSTRING, (fmt, name, t[name])
+        assert t["BNG_E"] in QINTS and t["BNG_N"] in QINTS and t["board_id"] in QINTS, (fmt, t)
+        for name in ("LONG", "LAT", "area_km2"):
+            assert t[name] == QDOUBLE, (fmt, name, t[name])
+        assert t["population"] in QINTS, fmt
+        rows = {row["code"]: row for row in r["rows"]}
+        cm = rows["E54000008"]
+        assert (cm["ICB26CDH"], cm["code_kind"]) == ("QYG", ONS_CODE), fmt
+        assert cm["NHSER26CD"] == "E40000010" and cm["NHSER26NM"] == "North West", fmt
+        assert rows["NEW01"]["ICB26CD"] == LOCAL_PREFIX + "NEW01", fmt
+        if fmt == "shp":
+            # QGIS 3.22's GDAL (3.6) reads a dBase logical field as T/F text; the .qml
+            # beside the .shp shows it as a check box.  Newer GDAL reads a boolean.
+            assert t["changed"] in (QSTRING, QBOOL) and r["widgets"]["changed"] == "CheckBox"
+            assert r["widgets"]["contiguous"] == "CheckBox" and r["style"]["renderer"] == "categorizedSymbol"
+            assert rows["NEW01"]["changed"] in ("T", True)
+        else:
+            assert t["changed"] == QBOOL and t["contiguous"] == QBOOL, (fmt, t["changed"])
+            assert rows["NEW01"]["changed"] is True and cm["changed"] is False, fmt
+        if fmt in ("geojson", "gpkg", "shp"):
+            assert r["geometry_type"] == "MultiPolygon", (fmt, r["geometry_type"])
+    for name in ("units-gpkg", "units-shp"):
+        t = layers[name]["variant_types"]
+        assert {t["LAD25CD"], t["SICBL26CD"]} == {QSTRING}, name
+        row = layers[name]["rows"][0]
+        assert re.fullmatch(r"E0[6789]\d{6}", row["LAD25CD"]) and row["LAD25NM"], name
+    # labels under de_DE: the app's "2.52m", not the locale's "2,52m"
+    from icbmap.names import format_population, short_board_name
+
+    st = layers["gpkg"]["style"]
+    pops = {b.code: int(england.population[hostile.assignment == b.id].sum()) for b in hostile.boards if b.active}
+    names = {b.code: b.name for b in hostile.boards if b.active}
+    assert st["labels_text"] == {c: f"{short_board_name(names[c])}\n{format_population(p)}" for c, p in pops.items()}
