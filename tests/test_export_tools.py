@@ -362,7 +362,7 @@ def test_csv_bom_and_no_bom(plans, tmp_path, capsys):
     assert sum(int(r["population"]) for r in rows) == int(plan.atlas.population[plan.assignment >= 0].sum())
     assert main(PACK + ["export", "--format", "csv", "--no-bom", "-o", str(tmp_path / "s.csv")]) == 0
     assert (tmp_path / "s.csv").read_bytes().startswith(b"lsoa_code,")
-    assert (tmp_path / "s-boards.csv").read_bytes().startswith(b"code,")
+    assert (tmp_path / "s-boards.csv").read_bytes().startswith(b"board_id,code,")
     assert main(PACK + ["export", "--format", "gpkg", "--no-bom", "-o", str(tmp_path / "s.gpkg")]) == 2
     assert "--no-bom applies to --format csv" in capsys.readouterr().err
     # the boards table is not an assignment: importing it says so in one line
@@ -404,6 +404,10 @@ def _xlsx_cells(path: Path):
     for row in sheet.iter(f"{{{ns['m']}}}row"):
         cells = []
         for c in row.findall("m:c", ns):
+            col = 0  # an empty cell is left out of the XML: place each cell by its reference
+            for ch in re.match(r"[A-Z]+", c.get("r")).group():
+                col = col * 26 + ord(ch) - 64
+            cells.extend([None] * (col - 1 - len(cells)))
             formulas += c.find("m:f", ns) is not None
             v = c.find("m:v", ns)
             t = c.get("t", "n")
