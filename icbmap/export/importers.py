@@ -23,7 +23,10 @@ Baseline boards the import does not mention and that end up holding nothing are 
 deleted.  Every problem raises :class:`ImportError_` (a :class:`~icbmap.errors.DataError`
 naming the file).
 
-This module stays whole (about 790 lines) on purpose: the polygon and CSV readers share the
+icbmap's own Excel workbook (``icbmap export --format xlsx``) is read back from its ``boards``
+and ``moves`` sheets (:func:`read_workbook_plan`).
+
+This module stays whole (about 950 lines) on purpose: the polygon, CSV and workbook readers share the
 report types, the board-column choosing, the board checks and the size and zip checks, all
 bounded by the one ``MAX_IMPORT_BYTES`` every reader looks up here at call time (the tests
 lower it on this module); split apart, each reader would need that shared state passed in.
@@ -793,6 +796,99 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
     return ImportResult(plan, report)
 
 
+# ------------------------------------------------------------------ icbmap's Excel workbook
+def _sheet_records(ws, path, name):
+    rows = ws.iter_rows(values_only=True)
+    try:
+        header = [str(h).strip() if h is not None else "" for h in next(rows)]
+    except StopIteration:
+        raise ImportError_(path, f"the workbook's {name!r} sheet is empty") from None
+    return header, rows
+
+
+def read_workbook_plan(path: str | Path, atlas, progress: Progress | None = None):
+    """An icbmap workbook back to a plan: the ``boards`` sheet's codes and names, every LSOA
+    on its baseline board except those the ``moves`` sheet moves.  Refused (one line) when
+    the workbook is not icbmap's, or was made on another baseline than the pack's."""
+    import zipfile
+
+    progress = progress or Progress.silent()
+    path = Path(path)
+    _check_file(path, MAX_IMPORT_BYTES)
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        raise ImportError_(path, f"not a readable Excel workbook ({str(exc)[:200] or exc.__class__.__name__})") \
+            from None
+    try:
+        sheets = wb.sheetnames
+        if "boards" not in sheets:
+            raise ImportError_(path, f"the workbook has no 'boards' sheet (it has {', '.join(sheets[:6])}); "
+                                     "import takes icbmap's workbook (icbmap export --format xlsx)")
+        header, rows = _sheet_records(wb["boards"], path, "boards")
+        low = [h.lower() for h in header]
+        if "code" not in low or "name" not in low:
+            raise ImportError_(path, "the 'boards' sheet has no code and name columns")
+        ci, ni = low.index("code"), low.index("name")
+        boards: list[tuple[str, str]] = []
+        for k, row in enumerate(rows, start=2):
+            if row is None or all(v is None for v in row):
+                continue
+            code = "" if ci >= len(row) or row[ci] is None else str(row[ci]).strip()
+            name = "" if ni >= len(row) or row[ni] is None else str(row[ni])
+            if not code:
+                raise ImportError_(path, f"the 'boards' sheet's row {k} has no board code")
+            boards.append((code, name or code))
+            if len(boards) > 500:
+                break
+        if not boards:
+            raise ImportError_(path, "the 'boards' sheet lists no boards")
+        _check_boards(path, boards)
+        baseline = None
+        if "sources" in sheets:
+            h, srows = _sheet_records(wb["sources"], path, "sources")
+            for row in srows:
+                if row and len(row) >= 3 and row[0] == "export" and row[1] == "baseline":
+                    baseline = str(row[2]) if row[2] is not None else None
+        if baseline is not None and str(getattr(atlas, "baseline", "")) != baseline:
+            raise ImportError_(path, f"the workbook was made on the {baseline} baseline, but the data pack is on "
+                                     f"{atlas.baseline}; import it with --baseline {baseline}")
+        if "moves" not in sheets:
+            raise ImportError_(path, "the workbook has no 'moves' sheet, so the LSOAs of its boards are unknown")
+        mh, mrows = _sheet_records(wb["moves"], path, "moves")
+        mlow = [h.lower() for h in mh]
+        if "lsoa_code" not in mlow or "to_board_code" not in mlow:
+            raise ImportError_(path, "the 'moves' sheet has no lsoa_code and to_board_code columns")
+        ui, ti = mlow.index("lsoa_code"), mlow.index("to_board_code")
+        moves = [(str(r[ui]).strip(), "" if r[ti] is None else str(r[ti]).strip())
+                 for r in mrows if r and len(r) > max(ui, ti) and r[ui] is not None]
+    finally:
+        wb.close()
+    progress.step(0.5, "Building the plan")
+    report = ImportReport(source=str(path), kind="an icbmap workbook (boards and moves sheets)")
+    index = {c: k for k, (c, _n) in enumerate(boards)}
+    base_codes = atlas.layers["board"].table["code"].astype(str).to_numpy()
+    base = np.asarray(atlas.unit_level("board"))
+    lut = np.array([index.get(c, -1) for c in base_codes] + [-1], dtype=np.int64)
+    assignment = lut[base]
+    if moves:
+        _check_unit_vintage(path, atlas, [u for u, _b in moves], "lsoa_code")
+    for ucode, bcode in moves:
+        u = atlas.unit_index(ucode)
+        if u is None:
+            report.unknown_codes.append(ucode)
+            continue
+        if bcode and bcode not in index:
+            raise ImportError_(path, f"the 'moves' sheet moves {ucode} to board {bcode[:40]!r}, which is not in "
+                                     "the 'boards' sheet")
+        assignment[u] = index[bcode] if bcode else -1
+    plan = build_plan(atlas, boards, assignment, report)
+    progress.step(1.0, f"Imported {len(boards)} boards")
+    return ImportResult(plan, report)
+
+
 # ------------------------------------------------------------------ dispatch
 def precheck_import(path: str | Path) -> None:
     """The checks that need no data pack (file type, regular file, size), so the CLI refuses
@@ -851,8 +947,6 @@ def import_file(path: str | Path, atlas, code_field: str | None = None, name_fie
     if suffix in CSV_SUFFIXES:
         return read_assignment_csv(path, atlas, code_field, name_field, progress=progress, **kwargs)
     if suffix == ".xlsx":
-        from icbmap.export.xlsx import read_workbook_plan
-
         return read_workbook_plan(path, atlas, progress=progress)
     if suffix in POLYGON_SUFFIXES or suffix == ".zip":
         return import_polygons(path, atlas, code_field, name_field, progress=progress, **kwargs)

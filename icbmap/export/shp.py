@@ -28,7 +28,6 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 
 from icbmap.atlas.model import CRS

@@ -17,9 +17,10 @@ their text:
 
 Cells are typed: numbers are numbers, true/false are booleans, dates are dates.  Text that
 a spreadsheet would run as a formula (``=HYPERLINK(...)``) is stored as a text cell, never
-a formula, and comes back unchanged.  :func:`read_workbook_plan` reads the workbook back
-(``icbmap import plan.xlsx``): the baseline named in ``sources`` plus the ``moves`` give
-every LSOA's board, the ``boards`` sheet their codes and names.
+a formula, and comes back unchanged.  ``read_workbook_plan`` reads the workbook back
+(``icbmap import plan.xlsx``, :func:`icbmap.export.importers.read_workbook_plan`): the
+baseline named in ``sources`` plus the ``moves`` give every LSOA's board, the ``boards``
+sheet their codes and names.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def _sheet(wb, title: str, header: list[str], rows: list[list], cuts: list) -> N
     ws = wb.create_sheet(title)
     ws.append(header)
     for c in ws[1]:
-        c.font = Font(bold=True)
+        c.font = Font(name="Calibri", size=11, bold=True)  # the workbook default font, bold
     widths = [len(h) for h in header]
     for r, row in enumerate(rows, start=2):
         for k, v in enumerate(row, start=1):
@@ -264,101 +265,3 @@ def write_xlsx(plan, path: str | Path, title: str = "", ruleset=None, progress: 
         Path(tmp).write_bytes(data)
     done(progress, f"Wrote {path.name}")
     return [path]
-
-
-# ------------------------------------------------------------------ reading back
-def _sheet_records(ws, path, name):
-    from icbmap.export.importers import ImportError_
-
-    rows = ws.iter_rows(values_only=True)
-    try:
-        header = [str(h).strip() if h is not None else "" for h in next(rows)]
-    except StopIteration:
-        raise ImportError_(path, f"the workbook's {name!r} sheet is empty") from None
-    return header, rows
-
-
-def read_workbook_plan(path: str | Path, atlas, progress: Progress | None = None):
-    """An icbmap workbook back to a plan: the ``boards`` sheet's codes and names, every LSOA
-    on its baseline board except those the ``moves`` sheet moves.  Refused (one line) when
-    the workbook is not icbmap's, or was made on another baseline than the pack's."""
-    import zipfile
-
-    from icbmap.export.importers import ImportError_, ImportReport, ImportResult, build_plan, _check_boards, \
-        _check_unit_vintage, MAX_IMPORT_BYTES, _check_file
-
-    progress = progress or Progress.silent()
-    path = Path(path)
-    _check_file(path, MAX_IMPORT_BYTES)
-    try:
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
-        raise ImportError_(path, f"not a readable Excel workbook ({str(exc)[:200] or exc.__class__.__name__})") \
-            from None
-    try:
-        sheets = wb.sheetnames
-        if "boards" not in sheets:
-            raise ImportError_(path, f"the workbook has no 'boards' sheet (it has {', '.join(sheets[:6])}); "
-                                     "import takes icbmap's workbook (icbmap export --format xlsx)")
-        header, rows = _sheet_records(wb["boards"], path, "boards")
-        low = [h.lower() for h in header]
-        if "code" not in low or "name" not in low:
-            raise ImportError_(path, "the 'boards' sheet has no code and name columns")
-        ci, ni = low.index("code"), low.index("name")
-        boards: list[tuple[str, str]] = []
-        for k, row in enumerate(rows, start=2):
-            if row is None or all(v is None for v in row):
-                continue
-            code = "" if ci >= len(row) or row[ci] is None else str(row[ci]).strip()
-            name = "" if ni >= len(row) or row[ni] is None else str(row[ni])
-            if not code:
-                raise ImportError_(path, f"the 'boards' sheet's row {k} has no board code")
-            boards.append((code, name or code))
-            if len(boards) > 500:
-                break
-        if not boards:
-            raise ImportError_(path, "the 'boards' sheet lists no boards")
-        _check_boards(path, boards)
-        baseline = None
-        if "sources" in sheets:
-            h, srows = _sheet_records(wb["sources"], path, "sources")
-            for row in srows:
-                if row and len(row) >= 3 and row[0] == "export" and row[1] == "baseline":
-                    baseline = str(row[2]) if row[2] is not None else None
-        if baseline is not None and str(getattr(atlas, "baseline", "")) != baseline:
-            raise ImportError_(path, f"the workbook was made on the {baseline} baseline, but the data pack is on "
-                                     f"{atlas.baseline}; import it with --baseline {baseline}")
-        if "moves" not in sheets:
-            raise ImportError_(path, "the workbook has no 'moves' sheet, so the LSOAs of its boards are unknown")
-        mh, mrows = _sheet_records(wb["moves"], path, "moves")
-        mlow = [h.lower() for h in mh]
-        if "lsoa_code" not in mlow or "to_board_code" not in mlow:
-            raise ImportError_(path, "the 'moves' sheet has no lsoa_code and to_board_code columns")
-        ui, ti = mlow.index("lsoa_code"), mlow.index("to_board_code")
-        moves = [(str(r[ui]).strip(), "" if r[ti] is None else str(r[ti]).strip())
-                 for r in mrows if r and len(r) > max(ui, ti) and r[ui] is not None]
-    finally:
-        wb.close()
-    progress.step(0.5, "Building the plan")
-    report = ImportReport(source=str(path), kind="an icbmap workbook (boards and moves sheets)")
-    index = {c: k for k, (c, _n) in enumerate(boards)}
-    base_codes = atlas.layers["board"].table["code"].astype(str).to_numpy()
-    base = np.asarray(atlas.unit_level("board"))
-    lut = np.array([index.get(c, -1) for c in base_codes] + [-1], dtype=np.int64)
-    assignment = lut[base]
-    if moves:
-        _check_unit_vintage(path, atlas, [u for u, _b in moves], "lsoa_code")
-    for ucode, bcode in moves:
-        u = atlas.unit_index(ucode)
-        if u is None:
-            report.unknown_codes.append(ucode)
-            continue
-        if bcode and bcode not in index:
-            raise ImportError_(path, f"the 'moves' sheet moves {ucode} to board {bcode[:40]!r}, which is not in "
-                                     "the 'boards' sheet")
-        assignment[u] = index[bcode] if bcode else -1
-    plan = build_plan(atlas, boards, assignment, report)
-    progress.step(1.0, f"Imported {len(boards)} boards")
-    return ImportResult(plan, report)
