@@ -489,3 +489,19 @@ def test_qgis_reads_every_format_with_ons_fields_and_types(exports, hostile, eng
     pops = {b.code: int(england.population[hostile.assignment == b.id].sum()) for b in hostile.boards if b.active}
     names = {b.code: b.name for b in hostile.boards if b.active}
     assert st["labels_text"] == {c: f"{short_board_name(names[c])}\n{format_population(p)}" for c, p in pops.items()}
+
+
+def test_area_perimeter_label_point_equal_the_dissolved_shapes(hostile):
+    """The board figures come from the units (sums and shared edges) without dissolving;
+    they equal the dissolved boards' area and perimeter, and the label point is inside."""
+    import shapely
+
+    from icbmap.export.facts import board_geometry_facts, board_geometry_table, board_shapes
+
+    table = board_geometry_table(hostile)
+    shapes = board_shapes(hostile)
+    assert set(table) == {b.id for b in hostile.boards if (hostile.assignment == b.id).any()}
+    for bid, v in table.items():
+        d = board_geometry_facts(shapes[bid])
+        assert abs(v["area_km2"] - d["area_km2"]) <= 0.002 and abs(v["perimeter_km"] - d["perimeter_km"]) <= 0.002
+        assert shapes[bid].distance(shapely.Point(v["BNG_E"], v["BNG_N"])) < 1.0, bid

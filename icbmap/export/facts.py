@@ -114,8 +114,9 @@ def _ons_identity(plan, bid: int) -> dict:
 
 
 def board_geometry_facts(shape) -> dict:
-    """Area, perimeter and label point of a board shape in British National Grid (null
-    for a board with no LSOAs)."""
+    """Area, perimeter and label point of a dissolved board shape in British National Grid
+    (null for a board with no LSOAs); :func:`board_geometry_table` gives the same figures
+    for every board without dissolving (a test checks the two agree)."""
     import shapely
 
     from icbmap.export.shapes import transformer
@@ -129,7 +130,64 @@ def board_geometry_facts(shape) -> dict:
             "LONG": round(float(lon), 6), "LAT": round(float(lat), 6)}
 
 
-def board_facts(plan, report=None, shapes=None) -> list[dict]:
+_UNIT_MEASURES: dict = {}
+
+
+def _unit_measures(atlas):
+    """Area, boundary length and centroid of every unit (cached per atlas)."""
+    import shapely
+
+    key = id(atlas)
+    hit = _UNIT_MEASURES.get(key)
+    if hit is None or hit[0] is not atlas:
+        g = atlas.units.geometry.to_numpy()
+        c = shapely.centroid(g)
+        hit = (atlas, shapely.area(g), shapely.length(g), np.column_stack([shapely.get_x(c), shapely.get_y(c)]))
+        _UNIT_MEASURES.clear()
+        _UNIT_MEASURES[key] = hit
+    return hit[1:]
+
+
+def board_geometry_table(plan) -> dict[int, dict]:
+    """Area, perimeter and label point of every board, from its units without dissolving:
+    the units form a clean coverage (shared edges vertex for vertex), so a board's area is
+    the sum of its units' areas and its perimeter the sum of their boundaries less twice the
+    boundary they share with each other (the adjacency's shared lengths).  The label point
+    is the representative point (a point inside) of the board's unit nearest its centroid,
+    so it is always inside the board."""
+    from icbmap.export.shapes import transformer
+
+    atlas = plan.atlas
+    area, length, cxy = _unit_measures(atlas)
+    a = np.asarray(plan.assignment).astype(np.int64)
+    n = max(plan.n_boards, 1)
+    ok = a >= 0
+    b_area = np.bincount(a[ok], weights=area[ok], minlength=n)
+    b_len = np.bincount(a[ok], weights=length[ok], minlength=n)
+    adj = atlas.adjacency
+    src = np.repeat(np.arange(len(adj.indptr) - 1), np.diff(adj.indptr))
+    dst = adj.indices
+    same = (a[src] == a[dst]) & (a[src] >= 0) & ~np.asarray(adj.bridge, dtype=bool)
+    b_len -= np.bincount(a[src][same], weights=adj.shared[same], minlength=n)  # each shared edge twice
+    cx = np.bincount(a[ok], weights=(area * cxy[:, 0])[ok], minlength=n)
+    cy = np.bincount(a[ok], weights=(area * cxy[:, 1])[ok], minlength=n)
+    rep = atlas.unit_xy
+    out = {}
+    for bid in range(plan.n_boards):
+        if b_area[bid] <= 0:
+            continue
+        units = np.flatnonzero(a == bid)
+        c = np.array([cx[bid], cy[bid]]) / b_area[bid]
+        u = units[np.argmin(((rep[units] - c) ** 2).sum(axis=1))]
+        x, y = float(rep[u, 0]), float(rep[u, 1])
+        lon, lat = transformer().transform(x, y)
+        out[bid] = {"area_km2": round(float(b_area[bid]) / 1e6, 3), "perimeter_km": round(float(b_len[bid]) / 1e3, 3),
+                    "BNG_E": int(round(x)), "BNG_N": int(round(y)), "LONG": round(float(lon), 6),
+                    "LAT": round(float(lat), 6)}
+    return out
+
+
+def board_facts(plan, report=None) -> list[dict]:
     """One dict per active board, from the metrics report: what a recipient needs.
 
     Keys: ``code, name, colour, population, population_share, population_basis,
@@ -145,7 +203,7 @@ def board_facts(plan, report=None, shapes=None) -> list[dict]:
 
     atlas = plan.atlas
     report = report if report is not None else metrics_report(plan)
-    shapes = shapes if shapes is not None else board_shapes(plan)
+    geometry = board_geometry_table(plan)
     years = vintages(atlas)
     a = np.asarray(plan.assignment)
     base = np.asarray(plan.baseline_assignment)
@@ -183,7 +241,7 @@ def board_facts(plan, report=None, shapes=None) -> list[dict]:
             "changed": bool(not np.array_equal(a == r.id, base == r.id)),
             resolve("NHSER{icb}CD", years): ident["region_code"],
             resolve("NHSER{icb}NM", years): ident["region_name"],
-            **board_geometry_facts(shapes[r.id]),
+            **geometry.get(r.id, board_geometry_facts(None)),
         })
     return out
 

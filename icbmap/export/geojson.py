@@ -80,7 +80,7 @@ def board_collection(plan, precision: int = DEFAULT_PRECISION, facts=None,
     precision = check_precision(precision)
     progress.step(0.1, "Dissolving boards")
     shapes = facts_mod.board_shapes(plan)
-    facts = facts if facts is not None else facts_mod.board_facts(plan, shapes=shapes)
+    facts = facts if facts is not None else facts_mod.board_facts(plan)
     ids = [f["_id"] for f in facts]
     labels = [f"board {f['code']} ({f['name']})" for f in facts]
     progress.step(0.5, "Projecting to WGS84" if crs == 4326 else "Preparing British National Grid shapes")

@@ -77,7 +77,7 @@ def board_types(plan, shapefile: bool = False) -> dict[str, str]:
 def boards_frame(plan, report=None, facts=None) -> gpd.GeoDataFrame:
     report = report if report is not None else facts_mod.metrics_report(plan)
     shapes = facts_mod.board_shapes(plan)
-    facts = facts if facts is not None else facts_mod.board_facts(plan, report, shapes=shapes)
+    facts = facts if facts is not None else facts_mod.board_facts(plan, report)
     rows = [flat_board_row(f) for f in facts]
     # MultiPolygon throughout; a board without units has a null geometry (not EMPTY)
     geoms = as_multipolygons([shapes[f["_id"]] for f in facts])

@@ -87,7 +87,7 @@ def _readme(plan, title: str, base: str, units: bool) -> str:
 
 def boards_shp_frame(plan, facts=None, cuts: list | None = None) -> gpd.GeoDataFrame:
     shapes = facts_mod.board_shapes(plan)
-    facts = facts if facts is not None else facts_mod.board_facts(plan, shapes=shapes)
+    facts = facts if facts is not None else facts_mod.board_facts(plan)
     rows = [shapefile_board_row(f, cuts) for f in facts]
     geoms = as_multipolygons([shapes[f["_id"]] for f in facts])  # null shape when empty
     from icbmap.export.gpkg import board_types, typed_frame
