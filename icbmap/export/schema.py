@@ -94,8 +94,8 @@ UNIT_FIELDS: list[tuple[str, str, str]] = [
     ("board_name", "string", "name of that board"),
     ("LAD{lad}CD", "string", "ONS code of the local authority district the LSOA is in"),
     ("LAD{lad}NM", "string", "name of that district"),
-    ("SICBL{icb}CD", "string", "ONS code of the sub-ICB location the LSOA is in, in the baseline (a "
-                               "local code where the data pack derived one, see docs/data.md)"),
+    ("SICBL{icb}CD", "string", "ONS code of the sub-ICB location the LSOA is in, in the baseline (East "
+                               "Berkshire's has no published ONS code: its NHS code U2G6B, see shapefiles/SOURCES.md)"),
     ("SICBL{icb}NM", "string", "name of that sub-ICB location"),
 ]
 
