@@ -73,7 +73,8 @@ def _councils_rows(report):
 
 def _strategic_rows(plan, report):
     atlas = plan.atlas
-    levels = [lvl for lvl in report.areas if lvl.startswith("ref:strategic_authorities")] or ["ca"]
+    levels = [lvl for lvl in report.areas if lvl.startswith("ref:strategic_authorities")] or \
+        [lvl for lvl in ("ca",) if lvl in report.areas]  # a pack without them: no rows
 
     def _date(text):
         try:
