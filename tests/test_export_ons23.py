@@ -414,6 +414,14 @@ def test_workbook_in_libreoffice_gives_the_metrics_figures(hostile, england, tmp
     sources = read("sources")
     exported = next(s for s in sources if s["item"] == "exported")["value"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d( 00:00:00)?", exported), exported  # a date cell, shown as a date
+    # saved again by LibreOffice (as a user would after looking at it): imports the same
+    resaved = tmp_path / "resaved"
+    r = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+                        "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(resaved), str(book)],
+                       capture_output=True, text=True, timeout=300)
+    back = import_file(resaved / "h.xlsx", england)
+    assert np.array_equal(back.plan.assignment, hostile.assignment), r.stdout + r.stderr
+    assert {b["code"]: b["name"] for b in back.report.boards}["NEW02"] == HOSTILE[1]
 
 
 # ------------------------------------------------------------------ QGIS
