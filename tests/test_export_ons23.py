@@ -453,9 +453,11 @@ def test_qgis_reads_every_format_with_ons_fields_and_types(exports, hostile, eng
     }
     out = tmp_path / "qgis"
     out.mkdir()
+    bng = write_geojson(hostile, tmp_path / "bng.geojson", crs=27700)[0]
     monkeypatch.setenv("ICBMAP_QGIS_LOCALE", "de_DE")
     result = _run_qgis([{"name": k, "uri": v, "dissolve_field": "code", "fields_only": True}
-                        for k, v in specs.items()], out)
+                        for k, v in specs.items()]
+                       + [{"name": "geojson-bng", "uri": str(bng), "dissolve_field": "code"}], out)
     layers = {r["name"]: r for r in result["layers"]}
     n_boards = len([b for b in hostile.boards if b.active])
     for fmt in ("geojson", "gpkg", "shp", "csv", "xlsx"):
@@ -490,6 +492,10 @@ def test_qgis_reads_every_format_with_ons_fields_and_types(exports, hostile, eng
         assert {t["LAD25CD"], t["SICBL26CD"]} == {QSTRING}, name
         row = layers[name]["rows"][0]
         assert re.fullmatch(r"E0[6789]\d{6}", row["LAD25CD"]) and row["LAD25NM"], name
+    # the British National Grid GeoJSON: QGIS reads EPSG:27700, and its re-save imports back
+    r = layers["geojson-bng"]
+    assert r["errors"] == [] and r["crs"] == "EPSG:27700" and r["invalid_geometries"] == 0, r["errors"]
+    assert np.array_equal(import_file(r["saved"], england).plan.assignment, hostile.assignment)
     # labels under de_DE: the app's "2.52m", not the locale's "2,52m"
     from icbmap.names import format_population, short_board_name
 
