@@ -810,18 +810,28 @@ def read_workbook_plan(path: str | Path, atlas, progress: Progress | None = None
     """An icbmap workbook back to a plan: the ``boards`` sheet's codes and names, every LSOA
     on its baseline board except those the ``moves`` sheet moves.  Refused (one line) when
     the workbook is not icbmap's, or was made on another baseline than the pack's."""
-    import zipfile
-
     progress = progress or Progress.silent()
     path = Path(path)
     _check_file(path, MAX_IMPORT_BYTES)
+    _check_xlsx(path)
     try:
-        from openpyxl import load_workbook
+        boards, baseline, moves = _workbook_contents(path)
+    except ImportError_:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl and expat raise many kinds (an XML bomb too)
+        first = (str(exc).strip().splitlines() or [""])[0][:200] or exc.__class__.__name__
+        raise ImportError_(path, f"not a readable Excel workbook ({first})") from None
+    if baseline is not None and str(getattr(atlas, "baseline", "")) != baseline:
+        raise ImportError_(path, f"the workbook was made on the {baseline} baseline, but the data pack is on "
+                                 f"{atlas.baseline}; import it with --baseline {baseline}")
+    return _workbook_plan(path, atlas, boards, moves, progress)
 
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
-        raise ImportError_(path, f"not a readable Excel workbook ({str(exc)[:200] or exc.__class__.__name__})") \
-            from None
+
+def _workbook_contents(path: Path):
+    """``(boards, baseline key or None, moves)`` from the workbook's sheets."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
     try:
         sheets = wb.sheetnames
         if "boards" not in sheets:
@@ -852,9 +862,6 @@ def read_workbook_plan(path: str | Path, atlas, progress: Progress | None = None
             for row in srows:
                 if row and len(row) >= 3 and row[0] == "export" and row[1] == "baseline":
                     baseline = str(row[2]) if row[2] is not None else None
-        if baseline is not None and str(getattr(atlas, "baseline", "")) != baseline:
-            raise ImportError_(path, f"the workbook was made on the {baseline} baseline, but the data pack is on "
-                                     f"{atlas.baseline}; import it with --baseline {baseline}")
         if "moves" not in sheets:
             raise ImportError_(path, "the workbook has no 'moves' sheet, so the LSOAs of its boards are unknown")
         mh, mrows = _sheet_records(wb["moves"], path, "moves")
@@ -866,6 +873,10 @@ def read_workbook_plan(path: str | Path, atlas, progress: Progress | None = None
                  for r in mrows if r and len(r) > max(ui, ti) and r[ui] is not None]
     finally:
         wb.close()
+    return boards, baseline, moves
+
+
+def _workbook_plan(path: Path, atlas, boards, moves, progress):
     progress.step(0.5, "Building the plan")
     report = ImportReport(source=str(path), kind="an icbmap workbook (boards and moves sheets)")
     index = {c: k for k, (c, _n) in enumerate(boards)}
@@ -875,6 +886,7 @@ def read_workbook_plan(path: str | Path, atlas, progress: Progress | None = None
     assignment = lut[base]
     if moves:
         _check_unit_vintage(path, atlas, [u for u, _b in moves], "lsoa_code")
+    moved = np.zeros(atlas.n_units, dtype=bool)
     for ucode, bcode in moves:
         u = atlas.unit_index(ucode)
         if u is None:
@@ -884,6 +896,13 @@ def read_workbook_plan(path: str | Path, atlas, progress: Progress | None = None
             raise ImportError_(path, f"the 'moves' sheet moves {ucode} to board {bcode[:40]!r}, which is not in "
                                      "the 'boards' sheet")
         assignment[u] = index[bcode] if bcode else -1
+        moved[u] = True
+    lost = np.flatnonzero((assignment < 0) & ~moved & (base >= 0))
+    if len(lost):
+        gone = sorted({str(base_codes[base[u]]) for u in lost})
+        raise ImportError_(path, f"{len(lost):,} LSOAs of baseline board(s) {', '.join(gone[:5])}"
+                                 f"{' ...' if len(gone) > 5 else ''} are on no board of the 'boards' sheet and not "
+                                 "in the 'moves' sheet: the workbook is not a complete icbmap export")
     plan = build_plan(atlas, boards, assignment, report)
     progress.step(1.0, f"Imported {len(boards)} boards")
     return ImportResult(plan, report)
