@@ -519,3 +519,30 @@ def test_area_perimeter_label_point_equal_the_dissolved_shapes(hostile):
         d = board_geometry_facts(shapes[bid])
         assert abs(v["area_km2"] - d["area_km2"]) <= 0.002 and abs(v["perimeter_km"] - d["perimeter_km"]) <= 0.002
         assert shapes[bid].distance(shapely.Point(v["BNG_E"], v["BNG_N"])) < 1.0, bid
+
+
+@pytest.mark.parametrize("fmt, names, failing", [
+    ("csv", ["x.csv", "x-boards.csv"], "x-boards"),
+    ("geojson", ["x.geojson", "x-units.geojson"], "x-units"),
+])
+def test_multi_file_export_is_all_or_none(fmt, names, failing, tmp_path, capsys, monkeypatch):
+    """The disk fills while the second file of an export is written: none of the files is
+    replaced (the earlier export stays whole) and no temporary file is left."""
+    from icbmap.cli import main
+
+    for n in names:
+        (tmp_path / n).write_text("earlier export\n")
+    real = Path.write_bytes
+
+    def write_bytes(self, data):
+        if failing in self.name:
+            raise OSError(28, "No space left on device", str(self))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    argv = ["export", "--format", fmt, "-o", str(tmp_path / names[0])] + (["--units"] if fmt == "geojson" else [])
+    rc = main(PACK + argv)
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err and err.count("icbmap: error:") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    assert all((tmp_path / n).read_text() == "earlier export\n" for n in names)

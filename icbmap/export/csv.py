@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from icbmap.export.files import write_text as atomic_write_text, done, safe_output
+from icbmap.export.files import done, safe_output, write_texts
 from icbmap.export.facts import board_code_name_arrays
 from icbmap.export.safe import safe_writer
 from icbmap.progress import Progress
@@ -114,15 +114,12 @@ def write_csv(plan, path: str | Path, progress: Progress | None = None, bom: boo
     progress.step(0.5, "Computing board figures")
     btext = boards_csv_text(plan)
     mark = BOM if bom else ""
-    atomic_write_text(path, mark + text)
-    out = [path]
     bpath = boards_path_for(path)
-    atomic_write_text(bpath, mark + btext)
-    out.append(bpath)
-    atomic_write_text(bpath.with_suffix(".csvt"), boards_csvt_text(plan))  # column types for GDAL/QGIS
+    files = {path: mark + text, bpath: mark + btext,
+             bpath.with_suffix(".csvt"): boards_csvt_text(plan)}  # column types for GDAL/QGIS
     if ptext is not None:
-        ppath = practices_path_for(path)
-        atomic_write_text(ppath, mark + ptext)
-        out.append(ppath)
+        files[practices_path_for(path)] = mark + ptext
+    write_texts(files)  # all or none: a full disk leaves no half set of files
+    out = [p for p in files if p.suffix != ".csvt"]
     done(progress, f"Wrote {path.name}")
     return out

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from icbmap.export.files import write_text as atomic_write_text, done, safe_output
+from icbmap.export.files import done, safe_output, write_texts
 from icbmap.export import facts as facts_mod
 from icbmap.export.schema import flat_board_row
 from icbmap.export.shapes import DEFAULT_PRECISION, check_precision, lonlat_bounds, to_wgs84
@@ -147,12 +147,8 @@ def write_geojson(plan, path: str | Path, precision: int = DEFAULT_PRECISION, un
                             crs=crs)
     utext = unit_collection(plan, precision, progress=progress.sub(0.5, 0.95), meta=meta,
                             crs=crs) if units else None
-    # everything is computed before anything is written: a cancel leaves no files behind
-    atomic_write_text(path, text)
-    out = [path]
-    if utext is not None:
-        upath = units_path_for(path)
-        atomic_write_text(upath, utext)
-        out.append(upath)
+    # everything is computed before anything is written: a cancel leaves no files behind,
+    # and the two files are written all or none
+    out = write_texts({path: text, **({units_path_for(path): utext} if utext is not None else {})})
     done(progress, f"Wrote {path.name}")
     return out
