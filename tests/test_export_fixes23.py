@@ -217,3 +217,13 @@ def test_label_style_names_a_font_and_no_locale_number_format(written):
     style = ET.fromstring(qml.split("\n", 1)[1]).find("labeling/settings/text-style")
     assert style.get("fontFamily"), "the label style names no font: QGIS uses the machine's default"
     assert "format_number" not in style.get("fieldName")  # follows the locale: 2,97m under de_DE
+
+
+def test_csv_written_by_hand_with_spaces_after_commas(quoted, england, tmp_path):
+    sel = np.flatnonzero(quoted.assignment == quoted.board_by_code("NEW01").id)
+    lines = ["lsoa_code, board_code, board_name"] + [f'{england.unit_codes[u]}, NEW01, "Peak, ""High"" & Moorlands"'
+                                                     for u in sel]
+    path = tmp_path / "hand.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    back = import_file(path, england)
+    assert _names_back(back)["NEW01"] == QUOTED

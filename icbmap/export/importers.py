@@ -708,8 +708,10 @@ def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         text = data.decode("latin-1")
     delimiter = csv_delimiter(text)
     try:
+        # spaces after a delimiter are dropped (cells are stripped anyway), so ``a, "b, c"``
+        # written by hand still reads "b, c" as one quoted cell
         rows = list(_csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
-                                doublequote=True, skipinitialspace=False, strict=False))
+                                doublequote=True, skipinitialspace=True, strict=False))
     except _csv.Error as exc:
         raise ImportError_(path, f"not a readable CSV ({exc})") from None
     rows = [r for r in rows if any(c.strip() for c in r)]
