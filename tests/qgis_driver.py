@@ -25,7 +25,8 @@ sys.path.append("/usr/share/qgis/python/plugins")
 
 from qgis.core import (QgsApplication, QgsCoordinateTransformContext, QgsExpression,  # noqa: E402
                        QgsExpressionContext, QgsExpressionContextUtils, QgsProcessingFeedback,
-                       QgsVectorFileWriter, QgsVectorLayer, Qgis)
+                       QgsVectorFileWriter, QgsVectorLayer, QgsWkbTypes, Qgis)
+from qgis.PyQt.QtCore import QVariant  # noqa: E402
 
 
 def style_of(layer) -> dict:
@@ -81,6 +82,15 @@ def check_layer(spec, outdir, processing) -> dict:
     res["features"] = layer.featureCount()
     res["crs"] = layer.crs().authid()
     res["fields"] = {f.name(): f.typeName() for f in layer.fields()}
+    if spec.get("fields_only"):  # the attribute table as QGIS types it, and its first rows
+        res["variant_types"] = {f.name(): QVariant.typeToName(f.type()) for f in layer.fields()}
+        res["widgets"] = {f.name(): f.editorWidgetSetup().type() for f in layer.fields()}
+        res["rows"] = [{f.name(): (v if isinstance(v, (str, int, float, bool)) or v is None else str(v))
+                        for f, v in zip(layer.fields(), feat.attributes())}
+                       for _k, feat in zip(range(int(spec.get("rows", 60))), layer.getFeatures())]
+        res["geometry_type"] = QgsWkbTypes.displayString(layer.wkbType())
+        res["style"] = style_of(layer)
+        return res
     invalid = 0
     for feat in layer.getFeatures():
         g = feat.geometry()
@@ -121,6 +131,10 @@ def main() -> int:
     outdir, spec_path = sys.argv[1], sys.argv[2]
     with open(spec_path, encoding="utf-8") as fh:
         specs = json.load(fh)
+    if os.environ.get("ICBMAP_QGIS_LOCALE"):  # e.g. de_DE: a comma for the decimal point
+        from qgis.PyQt.QtCore import QLocale
+
+        QLocale.setDefault(QLocale(os.environ["ICBMAP_QGIS_LOCALE"]))
     app = QgsApplication([], False)
     app.setPrefixPath("/usr", True)
     app.initQgis()

@@ -1,5 +1,5 @@
 """The File menu's outputs: exports of the current proposal (GeoJSON, GeoPackage, zipped
-shapefiles, assignment CSV, web page), the briefing map (PDF/PNG) and printing it (print preview, Print).
+shapefiles, assignment CSV, Excel workbook, web page), the briefing map (PDF/PNG) and printing it (print preview, Print).
 
 Each runs off the UI thread on a :func:`~icbmap.app.workers.snapshot` of the plan, with a
 progress dialog and Cancel, through the model's atomic writers.  :class:`ProposalExports`
@@ -18,11 +18,10 @@ from icbmap.app.dialogs import suggested_path
 from icbmap.app.workers import run_with_progress, snapshot
 from icbmap.errors import Cancelled, IcbmapError
 
-FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "assignment CSV", "shp": "shapefile (zip)"}
-FORMAT_NAMES["html"] = "web page"
+FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "assignment CSV", "shp": "shapefile (zip)",
+                "xlsx": "Excel workbook", "html": "web page"}
 #: file suffix of each export
-SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv", "shp": ".zip"}
-SUFFIX["html"] = ".html"
+SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv", "shp": ".zip", "xlsx": ".xlsx", "html": ".html"}
 
 
 class ProposalExports:
@@ -31,7 +30,7 @@ class ProposalExports:
     # ------------------------------------------------------------------ export
     def export_dialog(self, fmt: str) -> None:
         filters = {"geojson": "GeoJSON (*.geojson)", "gpkg": "GeoPackage (*.gpkg)", "csv": "CSV (*.csv)",
-                   "shp": "Zipped shapefiles (*.zip)", "html": "Web page (*.html)"}
+                   "shp": "Zipped shapefiles (*.zip)", "xlsx": "Excel workbook (*.xlsx)", "html": "Web page (*.html)"}
         path, _ = QFileDialog.getSaveFileName(self.w, f"Export {FORMAT_NAMES[fmt]}",
                                               suggested_path(self.w, self.title(), SUFFIX[fmt]), filters[fmt])
         if path:
@@ -43,20 +42,24 @@ class ProposalExports:
 
         plan = snapshot(self.w.controller.plan)
         title = self.proposal.title
+        principles = getattr(self.w, "principles", None)
+        ruleset = principles.ruleset if principles is not None else None  # the rules on screen
 
         def work(progress):
             if fmt == "html":
                 from icbmap.export.webpage import write_webpage
 
-                principles = getattr(self.w, "principles", None)
-                return write_webpage(plan, path, title=title or None, progress=progress,
-                                     rules=principles.ruleset if principles is not None else None)
+                return write_webpage(plan, path, title=title or None, progress=progress, rules=ruleset)
             if fmt == "geojson":
                 return geojson.write_geojson(plan, path, precision=precision, units=units, title=title, progress=progress)
             if fmt == "gpkg":
                 return gpkg.write_gpkg(plan, path, title=title, progress=progress)
             if fmt == "shp":
                 return shp.write_shapefile_zip(plan, path, units=units, title=title, progress=progress)
+            if fmt == "xlsx":
+                from icbmap.export.xlsx import write_xlsx
+
+                return write_xlsx(plan, path, title=title, ruleset=ruleset, progress=progress)
             return csv_mod.write_csv(plan, path, progress=progress)
 
         try:

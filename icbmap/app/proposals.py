@@ -25,9 +25,9 @@ from icbmap.plan import proposal as prop
 from icbmap.plan.autosave import Autosaver
 from icbmap.plan.model import Plan
 
-IMPORT_FILTER = ("Boards drawn elsewhere (*.geojson *.json *.gpkg *.shp *.zip *.csv);;"
+IMPORT_FILTER = ("Boards drawn elsewhere (*.geojson *.json *.gpkg *.shp *.zip *.csv *.xlsx);;"
                  "GeoJSON (*.geojson *.json);;GeoPackage (*.gpkg);;Shapefile (*.shp *.zip);;"
-                 "Assignment CSV (*.csv);;All files (*)")
+                 "Assignment CSV (*.csv);;icbmap Excel workbook (*.xlsx);;All files (*)")
 
 
 class ProposalManager(ProposalExports, QObject):
@@ -70,6 +70,8 @@ class ProposalManager(ProposalExports, QObject):
                                  "Boards as ESRI shapefiles (British National Grid) in one .zip, for older GIS")
         self.act_csv = self._act("Export assignment &CSV\u2026", lambda: self.export_dialog("csv"), None,
                                  "LSOA to board block-assignment file")
+        self.act_xlsx = self._act("Export E&xcel workbook\u2026", lambda: self.export_dialog("xlsx"), None,
+                                  "Boards, councils, strategic authorities, principles, moves and sources")
         self.act_html = self._act("Export &web page\u2026", lambda: self.export_dialog("html"), None,
                                   "One HTML file that opens in any browser, offline: map, figures, principles")
         self.act_preview = self._act("Print pre&view\u2026", self.print_preview, "Ctrl+Shift+P", "Briefing map print preview")
@@ -89,7 +91,8 @@ class ProposalManager(ProposalExports, QObject):
         m.addSeparator()
         m.addAction(self.act_import)
         exp = m.addMenu("&Export")
-        for a in (self.act_geojson, self.act_gpkg, self.act_shp, self.act_csv, self.act_html, self.act_brief):
+        for a in (self.act_geojson, self.act_gpkg, self.act_shp, self.act_csv, self.act_xlsx, self.act_html,
+                  self.act_brief):
             exp.addAction(a)
         m.addSeparator()
         m.addAction(self.act_preview)

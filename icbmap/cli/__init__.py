@@ -81,15 +81,19 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export the baseline or a proposal")
     exp.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
-    exp.add_argument("--format", choices=["geojson", "gpkg", "csv", "shp", "html"], default="geojson",
-                     help="shp writes a .zip of shapefile parts; html a self-contained web page (see docs/exports.md)")
+    exp.add_argument("--format", choices=["geojson", "gpkg", "csv", "shp", "xlsx", "html"], default="geojson",
+                     help="shp writes a .zip of shapefile parts; xlsx an Excel workbook; html a self-contained "
+                          "web page (see docs/exports.md)")
     exp.add_argument("-o", "--output", required=True)
     exp.add_argument("--precision", type=int, default=6, help="GeoJSON decimal places (default 6, ~0.1 m)")
     exp.add_argument("--units", action="store_true", help="GeoJSON, shp: add the unit-assignment layer")
+    exp.add_argument("--crs", type=int, choices=[4326, 27700], default=None,
+                     help="GeoJSON: 4326 (default, RFC 7946) or 27700 (British National Grid metres; "
+                          "outside RFC 7946)")
     exp.add_argument("--no-bom", action="store_true",
                      help="CSV: no UTF-8 byte-order mark (the default has one so Excel reads the names right)")
     exp.add_argument("--title", help="html: the page's title (default: the proposal's title)")
-    exp.add_argument("--rules", help="html: the design principles shown, a rule file or preset name "
+    exp.add_argument("--rules", help="html, xlsx: the design principles shown, a rule file or preset name "
                                      "(default: the proposal's own rules, else NHS England 2025 guidance)")
     add_baseline_argument(exp)
 

@@ -13,6 +13,7 @@ Examples::
     icbmap export option-b.icbmap.json --format csv -o option-b.csv     # Excel-ready (BOM)
     icbmap export option-b.icbmap.json --format csv --no-bom -o b.csv   # for scripts
     icbmap export option-b.icbmap.json --format shp -o option-b.zip     # shapefile parts, zipped
+    icbmap export option-b.icbmap.json --format xlsx -o option-b.xlsx   # Excel workbook
     icbmap export option-b.icbmap.json --format html -o option-b.html  # a web page, nothing to install
     icbmap import their-boards.shp --code-field ICB_CODE -o theirs.icbmap.json
     icbmap print option-b.icbmap.json -o brief.pdf --paper A3 --changed-pages
@@ -30,7 +31,7 @@ from icbmap.plan.proposal import load_proposal
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 FORMAT_SUFFIXES = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv", ".txt"),
-                   "shp": (".zip",), "html": (".html", ".htm")}
+                   "shp": (".zip",), "xlsx": (".xlsx",), "html": (".html", ".htm")}
 
 
 def _err(message: str) -> None:
@@ -85,13 +86,21 @@ def run_export(args) -> int:
         precision = check_precision(args.precision)
     except ValueError as exc:
         return _usage(f"--precision: {exc}")
+    if getattr(args, "rules", None) and fmt != "xlsx":
+        return _usage("--rules applies to --format xlsx (the principles sheet)")
     if args.units and fmt not in ("geojson", "shp"):
         return _usage("--units applies to --format geojson and shp (GeoPackage always has the units layer; "
                       "CSV is the unit assignment)")
     if getattr(args, "no_bom", False) and fmt != "csv":
         return _usage("--no-bom applies to --format csv")
-    if fmt != "html" and (getattr(args, "title", None) or getattr(args, "rules", None)):
-        return _usage("--title and --rules apply to --format html")
+    if fmt != "html" and getattr(args, "title", None):
+        return _usage("--title applies to --format html")
+    if fmt not in ("html", "xlsx") and getattr(args, "rules", None):
+        return _usage("--rules applies to --format html and xlsx")
+    crs = getattr(args, "crs", None)
+    if crs is not None and fmt != "geojson":
+        return _usage("--crs applies to --format geojson (GeoPackage and shapefile are in British National "
+                      "Grid, EPSG:27700)")
     problem = _check_output(out)
     if problem:
         _err(problem)
@@ -104,8 +113,11 @@ def run_export(args) -> int:
     if fmt == "geojson":
         from icbmap.export.geojson import write_geojson
 
+        if crs == 27700:
+            _warn("--crs 27700 writes British National Grid coordinates: valid GeoJSON for GDAL and QGIS, "
+                  "but outside RFC 7946 (WGS84 only), so web maps will misplace it")
         paths = write_geojson(proposal.plan, out, precision=precision, units=args.units,
-                              title=proposal.title, progress=progress)
+                              title=proposal.title, progress=progress, crs=crs or 4326)
     elif fmt == "gpkg":
         from icbmap.export.gpkg import write_gpkg
 
@@ -121,8 +133,23 @@ def run_export(args) -> int:
             _warn(f"--units adds all {atlas.n_units:,} LSOA polygons: about "
                   f"{estimate_units_bytes(atlas) / 2**20:,.0f} MB unzipped, slow to open in ArcGIS; "
                   "--format gpkg holds the same layers in one smaller file")
+        cuts: list[str] = []
         paths = write_shapefile_zip(proposal.plan, out, units=args.units, title=proposal.title,
-                                    progress=progress)
+                                    progress=progress, cuts=cuts)
+        for c in cuts:
+            _warn(c)
+    elif fmt == "xlsx":
+        from icbmap.export.xlsx import write_xlsx
+
+        rules = getattr(proposal, "rules", None)   # the proposal's own rule set, unless --rules
+        if getattr(args, "rules", None):
+            from icbmap.principles import load_rules
+
+            rules = load_rules(args.rules)
+        cuts: list[str] = []
+        paths = write_xlsx(proposal.plan, out, title=proposal.title, ruleset=rules, progress=progress, cuts=cuts)
+        for c in cuts:
+            _warn(f"a text too long for an Excel cell was cut: {c}")
     elif fmt == "html":
         from icbmap.export.webpage import write_webpage
 

@@ -7,7 +7,7 @@ gives each practice's board.  :func:`icbmap.export.importers.read_assignment_csv
 both back.  Text that a spreadsheet would run as a formula (``=...``, ``+...``, ``-...``,
 ``@...``) is written with a leading ``'`` (:mod:`icbmap.export.safe`).
 ``<name>-boards.csv`` holds one row per board with the boards layer's attributes (:mod:`icbmap.export.schema`, the same field names as the GeoJSON and
-GeoPackage boards layers).
+GeoPackage boards layers); ``<name>-boards.csvt`` beside it gives GDAL and QGIS the column types.
 
 Excel-ready: UTF-8 with a byte-order mark by default (Excel on Windows otherwise reads
 non-ASCII names in the wrong encoding; ``bom=False`` for scripts), plain numbers (no
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from icbmap.export.files import write_text as atomic_write_text, done, safe_output
+from icbmap.export.files import done, safe_output, write_texts
 from icbmap.export.facts import board_code_name_arrays
 from icbmap.export.safe import safe_writer
 from icbmap.progress import Progress
@@ -48,14 +48,25 @@ def _cell(value):
 
 def boards_csv_text(plan, facts=None) -> str:
     from icbmap.export.facts import board_facts
-    from icbmap.export.schema import board_field_names, flat_board_row
+    from icbmap.export.schema import board_field_names, flat_board_row, vintages
 
     facts = facts if facts is not None else board_facts(plan)
     buf = io.StringIO()
     w = safe_writer(buf, lineterminator="\n")  # formula-like names get a leading '
-    w.writerow(board_field_names())
+    w.writerow(board_field_names(vintages(plan.atlas)))
     w.writerows([_cell(v) for v in flat_board_row(f).values()] for f in facts)
     return buf.getvalue()
+
+
+#: GDAL's CSV type sidecar (``<name>.csvt``): QGIS and ogr2ogr read the boards CSV's
+#: columns with their schema types instead of all as text.
+CSVT_TYPES = {"string": "String", "integer": "Integer64", "real": "Real", "boolean": "Integer(Boolean)"}
+
+
+def boards_csvt_text(plan) -> str:
+    from icbmap.export.schema import board_field_types, vintages
+
+    return ",".join(f'"{CSVT_TYPES[t]}"' for t in board_field_types(vintages(plan.atlas)).values()) + "\n"
 
 
 def practices_path_for(path: str | Path) -> Path:
@@ -103,14 +114,12 @@ def write_csv(plan, path: str | Path, progress: Progress | None = None, bom: boo
     progress.step(0.5, "Computing board figures")
     btext = boards_csv_text(plan)
     mark = BOM if bom else ""
-    atomic_write_text(path, mark + text)
-    out = [path]
     bpath = boards_path_for(path)
-    atomic_write_text(bpath, mark + btext)
-    out.append(bpath)
+    files = {path: mark + text, bpath: mark + btext,
+             bpath.with_suffix(".csvt"): boards_csvt_text(plan)}  # column types for GDAL/QGIS
     if ptext is not None:
-        ppath = practices_path_for(path)
-        atomic_write_text(ppath, mark + ptext)
-        out.append(ppath)
+        files[practices_path_for(path)] = mark + ptext
+    write_texts(files)  # all or none: a full disk leaves no half set of files
+    out = [p for p in files if p.suffix != ".csvt"]
     done(progress, f"Wrote {path.name}")
     return out

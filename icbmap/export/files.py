@@ -53,6 +53,23 @@ def write_text(path: str | Path, text: str) -> Path:
     return path
 
 
+def write_texts(texts: dict) -> list[Path]:
+    """Write several files as one: every file's text goes to a temporary file beside it
+    first, and only when all are written are they renamed into place; a failure (a full
+    disk, no permission) removes every temporary file and leaves all the targets as they
+    were, so an export never leaves half of its files behind."""
+    from contextlib import ExitStack
+
+    from icbmap.atlas.store import atomic_file
+
+    paths = [Path(p) for p in texts]
+    with ExitStack() as stack:
+        tmps = [stack.enter_context(atomic_file(p, ".tmp")) for p in paths]
+        for tmp, text in zip(tmps, texts.values()):
+            Path(tmp).write_bytes(text.encode("utf-8"))
+    return paths
+
+
 def done(progress, message: str) -> None:
     """Report completion; a Cancel pressed after the files were written changes nothing."""
     from icbmap.errors import Cancelled

@@ -26,6 +26,7 @@ The file is written to a temporary name in the same folder and renamed into plac
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from icbmap.export.files import gdal_write_errors
 from icbmap.export import facts as facts_mod
 from icbmap.export.files import done, safe_output
 from icbmap.export.schema import AREA_FIELDS, flat_board_row
+from icbmap.export.shapes import as_multipolygons
 from icbmap.progress import Progress
 
 
@@ -50,13 +52,37 @@ def _flat(value):
     return value
 
 
+_PANDAS_TYPES = {"integer": "Int64", "boolean": "boolean", "real": "float64", "string": "object"}
+
+
+def typed_frame(rows: list[dict], types: dict[str, str]) -> pd.DataFrame:
+    """``rows`` as a frame whose columns keep their schema type when some values are null
+    (an integer column with an empty board's null stays an integer field, not a real)."""
+    df = pd.DataFrame(rows)
+    for col in df.columns:
+        kind = types.get(col)
+        if kind in _PANDAS_TYPES:
+            df[col] = df[col].astype(_PANDAS_TYPES[kind])
+    return df
+
+
+def board_types(plan, shapefile: bool = False) -> dict[str, str]:
+    from icbmap.export.schema import BOARD_FIELDS, resolve, shapefile_name, vintages
+
+    years = vintages(plan.atlas)
+    return {(shapefile_name(resolve(n, years), years) if shapefile else resolve(n, years)): t
+            for n, t, _d in BOARD_FIELDS}
+
+
 def boards_frame(plan, report=None, facts=None) -> gpd.GeoDataFrame:
     report = report if report is not None else facts_mod.metrics_report(plan)
-    facts = facts if facts is not None else facts_mod.board_facts(plan, report)
     shapes = facts_mod.board_shapes(plan)
+    facts = facts if facts is not None else facts_mod.board_facts(plan, report)
     rows = [flat_board_row(f) for f in facts]
-    geoms = [shapes[f["_id"]] for f in facts]
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=CRS)
+    # MultiPolygon throughout; a board without units has a null geometry (not EMPTY)
+    geoms = as_multipolygons([shapes[f["_id"]] for f in facts])
+    return gpd.GeoDataFrame(typed_frame(rows, board_types(plan)), geometry=gpd.GeoSeries(list(geoms), crs=CRS),
+                            crs=CRS)
 
 
 def units_frame(plan) -> gpd.GeoDataFrame:
@@ -68,8 +94,9 @@ def units_frame(plan) -> gpd.GeoDataFrame:
     df = pd.DataFrame({
         "lsoa_code": atlas.unit_codes, "lsoa_name": atlas.units["name"].to_numpy(dtype=object),
         "population": atlas.population, "board_code": codes[a], "board_name": names[a],
+        **facts_mod.unit_area_columns(atlas),
     })
-    return gpd.GeoDataFrame(df, geometry=atlas.units.geometry.to_numpy(), crs=CRS)
+    return gpd.GeoDataFrame(df, geometry=list(as_multipolygons(atlas.units.geometry.to_numpy())), crs=CRS)
 
 
 #: Reference layers written as outlines: GeoPackage layer name -> atlas level.
@@ -80,7 +107,7 @@ def area_frame(atlas, level: str) -> gpd.GeoDataFrame:
     t = atlas.layers[level].table
     cols = [f[0] for f in AREA_FIELDS]
     return gpd.GeoDataFrame(pd.DataFrame({c: t[c].astype(str).to_numpy() for c in cols}),
-                            geometry=t.geometry.to_numpy(), crs=CRS)
+                            geometry=list(as_multipolygons(t.geometry.to_numpy())), crs=CRS)
 
 
 def styles_frame(plan, boards: gpd.GeoDataFrame, layers: dict[str, str]) -> pd.DataFrame:
@@ -104,6 +131,16 @@ def _stamp_styles(path: Path) -> None:
         con.close()
 
 
+def splits_table_name(level: str) -> str:
+    """The table of an area level's splits, named as ArcGIS and every database accept
+    (letters, digits and ``_``): ``council_splits``; a reference geography
+    ``ref:strategic_authorities_2026`` gives ``strategic_authorities_2026_splits``."""
+    name = re.sub(r"\W+", "_", level.split(":", 1)[-1]).strip("_") or "areas"
+    if name[0].isdigit():
+        name = "t_" + name
+    return f"{name}_splits"
+
+
 def metrics_tables(plan, report) -> dict[str, pd.DataFrame]:
     rows = []
     for r in report.boards:
@@ -123,7 +160,7 @@ def metrics_tables(plan, report) -> dict[str, pd.DataFrame]:
         rows.append(row)
     tables = {"board_metrics": pd.DataFrame(rows)}
     for lvl, areas in report.areas.items():
-        tables[f"{lvl}_splits"] = pd.DataFrame([{
+        tables[splits_table_name(lvl)] = pd.DataFrame([{
             "code": a.code, "name": a.name, "population": a.population,
             "main_board": a.main_board_name, "main_share": a.main_share, "boards": a.n_boards,
             "real_boards": a.n_real_boards, "split": int(a.split), "real_split": int(a.real_split),
@@ -162,16 +199,19 @@ def write_gpkg(plan, path: str | Path, title: str = "", units: bool = True,
         warnings.simplefilter("ignore")
         progress.step(0.2, "Writing boards")
         # GeoPackage 1.2: QGIS 3.22 / GDAL 3.6 and ArcGIS read it without a version warning
-        pyogrio.write_dataframe(boards, tmp, layer="boards", driver="GPKG", dataset_options={"VERSION": "1.2"})
+        pyogrio.write_dataframe(boards, tmp, layer="boards", driver="GPKG", geometry_type="MultiPolygon",
+                                dataset_options={"VERSION": "1.2"})
         styled = {"boards": "boards"}
         if units:
             progress.step(0.3, "Writing units")
-            pyogrio.write_dataframe(units_frame(plan), tmp, layer="units", driver="GPKG")
+            pyogrio.write_dataframe(units_frame(plan), tmp, layer="units", driver="GPKG",
+                                    geometry_type="MultiPolygon")
             styled["units"] = "units"
         progress.step(0.7, "Writing council and combined authority outlines")
         for layer, level in OUTLINE_LAYERS.items():
             if level in plan.atlas.layers:
-                pyogrio.write_dataframe(area_frame(plan.atlas, level), tmp, layer=layer, driver="GPKG")
+                pyogrio.write_dataframe(area_frame(plan.atlas, level), tmp, layer=layer, driver="GPKG",
+                                        geometry_type="MultiPolygon")
                 styled[layer] = level
         progress.step(0.8, "Writing metrics tables")
         for name, table in metrics_tables(plan, report).items():

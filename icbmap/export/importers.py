@@ -23,7 +23,10 @@ Baseline boards the import does not mention and that end up holding nothing are 
 deleted.  Every problem raises :class:`ImportError_` (a :class:`~icbmap.errors.DataError`
 naming the file).
 
-This module stays whole (about 790 lines) on purpose: the polygon and CSV readers share the
+icbmap's own Excel workbook (``icbmap export --format xlsx``) is read back from its ``boards``
+and ``moves`` sheets (:func:`read_workbook_plan`).
+
+This module stays whole (about 950 lines) on purpose: the polygon, CSV and workbook readers share the
 report types, the board-column choosing, the board checks and the size and zip checks, all
 bounded by the one ``MAX_IMPORT_BYTES`` every reader looks up here at call time (the tests
 lower it on this module); split apart, each reader would need that shared state passed in.
@@ -497,8 +500,12 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     if present.any() and not polygonal[present].any():
         kinds = ", ".join(sorted(set(types[present])))
         raise ImportError_(path, f"layer {layer!r} holds {kinds} features, not board polygons")
-    code_col, name_col = board_columns([c for c in gdf.columns if c != gdf.geometry.name], code_field,
-                                       name_field, path)
+    fields = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    if not code_field and not name_field and _is_icbmap_boards(fields):
+        # icbmap's own boards layer (or QGIS's re-save of it): ``code``/``name`` are the
+        # board, not the ONS-style ICB..CD (a local icbmap:icb:... for a new board)
+        code_field, name_field = "code", "name"
+    code_col, name_col = board_columns(fields, code_field, name_field, path)
     n = len(gdf)
     codes = []
     names = []
@@ -527,6 +534,13 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     if code_col is None:
         notes.append("no board code field found; codes were made up (use --code-field)")
     return codes, names, proj, skipped, notes, layer
+
+
+def _is_icbmap_boards(fields: list[str]) -> bool:
+    """An icbmap boards layer: ``code``, ``name`` and the schema version (``schema_ver`` in a
+    shapefile, or as QGIS shortens ``schema_version`` there)."""
+    low = {f.lower() for f in fields}
+    return {"code", "name"} <= low and bool(low & {"schema_version", "schema_ver"})
 
 
 def _check_geographic_range(path, src_crs: str, geoms) -> None:
@@ -657,7 +671,34 @@ def import_polygons(path: str | Path, atlas, code_field: str | None = None, name
 
 
 # ------------------------------------------------------------------ CSV
+#: Field delimiters an assignment table may use; the header line decides (see :func:`csv_delimiter`).
+CSV_DELIMITERS = ",;\t|"
+
+
+def csv_delimiter(text: str) -> str:
+    """The delimiter of a CSV table, from its header record alone.
+
+    The body is never sniffed: a name holding quotes, commas or semicolons (``Peak, "High"
+    & Moorlands``) in the first rows misled :class:`csv.Sniffer`, which then read every
+    quoted cell wrongly.  The header (column names) is parsed as an RFC 4180 record with
+    each candidate delimiter; the one giving the most columns wins, a comma on a tie.
+    """
+    first = text.split("\n", 1)[0]
+    best, best_n = ",", 1
+    for d in CSV_DELIMITERS:
+        try:
+            n = len(next(_csv.reader([first], delimiter=d, quotechar='"', doublequote=True)))
+        except (_csv.Error, StopIteration):
+            continue
+        if n > best_n:
+            best, best_n = d, n
+    return best
+
+
 def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a CSV table, parsed as RFC 4180 (the way icbmap's own writer,
+    pandas and Excel write it: ``"`` quotes a cell, ``""`` is a quote inside one, a quoted
+    cell may hold the delimiter or a line break)."""
     data = read_input(path, "CSV file", MAX_CSV_BYTES, ImportError_)
     if b"\x00" in data[:4096]:
         raise ImportError_(path, "is a binary file, not a CSV text table")
@@ -665,12 +706,12 @@ def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
+    delimiter = csv_delimiter(text)
     try:
-        dialect = _csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-    except _csv.Error:
-        dialect = _csv.excel
-    try:
-        rows = list(_csv.reader(io.StringIO(text), dialect))
+        # spaces after a delimiter are dropped (cells are stripped anyway), so ``a, "b, c"``
+        # written by hand still reads "b, c" as one quoted cell
+        rows = list(_csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                                doublequote=True, skipinitialspace=True, strict=False))
     except _csv.Error as exc:
         raise ImportError_(path, f"not a readable CSV ({exc})") from None
     rows = [r for r in rows if any(c.strip() for c in r)]
@@ -757,6 +798,118 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
     return ImportResult(plan, report)
 
 
+# ------------------------------------------------------------------ icbmap's Excel workbook
+def _sheet_records(ws, path, name):
+    rows = ws.iter_rows(values_only=True)
+    try:
+        header = [str(h).strip() if h is not None else "" for h in next(rows)]
+    except StopIteration:
+        raise ImportError_(path, f"the workbook's {name!r} sheet is empty") from None
+    return header, rows
+
+
+def read_workbook_plan(path: str | Path, atlas, progress: Progress | None = None):
+    """An icbmap workbook back to a plan: the ``boards`` sheet's codes and names, every LSOA
+    on its baseline board except those the ``moves`` sheet moves.  Refused (one line) when
+    the workbook is not icbmap's, or was made on another baseline than the pack's."""
+    progress = progress or Progress.silent()
+    path = Path(path)
+    _check_file(path, MAX_IMPORT_BYTES)
+    _check_xlsx(path)
+    try:
+        boards, baseline, moves = _workbook_contents(path)
+    except ImportError_:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl and expat raise many kinds (an XML bomb too)
+        first = (str(exc).strip().splitlines() or [""])[0][:200] or exc.__class__.__name__
+        raise ImportError_(path, f"not a readable Excel workbook ({first})") from None
+    if baseline is not None and str(getattr(atlas, "baseline", "")) != baseline:
+        raise ImportError_(path, f"the workbook was made on the {baseline} baseline, but the data pack is on "
+                                 f"{atlas.baseline}; import it with --baseline {baseline}")
+    return _workbook_plan(path, atlas, boards, moves, progress)
+
+
+def _workbook_contents(path: Path):
+    """``(boards, baseline key or None, moves)`` from the workbook's sheets."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets = wb.sheetnames
+        if "boards" not in sheets:
+            raise ImportError_(path, f"the workbook has no 'boards' sheet (it has {', '.join(sheets[:6])}); "
+                                     "import takes icbmap's workbook (icbmap export --format xlsx)")
+        header, rows = _sheet_records(wb["boards"], path, "boards")
+        low = [h.lower() for h in header]
+        if "code" not in low or "name" not in low:
+            raise ImportError_(path, "the 'boards' sheet has no code and name columns")
+        ci, ni = low.index("code"), low.index("name")
+        boards: list[tuple[str, str]] = []
+        for k, row in enumerate(rows, start=2):
+            if row is None or all(v is None for v in row):
+                continue
+            code = "" if ci >= len(row) or row[ci] is None else str(row[ci]).strip()
+            name = "" if ni >= len(row) or row[ni] is None else str(row[ni])
+            if not code:
+                raise ImportError_(path, f"the 'boards' sheet's row {k} has no board code")
+            boards.append((code, name or code))
+            if len(boards) > 500:
+                break
+        if not boards:
+            raise ImportError_(path, "the 'boards' sheet lists no boards")
+        _check_boards(path, boards)
+        baseline = None
+        if "sources" in sheets:
+            h, srows = _sheet_records(wb["sources"], path, "sources")
+            for row in srows:
+                if row and len(row) >= 3 and row[0] == "export" and row[1] == "baseline":
+                    baseline = str(row[2]) if row[2] is not None else None
+        if "moves" not in sheets:
+            raise ImportError_(path, "the workbook has no 'moves' sheet, so the LSOAs of its boards are unknown")
+        mh, mrows = _sheet_records(wb["moves"], path, "moves")
+        mlow = [h.lower() for h in mh]
+        if "lsoa_code" not in mlow or "to_board_code" not in mlow:
+            raise ImportError_(path, "the 'moves' sheet has no lsoa_code and to_board_code columns")
+        ui, ti = mlow.index("lsoa_code"), mlow.index("to_board_code")
+        moves = [(str(r[ui]).strip(), "" if r[ti] is None else str(r[ti]).strip())
+                 for r in mrows if r and len(r) > max(ui, ti) and r[ui] is not None]
+    finally:
+        wb.close()
+    return boards, baseline, moves
+
+
+def _workbook_plan(path: Path, atlas, boards, moves, progress):
+    progress.step(0.5, "Building the plan")
+    report = ImportReport(source=str(path), kind="an icbmap workbook (boards and moves sheets)")
+    index = {c: k for k, (c, _n) in enumerate(boards)}
+    base_codes = atlas.layers["board"].table["code"].astype(str).to_numpy()
+    base = np.asarray(atlas.unit_level("board"))
+    lut = np.array([index.get(c, -1) for c in base_codes] + [-1], dtype=np.int64)
+    assignment = lut[base]
+    if moves:
+        _check_unit_vintage(path, atlas, [u for u, _b in moves], "lsoa_code")
+    moved = np.zeros(atlas.n_units, dtype=bool)
+    for ucode, bcode in moves:
+        u = atlas.unit_index(ucode)
+        if u is None:
+            report.unknown_codes.append(ucode)
+            continue
+        if bcode and bcode not in index:
+            raise ImportError_(path, f"the 'moves' sheet moves {ucode} to board {bcode[:40]!r}, which is not in "
+                                     "the 'boards' sheet")
+        assignment[u] = index[bcode] if bcode else -1
+        moved[u] = True
+    lost = np.flatnonzero((assignment < 0) & ~moved & (base >= 0))
+    if len(lost):
+        gone = sorted({str(base_codes[base[u]]) for u in lost})
+        raise ImportError_(path, f"{len(lost):,} LSOAs of baseline board(s) {', '.join(gone[:5])}"
+                                 f"{' ...' if len(gone) > 5 else ''} are on no board of the 'boards' sheet and not "
+                                 "in the 'moves' sheet: the workbook is not a complete icbmap export")
+    plan = build_plan(atlas, boards, assignment, report)
+    progress.step(1.0, f"Imported {len(boards)} boards")
+    return ImportResult(plan, report)
+
+
 # ------------------------------------------------------------------ dispatch
 def precheck_import(path: str | Path) -> None:
     """The checks that need no data pack (file type, regular file, size), so the CLI refuses
@@ -767,13 +920,43 @@ def precheck_import(path: str | Path) -> None:
         raise ImportError_(path, "is an icbmap proposal; open it instead of importing it")
     if suffix in CSV_SUFFIXES:
         _check_file(path, MAX_CSV_BYTES)
+    elif suffix == ".xlsx":
+        _check_file(path, MAX_IMPORT_BYTES)
+        _check_xlsx(path)
     elif suffix in POLYGON_SUFFIXES or suffix == ".zip":
         _check_file(path, MAX_IMPORT_BYTES)
         if suffix == ".zip":
             _check_zip(path)  # damaged, encrypted, a zip bomb: refused before the pack loads
     else:
         raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "
-                                 "(.geojson, .gpkg, .shp) or an assignment table (.csv)")
+                                 "(.geojson, .gpkg, .shp), an assignment table (.csv) or icbmap's workbook (.xlsx)")
+
+
+def _check_xlsx(path: Path) -> None:
+    """An .xlsx is a zip: damaged, encrypted or a zip bomb is refused before it is opened."""
+    import zipfile
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            if sum(i.file_size for i in infos) > MAX_IMPORT_BYTES:
+                raise ImportError_(path, f"unpacks to more than the {MAX_IMPORT_BYTES / 2**20:,.0f} MB import limit")
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise ImportError_(path, "the workbook is password-protected; save it without a password")
+            if "xl/workbook.xml" not in z.namelist():
+                raise ImportError_(path, "not an Excel workbook (no xl/workbook.xml inside)")
+            bad = z.testzip()
+            if bad is not None:
+                raise ImportError_(path, f"the workbook is damaged: {bad} fails its checksum")
+    except ImportError_:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError,
+            NotImplementedError) as exc:
+        raise ImportError_(path, f"not a readable Excel workbook ({str(exc) or exc.__class__.__name__}); an "
+                                 "encrypted or .xls workbook cannot be read: save it as .xlsx") from None
+    except OSError as exc:
+        raise ImportError_(path, f"cannot read the workbook ({exc.strerror or exc})") from None
 
 
 def import_file(path: str | Path, atlas, code_field: str | None = None, name_field: str | None = None,
@@ -784,6 +967,8 @@ def import_file(path: str | Path, atlas, code_field: str | None = None, name_fie
     precheck_import(path)
     if suffix in CSV_SUFFIXES:
         return read_assignment_csv(path, atlas, code_field, name_field, progress=progress, **kwargs)
+    if suffix == ".xlsx":
+        return read_workbook_plan(path, atlas, progress=progress)
     if suffix in POLYGON_SUFFIXES or suffix == ".zip":
         return import_polygons(path, atlas, code_field, name_field, progress=progress, **kwargs)
     raise ImportError_(path, f"unknown file type {suffix or '(none)'}: import takes board polygons "

@@ -22,12 +22,20 @@ from icbmap.mapstyle import BOARD_EDGE, BOARD_FILL_OPACITY, OUTLINE_STYLE, UNIT_
 
 STYLE_NAME = "icbmap"
 #: Board labels as the app writes them (icbmap.names): the short name ("NHS " and
-#: " Integrated Care Board" dropped) over the population ("2.97m", "509k").
+#: " Integrated Care Board" dropped) over the population ("2.97m", "509k").  The number is
+#: built from whole numbers with string functions, not ``format_number``, which follows
+#: the machine's locale ("2,97m" under de_DE and fr_FR).
 LABEL_EXPRESSION = (
     "regexp_replace(regexp_replace(\"name\", '^NHS ', ''), ' (Integrated Care Board|ICB)$', '')"
-    " || '\\n' || CASE WHEN \"population\" >= 1000000 THEN format_number(\"population\" / 1000000, 2) || 'm'"
-    " WHEN \"population\" >= 1000 THEN format_number(\"population\" / 1000, 0) || 'k'"
+    " || '\\n' || CASE WHEN \"population\" >= 1000000 THEN"
+    " to_string(floor(round(\"population\" / 10000) / 100)) || '.'"
+    " || lpad(to_string(round(\"population\" / 10000) % 100), 2, '0') || 'm'"
+    " WHEN \"population\" >= 1000 THEN to_string(round(\"population\" / 1000)) || 'k'"
     " ELSE to_string(\"population\") END")
+#: The label font: named, so QGIS does not fall back to the machine's default (a serif
+#: font on some); Arial is on every Windows and macOS machine, and Linux maps it to a
+#: metric-compatible sans (Liberation Sans).
+LABEL_FONT = "Arial"
 #: LSOA boundaries are hidden when zoomed out beyond 1:this (the app hides them too).
 UNIT_LINES_MIN_SCALE = 250_000
 
@@ -74,18 +82,32 @@ def _outline_symbol(colour, width: float, dash) -> str:
             f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">{_options(props)}</layer></symbol>')
 
 
-def _document(renderer: str, labeling: str = "", scale: tuple[int, int] | None = None) -> str:
+def checkbox_fields(fields) -> str:
+    """QGIS ``fieldConfiguration`` showing ``fields`` as check boxes.  A shapefile's
+    logical (dBase ``L``) fields are booleans to recent GDAL (3.12, as pyogrio ships), but the GDAL under
+    QGIS 3.22 (3.6) reads them as the letters ``T`` / ``F``: the check box shows either."""
+    out = "".join(
+        f'<field name={quoteattr(f)} configurationFlags="None"><editWidget type="CheckBox"><config>'
+        '<Option type="Map"><Option type="QString" name="CheckedState" value="T"/>'
+        '<Option type="QString" name="UncheckedState" value="F"/>'
+        '</Option></config></editWidget></field>'
+        for f in fields)
+    return f"<fieldConfiguration>{out}</fieldConfiguration>" if out else ""
+
+
+def _document(renderer: str, labeling: str = "", scale: tuple[int, int] | None = None, extra: str = "") -> str:
     vis = (f'hasScaleBasedVisibilityFlag="1" minScale="{scale[0]}" maxScale="{scale[1]}"' if scale
            else 'hasScaleBasedVisibilityFlag="0" minScale="100000000" maxScale="0"')
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
             f'<qgis version="3.22.0" styleCategories="AllStyleCategories" {vis} '
             f'labelsEnabled="{1 if labeling else 0}">'
-            f"{renderer}{labeling}<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode>"
+            f"{renderer}{labeling}{extra}<blendMode>0</blendMode><featureBlendMode>0</featureBlendMode>"
             "<layerOpacity>1</layerOpacity></qgis>\n")
 
 
-def boards_qml(boards: list[tuple[str, str, str]]) -> str:
-    """Categorised by ``code``: ``boards`` is ``(code, label, #RRGGBB)`` per board."""
+def boards_qml(boards: list[tuple[str, str, str]], checkboxes=()) -> str:
+    """Categorised by ``code``: ``boards`` is ``(code, label, #RRGGBB)`` per board;
+    ``checkboxes`` names fields shown as check boxes (a shapefile's logical fields)."""
     edge, edge_w = BOARD_EDGE
     cats = "".join(f'<category render="true" symbol="{i}" value={quoteattr(code)} label={quoteattr(label)}/>'
                    for i, (code, label, _c) in enumerate(boards))
@@ -99,7 +121,9 @@ def boards_qml(boards: list[tuple[str, str, str]]) -> str:
     labeling = (
         '<labeling type="simple"><settings calloutType="simple">'
         f'<text-style fieldName={quoteattr(expression)} isExpression="1" fontSize="8" fontSizeUnit="Point" '
-        'textColor="20,20,20,255" textOpacity="1" fontWeight="63" multilineHeight="1" fontFamily="">'
+        'textColor="20,20,20,255" textOpacity="1" fontWeight="63" multilineHeight="1" '
+        f'fontFamily={quoteattr(LABEL_FONT)} '
+        'namedStyle="Bold" fontItalic="0" fontUnderline="0" fontStrikeout="0">'
         '<text-buffer bufferDraw="1" bufferSize="1" bufferSizeUnits="MM" bufferColor="255,255,255,255" '
         'bufferOpacity="0.8" bufferNoFill="1" bufferJoinStyle="128"/></text-style>'
         '<text-format multilineAlign="1" wrapChar="" autoWrapLength="16" useMaxLineLengthForAutoWrap="1" '
@@ -109,7 +133,7 @@ def boards_qml(boards: list[tuple[str, str, str]]) -> str:
         '<rendering drawLabels="1" obstacle="1" displayAll="0" labelPerPart="0" mergeLines="0" '
         'minFeatureSize="0" upsidedownLabels="0" fontLimitPixelSize="0" scaleVisibility="0"/>'
         '</settings></labeling>')
-    return _document(renderer, labeling)
+    return _document(renderer, labeling, extra=checkbox_fields(checkboxes))
 
 
 def outline_qml(level: str) -> str:

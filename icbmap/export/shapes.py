@@ -130,3 +130,20 @@ def lonlat_bounds(geoms: np.ndarray) -> list[float] | None:
         return None
     b = shapely.total_bounds(np.array(present, dtype=object))
     return [float(v) for v in b]
+
+
+def as_multipolygons(geoms) -> np.ndarray:
+    """Every shape as a MultiPolygon (a one-part board too), an empty or missing one as
+    ``None`` (a null geometry): each export layer then has one geometry type, as QGIS
+    declares it (a layer typed Polygon holding MultiPolygon rows breaks "Save As")."""
+    out = np.full(len(geoms), None, dtype=object)
+    for i, g in enumerate(geoms):
+        if g is None or shapely.is_empty(g):
+            continue
+        if g.geom_type == "Polygon":
+            g = shapely.MultiPolygon([g])
+        elif g.geom_type != "MultiPolygon":
+            parts = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]
+            g = shapely.MultiPolygon(parts) if parts else None
+        out[i] = g
+    return out

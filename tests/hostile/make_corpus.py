@@ -198,7 +198,63 @@ def _import_cases() -> list[Case]:
              imp(lambda d: write(d / "formula.csv", "lsoa_code,board_code,board_name\n"
                                  "E01000001,X1,=cmd|' /C calc'!A0\n")),
              expect="formula-warning", output=None),
+        # the Excel workbook reader (issue 23)
+        Case("import-xlsx-text", (0,), "import .xlsx", imp(lambda d: write(d / "boards.xlsx", "not a workbook\n")),
+             r"not a readable Excel workbook", output="out.icbmap.json"),
+        Case("import-xlsx-fifo", (3,), "import .xlsx", imp(lambda d: fifo(d / "pipe.xlsx")), r"FIFO",
+             output="out.icbmap.json"),
+        Case("import-xlsx-zip-bomb", (5,), "import .xlsx",
+             imp(lambda d: declared_zip(d / "bomb.xlsx", "xl/workbook.xml", 4 * GB - 1)),
+             r"unpacks to more than the 512 MB import limit", output="out.icbmap.json"),
+        Case("import-xlsx-no-boards-sheet", (0,), "import .xlsx", imp(lambda d: workbook(d / "other.xlsx", {
+            "Sheet1": [["a", "b"], [1, 2]]})), r"no 'boards' sheet \(it has Sheet1\)", output="out.icbmap.json"),
+        Case("import-xlsx-newline-name", (14, 15), "import .xlsx", imp(lambda d: workbook(d / "nl.xlsx", {
+            "boards": [["code", "name"], ["X1", "Kent\nMedway"]], "moves": [["lsoa_code", "to_board_code"]]})),
+             r"control character \(U\+000A\)", output="out.icbmap.json"),
+        Case("import-xlsx-incomplete", (0,), "import .xlsx", imp(lambda d: workbook(d / "part.xlsx", {
+            "boards": [["code", "name"], ["X1", "One"]], "moves": [["lsoa_code", "to_board_code"]]})),
+             r"LSOAs of baseline board\(s\) E54.* are on no board of the 'boards' sheet", output="out.icbmap.json"),
+        Case("import-xlsx-billion-laughs", (1, 5), "import .xlsx", imp(lambda d: xml_bomb_workbook(d / "lol.xlsx")),
+             r"not a readable Excel workbook", output="out.icbmap.json"),
+        Case("import-xlsx-move-to-unknown-board", (0,), "import .xlsx", imp(lambda d: workbook(d / "mv.xlsx", {
+            "boards": [["code", "name"], ["X1", "One"]],
+            "moves": [["lsoa_code", "to_board_code"], ["E01000001", "=cmd|' /C calc'!A0"]]})),
+             r"moves E01000001 to board .*not in the 'boards' sheet", output="out.icbmap.json"),
     ]
+
+
+def xml_bomb_workbook(path: Path) -> Path:
+    """A workbook whose boards sheet is an XML entity bomb ("billion laughs": a few hundred
+    bytes that expand to gigabytes)."""
+    workbook(path, {"boards": [["code", "name"], ["X1", "One"]], "moves": [["lsoa_code", "to_board_code"]]})
+    lol = "".join(f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10 if i else "lol"}">' for i in range(10))
+    bomb = (f'<?xml version="1.0"?><!DOCTYPE worksheet [{lol}]><worksheet xmlns="http://schemas.openxmlformats'
+            '.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&l9;</t></is></c>'
+            '</row></sheetData></worksheet>')
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = bomb.encode() if info.filename == "xl/worksheets/sheet1.xml" else src.read(info.filename)
+            dst.writestr(info.filename, data)
+    tmp.replace(path)
+    return path
+
+
+def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """A real .xlsx (made with openpyxl; every text cell a text cell, never a formula)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r, row in enumerate(rows, start=1):
+            for c, v in enumerate(row, start=1):
+                cell = ws.cell(row=r, column=c, value=v)
+                if isinstance(v, str):
+                    cell.data_type = "s"
+    wb.save(path)
+    return path
 
 
 def _data_import_cases() -> list[Case]:
