@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 from icbmap.app import a11y, geomqt
 from icbmap.app.layers import add_layers
 from icbmap.app.mapcursor import KeyboardCursor
-from icbmap.app.maplabels import LabelPainter, Placed, map_label_candidates, place_labels
+from icbmap.app.maplabels import BoardFit, LabelPainter, Placed, map_label_candidates, place_labels
 from icbmap.app.mapshapes import MapShapes
 from icbmap.app.maptools import TOOL_CLASSES, TOOLS, MapTool
 
@@ -40,6 +40,11 @@ SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 
 #: Ctrl+arrow pans the map by this many pixels
 PAN_KEYS = {Qt.Key.Key_Left: (80, 0), Qt.Key.Key_Right: (-80, 0), Qt.Key.Key_Up: (0, 80), Qt.Key.Key_Down: (0, -80)}
+
+
+#: below this height of England on screen (viewport pixels) the map is crowded: board labels
+#: start in small type (a 1366x768 laptop at 125% shows England about 460 px high)
+CROWDED_ENGLAND_PX = 800
 
 
 class MapView(QGraphicsView):
@@ -470,10 +475,32 @@ class MapView(QGraphicsView):
     def placed_labels(self) -> list[Placed]:
         """The labels placed for the current view (cached until :meth:`invalidate_labels`)."""
         if self._labels_cache is None:
+            fit = self.board_fit()
+
+            def bng(r: QRectF) -> tuple[float, float, float, float]:
+                s = self.mapToScene(r.toAlignedRect()).boundingRect()
+                return (s.left(), -s.bottom(), s.right(), -s.top())
+
             self._labels_cache = place_labels(
                 map_label_candidates(self), lambda x, y: self.mapFromScene(QPointF(x, y)),
-                QRectF(self.viewport().rect()), self.label_painter.size)
+                QRectF(self.viewport().rect()), self.label_painter.size,
+                fit=lambda label, r: fit.fits(label.board, bng(r)), free=lambda r: fit.free(bng(r)),
+                crowded=self.labels_crowded())
         return self._labels_cache
+
+    def labels_crowded(self) -> bool:
+        """Board labels start in small type when the whole of England would take less than
+        :data:`CROWDED_ENGLAND_PX` viewport pixels of height (England on a laptop)."""
+        x0, y0, x1, y1 = self.atlas.bounds
+        return (y1 - y0) * self.current_scale() < CROWDED_ENGLAND_PX
+
+    def board_fit(self) -> BoardFit:
+        """Where board labels may go (the current board shapes; rebuilt when one changes)."""
+        key = tuple((b, id(g)) for b, g in sorted(self.shapes.board_geom.items()))
+        if getattr(self, "_board_fit_key", None) != key:
+            self._board_fit = BoardFit(dict(self.shapes.board_geom))
+            self._board_fit_key = key
+        return self._board_fit
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

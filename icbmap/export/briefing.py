@@ -309,8 +309,11 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
     renderer = fig.canvas.get_renderer()
     obstacles = [ins.get_window_extent(renderer).expanded(1.0, 1.12), ax.get_legend().get_window_extent(renderer)]
     london_ids = {i for i, *_ in london_items}
-    _place_labels(fig, ax, items, 5.4 * s, obstacles=obstacles, numbers_only=london_ids)
-    _place_labels(fig, ins, london_items, 5.4 * s)
+    from icbmap.export.labelfit import BoardFit
+
+    fit = BoardFit({r.id: ctx.shapes[r.id] for r in rows})
+    _place_labels(fig, ax, items, 5.4 * s, obstacles=obstacles, numbers_only=london_ids, fit=fit)
+    _place_labels(fig, ins, london_items, 5.4 * s, fit=fit)
     _metrics_table(fig, ctx, [0.565, 0.085, 0.415, top - 0.085], rows, numbers)
     _footer(fig, ctx, page, pages)
     return fig

@@ -57,8 +57,9 @@ def _frame(ax, bounds, box_aspect: float, pad: float = 0.04):
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
-def _draw_option(fig, ax, opt: Option, ctx, view, geoms, in_view, differs, s, number_base: int) -> list:
-    """Boards of one option in ``view``; returns the label items for the table of numbers."""
+def _draw_option(fig, ax, opt: Option, ctx, view, geoms, in_view, differs, s, number_base: int) -> tuple:
+    """Boards of one option in ``view``; returns the label items for the table of numbers and
+    the boards' shapes cut to the view."""
     plan = opt.plan
     a = plan.assignment
     units = np.flatnonzero(in_view)
@@ -96,7 +97,7 @@ def _draw_option(fig, ax, opt: Option, ctx, view, geoms, in_view, differs, s, nu
         x, y = _label_anchor(shapes[b])
         name = "\n".join(textwrap.wrap(short_board_name(plan.boards[b].name), 18))
         items.append((b, x, y, f"{name}\n{format_population(int(pops[b]))}", number_base + k))
-    return items
+    return items, shapes
 
 
 def _table(fig, cmp, rect, s) -> None:
@@ -221,9 +222,11 @@ def comparison_figure(options: list[Option], focus=None, paper: str = "A4", titl
             np.zeros(atlas.n_units, bool)
         fig.text(left + i * (w + gap) + w / 2, top - 0.005, "\n".join(textwrap.wrap(opt.name, 40)[:2]),
                  fontsize=9 * s, fontweight="bold", ha="center", va="top", color=INK)
-        items = _draw_option(fig, ax, opt, cmp.contexts[i], view, geoms, in_view, differs, s, number)
+        items, shapes = _draw_option(fig, ax, opt, cmp.contexts[i], view, geoms, in_view, differs, s, number)
         fs = (6.2 if n <= 3 else 5.4 if n == 4 else 4.8) * s
-        _place_labels(fig, ax, items, fs)
+        from icbmap.export.labelfit import BoardFit
+
+        _place_labels(fig, ax, items, fs, fit=BoardFit(shapes))
         ax.add_patch(Rectangle(
             (view[0], view[1]), view[2] - view[0], view[3] - view[1], facecolor="none", edgecolor="#999999",
             lw=0.5, zorder=9))
