@@ -124,13 +124,17 @@ def _table(fig, cmp, rect, s) -> None:
             cells.append(textwrap.wrap(text, wrap_cols) or [""])
         rows.append((textwrap.wrap(r.label, wrap_label), cells, r.best))
     lines = [max([len(lab)] + [len(c) for c in cells]) for lab, cells, _ in rows] + [1]
-    total = sum(lines) + 1.4
+    heads = [textwrap.wrap(o.name, wrap_cols) or [""] for o in cmp.options]
+    heads = [h if len(h) <= 2 else [h[0], textwrap.shorten(" ".join(h[1:]), wrap_cols, placeholder="\u2026")]
+             for h in heads]
+    head_lines = max(len(h) for h in heads)
+    total = sum(lines) + head_lines + 0.5
     line_h = 1.0 / total
     y = 1.0
-    for i, o in enumerate(cmp.options):
-        ax.text(label_w + (i + 1) * col_w - 0.006, y, "\n".join(textwrap.wrap(o.name, wrap_cols)[:2]),
-                fontsize=fs, fontweight="bold", ha="right", va="top", color=INK)
-    y -= line_h * 1.4
+    for i, head in enumerate(heads):      # the header ends above the rule, however many lines
+        ax.text(label_w + (i + 1) * col_w - 0.006, y, "\n".join(head), fontsize=fs, fontweight="bold",
+                ha="right", va="top", color=INK, linespacing=1.0)
+    y -= line_h * (head_lines + 0.5)
     ax.plot([0, 1], [y + line_h * 0.15] * 2, color=INK, lw=0.5)
     for k, (lab, cells, best) in enumerate(rows):
         h = max([len(lab)] + [len(c) for c in cells])
@@ -179,6 +183,10 @@ def _notes(fig, cmp, rect, s) -> None:
         y -= step * (1.2 if k == 0 else 1.0)
 
 
+def fig_h_in(paper: str) -> float:
+    return PAPER_MM[paper][1] / 25.4
+
+
 def comparison_figure(options: list[Option], focus=None, paper: str = "A4", title: str | None = None,
                       date_text: str | None = None, progress: Progress | None = None,
                       rules=None) -> tuple[Figure, object]:
@@ -208,7 +216,10 @@ def comparison_figure(options: list[Option], focus=None, paper: str = "A4", titl
     left, right, top, bottom = 0.025, 0.975, 0.89, 0.47
     gap = 0.012
     w = (right - left - gap * (n - 1)) / n
-    h = top - bottom - 0.035
+    titles = ["\n".join(textwrap.wrap(o.name, 40)[:2]) for o in options]
+    title_lines = max(t.count("\n") + 1 for t in titles)
+    # the maps start below their titles (one or two lines of 9 pt)
+    h = top - bottom - 0.012 - title_lines * 9 * s * 1.25 / 72 / fig_h_in(paper)
     fig_w, fig_h = fig.get_figwidth(), fig.get_figheight()
     ub = shapely.bounds(geoms)
     first = options[0].plan
@@ -220,7 +231,7 @@ def comparison_figure(options: list[Option], focus=None, paper: str = "A4", titl
         in_view = (ub[:, 0] <= view[2]) & (ub[:, 2] >= view[0]) & (ub[:, 1] <= view[3]) & (ub[:, 3] >= view[1])
         differs = moved_mask(first.assignment, opt.plan.assignment, atlas.population) if i else \
             np.zeros(atlas.n_units, bool)
-        fig.text(left + i * (w + gap) + w / 2, top - 0.005, "\n".join(textwrap.wrap(opt.name, 40)[:2]),
+        fig.text(left + i * (w + gap) + w / 2, top - 0.005, titles[i], linespacing=1.1,
                  fontsize=9 * s, fontweight="bold", ha="center", va="top", color=INK)
         items, shapes = _draw_option(fig, ax, opt, cmp.contexts[i], view, geoms, in_view, differs, s, number)
         fs = (6.2 if n <= 3 else 5.4 if n == 4 else 4.8) * s
