@@ -133,6 +133,39 @@ _LEADER_DIRS = [(math.cos(a), math.sin(a)) for a in np.radians([0, 180, 30, 150,
 _LEADER_DIST = (0.9, 1.4, 2.0, 2.8, 3.8, 5.0)
 
 
+class _Boxes:
+    """Rectangles (viewport px) kept as an array, for fast overlap and line tests."""
+
+    def __init__(self):
+        self.a = np.zeros((0, 4))
+        self.rects: list[QRectF] = []
+
+    def add(self, r: QRectF) -> None:
+        self.a = np.vstack([self.a, [r.left(), r.top(), r.right(), r.bottom()]])
+        self.rects.append(r)
+
+    def hit(self, r: QRectF) -> bool:
+        return any(r.intersects(t) for t in self.rects)
+
+    def crossed(self, x0: float, y0: float, x1: float, y1: float) -> bool:
+        """Whether the segment passes through the inside of a rectangle (slab test)."""
+        a = self.a
+        if not len(a):
+            return False
+        dx, dy = x1 - x0, y1 - y0
+        lo = np.zeros(len(a))
+        hi = np.ones(len(a))
+        ok = np.ones(len(a), bool)
+        for d, p0, amin, amax in ((dx, x0, a[:, 0], a[:, 2]), (dy, y0, a[:, 1], a[:, 3])):
+            if abs(d) < 1e-12:
+                ok &= (p0 > amin) & (p0 < amax)
+                continue
+            t0, t1 = (amin - p0) / d, (amax - p0) / d
+            lo = np.maximum(lo, np.minimum(t0, t1))
+            hi = np.minimum(hi, np.maximum(t0, t1))
+        return bool(np.any(ok & (hi - lo > 1e-9)))
+
+
 def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[float, float], QPointF],
                  view_rect: QRectF, size: Callable[[Label, bool], tuple[float, float]],
                  fit: Callable[[Label, QRectF], bool] | None = None,
@@ -147,15 +180,17 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
     board) with a leader line back to its anchor.  ``crowded`` (the whole country on a small
     screen): board labels start in the small type."""
     placed: list[Placed] = []
-    taken: list[QRectF] = []
+    taken = _Boxes()
     left: list[tuple[Label, QPointF]] = []
     candidates = sorted(candidates, key=lambda c: -c[0].weight)
     # on a crowded map a board label leaves the other boards' anchors clear, for their leader lines
-    anchors = [(c[0].board, to_view(c[0].x, c[0].y)) for c in candidates
-               if crowded and fit is not None and c[1] and c[0].board >= 0]
+    anchor_list = [(c[0].board, to_view(c[0].x, c[0].y)) for c in candidates
+                   if crowded and fit is not None and c[1] and c[0].board >= 0]
+    anchors = [(b, (p.x(), p.y())) for b, p in anchor_list]
 
     def clear(r: QRectF, board: int) -> bool:
-        return not any(b != board and r.adjusted(-3, -3, 3, 3).contains(p) for b, p in anchors)
+        x0, y0, x1, y1 = r.left() - 3, r.top() - 3, r.right() + 3, r.bottom() + 3
+        return not any(b != board and x0 <= x <= x1 and y0 <= y <= y1 for b, (x, y) in anchors)
 
     for label, bold in candidates:
         vp = to_view(label.x, label.y)
@@ -177,12 +212,12 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
                           (0.0, -h), (0.0, h), (-w / 2, 0.0), (w / 2, 0.0)]
             for dx, dy in spots:
                 r = QRectF(vp.x() + dx - w / 2, vp.y() + dy - h / 2, w, h)
-                if view_rect.contains(r) and not any(r.intersects(t) for t in taken) \
+                if view_rect.contains(r) and not taken.hit(r) \
                         and (not board_fit or (clear(r, label.board) and fit(variant, r))):
                     done = True
                     break
             if done:
-                taken.append(r)
+                taken.add(r)
                 placed.append((r, variant, bold))
                 break
         if not done and board_fit and free is not None:
@@ -198,20 +233,21 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
             for ux, uy in _LEADER_DIRS:
                 cx, cy = vp.x() + ux * dist * reach, vp.y() + uy * dist * reach
                 r = QRectF(cx - w / 2, cy - h / 2, w, h)
-                if not view_rect.contains(r) or any(r.intersects(t) for t in taken) or not free(r):
+                if not view_rect.contains(r) or taken.hit(r):
                     continue
                 end = leader_end(r, vp.x(), vp.y())
-                line = shapely.LineString([(vp.x(), vp.y()), (end.x(), end.y())])
                 # the line crosses no other label and no other leader line
-                if any(line.intersects(shapely.box(t.left(), t.top(), t.right(), t.bottom())) for t in taken) \
-                        or any(line.intersects(o) for o in leaders):
+                if taken.crossed(vp.x(), vp.y(), end.x(), end.y()):
+                    continue
+                line = shapely.LineString([(vp.x(), vp.y()), (end.x(), end.y())])
+                if any(line.intersects(o) for o in leaders) or not free(r):
                     continue
                 found = r
                 break
             if found is not None:
                 break
         if found is not None:
-            taken.append(found)
+            taken.add(found)
             leaders.append(line)
             placed.append((found, variant, True))
     return placed

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
@@ -41,6 +41,9 @@ SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 #: Ctrl+arrow pans the map by this many pixels
 PAN_KEYS = {Qt.Key.Key_Left: (80, 0), Qt.Key.Key_Right: (-80, 0), Qt.Key.Key_Up: (0, 80), Qt.Key.Key_Down: (0, -80)}
 
+
+#: after a pan the labels are placed afresh once the map has rested this long (ms)
+RELABEL_AFTER_PAN_MS = 120
 
 #: below this height of England on screen (viewport pixels) the map is crowded: board labels
 #: start in small type (a 1366x768 laptop at 125% shows England about 460 px high)
@@ -314,8 +317,7 @@ class MapView(QGraphicsView):
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()
         h.setValue(h.value() - round(dx))
         v.setValue(v.value() - round(dy))
-        self.follow_england = False
-        self.invalidate_labels()
+        self.follow_england = False   # the labels move with the map (scrollContentsBy)
         self.viewChanged.emit()
 
     def visible_scene_rect(self) -> QRectF:
@@ -510,7 +512,30 @@ class MapView(QGraphicsView):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
         super().scrollContentsBy(dx, dy)
-        self.invalidate_labels()
+        cache = self._labels_cache
+        if cache is None or not (dx or dy):
+            self.invalidate_labels()
+            return
+        # a pan moves the placed labels with the map (cheap); they are placed afresh once the
+        # pan rests (RELABEL_AFTER_PAN_MS), so dragging the map stays smooth
+        from dataclasses import replace
+
+        view = QRectF(self.viewport().rect())
+        moved = []
+        for r, label, bold in cache:
+            r = r.translated(dx, dy)
+            if not view.contains(r):
+                continue
+            if label.leader is not None:
+                label = replace(label, leader=(label.leader[0] + dx, label.leader[1] + dy))
+            moved.append((r, label, bold))
+        self._labels_cache = moved
+        if not hasattr(self, "_relabel_timer"):
+            self._relabel_timer = QTimer(self)
+            self._relabel_timer.setSingleShot(True)
+            self._relabel_timer.setInterval(RELABEL_AFTER_PAN_MS)
+            self._relabel_timer.timeout.connect(lambda: (self.invalidate_labels(), self.viewport().update()))
+        self._relabel_timer.start()
 
     def setTransform(self, matrix, combine: bool = False) -> None:  # noqa: N802
         super().setTransform(matrix, combine)

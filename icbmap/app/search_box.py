@@ -27,7 +27,7 @@ class SearchBox:
         self._index: SearchIndex | None = None
         self._hits: list = []
         self.edit = edit = QLineEdit()
-        edit.setPlaceholderText("Search code, name or practice postcode (Ctrl+F)")
+        edit.setPlaceholderText("Search name, town, code or practice postcode (Ctrl+F)")
         edit.setClearButtonEnabled(True)
         edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("Search code, name or postcode") + 30)
         edit.setAccessibleName("Search")

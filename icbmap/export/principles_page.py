@@ -68,7 +68,7 @@ def draw_principles_pages(ctx, ruleset, header, new_figure, footer_top) -> list:
     def new_page(k: int):
         fig = new_figure()
         header(fig, ctx, "Design principles: " + ruleset.name + (" (continued)" if k else ""), ctx.title)
-        top = 0.89
+        top = 0.875
         bottom = footer_top(fig) + 0.015
         ax = fig.add_axes([left, bottom, width, top - bottom])
         ax.set_axis_off()
