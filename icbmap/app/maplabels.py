@@ -15,6 +15,7 @@ every frame.
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
 from collections.abc import Callable, Iterable
@@ -115,22 +116,33 @@ def map_label_candidates(view: MapCanvas) -> list[tuple[Label, bool]]:
     return candidates
 
 
-def _board_variants(label: Label) -> list[Label]:
-    """The forms a board label tries on a crowded map, largest first."""
-    def v(text, sub=label.sub, small=True):
-        return Label(text, sub, label.x, label.y, label.weight, label.board, small)
-    name = label.text
+@functools.lru_cache(maxsize=512)
+def _variant_texts(name: str) -> tuple[str, ...]:
     out = []
     for form in dict.fromkeys([name, compact_board_name(name), board_initials(name)]):
-        wrapped = "\n".join(textwrap.wrap(form, WRAP_AT)) if len(form) > WRAP_AT else form
-        out.append(v(wrapped))
-    out.append(v(board_initials(name), ""))
-    return out
+        out.append("\n".join(textwrap.wrap(form, WRAP_AT)) if len(form) > WRAP_AT else form)
+    return tuple(out) + (board_initials(name),)
+
+
+def _board_variants(label: Label) -> list[Label]:
+    """The forms a board label tries on a crowded map, largest first: the name wrapped in
+    small type, its compact form, its initials, and the initials without the population."""
+    texts = _variant_texts(label.text)
+    return [Label(t, label.sub if k < len(texts) - 1 else "", label.x, label.y, label.weight, label.board, True)
+            for k, t in enumerate(texts)]
 
 
 #: leader-line spots: directions (unit vectors) and distances (in label sizes)
-_LEADER_DIRS = [(math.cos(a), math.sin(a)) for a in np.radians([0, 180, 30, 150, 330, 210, 15, 165, 345, 195, 60, 120, 300, 240, 90, 270])]
+_LEADER_DIRS = [(math.cos(a), math.sin(a)) for a in np.radians([0, 180, 30, 150, 330, 210, 60, 120, 300, 240, 90, 270])]
 _LEADER_DIST = (0.9, 1.4, 2.0, 2.8, 3.8, 5.0)
+#: leader spots as centre offsets in label reaches, nearest first
+_LEADER_SPOTS = np.array([(ux * d, uy * d) for d in _LEADER_DIST for ux, uy in _LEADER_DIRS])
+#: shifts of a label off its anchor, in label widths and heights: the first five for every
+#: label, the rest only for a board label that must stay on its board
+_SPOTS_FIT = np.array([(0, 0), (0, -0.5), (0, 0.5), (-1 / 3, 0), (1 / 3, 0),
+                       (-1 / 3, -0.5), (1 / 3, -0.5), (-1 / 3, 0.5), (1 / 3, 0.5),
+                       (0, -1), (0, 1), (-0.5, 0), (0.5, 0)], dtype=float)
+_SPOTS = _SPOTS_FIT[:5]
 
 
 class _Boxes:
@@ -146,6 +158,15 @@ class _Boxes:
 
     def hit(self, r: QRectF) -> bool:
         return any(r.intersects(t) for t in self.rects)
+
+    def free_of(self, x0: np.ndarray, y0: np.ndarray, w: float, h: float) -> np.ndarray:
+        """For boxes ``(x0, y0, w, h)`` (arrays of corners): whether each overlaps none kept."""
+        a = self.a
+        if not len(a):
+            return np.ones(len(x0), bool)
+        x0, y0 = x0[:, None], y0[:, None]
+        over = (a[:, 0] < x0 + w) & (a[:, 2] > x0) & (a[:, 1] < y0 + h) & (a[:, 3] > y0)
+        return ~over.any(axis=1)
 
     def crossed(self, x0: float, y0: float, x1: float, y1: float) -> bool:
         """Whether the segment passes through the inside of a rectangle (slab test)."""
@@ -192,9 +213,11 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
         x0, y0, x1, y1 = r.left() - 3, r.top() - 3, r.right() + 3, r.bottom() + 3
         return not any(b != board and x0 <= x <= x1 and y0 <= y <= y1 for b, (x, y) in anchors)
 
+    vx0, vy0, vx1, vy1 = view_rect.left(), view_rect.top(), view_rect.right(), view_rect.bottom()
     for label, bold in candidates:
         vp = to_view(label.x, label.y)
-        if not view_rect.contains(vp.x(), vp.y()):
+        ax_, ay_ = vp.x(), vp.y()
+        if not view_rect.contains(ax_, ay_):
             continue
         variants = [label]
         if bold and len(label.text) > WRAP_AT:
@@ -206,14 +229,14 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
         done = False
         for variant in variants:
             w, h = size(variant, bold)
-            spots = [(0.0, 0.0), (0.0, -h / 2), (0.0, h / 2), (-w / 3, 0.0), (w / 3, 0.0)]
-            if board_fit:   # the label stays on its board whatever the shift: try further
-                spots += [(-w / 3, -h / 2), (w / 3, -h / 2), (-w / 3, h / 2), (w / 3, h / 2),
-                          (0.0, -h), (0.0, h), (-w / 2, 0.0), (w / 2, 0.0)]
-            for dx, dy in spots:
-                r = QRectF(vp.x() + dx - w / 2, vp.y() + dy - h / 2, w, h)
-                if view_rect.contains(r) and not taken.hit(r) \
-                        and (not board_fit or (clear(r, label.board) and fit(variant, r))):
+            spots = _SPOTS_FIT if board_fit else _SPOTS
+            xs = ax_ + spots[:, 0] * w - w / 2      # every spot's corner at once
+            ys = ay_ + spots[:, 1] * h - h / 2
+            ok = (xs >= vx0) & (ys >= vy0) & (xs + w <= vx1) & (ys + h <= vy1)
+            ok &= taken.free_of(xs, ys, w, h)
+            for k in np.flatnonzero(ok):
+                r = QRectF(float(xs[k]), float(ys[k]), w, h)
+                if not board_fit or (clear(r, label.board) and fit(variant, r)):
                     done = True
                     break
             if done:
@@ -229,23 +252,21 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
         w, h = size(variant, True)
         reach = (w + h) / 2
         found = None
-        for dist in _LEADER_DIST:
-            for ux, uy in _LEADER_DIRS:
-                cx, cy = vp.x() + ux * dist * reach, vp.y() + uy * dist * reach
-                r = QRectF(cx - w / 2, cy - h / 2, w, h)
-                if not view_rect.contains(r) or taken.hit(r):
-                    continue
-                end = leader_end(r, vp.x(), vp.y())
-                # the line crosses no other label and no other leader line
-                if taken.crossed(vp.x(), vp.y(), end.x(), end.y()):
-                    continue
-                line = shapely.LineString([(vp.x(), vp.y()), (end.x(), end.y())])
-                if any(line.intersects(o) for o in leaders) or not free(r):
-                    continue
-                found = r
-                break
-            if found is not None:
-                break
+        xs = vp.x() + _LEADER_SPOTS[:, 0] * reach - w / 2
+        ys = vp.y() + _LEADER_SPOTS[:, 1] * reach - h / 2
+        ok = (xs >= vx0) & (ys >= vy0) & (xs + w <= vx1) & (ys + h <= vy1)
+        ok &= taken.free_of(xs, ys, w, h)
+        for k in np.flatnonzero(ok):
+            r = QRectF(float(xs[k]), float(ys[k]), w, h)
+            end = leader_end(r, vp.x(), vp.y())
+            # the line crosses no other label and no other leader line
+            if taken.crossed(vp.x(), vp.y(), end.x(), end.y()):
+                continue
+            line = shapely.LineString([(vp.x(), vp.y()), (end.x(), end.y())])
+            if any(line.intersects(o) for o in leaders) or not free(r):
+                continue
+            found = r
+            break
         if found is not None:
             taken.add(found)
             leaders.append(line)
@@ -282,6 +303,7 @@ class LabelPainter:
         self.small_sub_font = QFont(self.sub_font)
         self.small_sub_font.setPointSizeF(max(size * 0.72, 6.0))
         self._pixmaps = {}
+        self._sizes: dict[tuple, tuple[float, float]] = {}
 
     def _fonts(self, label: Label, bold: bool) -> tuple[QFont, QFont]:
         if label.small:
@@ -290,6 +312,15 @@ class LabelPainter:
 
     def size(self, label: Label, bold: bool) -> tuple[float, float]:
         """Width and height of ``label`` in pixels (halo not included)."""
+        key = (label.text, label.sub, bold, label.small)
+        got = self._sizes.get(key)
+        if got is None:
+            if len(self._sizes) > self.MAX_CACHED:
+                self._sizes.clear()
+            got = self._sizes[key] = self._measure(label, bold)
+        return got
+
+    def _measure(self, label: Label, bold: bool) -> tuple[float, float]:
         main, sub = self._fonts(label, bold)
         f = QFontMetricsF(main)
         fs = QFontMetricsF(sub)

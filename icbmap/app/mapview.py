@@ -500,7 +500,7 @@ class MapView(QGraphicsView):
         """Where board labels may go (the current board shapes; rebuilt when one changes)."""
         key = tuple((b, id(g)) for b, g in sorted(self.shapes.board_geom.items()))
         if getattr(self, "_board_fit_key", None) != key:
-            self._board_fit = BoardFit(dict(self.shapes.board_geom))
+            self._board_fit = BoardFit(dict(self.shapes.board_geom), previous=getattr(self, "_board_fit", None))
             self._board_fit_key = key
         return self._board_fit
 

@@ -14,13 +14,23 @@ class BoardFit:
     """Whether a label box sits on its own board: built from the board shapes (BNG), which
     are simplified (``tolerance`` metres) for the overlap measure."""
 
-    def __init__(self, shapes: dict[int, object], tolerance: float = 250.0):
+    def __init__(self, shapes: dict[int, object], tolerance: float = 250.0, previous: "BoardFit | None" = None):
         self.ids = [b for b, g in shapes.items() if g is not None and not shapely.is_empty(g)]
         geoms = [shapes[b] for b in self.ids]
         self.exact = {b: g for b, g in zip(self.ids, geoms)}
+        # a board whose shape is the same object as in ``previous`` keeps its simplified copy
+        self._simple_of: dict[int, object] = {}
+        old = previous._simple_of if previous is not None and previous.tolerance == tolerance else {}
+        self.tolerance = tolerance
+        simple = []
         for g in geoms:
-            shapely.prepare(g)
-        self.simple = np.array([shapely.simplify(g, tolerance) for g in geoms], dtype=object)
+            sg = old.get(id(g))
+            if sg is None or sg[0] is not g:
+                shapely.prepare(g)
+                sg = (g, shapely.simplify(g, tolerance))
+            self._simple_of[id(g)] = sg
+            simple.append(sg[1])
+        self.simple = np.array(simple, dtype=object)
         self.tree = shapely.STRtree(self.simple)
 
     def share_over_others(self, bid: int, box: tuple[float, float, float, float]) -> float:
