@@ -81,14 +81,16 @@ def test_label_variants_shrink_and_abbreviate():
     assert v[-2].text == "BLMK" and v[-2].sub == "1.0m" and v[-1].sub == ""
 
 
-def test_briefing_labels_sit_on_their_boards(england):
-    """In the PDF every board label or number lies with its centre on its own board."""
+@pytest.mark.parametrize("baseline", ["2026", "2024"])
+def test_briefing_labels_sit_on_their_boards(england, england_2024, baseline):
+    """In the PDF every board label or number lies with its centre on its own board (the
+    April 2024 map had Hertfordshire's label over Northamptonshire)."""
     from icbmap.export.briefing import briefing_figures
     from icbmap.export.drawing import board_labels
     from icbmap.export.facts import board_shapes
     from icbmap.plan.model import Plan
 
-    plan = Plan(england)
+    plan = Plan(england if baseline == "2026" else england_2024)
     shapes = board_shapes(plan)
     fig = briefing_figures(plan, date_text="1 January 2026")[0]
     boxes = board_labels(fig)

@@ -296,9 +296,24 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
     if summ.unassigned_units:
         line += f" \u00b7 {summ.unassigned_units:,} LSOAs unassigned"
     summary = fig.text(0.025, 0.877 if subtitle else 0.905, one_line(line, 2 * MAX_TEXT_CHARS), fontsize=7.5 * s,
-                       color=INK, va="top")
-    fit_text(summary, 0.975 * fig.bbox.width)
+                       color=INK, va="top", linespacing=1.25)
     top = 0.86
+    right = 0.975 * fig.bbox.width
+    renderer = fig.canvas.get_renderer()
+    if summary.get_window_extent(renderer).x1 > right:
+        # too long for one line (long names, the split count): two lines, broken between items,
+        # and the map and table start lower; only what does not fit in two is cut
+        parts = summary.get_text().split(" \u00b7 ")
+        for k in range(len(parts) - 1, 0, -1):
+            summary.set_text(" \u00b7 ".join(parts[:k]))
+            if summary.get_window_extent(renderer).x1 <= right:
+                break
+        second = fig.text(0.025, 0, " \u00b7 ".join(parts[k:]), fontsize=7.5 * s, color=INK, va="top")
+        bb = summary.get_window_extent(renderer)
+        second.set_y((bb.y0 - 2 * s) / fig.bbox.height)
+        fit_text(second, right)
+        top = second.get_window_extent(renderer).y0 / fig.bbox.height - 0.012
+    fit_text(summary, right)
     map_rect = [0.01, 0.085, 0.53, top - 0.085]
     ax = fig.add_axes(map_rect)
     colours = {b.id: b.colour for b in ctx.plan.boards}
