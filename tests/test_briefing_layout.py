@@ -129,3 +129,21 @@ def test_one_definition_of_a_split(plans, rules):
         assert f"+ {lv.sliver_only} with only a sliver" in page1
     assert f"{lv.real_split} of {lv.areas} areas fail" in page2
     assert "sliver" in page1 and "sliver" in page2
+
+
+def test_long_summary_breaks_onto_a_second_line(england):
+    """The summary under the title keeps the split count visible when a long name fills it."""
+    from icbmap.export.briefing import briefing_figures
+    from icbmap.export.facts import metrics_report
+    from icbmap.plan.commands import RenameBoard
+    from icbmap.plan.model import Plan
+
+    p = Plan(england)
+    smallest = metrics_report(p).summary.smallest[1]
+    bid = next(b.id for b in p.boards if b.name == smallest)
+    RenameBoard(bid, "NHS " + "Shropshire, Telford and Wrekin and the Marches " * 3 + "Integrated Care Board").do(p)
+    fig = briefing_figures(p, date_text=DATE)[0]
+    lv = metrics_report(p).summary.levels["council"]
+    texts = [t[0] for t in page_texts(fig)]
+    assert any(t.startswith(f"{lv.real_split} of {lv.areas} councils split") for t in texts)
+    assert text_overlaps(fig) == []
