@@ -288,13 +288,15 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
     subtitle = ctx.subtitle
     _header(fig, ctx, ctx.title, subtitle)
     cl = summ.levels.get("council")
-    line = (f"{summ.boards} boards \u00b7 population {summ.population:,} \u00b7 smallest "
-            f"{short_board_name(summ.smallest[1])} {format_population(summ.smallest[2])} \u00b7 largest "
-            f"{short_board_name(summ.largest[1])} {format_population(summ.largest[2])}")
+    # the counts first, the names last: what must not be cut comes before what may be
+    line = f"{summ.boards} boards \u00b7 population {summ.population:,}"
     if cl is not None:
         line += f" \u00b7 {split_words(cl)}"
     if summ.unassigned_units:
         line += f" \u00b7 {summ.unassigned_units:,} LSOAs unassigned"
+    line += (f" \u00b7 smallest {one_line(short_board_name(summ.smallest[1]), 80)} "
+             f"{format_population(summ.smallest[2])} \u00b7 largest "
+             f"{one_line(short_board_name(summ.largest[1]), 80)} {format_population(summ.largest[2])}")
     summary = fig.text(0.025, 0.877 if subtitle else 0.905, one_line(line, 2 * MAX_TEXT_CHARS), fontsize=7.5 * s,
                        color=INK, va="top", linespacing=1.25)
     top = 0.86
