@@ -148,3 +148,16 @@ def test_long_summary_breaks_onto_a_second_line(england):
     assert any(f"{lv.real_split} of {lv.areas} councils split" in t and "\u2026" not in t.split("split")[0]
                for t in texts)
     assert text_overlaps(fig) == []
+
+
+def test_five_options_with_long_names_on_a_region(england, plans):
+    from icbmap.compare.core import Option
+    from icbmap.compare.focus import resolve_focus
+    from icbmap.export.compare_brief import comparison_figure
+
+    opts = [Option("Current boards (April 2026)", plans[36], baseline=True)] + [
+        Option(f"Suggested option {k}: whole boards merged to {n} in England", merged(england, n))
+        for k, n in enumerate((34, 30, 28), 1)] + [Option("Suggested option 4: England", plans[26])]
+    fig, _ = comparison_figure(opts, resolve_focus(england, "Midlands"), date_text=DATE)
+    assert text_overlaps(fig) == []
+    assert frame_crossings(fig, _map_axes(fig)) == []

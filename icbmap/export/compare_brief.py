@@ -216,7 +216,14 @@ def comparison_figure(options: list[Option], focus=None, paper: str = "A4", titl
     left, right, top, bottom = 0.025, 0.975, 0.89, 0.47
     gap = 0.012
     w = (right - left - gap * (n - 1)) / n
-    titles = ["\n".join(textwrap.wrap(o.name, 40)[:2]) for o in options]
+    # each map's title wraps to its map's width (two lines at most, the second cut with "…")
+    per_line = max(12, int(w * PAPER_MM[paper][0] / 25.4 * 72 / (9 * s * 0.62)))
+    titles = []
+    for o in options:
+        lines = textwrap.wrap(o.name, per_line) or [""]
+        if len(lines) > 2:
+            lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), per_line, placeholder="\u2026")]
+        titles.append("\n".join(lines))
     title_lines = max(t.count("\n") + 1 for t in titles)
     # the maps start below their titles (one or two lines of 9 pt)
     h = top - bottom - 0.012 - title_lines * 9 * s * 1.25 / 72 / fig_h_in(paper)
