@@ -208,6 +208,8 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
     anchor_list = [(c[0].board, to_view(c[0].x, c[0].y)) for c in candidates
                    if crowded and fit is not None and c[1] and c[0].board >= 0]
     anchors = [(b, (p.x(), p.y())) for b, p in anchor_list]
+    all_anchors = [(c[0].board, (lambda p: (p.x(), p.y()))(to_view(c[0].x, c[0].y))) for c in candidates
+                   if c[1] and c[0].board >= 0] if free is not None else []
 
     def clear(r: QRectF, board: int) -> bool:
         x0, y0, x1, y1 = r.left() - 3, r.top() - 3, r.right() + 3, r.bottom() + 3
@@ -264,6 +266,9 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
                 continue
             line = shapely.LineString([(vp.x(), vp.y()), (end.x(), end.y())])
             if any(line.intersects(o) for o in leaders) or not free(r):
+                continue
+            # nor passes by another board's anchor (whose own leader line may start there)
+            if any(b != label.board and line.distance(shapely.Point(x, y)) < 6 for b, (x, y) in all_anchors):
                 continue
             found = r
             break
