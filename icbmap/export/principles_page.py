@@ -1,5 +1,6 @@
-"""The briefing's principles page: each rule's verdict and count (this plan and the
-baseline), then a ✓/✗ table of boards against rules, with the rule set's source."""
+"""The briefing's principles pages: each rule's verdict and count (this plan and the
+baseline) with every failing area or board and its reasons in full, flowing onto further
+pages as needed, then a ✓/✗ table of boards against rules, with the rule set's source."""
 
 from __future__ import annotations
 
@@ -176,16 +177,6 @@ def draw_principles_pages(ctx, ruleset, header, new_figure, footer_top) -> list:
     flow.need(len(ls) * fs * 0.8 * 1.25)
     flow.text(0, "\n".join(ls), fs * 0.8, color=FAINT, linespacing=1.25)
     return flow.pages
-
-
-def draw_principles_page(fig, ctx, ruleset, header, footer, page: int, pages: int) -> None:
-    """The first principles page only (kept for callers of one page; the briefing uses
-    :func:`draw_principles_pages`)."""
-    def footer_top(f):
-        return _footer_top(f, ctx, footer)
-    figs = draw_principles_pages(ctx, ruleset, header, lambda: fig, footer_top)
-    footer(fig, ctx, page, pages)
-    del figs
 
 
 def _footer_top(fig, ctx, footer) -> float:
