@@ -52,9 +52,8 @@ class _Flow:
         if self.y - pts < self.bottom:
             self._start()
 
-    def text(self, x: float, s: str, fs: float, *, dy: float | None = None, **kw):
-        t = self.ax.text(x, self.y, s, fontsize=fs, va="top", **kw)
-        return t
+    def text(self, x: float, s: str, fs: float, **kw):
+        return self.ax.text(x, self.y, s, fontsize=fs, va="top", **kw)
 
 
 def draw_principles_pages(ctx, ruleset, header, new_figure, footer_top) -> list:
@@ -132,43 +131,53 @@ def draw_principles_pages(ctx, ruleset, header, new_figure, footer_top) -> list:
                 flow.text(fs, "\n".join(ls), small, color=FAINT, linespacing=1.25)
                 flow.y -= h + small * 0.3
         flow.y -= fs * 0.5
-    # boards against rules: two columns
+    # boards against rules: two columns, continued on further pages when there are many
     boards = [bd for bd in ctx.plan.boards if bd.active]
     rules = c.results()
-    per_col = (len(boards) + 1) // 2
     row_h = fs * 0.85 * 1.55
-    need = (per_col + 1.5) * row_h
-    flow.y -= fs * 0.6
-    if flow.y - need < flow.bottom + fs * 3:
-        flow._start()
-    y0 = flow.y
     name_chars = chars(fs * 0.85, 0.30 * w_pt - fs)
-    for half in range(2):
-        x0 = 0.0 if half == 0 else 0.5 * w_pt
-        yy = y0
-        flow.ax.text(x0, yy, "Board", fontsize=fs * 0.9, fontweight="bold", va="top", color=INK)
-        for j in range(len(rules)):
-            flow.ax.text(x0 + 0.30 * w_pt + j * 0.03 * w_pt, yy, str(j + 1), fontsize=fs * 0.9, fontweight="bold",
-                         va="top", ha="center", color=INK)
-        yy -= row_h * 1.1
-        for k, bd in enumerate(boards[half * per_col:(half + 1) * per_col]):
-            if k % 2:
-                flow.ax.add_patch(Rectangle((x0, yy - row_h * 0.8), 0.48 * w_pt, row_h, facecolor="#f2f2f2",
-                                            edgecolor="none"))
-            name = short_board_name(bd.name)
-            name = name if len(name) <= name_chars else name[: name_chars - 1] + "\u2026"
-            flow.ax.text(x0, yy, name, fontsize=fs * 0.85, va="top", color=INK)
-            for j, r in enumerate(rules):
-                if r.fail is None:
-                    mark, col = "\u2013", FAINT
-                elif r.fail[bd.id]:
-                    mark, col = "\u2717", RED
-                else:
-                    mark, col = "\u2713", GREEN
-                flow.ax.text(x0 + 0.30 * w_pt + j * 0.03 * w_pt, yy, mark, fontsize=fs * 0.9, va="top", ha="center",
-                             color=col)
-            yy -= row_h
-    flow.y = y0 - (per_col + 1.5) * row_h
+    flow.y -= fs * 0.6
+    start = 0
+    while start < len(boards):
+        room = int((flow.y - flow.bottom - fs * 4) / row_h - 1.5)
+        if room < 4:
+            flow._start()
+            room = int((flow.y - flow.bottom - fs * 4) / row_h - 1.5)
+        left_n = min(room, (len(boards) - start + 1) // 2)
+        chunk = boards[start:start + 2 * left_n]
+        start += len(chunk)
+        y0 = flow.y
+        for half in range(2):
+            x0 = 0.0 if half == 0 else 0.5 * w_pt
+            part = chunk[half * left_n:(half + 1) * left_n]
+            if not part:
+                continue
+            yy = y0
+            flow.ax.text(x0, yy, "Board", fontsize=fs * 0.9, fontweight="bold", va="top", color=INK)
+            for j in range(len(rules)):
+                flow.ax.text(x0 + 0.30 * w_pt + j * 0.03 * w_pt, yy, str(j + 1), fontsize=fs * 0.9,
+                             fontweight="bold", va="top", ha="center", color=INK)
+            yy -= row_h * 1.1
+            for k, bd in enumerate(part):
+                if k % 2:
+                    flow.ax.add_patch(Rectangle((x0, yy - row_h * 0.8), 0.48 * w_pt, row_h, facecolor="#f2f2f2",
+                                                edgecolor="none"))
+                name = short_board_name(bd.name)
+                name = name if len(name) <= name_chars else name[: name_chars - 1] + "\u2026"
+                flow.ax.text(x0, yy, name, fontsize=fs * 0.85, va="top", color=INK)
+                for j, r in enumerate(rules):
+                    if r.fail is None:
+                        mark, col = "\u2013", FAINT
+                    elif r.fail[bd.id]:
+                        mark, col = "\u2717", RED
+                    else:
+                        mark, col = "\u2713", GREEN
+                    flow.ax.text(x0 + 0.30 * w_pt + j * 0.03 * w_pt, yy, mark, fontsize=fs * 0.9, va="top",
+                                 ha="center", color=col)
+                yy -= row_h
+        flow.y = y0 - (left_n + 1.5) * row_h
+        if start < len(boards):
+            flow._start()
     note = ("Counts are of boards, or of areas for 'within one board' rules. An area is split when more than one "
             f"board holds at least {tol * 100:g}% of its people; a smaller piece is a sliver and does not count "
             "(page 1 counts the councils with only slivers across a boundary apart). Acute trusts are counted by "
