@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 )
 
 from icbmap.app.canvas import MapCanvas
+from icbmap.export.labelfit import OTHER_BOARD_MAX, BoardFit  # noqa: F401 (Qt-free, shared with the PDF)
 from icbmap.names import board_initials, compact_board_name, format_population, short_board_name
 
 #: map labels: dark ink inside an opaque white halo wide enough (2.25 px each side of the
@@ -47,9 +48,6 @@ DISTRICT_LABELS_MIN_SCALE = 1 / 600.0
 
 #: board names longer than this many characters also try two or three shorter lines
 WRAP_AT = 16
-
-
-from icbmap.export.labelfit import OTHER_BOARD_MAX, BoardFit  # noqa: E402,F401 (Qt-free, shared with the PDF)
 
 
 @dataclass
@@ -208,8 +206,12 @@ def place_labels(candidates: Iterable[tuple[Label, bool]], to_view: Callable[[fl
     anchor_list = [(c[0].board, to_view(c[0].x, c[0].y)) for c in candidates
                    if crowded and fit is not None and c[1] and c[0].board >= 0]
     anchors = [(b, (p.x(), p.y())) for b, p in anchor_list]
-    all_anchors = [(c[0].board, (lambda p: (p.x(), p.y()))(to_view(c[0].x, c[0].y))) for c in candidates
-                   if c[1] and c[0].board >= 0] if free is not None else []
+    all_anchors = []
+    if free is not None:
+        for c in candidates:
+            if c[1] and c[0].board >= 0:
+                p = to_view(c[0].x, c[0].y)
+                all_anchors.append((c[0].board, (p.x(), p.y())))
 
     def clear(r: QRectF, board: int) -> bool:
         x0, y0, x1, y1 = r.left() - 3, r.top() - 3, r.right() + 3, r.bottom() + 3

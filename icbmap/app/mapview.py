@@ -493,7 +493,7 @@ class MapView(QGraphicsView):
     def labels_crowded(self) -> bool:
         """Board labels start in small type when the whole of England would take less than
         :data:`CROWDED_ENGLAND_PX` viewport pixels of height (England on a laptop)."""
-        x0, y0, x1, y1 = self.atlas.bounds
+        _x0, y0, _x1, y1 = self.atlas.bounds
         return (y1 - y0) * self.current_scale() < CROWDED_ENGLAND_PX
 
     def board_fit(self) -> BoardFit:

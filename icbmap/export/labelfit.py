@@ -14,7 +14,7 @@ class BoardFit:
     """Whether a label box sits on its own board: built from the board shapes (BNG), which
     are simplified (``tolerance`` metres) for the overlap measure."""
 
-    def __init__(self, shapes: dict[int, object], tolerance: float = 250.0, previous: "BoardFit | None" = None):
+    def __init__(self, shapes: dict[int, object], tolerance: float = 250.0, previous: BoardFit | None = None):
         self.ids = [b for b, g in shapes.items() if g is not None and not shapely.is_empty(g)]
         geoms = [shapes[b] for b in self.ids]
         self.exact = {b: g for b, g in zip(self.ids, geoms)}

@@ -190,8 +190,8 @@ def draw_principles_pages(ctx, ruleset, header, new_figure, footer_top) -> list:
 
 def _footer_top(fig, ctx, footer) -> float:
     """Figure fraction of the top of the footer ``footer`` draws (drawn on a scratch copy)."""
-    from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     scratch = Figure(figsize=fig.get_size_inches())
     FigureCanvasAgg(scratch)

@@ -40,11 +40,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _short_icb(name: str) -> str:
     s = name.strip()
-    if s.startswith("NHS "):
-        s = s[4:]
+    s = s.removeprefix("NHS ")
     for suffix in (" Integrated Care Board", " ICB"):
-        if s.endswith(suffix):
-            s = s[: -len(suffix)]
+        s = s.removesuffix(suffix)
     return s
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from driver import main_window, run_events  # noqa: E402
-from test_board_labels import check_map_labels  # noqa: E402
+from driver import main_window, run_events
+from test_board_labels import check_map_labels
 
 app, atlas, w = main_window("icbmap-labels-")
 w.showMaximized()
