@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python shapefiles/scripts/make_names.py [LOOKUPS_DIR]
+    python shapefiles/scripts/make_names.py [LOOKUPS_DIR [OUT_DIR]]
 
 LOOKUPS_DIR (default ``../shared/data/raw/lookups``) holds the ONS lookups
 ``lsoa21_ward24_lad24_geographr.csv`` (LSOA 2021 -> ward 2024 -> LAD 2024, best fit) and
@@ -107,16 +107,16 @@ def make_place_names(lookups: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["place_code", "place_code_nhs", "official_name", "usual_name"])
 
 
-def main(lookups: Path) -> int:
-    out = ROOT / "shapefiles"
+def main(lookups: Path, out: Path = ROOT / "shapefiles") -> int:
     wards = make_wards(lookups)
     wards.to_csv(out / "wards_2024.csv", index=False, lineterminator="\n")
     names = make_place_names(lookups)
     names.to_csv(out / "place_names_2024.csv", index=False, lineterminator="\n")
-    print(f"wrote shapefiles/wards_2024.csv: {len(wards)} wards; "
-          f"shapefiles/place_names_2024.csv: {len(names)} places")
+    print(f"wrote {out / 'wards_2024.csv'}: {len(wards)} wards; "
+          f"{out / 'place_names_2024.csv'}: {len(names)} places")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "raw" / "lookups"))
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "raw" / "lookups",
+                  *([Path(sys.argv[2])] if len(sys.argv) > 2 else [])))
