@@ -43,7 +43,8 @@ MODEL_B = [NORFOLK + SUFFOLK, BLMK + CAMBS, GREATER_ESSEX + HERTS]
 
 
 def place_index(atlas) -> dict[str, int]:
-    names = atlas.layers["place"].table["name"].astype(str)
+    t = atlas.layers["place"].table
+    names = t["official_name" if "official_name" in t.columns else "name"].astype(str)
     return {n.rsplit(" - ", 1)[1]: i for i, n in enumerate(names) if " - " in n}
 
 
@@ -136,7 +137,7 @@ def test_east_of_england_models_side_by_side(qtbot, eoe, england_2024, tmp_path)
     region = int(np.flatnonzero(atlas.layers["region"].table["name"] == "East of England")[0])
     codes26 = atlas.unit_codes
     b24 = england_2024
-    place24 = pd.Series(b24.layers["place"].table["name"].astype(str).str.rsplit(" - ", n=1).str[1].to_numpy())
+    place24 = pd.Series(b24.layers["place"].table["official_name"].astype(str).str.rsplit(" - ", n=1).str[1].to_numpy())
     unit_place24 = pd.Series(place24.to_numpy()[b24.unit_level("place")], index=b24.unit_codes)
     for name, places in MODEL_C.items():
         want = set(unit_place24[unit_place24.isin(places)].index)

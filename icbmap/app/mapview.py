@@ -25,14 +25,14 @@ import math
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 from icbmap.app import a11y, geomqt
 from icbmap.app.layers import add_layers
 from icbmap.app.mapcursor import KeyboardCursor
-from icbmap.app.maplabels import LabelPainter, Placed, map_label_candidates, place_labels
+from icbmap.app.maplabels import BoardFit, LabelPainter, Placed, map_label_candidates, place_labels
 from icbmap.app.mapshapes import MapShapes
 from icbmap.app.maptools import TOOL_CLASSES, MapTool
 
@@ -40,6 +40,14 @@ SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 
 #: Ctrl+arrow pans the map by this many pixels
 PAN_KEYS = {Qt.Key.Key_Left: (80, 0), Qt.Key.Key_Right: (-80, 0), Qt.Key.Key_Up: (0, 80), Qt.Key.Key_Down: (0, -80)}
+
+
+#: after a pan the labels are placed afresh once the map has rested this long (ms)
+RELABEL_AFTER_PAN_MS = 120
+
+#: below this height of England on screen (viewport pixels) the map is crowded: board labels
+#: start in small type (a 1366x768 laptop at 125% shows England about 460 px high)
+CROWDED_ENGLAND_PX = 800
 
 
 class MapView(QGraphicsView):
@@ -297,8 +305,7 @@ class MapView(QGraphicsView):
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()
         h.setValue(h.value() - round(dx))
         v.setValue(v.value() - round(dy))
-        self.follow_england = False
-        self.invalidate_labels()
+        self.follow_england = False   # the labels move with the map (scrollContentsBy)
         self.viewChanged.emit()
 
     def visible_scene_rect(self) -> QRectF:
@@ -457,10 +464,32 @@ class MapView(QGraphicsView):
     def placed_labels(self) -> list[Placed]:
         """The labels placed for the current view (cached until :meth:`invalidate_labels`)."""
         if self._labels_cache is None:
+            fit = self.board_fit()
+
+            def bng(r: QRectF) -> tuple[float, float, float, float]:
+                s = self.mapToScene(r.toAlignedRect()).boundingRect()
+                return (s.left(), -s.bottom(), s.right(), -s.top())
+
             self._labels_cache = place_labels(
                 map_label_candidates(self), lambda x, y: self.mapFromScene(QPointF(x, y)),
-                QRectF(self.viewport().rect()), self.label_painter.size)
+                QRectF(self.viewport().rect()), self.label_painter.size,
+                fit=lambda label, r: fit.fits(label.board, bng(r)), free=lambda r: fit.free(bng(r)),
+                crowded=self.labels_crowded())
         return self._labels_cache
+
+    def labels_crowded(self) -> bool:
+        """Board labels start in small type when the whole of England would take less than
+        :data:`CROWDED_ENGLAND_PX` viewport pixels of height (England on a laptop)."""
+        _x0, y0, _x1, y1 = self.atlas.bounds
+        return (y1 - y0) * self.current_scale() < CROWDED_ENGLAND_PX
+
+    def board_fit(self) -> BoardFit:
+        """Where board labels may go (the current board shapes; rebuilt when one changes)."""
+        key = tuple((b, id(g)) for b, g in sorted(self.shapes.board_geom.items()))
+        if getattr(self, "_board_fit_key", None) != key:
+            self._board_fit = BoardFit(dict(self.shapes.board_geom), previous=getattr(self, "_board_fit", None))
+            self._board_fit_key = key
+        return self._board_fit
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -470,7 +499,30 @@ class MapView(QGraphicsView):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
         super().scrollContentsBy(dx, dy)
-        self.invalidate_labels()
+        cache = self._labels_cache
+        if cache is None or not (dx or dy):
+            self.invalidate_labels()
+            return
+        # a pan moves the placed labels with the map (cheap); they are placed afresh once the
+        # pan rests (RELABEL_AFTER_PAN_MS), so dragging the map stays smooth
+        from dataclasses import replace
+
+        view = QRectF(self.viewport().rect())
+        moved = []
+        for r, label, bold in cache:
+            r = r.translated(dx, dy)
+            if not view.contains(r):
+                continue
+            if label.leader is not None:
+                label = replace(label, leader=(label.leader[0] + dx, label.leader[1] + dy))
+            moved.append((r, label, bold))
+        self._labels_cache = moved
+        if not hasattr(self, "_relabel_timer"):
+            self._relabel_timer = QTimer(self)
+            self._relabel_timer.setSingleShot(True)
+            self._relabel_timer.setInterval(RELABEL_AFTER_PAN_MS)
+            self._relabel_timer.timeout.connect(lambda: (self.invalidate_labels(), self.viewport().update()))
+        self._relabel_timer.start()
 
     def setTransform(self, matrix, combine: bool = False) -> None:  # noqa: N802
         super().setTransform(matrix, combine)

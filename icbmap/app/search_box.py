@@ -27,12 +27,12 @@ class SearchBox:
         self._index: SearchIndex | None = None
         self._hits: list = []
         self.edit = edit = QLineEdit()
-        edit.setPlaceholderText("Search code, name or practice postcode (Ctrl+F)")
+        edit.setPlaceholderText("Search name, town, code or practice postcode (Ctrl+F)")
         edit.setClearButtonEnabled(True)
         edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("Search code, name or postcode") + 30)
         edit.setAccessibleName("Search")
-        edit.setAccessibleDescription("Type an LSOA, district, council or board code or name, or a "
-                                      "GP practice postcode, then Enter to select and zoom to it")
+        edit.setAccessibleDescription("Type an LSOA, ward, town, district, council, place or board code or "
+                                      "name, or a GP practice postcode, then Enter to select and zoom to it")
         edit.returnPressed.connect(lambda: self.run(edit.text()))
         edit.textEdited.connect(self.update_completer)
         # search has a toolbar of its own: on a narrow window it starts a second row
@@ -96,6 +96,15 @@ class SearchBox:
             if np.isfinite(x):
                 w.map.fit_scene_rect(QRectF(x - 3000, -y - 3000, 6000, 6000), margin=0)
             w.statusBar().showMessage(f"{hit.label}: {int(p['patients'].iat[hit.index]):,} registered patients", 8000)
+            return
+        if hit.kind in ("ward", "town"):
+            units = self.index.units_of(hit)
+            w.set_level("unit")
+            w.map.set_selection(units, np.zeros(0, dtype=np.int64))
+            w.map.zoom_to_units(units)
+            people = int(w.atlas.population[units].sum())
+            w.statusBar().showMessage(f"Found {hit.label}: {len(units):,} LSOAs, {people:,} people "
+                                      "(wards by the ONS best-fit LSOA lookup)", 8000)
             return
         if hit.kind == "unit":
             units = np.array([hit.index])

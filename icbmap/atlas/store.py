@@ -306,10 +306,12 @@ def attach_extras(atlas: Atlas) -> None:
     """Reference geographies (bundled and the user's) and NHS trusts, kept apart from the pack
     and attached at load (:mod:`icbmap.atlas.areas_store`, :mod:`icbmap.trusts.store`)."""
     from icbmap.atlas.areas_store import attach_references
+    from icbmap.atlas.place_names import attach_place_names
     from icbmap.trusts.store import attach_trusts
 
     attach_references(atlas)
     attach_trusts(atlas)
+    attach_place_names(atlas)
 
 
 def offline_cached() -> bool:

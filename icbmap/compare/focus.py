@@ -51,6 +51,12 @@ def _candidates(atlas, level: str) -> dict[str, int]:
             out.setdefault(_norm(key), i)
         if level == "place" and " - " in name:      # "NHS X ICB - 06K": the NHS code alone
             out.setdefault(_norm(name.rsplit(" - ", 1)[1]), i)
+    if level == "place":                            # usual names: the official name and NHS code too
+        for col in ("official_name", "code_nhs"):
+            if col in t.columns:
+                for i, v in enumerate(t[col].astype(str)):
+                    if v:
+                        out.setdefault(_norm(v), i)
     return out
 
 

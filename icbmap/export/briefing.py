@@ -140,7 +140,8 @@ def _header(fig: Figure, ctx: _Ctx, title: str, subtitle: str) -> None:
         fit_text(sub, 0.975 * fig.bbox.width)
 
 
-def _footer(fig: Figure, ctx: _Ctx, page: int, pages: int) -> None:
+def _footer(fig: Figure, ctx: _Ctx, page: int, pages: int) -> float:
+    """The attribution and the page number; returns the figure fraction of their top."""
     s = ctx.scale
     width_chars = int(250 * (1.0 if ctx.paper == "A4" else 1.42 / s))
     lines = []
@@ -149,22 +150,66 @@ def _footer(fig: Figure, ctx: _Ctx, page: int, pages: int) -> None:
     fig.text(0.025, 0.012, "\n".join(lines), fontsize=5.2 * s, color=FAINT, va="bottom", ha="left",
              linespacing=1.3)
     fig.text(0.975, 0.012, f"Page {page} of {pages}", fontsize=6 * s, color=FAINT, va="bottom", ha="right")
+    r = fig.canvas.get_renderer()
+    return max(t.get_window_extent(r).y1 for t in fig.texts[-2:]) / fig.bbox.height
 
 
 X_POP, X_COUNCILS, X_COT, X_FLAGS = 0.555, 0.69, 0.80, 0.82
 
 
 def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
-    """The per-board table (doubles as the colour legend) inside figure ``rect``."""
+    """The per-board table (doubles as the colour legend) inside figure ``rect``: a name too
+    long for its column wraps onto a second line (rows grow to hold it) instead of running
+    into the population; the notes sit at the foot of ``rect``."""
     s = ctx.scale
     ax = fig.add_axes(rect)
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
+    renderer = fig.canvas.get_renderer()
     n = len(rows)
     height_in = rect[3] * fig.get_figheight()
-    row_h = 1.0 / (n + 3.2)
-    fs = min(6.6 * s, row_h * height_in * 72 * 0.66)
+    ax_w_px = rect[2] * fig.bbox.width
+    # names: one line, or two when one does not fit before the population column
+    fs = min(6.6 * s, (1.0 / (n + 3.2)) * height_in * 72 * 0.66)
+    avail_px = (X_POP - 0.065) * ax_w_px - fs * 4.2 * fig.dpi / 72 - 4 * s   # room left of "9,999,999"
+    probe = ax.text(0, 0, "", fontsize=fs)
+    names, cut = {}, 0
+    for r in rows:
+        name = one_line(short_board_name(r.name), 120)
+        probe.set_text(name)
+        probe.set_fontweight("bold" if r.id in ctx.changed else "normal")
+        w = probe.get_window_extent(renderer).width
+        if w <= avail_px:
+            names[r.id] = [name]
+            continue
+        per_line = max(8, int(len(name) * avail_px / w))
+        lines = textwrap.wrap(name, per_line)
+        if len(lines) > 2:
+            lines = [lines[0], " ".join(lines[1:])]
+        probe.set_text(lines[-1])
+        if probe.get_window_extent(renderer).width > avail_px:
+            while lines[-1] and probe.get_window_extent(renderer).width > avail_px:
+                lines[-1] = lines[-1][:-2].rstrip() + ELLIPSIS
+                probe.set_text(lines[-1])
+            cut += 1
+        names[r.id] = lines
+    probe.remove()
+    note = ("Councils: upper-tier councils wholly inside + partly inside. Split: councils with at least "
+            f"{ctx.report.summary.tolerance * 100:g}% of their people in each of two or more boards (the principles "
+            "page counts the same); councils with only a sliver (a smaller piece) across a boundary are counted "
+            "apart.  Coterm.: coterminosity index, the share of the board's people living in councils wholly "
+            f"inside it.  * changed from the baseline ({ctx.plan.atlas.baseline_label}).  "
+            "Flags: population below 1m / 0.5m or above 3m, separate pieces, more than one NHS region.")
+    if cut:
+        note += (f"  {cut} board name{'s are' if cut != 1 else ' is'} cut to fit (ending {ELLIPSIS}); "
+                 "the exports carry the full names.")
+    note_t = ax.text(0.0, 0.0, "\n".join(textwrap.wrap(note, 118 if ctx.paper == "A4" else 150)),
+                     fontsize=min(fs * 0.82, 5.6 * s), ha="left", va="bottom", color=FAINT)
+    note_h = note_t.get_window_extent(renderer).height / (rect[3] * fig.bbox.height) + 0.012
+    units = [1.0 if len(names[r.id]) == 1 else 1.75 for r in rows]
+    row_h = (1.0 - note_h) / (sum(units) + 2.6)
+    fs = min(fs, row_h * height_in * 72 * 0.66)
     cols = [(0.0, "#", "left"), (0.035, "", "left"), (0.065, "Board", "left"), (X_POP, "Population", "right"),
             (X_COUNCILS, "Councils", "right"), (X_COT, "Coterm.", "right"), (X_FLAGS, "Flags", "left")]
     y = 1.0 - row_h * 0.6
@@ -173,22 +218,20 @@ def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
             ax.text(x, y, head, fontsize=fs, fontweight="bold", ha=ha, va="center", color=INK)
     ax.plot([0, 1], [1.0 - row_h * 1.15] * 2, color=INK, lw=0.5)
     changed = set(ctx.changed)
-    cut = 0
+    top = 1.0 - row_h * 1.25
     for k, r in enumerate(rows):
-        y = 1.0 - row_h * (k + 1.75)
+        h = row_h * units[k]
+        y = top - h / 2
         if k % 2 == 1:
-            ax.add_patch(Rectangle((0, y - row_h / 2), 1, row_h, facecolor="#f2f2f2", edgecolor="none", zorder=0))
+            ax.add_patch(Rectangle((0, top - h), 1, h, facecolor="#f2f2f2", edgecolor="none", zorder=0))
+        top -= h
         num = numbers[r.id]
         ax.text(0.0, y, f"{num}{'*' if r.id in changed else ''}", fontsize=fs, ha="left", va="center", color=INK)
         ax.add_patch(Rectangle((0.035, y - row_h * 0.36), 0.022, row_h * 0.72, facecolor=r.colour,
                                edgecolor=INK, lw=0.3))
-        name = one_line(short_board_name(r.name), 80)
-        name_t = ax.text(0.065, y, name, fontsize=fs, ha="left", va="center", color=INK,
-                         fontweight="bold" if r.id in changed else "normal")
-        pop_t = ax.text(X_POP, y, f"{r.population:,}", fontsize=fs, ha="right", va="center", color=INK)
-        # the name ends before the population starts, whatever its length or glyphs
-        fitted = fit_text(name_t, pop_t.get_window_extent(fig.canvas.get_renderer()).x0 - 4 * s)
-        cut += fitted or (name.endswith(ELLIPSIS) and not r.name.endswith(ELLIPSIS))
+        ax.text(0.065, y, "\n".join(names[r.id]), fontsize=fs, ha="left", va="center", color=INK,
+                linespacing=1.0, fontweight="bold" if r.id in changed else "normal")
+        ax.text(X_POP, y, f"{r.population:,}", fontsize=fs, ha="right", va="center", color=INK)
         whole, part = len(r.councils_whole), len(r.councils_part)
         ax.text(X_COUNCILS, y, f"{whole}" + (f" + {part} part" if part else ""), fontsize=fs, ha="right",
                 va="center", color=INK)
@@ -197,27 +240,25 @@ def _metrics_table(fig, ctx: _Ctx, rect, rows, numbers) -> None:
                 va="center", color=INK)
         ax.text(X_FLAGS, y, short_flags(r), fontsize=fs * 0.92, ha="left", va="center",
                 color="#a00000" if r.status != "ok" or not r.contiguous else INK)
-    y = 1.0 - row_h * (n + 1.3)
-    ax.plot([0, 1], [y + row_h * 0.05] * 2, color=INK, lw=0.5)
+    y = top - row_h * 0.1
+    ax.plot([0, 1], [y] * 2, color=INK, lw=0.5)
     summ = ctx.report.summary
     lv = summ.levels.get("council")
-    ax.text(0.065, y - row_h * 0.45, f"England ({summ.boards} boards)", fontsize=fs, fontweight="bold",
+    ax.text(0.065, y - row_h * 0.55, f"England ({summ.boards} boards)", fontsize=fs, fontweight="bold",
             ha="left", va="center", color=INK)
     if lv is not None:
-        ax.text(X_COUNCILS, y - row_h * 0.45, f"{lv.split} split", fontsize=fs, fontweight="bold", ha="right",
-                va="center", color=INK)
-    ax.text(X_POP, y - row_h * 0.45, f"{summ.population:,}", fontsize=fs, fontweight="bold", ha="right",
+        ax.text(X_COUNCILS, y - row_h * 0.55, f"{lv.real_split} split", fontsize=fs, fontweight="bold",
+                ha="right", va="center", color=INK)
+    ax.text(X_POP, y - row_h * 0.55, f"{summ.population:,}", fontsize=fs, fontweight="bold", ha="right",
             va="center", color=INK)
-    note = ("Councils: upper-tier councils wholly inside + partly inside; total: councils split between boards.  "
-            "Coterm.: coterminosity index, "
-            "the share of the board's people living in councils wholly inside it.  "
-            f"* changed from the baseline ({ctx.plan.atlas.baseline_label}).  "
-            "Flags: population below 1m / 0.5m or above 3m, separate pieces, more than one NHS region.")
-    if cut:
-        note += (f"  {cut} board name{'s are' if cut != 1 else ' is'} cut to fit (ending {ELLIPSIS}); "
-                 "the exports carry the full names.")
-    ax.text(0.0, y - row_h * 1.25, "\n".join(textwrap.wrap(note, 118 if ctx.paper == "A4" else 150)),
-            fontsize=fs * 0.82, ha="left", va="top", color=FAINT)
+
+
+def split_words(lv) -> str:
+    """"5 of 153 councils split" with the sliver-only councils counted apart."""
+    out = f"{lv.real_split} of {lv.areas} councils split"
+    if lv.sliver_only:
+        out += f" (+ {lv.sliver_only} with only a sliver across a boundary)"
+    return out
 
 
 def _legend(ax, ctx: _Ctx, loc=(0.015, 0.985)) -> None:
@@ -247,17 +288,34 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
     subtitle = ctx.subtitle
     _header(fig, ctx, ctx.title, subtitle)
     cl = summ.levels.get("council")
-    line = (f"{summ.boards} boards \u00b7 population {summ.population:,} \u00b7 smallest "
-            f"{short_board_name(summ.smallest[1])} {format_population(summ.smallest[2])} \u00b7 largest "
-            f"{short_board_name(summ.largest[1])} {format_population(summ.largest[2])}")
+    # the counts first, the names last: what must not be cut comes before what may be
+    line = f"{summ.boards} boards \u00b7 population {summ.population:,}"
     if cl is not None:
-        line += f" \u00b7 {cl.split} of {cl.areas} councils split"
+        line += f" \u00b7 {split_words(cl)}"
     if summ.unassigned_units:
         line += f" \u00b7 {summ.unassigned_units:,} LSOAs unassigned"
+    line += (f" \u00b7 smallest {one_line(short_board_name(summ.smallest[1]), 80)} "
+             f"{format_population(summ.smallest[2])} \u00b7 largest "
+             f"{one_line(short_board_name(summ.largest[1]), 80)} {format_population(summ.largest[2])}")
     summary = fig.text(0.025, 0.877 if subtitle else 0.905, one_line(line, 2 * MAX_TEXT_CHARS), fontsize=7.5 * s,
-                       color=INK, va="top")
-    fit_text(summary, 0.975 * fig.bbox.width)
+                       color=INK, va="top", linespacing=1.25)
     top = 0.86
+    right = 0.975 * fig.bbox.width
+    renderer = fig.canvas.get_renderer()
+    if summary.get_window_extent(renderer).x1 > right:
+        # too long for one line (long names, the split count): two lines, broken between items,
+        # and the map and table start lower; only what does not fit in two is cut
+        parts = summary.get_text().split(" \u00b7 ")
+        for k in range(len(parts) - 1, 0, -1):
+            summary.set_text(" \u00b7 ".join(parts[:k]))
+            if summary.get_window_extent(renderer).x1 <= right:
+                break
+        second = fig.text(0.025, 0, " \u00b7 ".join(parts[k:]), fontsize=7.5 * s, color=INK, va="top")
+        bb = summary.get_window_extent(renderer)
+        second.set_y((bb.y0 - 2 * s) / fig.bbox.height)
+        fit_text(second, right)
+        top = second.get_window_extent(renderer).y0 / fig.bbox.height - 0.012
+    fit_text(summary, right)
     map_rect = [0.01, 0.085, 0.53, top - 0.085]
     ax = fig.add_axes(map_rect)
     colours = {b.id: b.colour for b in ctx.plan.boards}
@@ -309,10 +367,13 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
     renderer = fig.canvas.get_renderer()
     obstacles = [ins.get_window_extent(renderer).expanded(1.0, 1.12), ax.get_legend().get_window_extent(renderer)]
     london_ids = {i for i, *_ in london_items}
-    _place_labels(fig, ax, items, 5.4 * s, obstacles=obstacles, numbers_only=london_ids)
-    _place_labels(fig, ins, london_items, 5.4 * s)
-    _metrics_table(fig, ctx, [0.565, 0.085, 0.415, top - 0.085], rows, numbers)
-    _footer(fig, ctx, page, pages)
+    from icbmap.export.labelfit import BoardFit
+
+    fit = BoardFit({r.id: ctx.shapes[r.id] for r in rows})
+    _place_labels(fig, ax, items, 5.4 * s, obstacles=obstacles, numbers_only=london_ids, fit=fit)
+    _place_labels(fig, ins, london_items, 5.4 * s, fit=fit)
+    foot = _footer(fig, ctx, page, pages) + 0.008
+    _metrics_table(fig, ctx, [0.565, foot, 0.415, top - foot], rows, numbers)
     return fig
 
 
@@ -444,16 +505,19 @@ def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle
     progress.step(0.0, "Computing metrics")
     ctx = _context(plan, paper, title, subtitle, date_text)
     board_pages = [b for b in ctx.changed] if changed_pages else []
-    extra = 1 if rules is not None else 0
-    pages = 1 + extra + len(board_pages)
-    progress.step(0.2, "Drawing the map")
-    figs = [_overview_page(ctx, 1, pages)]
+    principle_figs = []
     if rules is not None:
-        from icbmap.export.principles_page import draw_principles_page
+        from icbmap.export.principles_page import _footer_top, draw_principles_pages
 
-        progress.step(0.25, "Checking the design principles")
-        fig = _new_figure(paper)
-        draw_principles_page(fig, ctx, rules, _header, _footer, 2, pages)
+        progress.step(0.2, "Checking the design principles")
+        principle_figs = draw_principles_pages(ctx, rules, _header, lambda: _new_figure(paper),
+                                               lambda f: _footer_top(f, ctx, _footer))
+    extra = len(principle_figs)
+    pages = 1 + extra + len(board_pages)
+    progress.step(0.25, "Drawing the map")
+    figs = [_overview_page(ctx, 1, pages)]
+    for k, fig in enumerate(principle_figs):
+        _footer(fig, ctx, 2 + k, pages)
         figs.append(fig)
     for k, bid in enumerate(board_pages):
         progress.step(0.3 + 0.6 * k / max(len(board_pages), 1), f"Drawing {short_board_name(plan.boards[bid].name)}")

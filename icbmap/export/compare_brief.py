@@ -57,8 +57,9 @@ def _frame(ax, bounds, box_aspect: float, pad: float = 0.04):
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
-def _draw_option(fig, ax, opt: Option, ctx, view, geoms, in_view, differs, s, number_base: int) -> list:
-    """Boards of one option in ``view``; returns the label items for the table of numbers."""
+def _draw_option(fig, ax, opt: Option, ctx, view, geoms, in_view, differs, s, number_base: int) -> tuple:
+    """Boards of one option in ``view``; returns the label items for the table of numbers and
+    the boards' shapes cut to the view."""
     plan = opt.plan
     a = plan.assignment
     units = np.flatnonzero(in_view)
@@ -96,7 +97,7 @@ def _draw_option(fig, ax, opt: Option, ctx, view, geoms, in_view, differs, s, nu
         x, y = _label_anchor(shapes[b])
         name = "\n".join(textwrap.wrap(short_board_name(plan.boards[b].name), 18))
         items.append((b, x, y, f"{name}\n{format_population(int(pops[b]))}", number_base + k))
-    return items
+    return items, shapes
 
 
 def _table(fig, cmp, rect, s) -> None:
@@ -123,13 +124,17 @@ def _table(fig, cmp, rect, s) -> None:
             cells.append(textwrap.wrap(text, wrap_cols) or [""])
         rows.append((textwrap.wrap(r.label, wrap_label), cells, r.best))
     lines = [max([len(lab)] + [len(c) for c in cells]) for lab, cells, _ in rows] + [1]
-    total = sum(lines) + 1.4
+    heads = [textwrap.wrap(o.name, wrap_cols) or [""] for o in cmp.options]
+    heads = [h if len(h) <= 2 else [h[0], textwrap.shorten(" ".join(h[1:]), wrap_cols, placeholder="\u2026")]
+             for h in heads]
+    head_lines = max(len(h) for h in heads)
+    total = sum(lines) + head_lines + 0.5
     line_h = 1.0 / total
     y = 1.0
-    for i, o in enumerate(cmp.options):
-        ax.text(label_w + (i + 1) * col_w - 0.006, y, "\n".join(textwrap.wrap(o.name, wrap_cols)[:2]),
-                fontsize=fs, fontweight="bold", ha="right", va="top", color=INK)
-    y -= line_h * 1.4
+    for i, head in enumerate(heads):      # the header ends above the rule, however many lines
+        ax.text(label_w + (i + 1) * col_w - 0.006, y, "\n".join(head), fontsize=fs, fontweight="bold",
+                ha="right", va="top", color=INK, linespacing=1.0)
+    y -= line_h * (head_lines + 0.5)
     ax.plot([0, 1], [y + line_h * 0.15] * 2, color=INK, lw=0.5)
     for k, (lab, cells, best) in enumerate(rows):
         h = max([len(lab)] + [len(c) for c in cells])
@@ -178,6 +183,10 @@ def _notes(fig, cmp, rect, s) -> None:
         y -= step * (1.2 if k == 0 else 1.0)
 
 
+def fig_h_in(paper: str) -> float:
+    return PAPER_MM[paper][1] / 25.4
+
+
 def comparison_figure(options: list[Option], focus=None, paper: str = "A4", title: str | None = None,
                       date_text: str | None = None, progress: Progress | None = None,
                       rules=None) -> tuple[Figure, object]:
@@ -207,7 +216,17 @@ def comparison_figure(options: list[Option], focus=None, paper: str = "A4", titl
     left, right, top, bottom = 0.025, 0.975, 0.89, 0.47
     gap = 0.012
     w = (right - left - gap * (n - 1)) / n
-    h = top - bottom - 0.035
+    # each map's title wraps to its map's width (two lines at most, the second cut with "…")
+    per_line = max(12, int(w * PAPER_MM[paper][0] / 25.4 * 72 / (9 * s * 0.62)))
+    titles = []
+    for o in options:
+        lines = textwrap.wrap(o.name, per_line) or [""]
+        if len(lines) > 2:
+            lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), per_line, placeholder="\u2026")]
+        titles.append("\n".join(lines))
+    title_lines = max(t.count("\n") + 1 for t in titles)
+    # the maps start below their titles (one or two lines of 9 pt)
+    h = top - bottom - 0.012 - title_lines * 9 * s * 1.25 / 72 / fig_h_in(paper)
     fig_w, fig_h = fig.get_figwidth(), fig.get_figheight()
     ub = shapely.bounds(geoms)
     first = options[0].plan
@@ -219,11 +238,13 @@ def comparison_figure(options: list[Option], focus=None, paper: str = "A4", titl
         in_view = (ub[:, 0] <= view[2]) & (ub[:, 2] >= view[0]) & (ub[:, 1] <= view[3]) & (ub[:, 3] >= view[1])
         differs = moved_mask(first.assignment, opt.plan.assignment, atlas.population) if i else \
             np.zeros(atlas.n_units, bool)
-        fig.text(left + i * (w + gap) + w / 2, top - 0.005, "\n".join(textwrap.wrap(opt.name, 40)[:2]),
+        fig.text(left + i * (w + gap) + w / 2, top - 0.005, titles[i], linespacing=1.1,
                  fontsize=9 * s, fontweight="bold", ha="center", va="top", color=INK)
-        items = _draw_option(fig, ax, opt, cmp.contexts[i], view, geoms, in_view, differs, s, number)
+        items, shapes = _draw_option(fig, ax, opt, cmp.contexts[i], view, geoms, in_view, differs, s, number)
         fs = (6.2 if n <= 3 else 5.4 if n == 4 else 4.8) * s
-        _place_labels(fig, ax, items, fs)
+        from icbmap.export.labelfit import BoardFit
+
+        _place_labels(fig, ax, items, fs, fit=BoardFit(shapes))
         ax.add_patch(Rectangle(
             (view[0], view[1]), view[2] - view[0], view[3] - view[1], facecolor="none", edgecolor="#999999",
             lw=0.5, zorder=9))

@@ -299,7 +299,7 @@ _FAR = [(0, 2), (0, -2), (2, 0), (-2, 0), (2, 2), (-2, 2), (2, -2), (-2, -2), (1
 _FARTHER = [(dx, dy) for dx in range(-5, 6) for dy in range(-5, 6) if max(abs(dx), abs(dy)) >= 3]
 
 
-def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=()) -> None:
+def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=(), fit=None) -> None:
     """Place ``(id, x, y, label, number)`` labels without overlap, largest boards first.
 
     Each label tries its anchor and eight nearby offsets, at full size and a little smaller;
@@ -307,11 +307,25 @@ def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=()) -> No
     one: "Greater Manchester" against "South Yorkshire").  If none is free the board's
     number (which the table explains) is placed instead, searching a wider ring so it is
     not hidden under a neighbour's label; only if that fails too is it drawn at the anchor.
+
+    With ``fit`` (a :class:`~icbmap.export.labelfit.BoardFit` of the boards in data
+    coordinates) a label or number must sit on its own board (centre inside, at most a quarter
+    over any other); a number that finds no such spot goes off the boards (sea, Wales) with a
+    leader line to its anchor.  Every text is tagged ``board:<id>`` (its gid) for checks.
     """
     renderer = fig.canvas.get_renderer()
     placed = list(obstacles)
     trans = ax.transData
+    inv = trans.inverted()
     ax_bb = ax.get_window_extent(renderer)
+
+    def data_box(bb):
+        (x0, y0), (x1, y1) = inv.transform([[bb.x0, bb.y0], [bb.x1, bb.y1]])
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+    def on_board(bid, bb) -> bool:
+        return fit is None or fit.fits(bid, data_box(bb))
+
     gap = fontsize * fig.dpi / 72.0 * 0.45  # display pixels between label boxes
     for bid, x, y, label, number in items:
         px, py = trans.transform((x, y))
@@ -334,13 +348,41 @@ def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=()) -> No
                 t.set_position(trans.inverted().transform((nx, ny)))
                 bb = t.get_window_extent(renderer)
                 inside = bb.x0 >= ax_bb.x0 and bb.x1 <= ax_bb.x1 and bb.y0 >= ax_bb.y0 and bb.y1 <= ax_bb.y1
-                if inside and not _overlaps(bb, placed, pad=pad):
+                if inside and not _overlaps(bb, placed, pad=pad) and on_board(bid, bb):
                     placed.append(bb)
                     done = True
                     break
             if done:
+                t.set_gid(f"board:{bid}")
                 break
             t.remove()
+        if not done and fit is not None:  # a number off the boards, with a leader line
+            t = ax.text(x, y, str(number), fontsize=fontsize * 0.9, ha="center", va="center", color=INK,
+                        zorder=8, fontweight="bold", gid=f"board:{bid}",
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                              "alpha": 0.8})
+            bb0 = t.get_window_extent(renderer)
+            w, h = bb0.width, bb0.height
+            pad = fontsize * fig.dpi / 72.0 * 0.32
+            for ring in (2, 3, 4, 5, 6, 8):
+                for ox, oy in [(dx, dy) for dx in range(-ring, ring + 1) for dy in range(-ring, ring + 1)
+                               if max(abs(dx), abs(dy)) == ring]:
+                    nx, ny = px + ox * w * 0.8, py + oy * h * 0.8
+                    t.set_position(inv.transform((nx, ny)))
+                    bb = t.get_window_extent(renderer)
+                    inside = bb.x0 >= ax_bb.x0 and bb.x1 <= ax_bb.x1 and bb.y0 >= ax_bb.y0 and bb.y1 <= ax_bb.y1
+                    if inside and not _overlaps(bb, placed, pad=pad) and fit.free(data_box(bb)):
+                        ex, ey = min(max(px, bb.x0), bb.x1), min(max(py, bb.y0), bb.y1)
+                        ax.plot(*zip(inv.transform((px, py)), inv.transform((ex, ey))), color=INK, lw=0.4,
+                                zorder=7.9)
+                        ax.plot(*inv.transform((px, py)), marker="o", ms=1.2, color=INK, zorder=7.9)
+                        placed.append(bb)
+                        done = True
+                        break
+                if done:
+                    break
+            if not done:
+                t.remove()
         if not done:  # the spot of least overlap near the anchor
             t = ax.text(x, y, str(number), fontsize=fontsize * 0.8, ha="center", va="center", color=INK,
                         zorder=8, fontweight="bold")
@@ -355,9 +397,12 @@ def _place_labels(fig, ax, items, fontsize, obstacles=(), numbers_only=()) -> No
                     continue
                 cost = sum(max(0.0, min(bb.x1, o.x1) - max(bb.x0, o.x0)) * max(0.0, min(bb.y1, o.y1) - max(bb.y0, o.y0))
                            for o in placed) + 0.01 * (abs(ox) + abs(oy))
+                if fit is not None and not on_board(bid, bb):
+                    cost += 1e9
                 if cost < best_cost:
                     best, best_cost = (nx, ny), cost
             t.set_position(trans.inverted().transform(best))
+            t.set_gid(f"board:{bid}")
             placed.append(t.get_window_extent(renderer))
 
 
@@ -372,6 +417,19 @@ def label_boxes(fig) -> list:
                 patch = t.get_bbox_patch()
                 out.append((t.get_text(), (patch.get_window_extent(renderer) if patch is not None
                                            else t.get_window_extent(renderer)), ax))
+    return out
+
+
+def board_labels(fig) -> list:
+    """``(text, display box, axes, board id)`` of every board label or number on ``fig``."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        for t in ax.texts:
+            gid = t.get_gid() or ""
+            if gid.startswith("board:") and t.get_visible():
+                out.append((t.get_text(), t.get_window_extent(renderer), ax, int(gid[6:])))
     return out
 
 

@@ -88,3 +88,18 @@ def test_bench_lasso_select_districts(benchmark, window):
     benchmark.pedantic(lambda: _drag(vp, Qt.MouseButton.LeftButton, ring[0], ring[1:]),
                        rounds=10, iterations=1, warmup_rounds=1)
     assert len(window.map.selected_units) > 0
+
+
+def test_bench_board_labels_on_the_laptop_map(benchmark, window):
+    """Placing the labels afresh at England view on the laptop's map (648 x 491 px): board
+    labels on their own boards, smaller type, initials and leader lines (issue 22)."""
+    window.map.setFixedSize(650, 493)
+    window.map.zoom_england()
+    window.map.placed_labels()
+
+    def relabel():
+        window.map.invalidate_labels()
+        return window.map.placed_labels()
+
+    placed = benchmark.pedantic(relabel, rounds=20, iterations=1, warmup_rounds=1)
+    assert sum(1 for _r, _label, bold in placed if bold) >= 24
