@@ -214,5 +214,46 @@ def cluster_reference(atlas, clusters: pd.DataFrame | None = None):
                           report={"boards": int(len(clusters))})
 
 
-__all__ = ["BASE_KEY", "REFERENCE_NAME", "cluster_reference", "configuration_info", "merge_boards",
-           "offers_expected", "provenance", "read_expected"]
+
+
+# ------------------------------------------------------------------ as an option beside others
+def expected_plan(atlas, clusters: pd.DataFrame | None = None):
+    """The expected April 2027 map as a :class:`~icbmap.plan.model.Plan` over ``atlas`` (drawn with
+    the April 2026 boards, or with the expected map itself), to set beside proposals: each
+    multi-board cluster's boards merged into its first board, renamed and recoded as in
+    :func:`merge_boards`.  Other baselines: :class:`DataError`."""
+    from icbmap.plan.model import Plan
+
+    plan = Plan(atlas)
+    if atlas.baseline == EXPECTED_KEY:
+        return plan
+    path = clusters_path()
+    clusters = load_clusters(path) if clusters is None else clusters
+    codes = [b.code for b in plan.boards]
+    if not set(clusters["board_code"]) <= set(codes):
+        raise DataError(path, f"the expected April 2027 map is built from the April 2026 boards; this window's "
+                              f"baseline is {atlas.baseline_label} (open it with --baseline 2026 or "
+                              f"--baseline {EXPECTED_KEY})")
+    groups = _groups(codes, clusters, path)
+    names = dict(zip(clusters["board_code"], clusters["cluster_name"]))
+    cid = dict(zip(clusters["board_code"], clusters["cluster_id"]))
+    for g in groups:
+        if len(g) < 2:
+            continue
+        keep = g[0]
+        code = codes[keep]
+        for other in g[1:]:
+            units = plan.board_units(other)
+            prac = np.flatnonzero(plan.practice_assignment == other)
+            plan.move(units, prac, keep)
+            plan.set_active(other, False)
+        plan.update_board(keep, code=f"{cid[code]}-expected", name=f"NHS {names[code]} (expected 2027) ICB")
+    return plan
+
+
+def expected_option_name() -> str:
+    return EXPECTED_LABEL
+
+
+__all__ = ["BASE_KEY", "REFERENCE_NAME", "cluster_reference", "configuration_info", "expected_option_name",
+           "expected_plan", "merge_boards", "offers_expected", "provenance", "read_expected"]

@@ -27,7 +27,8 @@ def add_arguments(p) -> None:
 
     add_baseline_argument(p)
     p.add_argument("--compare", metavar="PROPOSAL",
-                   help="also count each rule's failures on another proposal ('baseline' = the baseline's boards)")
+                   help="also count each rule's failures on another proposal ('baseline' = the baseline's boards; "
+                        "'2027-expected' = the expected April 2027 map)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("--list-presets", action="store_true", help="list the preset rule sets and exit")
     p.add_argument("-o", "--output", help="write to a file instead of standard output")
@@ -39,6 +40,12 @@ def _plan_for(atlas, path):
 
     if path in (None, "baseline"):
         return Plan(atlas), None
+    from icbmap.atlas.clusters import EXPECTED_KEY
+
+    if path == EXPECTED_KEY and not __import__("pathlib").Path(path).exists():
+        from icbmap.atlas.expected_2027 import expected_plan
+
+        return expected_plan(atlas), None
     prop = load_proposal(path, atlas)
     return prop.plan, prop
 
