@@ -41,7 +41,7 @@ NOTE = ("expected, not decided: the April 2026 boards merged cluster by cluster,
 def configuration_info(n_boards: int = 26) -> dict:
     """The entry the configuration gets in ``atlas.baselines`` (as the pack's own configurations)."""
     return {"key": EXPECTED_KEY, "label": EXPECTED_LABEL, "baseline_label": EXPECTED_LABEL,
-            "vintage": "April 2027 (expected)", "status": "expected, not decided", "boards": str(n_boards),
+            "vintage": "April 2027 (expected)", "status": "derived, expected", "boards": str(n_boards),
             "source": SOURCE_TEXT + "; applied to the April 2026 boards", "note": NOTE}
 
 
@@ -198,11 +198,12 @@ def cluster_reference(atlas, clusters: pd.DataFrame | None = None):
     status = {}
     for cid, g in clusters.groupby("cluster_id"):
         s = set(g["status"])
-        status[cid] = ("merger expected, not decided" if "merger expected" in s
-                       else "merged" if "merged" in s else "standalone")
-    table = pd.DataFrame({"code": areas["cluster_id"], "name": areas["cluster_name"],
-                          "status": [status[c] for c in areas["cluster_id"]],
-                          "date": [g for g in areas["expected_merger_date"]],
+        status[cid] = ("expected 2027, not decided" if "merger expected" in s
+                       else "merged 2026" if "merged" in s else "standalone")
+    # the status says "standalone": the facts' names repeat it in brackets
+    names = areas["cluster_name"].str.replace(r"\s*\(standalone[^)]*\)\s*$", "", regex=True)
+    table = pd.DataFrame({"code": areas["cluster_id"], "name": names,
+                          "status": [status[c] for c in areas["cluster_id"]], "date": "",
                           "code_kind": LOCAL_CODE_KIND})
     area_of_cluster = {c: i for i, c in enumerate(areas["cluster_id"])}
     area_of_board = {b: area_of_cluster[c] for b, c in zip(clusters["board_code"], clusters["cluster_id"])}

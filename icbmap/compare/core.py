@@ -441,7 +441,8 @@ def principle_rows(contexts: list[Context], rules) -> list[Row]:
             texts.append(f"{n:,} of {total:,}" if n else "\u2713 all pass")
         note = (f"{rules.name}: {rule.label}; failing {subject}" +
                 ("" if subject == "boards" else " in the whole plan"))
-        rows.append(Row(f"rule:{rule.id}", f"Principle: {rule.label}", "Principles", "lower", vals, texts,
+        soft = "" if getattr(rule, "hard", True) else " (soft)"
+        rows.append(Row(f"rule:{rule.id}", f"Principle{soft}: {rule.label}", "Principles", "lower", vals, texts,
                         _best(vals, "lower"), note))
     return rows
 
