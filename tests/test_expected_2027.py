@@ -187,3 +187,23 @@ def test_cli_expected_baseline_metrics_compare_check():
 def test_unknown_baseline_lists_the_expected_one():
     r = _cli("metrics", "--baseline", "2031")
     assert r.returncode == 1 and "2027-expected" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_proposal_drawn_on_the_expected_map_reopens_on_it(expected, tmp_path):
+    from icbmap.plan.commands import History, MoveUnits
+    from icbmap.plan.model import Plan
+    from icbmap.plan.proposal import Proposal, write_proposal
+
+    plan = Plan(expected)
+    kent = plan.board_by_code("E54000032").id
+    c12 = plan.board_by_code("C12-expected").id
+    units = plan.board_units(kent)[:5]
+    History(plan).push(MoveUnits(units, c12))
+    path = write_proposal(tmp_path / "on-2027.icbmap.json", Proposal.new(plan, title="On the 2027 map"))
+    r = _cli("metrics", str(path), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["summary"]["boards"] == 26
+    assert d["change"]["people"] == int(expected.population[units].sum()) and d["change"]["merges"] == 0
+    r = _cli("metrics", str(path), "--baseline", "2026")
+    assert r.returncode == 1 and "2027-expected" in r.stderr
