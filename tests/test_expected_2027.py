@@ -88,7 +88,7 @@ def test_cluster_reference_geography(england, expected):
 
 
 def test_expected_plan_beside_the_april_2026_boards(england, expected):
-    from icbmap.atlas.expected_2027 import expected_plan
+    from icbmap.plan.expected import expected_plan
     from icbmap.metrics.change import boundary_change
 
     plan = expected_plan(england)
