@@ -207,3 +207,26 @@ def test_a_proposal_drawn_on_the_expected_map_reopens_on_it(expected, tmp_path):
     assert d["change"]["people"] == int(expected.population[units].sum()) and d["change"]["merges"] == 0
     r = _cli("metrics", str(path), "--baseline", "2026")
     assert r.returncode == 1 and "2027-expected" in r.stderr
+
+
+@pytest.mark.slow
+def test_comparison_briefing_with_the_expected_map(england, tmp_path):
+    import shutil
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    from icbmap.compare.core import Option
+    from icbmap.export.compare_brief import render_comparison
+    from icbmap.plan.expected import expected_plan
+    from icbmap.plan.model import Plan
+
+    out = render_comparison([Option("Baseline", Plan(england), baseline=True),
+                             Option(EXPECTED_LABEL, expected_plan(england))], tmp_path / "c.pdf")[0]
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+    flat = " ".join(text.split())
+    merges = next(line for line in text.splitlines() if "Merges: baseline boards absorbed" in line)
+    assert merges.split()[-2:] == ["0", "10"]
+    boards = next(line for line in text.splitlines() if line.strip().startswith("Boards ") and "36" in line)
+    assert boards.split()[-2:] == ["36", "26"]
+    assert "April 2027 (expected: 2025 clusters merged; not decided)" in flat or (
+        "April 2027 (expected: 2025" in flat and "clusters merged; not decided)" in flat)
