@@ -230,3 +230,23 @@ def test_comparison_briefing_with_the_expected_map(england, tmp_path):
     assert boards.split()[-2:] == ["36", "26"]
     assert "April 2027 (expected: 2025 clusters merged; not decided)" in flat or (
         "April 2027 (expected: 2025" in flat and "clusters merged; not decided)" in flat)
+
+
+def test_a_pack_without_the_april_2026_boards_is_refused_naming_the_cluster_table(tmp_path, monkeypatch, capsys):
+    """A pack imported from a lookup whose boards are not the April 2026 ones (here a 2-board
+    fixture): --baseline 2027-expected exits 1 with one message naming the cluster table and the
+    board the pack lacks; nothing is written."""
+    from test_official_import import fixture_files
+
+    from icbmap import cli
+    from icbmap.atlas.clusters import clusters_path
+    from icbmap.atlas.official import import_pack
+
+    monkeypatch.setenv("ICBMAP_HOME", str(tmp_path / "home"))
+    import_pack("test-fixture-2027", **fixture_files(tmp_path))
+    out = tmp_path / "m.txt"
+    rc = cli.main(["--pack", "test-fixture-2027", "metrics", "--baseline", EXPECTED_KEY, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err
+    assert str(clusters_path()) in err and "E54000008" in err and "lacks" in err
+    assert not out.exists()

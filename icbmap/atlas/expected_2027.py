@@ -80,9 +80,9 @@ def groups_by_cluster(board_codes, clusters: pd.DataFrame, path) -> list[list[in
     index = {c: i for i, c in enumerate(codes)}
     missing = sorted(set(clusters["board_code"]) - set(index))
     if missing:
-        raise DataError(path, f"the cluster table names the board {missing[0]}, which this data pack's April 2026 "
-                              f"boards lack ({len(missing)} such board{'s' if len(missing) > 1 else ''}); the "
-                              "expected April 2027 map needs the April 2026 boards")
+        raise DataError(path, f"the cluster table names the board {missing[0]}, which this data pack lacks "
+                              f"({len(missing)} such board{'s' if len(missing) > 1 else ''}); the expected April "
+                              "2027 map is built from the April 2026 boards")
     cluster_of = dict(zip(clusters["board_code"], clusters["cluster_id"]))
     groups: dict[str, list[int]] = {}
     for i, c in enumerate(codes):
