@@ -158,3 +158,16 @@ def test_expected_2027_briefing_says_expected_with_sources_and_soft_warnings(tmp
                    "April 2027 (expected: 2025 clusters merged; not decided)", "HCWS915",
                    "(due regard to devolution) (soft)", "5 of 20 areas fail (warning)", "Page 2 of 2"):
         assert needle in text, needle
+
+
+def test_pure_merger_briefing_hatches_nothing_and_counts_one_merge(england, tmp_path):
+    """A pure merger moves nobody: no area hatched as moved; the summary line says boundary change 0
+    and one merge (issue 20)."""
+    from icbmap.export.briefing import _context
+    from icbmap.plan.commands import MergeBoards
+
+    plan = Plan(england)
+    History(plan).push(MergeBoards(plan.board_by_code("E54000062").id, plan.board_by_code("E54000055").id))
+    assert _context(plan, "A4", "t", "", "d").moved is None
+    text = " ".join(_pdftext(render_briefing(plan, tmp_path / "m.pdf")[0]).split())
+    assert "boundary change 0 people · 1 merge" in text
