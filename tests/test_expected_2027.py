@@ -88,8 +88,8 @@ def test_cluster_reference_geography(england, expected):
 
 
 def test_expected_plan_beside_the_april_2026_boards(england, expected):
-    from icbmap.plan.expected import expected_plan
     from icbmap.metrics.change import boundary_change
+    from icbmap.plan.expected import expected_plan
 
     plan = expected_plan(england)
     assert len(plan.active_ids()) == 26

@@ -196,7 +196,7 @@ def cluster_reference(atlas, clusters: pd.DataFrame | None = None):
                       licence="paraphrased public statements (sources in shapefiles/SOURCES.md)",
                       attribution="", note="each LSOA follows its April 2026 board; " + NOTE)
     return make_reference(atlas, REFERENCE_NAME, REFERENCE_LABEL, table, unit_area, prov, source="bundled",
-                          report={"boards": int(len(clusters))})
+                          report={"boards": len(clusters)})
 
 
 
