@@ -222,7 +222,8 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
         if baseline and baseline != default and baseline not in keys:
             from icbmap.atlas.expected_2027 import offers_expected
 
-            have = ", ".join(keys + ([EXPECTED_KEY] if offers_expected(meta) else [])) if keys else "only its own boards"
+            offered = keys + ([EXPECTED_KEY] if offers_expected(meta) else [])
+            have = ", ".join(offered) if keys else "only its own boards"
             raise DataError(path, f"this data pack has no baseline {baseline!r} (it has {have})")
         switch = bool(baseline) and baseline != default
         names = {lvl: (f"{lvl}_{baseline}" if switch and lvl in CONFIG_LEVELS else lvl) for lvl in LEVELS}
