@@ -14,6 +14,7 @@ INK = "#222222"
 FAINT = "#666666"
 RED = "#b71c1c"
 GREEN = "#2e7d32"
+AMBER = "#b26a00"       # a soft rule that fails: a warning
 
 
 def principles_rows(plan, ruleset):
@@ -108,11 +109,15 @@ def draw_principles_pages(ctx, ruleset, header, new_figure, footer_top) -> list:
         def verdict(x):
             if x.missing:
                 return "not checked", FAINT
-            return (("\u2713 passes" if x.ok else f"\u2717 {x.failing} of {x.total} {x.subject} fail"),
-                    (GREEN if x.ok else RED))
+            if x.ok:
+                return "\u2713 passes", GREEN
+            if not x.rule.hard:
+                return f"\u26a0 {x.failing} of {x.total} {x.subject} fail (warning)", AMBER
+            return f"\u2717 {x.failing} of {x.total} {x.subject} fail", RED
         t, col = verdict(r)
         tb, colb = verdict(b)
-        label = lines_of(f"{i + 1}. {r.rule.label}", fs, col_plan - 10 * fs)
+        soft = "" if r.rule.hard else " (soft)"
+        label = lines_of(f"{i + 1}. {r.rule.label}{soft}", fs, col_plan - 10 * fs)
         flow.need(len(label) * fs * 1.3 + fs)
         flow.text(0, "\n".join(label), fs, color=INK, linespacing=1.2)
         flow.text(col_plan, t, fs, ha="right", color=col)
@@ -169,7 +174,7 @@ def draw_principles_pages(ctx, ruleset, header, new_figure, footer_top) -> list:
                     if r.fail is None:
                         mark, col = "\u2013", FAINT
                     elif r.fail[bd.id]:
-                        mark, col = "\u2717", RED
+                        mark, col = ("\u2717", RED) if r.rule.hard else ("\u26a0", AMBER)
                     else:
                         mark, col = "\u2713", GREEN
                     flow.ax.text(x0 + 0.30 * w_pt + j * 0.03 * w_pt, yy, mark, fontsize=fs * 0.9, va="top",
@@ -178,7 +183,8 @@ def draw_principles_pages(ctx, ruleset, header, new_figure, footer_top) -> list:
         flow.y = y0 - (left_n + 1.5) * row_h
         if start < len(boards):
             flow._start()
-    note = ("Counts are of boards, or of areas for 'within one board' rules. An area is split when more than one "
+    note = ("Counts are of boards, or of areas for 'within one board' and nesting rules. A soft rule (marked "
+            "(soft), \u26a0 when it fails) is weighed, not required: its failures are warnings. An area is split when more than one "
             f"board holds at least {tol * 100:g}% of its people; a smaller piece is a sliver and does not count "
             "(page 1 counts the councils with only slivers across a boundary apart). Acute trusts are counted by "
             "headquarters postcode: headquarters are not catchments. Definitions: docs/principles.md.")

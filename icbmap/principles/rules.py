@@ -1,6 +1,6 @@
 """The rule catalogue: each principle is a kind, plain parameters and a label (Qt-free).
 
-A :class:`Rule` is plain data (``kind``, ``params``, ``label``, ``id``), so a rule set can be
+A :class:`Rule` is plain data (``kind``, ``params``, ``label``, ``id``, ``hard``, ``weight``), so a rule set can be
 written to a file, shown in a dialog and turned into constraints by an optimiser without
 knowing how it is checked.  :data:`KINDS` lists every kind with its parameters, their types
 and defaults; :func:`make_rule` validates a dict and raises :class:`RuleError` naming the
@@ -9,6 +9,7 @@ problem.  Definitions and worked examples: ``docs/principles.md``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from icbmap.errors import IcbmapError
@@ -55,6 +56,13 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
          (_GEO, _TOL),
          "each area of the geography (council, district, strategic authority ...) works with only one "
          "board: at most one board holds more than a sliver of its people"),
+    Kind("nest_or_contain", "Nest or contain (areas and boards)", "areas",
+         (Param("geography", str, "strategic_authorities_2026",
+                help="strategic_authorities_2026 (default), ca, council, district, or a reference geography's name"),
+          _TOL),
+         "each area of the geography (a strategic authority, by default) either holds whole boards or lies "
+         "inside one board: every board with more than a sliver of the area's people lies wholly inside it "
+         "or holds all of it"),
     Kind("board_of_whole_areas", "Each board made of whole areas", "boards",
          (_GEO, _TOL,
           Param("allow_outside", bool, True,
@@ -79,15 +87,25 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
 
 @dataclass(frozen=True)
 class Rule:
-    """One principle: ``kind`` (a key of :data:`KINDS`), ``params`` (plain values), a label."""
+    """One principle: ``kind`` (a key of :data:`KINDS`), ``params`` (plain values), a label.
+
+    ``hard`` rules must hold; a soft rule (``hard=False``) is reported as a warning when it fails
+    and an optimiser counts and minimises its failures, weighted by ``weight`` (finite, > 0).
+    """
 
     id: str
     kind: str
     label: str
     params: dict = field(default_factory=dict)
+    hard: bool = True
+    weight: float = 1.0
 
     def to_dict(self) -> dict:
         out = {"id": self.id, "kind": self.kind, "label": self.label}
+        if not self.hard:
+            out["hard"] = False
+        if self.weight != 1.0:
+            out["weight"] = self.weight
         out.update({k: v for k, v in self.params.items() if v is not None})
         return out
 
@@ -143,6 +161,8 @@ def default_label(kind: str, params: dict) -> str:
         return "Population"
     if kind == "area_within_one_board":
         return f"Each of the {geo_text} within one board"
+    if kind == "nest_or_contain":
+        return f"Each of the {geo_text} holds whole boards or lies in one"
     if kind == "board_of_whole_areas":
         return f"Boards made of whole {geo_text}"
     if kind == "max_areas":
@@ -162,7 +182,7 @@ def make_rule(d: dict, position: int = 0) -> Rule:
         raise RuleError(f"rule #{position + 1}: unknown rule {kind_name!r} (known rules: {known})")
     kind = KINDS[kind_name]
     names = {p.name for p in kind.params}
-    extra = sorted(set(d) - names - {"kind", "rule", "id", "label"})
+    extra = sorted(set(d) - names - {"kind", "rule", "id", "label", "hard", "weight"})
     if extra:
         raise RuleError(f"rule #{position + 1} ({kind_name}): unknown parameter {extra[0]!r} "
                         f"(parameters: {', '.join(sorted(names)) or 'none'})")
@@ -177,7 +197,17 @@ def make_rule(d: dict, position: int = 0) -> Rule:
     rid = d.get("id") or f"{kind_name}-{position + 1}"
     if not isinstance(rid, str):
         raise RuleError(f"rule #{position + 1}: id should be text, found {rid!r}")
-    return Rule(rid, kind_name, label, params)
+    hard = d.get("hard", True)
+    if not isinstance(hard, bool):
+        raise RuleError(f"rule #{position + 1} ({kind_name}): 'hard' should be true or false, found {hard!r}")
+    weight = d.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise RuleError(f"rule #{position + 1} ({kind_name}): 'weight' should be a number, found {weight!r}")
+    weight = float(weight)
+    if not math.isfinite(weight) or weight <= 0:
+        raise RuleError(f"rule #{position + 1} ({kind_name}): 'weight' should be a finite number above 0, "
+                        f"found {weight!r}")
+    return Rule(rid, kind_name, label, params, hard, weight)
 
 
 __all__ = ["BUILTIN_GEOGRAPHIES", "KINDS", "Kind", "Param", "Rule", "RuleError", "default_label", "make_rule"]
