@@ -12,9 +12,10 @@ import threading
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                                QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout)
+                               QLineEdit, QMessageBox, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
+from icbmap.app.screenfit import scrolling
 from icbmap.errors import IcbmapError
 from icbmap.suggest.spec import (BLOCK_LEVELS, TERM_LABELS, TERMS, Constraints, Request, Target, Weights)
 
@@ -158,15 +159,33 @@ class SuggestDialog(QDialog):
         close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         close.clicked.connect(self.close)
 
+        # issue 22: the settings scroll and a splitter shares the height with the results, so
+        # the dialog fits a 1366x768 laptop at 125% (it was 1075 px tall) and the results,
+        # Open as option and Close stay on the screen; widgets added to ``self.settings`` fit too
+        self.settings = settings = QWidget()
+        self.settings_layout = top = QVBoxLayout(settings)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addLayout(form)
+        top.addWidget(rules)
+        top.addWidget(obj)
+        top.addStretch(1)
+        lower = QWidget()
+        low = QVBoxLayout(lower)
+        low.setContentsMargins(0, 0, 0, 0)
+        low.addLayout(run)
+        low.addWidget(self.status)
+        low.addWidget(self.results, 1)
+        self.results.setMinimumHeight(90)
+        self.splitter = split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
+        split.addWidget(scrolling(settings, "suggest-settings"))
+        split.addWidget(lower)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(rules)
-        lay.addWidget(obj)
-        lay.addLayout(run)
-        lay.addWidget(self.status)
-        lay.addWidget(self.results, 1)
+        lay.addWidget(split, 1)
         lay.addWidget(buttons)
-        self.resize(760, 860)
+        self.resize(760, 860)  # shrunk to the screen when shown (app.screenfit)
         self.prefill_from_principles()
 
     def prefill_from_principles(self) -> None:
