@@ -94,7 +94,7 @@ def xserver():
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (apt install xvfb openbox)")
-    display = f":{230 + os.getpid() % 20}"
+    display = os.environ.get("ICBMAP_TEST_DISPLAY") or f":{230 + os.getpid() % 20}"
     x = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)

@@ -425,8 +425,11 @@ def _resolve(plan, title, subtitle):
 
 def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle: str | None = None,
                      date_text: str | None = None, changed_pages: bool = False,
-                     progress: Progress | None = None, rules=None) -> list[Figure]:
+                     progress: Progress | None = None, rules=None, on_page=None) -> list[Figure]:
     """The pages of the briefing as matplotlib figures (page 1 first).
+
+    ``on_page(figure, number, pages)`` is called as each page is made (the print preview
+    shows page 1 while the others are drawn).
 
     ``plan`` may be a :class:`~icbmap.plan.model.Plan` or a proposal (its plan, title and
     author are used, and its rule set when ``rules`` is not given).  With a rule set, a
@@ -447,7 +450,8 @@ def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle
     extra = 1 if rules is not None else 0
     pages = 1 + extra + len(board_pages)
     progress.step(0.2, "Drawing the map")
-    figs = [_overview_page(ctx, 1, pages)]
+    figs = _Pages(on_page, pages)
+    figs.append(_overview_page(ctx, 1, pages))
     if rules is not None:
         from icbmap.export.principles_page import draw_principles_page
 
@@ -459,7 +463,20 @@ def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle
         progress.step(0.3 + 0.6 * k / max(len(board_pages), 1), f"Drawing {short_board_name(plan.boards[bid].name)}")
         figs.append(_board_page(ctx, bid, k + 2 + extra, pages))
     progress.step(0.95, "Pages ready")
-    return figs
+    return list(figs)
+
+
+class _Pages(list):
+    """The pages made so far; tells ``on_page`` of each new one."""
+
+    def __init__(self, on_page, pages: int):
+        super().__init__()
+        self.on_page, self.pages = on_page, pages
+
+    def append(self, fig) -> None:
+        super().append(fig)
+        if self.on_page is not None:
+            self.on_page(fig, len(self), self.pages)
 
 
 def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None = None,
