@@ -43,6 +43,10 @@ class _Job(QObject):
         self.done.emit(None)
 
 
+#: previews closed or cancelled while their worker still draws: kept until it has stopped
+_STOPPING: set = set()
+
+
 class PreviewPages(QObject):
     """The pages of one preview, drawn in a worker: ``svgs`` fills as pages arrive (SVG
     documents or images);
@@ -86,15 +90,16 @@ class PreviewPages(QObject):
         self.running = False
         self.error = exc
         self._thread.quit()
-        self._thread.wait()
+        self._thread.wait()  # the job has returned: at once
+        _STOPPING.discard(self)
         self.finished.emit()
 
     def cancel(self) -> None:
-        """Stop the drawing and wait for the worker (it stops between steps)."""
+        """Stop the drawing: the worker stops at its next step, on its own time (the window
+        does not wait for it); this object stays alive until then."""
         self._job.cancel.set()
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
+        if self._thread.isRunning() and self.running:
+            _STOPPING.add(self)
         self.running = False
 
     def paint(self, printer) -> int:
