@@ -11,7 +11,8 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QTextDocument
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QLabel, QSizePolicy, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QLabel, QSizePolicy, QStyledItemDelegate,
+                               QTableWidget,
                                QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
 FLASH_MS = 900
@@ -215,6 +216,51 @@ def flag_cell(item, text: str) -> None:
 FLAG_HELP = ("< 0.5m, < 1m: population below 500,000 or one million; > 3m: above three million; "
              "N pieces: not contiguous; N regions: spans NHS regions")
 
+#: the icon of each kind of flag (resources/icons/ui/flag-*.svg)
+FLAG_ICONS = {"population": "flag-population", "pieces": "flag-pieces", "regions": "flag-regions",
+              "principle": "flag-principle"}
+FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def flag_icons_cell(item, flags) -> None:
+    """A Boards panel flags cell (issue 22): an icon per flag (drawn by
+    :class:`FlagIconsDelegate`), the words of every flag in full, one a line, in the
+    tooltip and for screen readers; it sorts by the number of flags."""
+    if item is None:
+        return
+    flags = list(flags or [])
+    item.setText("")
+    item.setIcon(QIcon())
+    item.setData(FLAGS_ROLE, [kind for kind, _text in flags])
+    item.setData(Qt.ItemDataRole.UserRole + 1, len(flags))
+    lines = [text for _kind, text in flags]
+    item.setData(Qt.ItemDataRole.AccessibleTextRole, "Flags: " + "; ".join(lines) if lines else "No flags")
+    item.setToolTip("\n".join(lines) if lines else "No flags")
+
+
+class FlagIconsDelegate(QStyledItemDelegate):
+    """Paints the flags column: one 16 px icon per flag, side by side."""
+
+    SIZE, GAP = 16, 3
+
+    def paint(self, painter, option, index) -> None:
+        super().paint(painter, option, index)   # background, selection, focus
+        kinds = index.data(FLAGS_ROLE) or []
+        from icbmap.app.icons import icon
+
+        r = option.rect
+        x = r.x() + 4
+        y = r.y() + (r.height() - self.SIZE) // 2
+        for kind in kinds:
+            if x + self.SIZE > r.right():
+                break
+            icon(FLAG_ICONS.get(kind, "warning")).paint(painter, x, y, self.SIZE, self.SIZE)
+            x += self.SIZE + self.GAP
+
+    def sizeHint(self, option, index):  # noqa: N802
+        n = len(index.data(FLAGS_ROLE) or [])
+        return QSize(8 + n * (self.SIZE + self.GAP), self.SIZE + 4)
+
 
 class BoardsPanel(RecordsTable):
     """The boards: swatch, name, population, flags. A drop target for map drags."""
@@ -227,7 +273,7 @@ class BoardsPanel(RecordsTable):
             ("short", "Board", None),
             ("population", "Population", fmt_int),
             ("registered", "Registered", fmt_int),
-            ("flags_text", "Flags", None),
+            ("flags", "Flags", lambda _v: ""),     # icons; the words in the tooltip
             ("councils_text", "Councils", None),
             ("coterminosity", "Coterminous", fmt_pct),
             ("code", "Code", None),
@@ -239,8 +285,9 @@ class BoardsPanel(RecordsTable):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         fm = self.fontMetrics()
         self.setColumnWidth(0, fm.horizontalAdvance("Cheshire and Merseyside") + 40)
-        for c, sample in ((1, "3,000,000 "), (2, "3,000,000 "), (3, "< 0.5m 2 regions ")):
+        for c, sample in ((1, "3,000,000 "), (2, "3,000,000 "), (3, "Flags ")):
             self.setColumnWidth(c, fm.horizontalAdvance(sample) + 24)
+        self.setItemDelegateForColumn(3, FlagIconsDelegate(self))
         self.sortItems(0, Qt.SortOrder.AscendingOrder)  # A to Z at start
         self.show_registered = False
         self.horizontalHeader().setStretchLastSection(False)
@@ -271,8 +318,8 @@ class BoardsPanel(RecordsTable):
                 continue
             title = self.horizontalHeaderItem(c).text() if self.horizontalHeaderItem(c) else ""
             need = max(self.fontMetrics().horizontalAdvance(title) + 14, self.sizeHintForColumn(c)) + 4
-            if c == 3:  # long flags (principles) are cut with an ellipsis; the tooltip has them all
-                need = min(need, self.fontMetrics().horizontalAdvance("< 1m \u2717 At") + 30)
+            if c == 3:  # room for three flag icons; a fourth shows in the tooltip
+                need = min(need, 8 + 3 * (FlagIconsDelegate.SIZE + FlagIconsDelegate.GAP) + 4)
             fits = used + need <= avail and len(shown) == len([k for k in self.PRIORITY[:self.PRIORITY.index(c)]
                                                                if k != 2 or self.show_registered])
             self.setColumnHidden(c, not fits)
@@ -310,7 +357,7 @@ class BoardsPanel(RecordsTable):
         font = item.font()
         font.setItalic(locked)
         item.setFont(font)
-        flag_cell(self.item(row, 3), record.get("flags_text", ""))
+        flag_icons_cell(self.item(row, 3), record.get("flags", []))
 
     # ---------------------------------------------------------------- drop target
     def board_at_global(self, global_pos: QPoint | None) -> int | None:
