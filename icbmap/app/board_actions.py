@@ -17,6 +17,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QInputDialog, QMainWindow, QMessageBox
 
+from icbmap.app.dialogs import ask_text
 from icbmap.app.describe import and_join, describe_selection
 from icbmap.names import short_board_name
 
@@ -121,7 +122,7 @@ def merge(window: QMainWindow) -> None:
 
 def new_board(window: QMainWindow) -> None:
     """Boards ▸ New board: empty, or made from the selected areas."""
-    name, ok = QInputDialog.getText(window, "New board", "Name of the new board:")
+    name, ok = ask_text(window, "New board", "Name of the new board:")
     if not ok or not name.strip():
         return
     units = window.map.selected_units
@@ -138,7 +139,7 @@ def rename(window: QMainWindow) -> None:
     if b is None:
         return
     old = window.controller.plan.boards[b].name
-    name, ok = QInputDialog.getText(window, "Rename board", "New name:", text=old)
+    name, ok = ask_text(window, "Rename board", "New name:", old)
     if ok and name.strip() and name.strip() != old:
         window.controller.rename(b, name.strip())
 

@@ -171,7 +171,7 @@ class MetricsTabs(QTabWidget):
             description="Per-board population, share, councils, districts, combined authorities, "
                         "coterminosity, pieces, NHS regions and flags")
         self.boards.setColumnWidth(0, self.boards.fontMetrics().horizontalAdvance("Cheshire and Merseyside") + 16)
-        self.boards.sortItems(0, Qt.SortOrder.AscendingOrder)
+        self.boards.sort_now(0, Qt.SortOrder.AscendingOrder)
         self.addTab(self.boards, "Boards")
         area_cols = [
             ("name", "Name", None),
@@ -199,7 +199,7 @@ class MetricsTabs(QTabWidget):
         self.currentChanged.connect(lambda i: self._refresh(i, flash=False))
         for t in (self.councils, self.districts, self.cas):
             t.setColumnWidth(0, 170)
-            t.sortItems(2, t.horizontalHeader().sortIndicatorOrder().DescendingOrder)
+            t.sort_now(2, Qt.SortOrder.DescendingOrder)
 
     def update_from(self, controller, report, flash: bool = True) -> None:
         """Refresh the visible tab now; the others when they are next shown."""

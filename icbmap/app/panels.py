@@ -83,7 +83,15 @@ class RecordsTable(QTableWidget):
         self.verticalHeader().setDefaultSectionSize(max(22, self.fontMetrics().height() + 8))  # system font size
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.horizontalHeader().setStretchLastSection(True)
-        self.setSortingEnabled(True)
+        # sorted when the user asks (a header click), never behind their back: an edit that
+        # changes a value keeps every row where it is (issue 22: a rename re-sorted the list
+        # under the cursor and the next click chose another board)
+        self.setSortingEnabled(False)
+        head = self.horizontalHeader()
+        head.setSectionsClickable(True)
+        head.setSortIndicatorShown(True)
+        head.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        head.sectionClicked.connect(self.sort_by_user)
         self._values: dict[Any, list[str]] = {}
         self._flash_timer = QTimer(self)
         self._flash_timer.setSingleShot(True)
@@ -98,6 +106,19 @@ class RecordsTable(QTableWidget):
                 return r
         return -1
 
+    def sort_by_user(self, column: int) -> None:
+        """A header click: sort on ``column`` (the same column again: the other way)."""
+        head = self.horizontalHeader()
+        order = Qt.SortOrder.AscendingOrder
+        if head.sortIndicatorSection() == column and head.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder:
+            order = Qt.SortOrder.DescendingOrder
+        self.sort_now(column, order)
+
+    def sort_now(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the rows on ``column`` and show it in the header (the selection follows)."""
+        self.sortItems(column, order)
+        self.horizontalHeader().setSortIndicator(column, order)
+
     def key_at_row(self, row: int):
         it = self.item(row, 0)
         return None if it is None else it.data(Qt.ItemDataRole.UserRole)
@@ -105,7 +126,6 @@ class RecordsTable(QTableWidget):
     def set_records(self, records: Sequence[dict], flash: bool = True) -> None:
         sort_col = self.horizontalHeader().sortIndicatorSection()
         sort_order = self.horizontalHeader().sortIndicatorOrder()
-        self.setSortingEnabled(False)
         keys = [r[self.key] for r in records]
         structure_changed = set(keys) != set(self._values)
         # the selection follows its records (not row numbers) through re-sorting and merges
@@ -150,9 +170,8 @@ class RecordsTable(QTableWidget):
         # the cells flashing now: one edit may arrive as two changes (areas, then the GP
         # practices carried with them) within one flash
         self.last_changed = changed | (self.last_changed if self._flashed else set())
-        self.setSortingEnabled(True)
-        if sort_col >= 0:
-            self.sortItems(sort_col, sort_order)
+        if structure_changed and 0 <= sort_col < self.columnCount():
+            self.sortItems(sort_col, sort_order)   # new rows: placed by the sort the user chose
         if structure_changed:
             self._reselect(selected_keys & set(keys), current_key if current_key in set(keys) else None)
         if self._flashed:
@@ -288,7 +307,7 @@ class BoardsPanel(RecordsTable):
         for c, sample in ((1, "3,000,000 "), (2, "3,000,000 "), (3, "Flags ")):
             self.setColumnWidth(c, fm.horizontalAdvance(sample) + 24)
         self.setItemDelegateForColumn(3, FlagIconsDelegate(self))
-        self.sortItems(0, Qt.SortOrder.AscendingOrder)  # A to Z at start
+        self.sort_now(0, Qt.SortOrder.AscendingOrder)  # A to Z at start
         self.show_registered = False
         self.horizontalHeader().setStretchLastSection(False)
         self.horizontalHeader().setToolTip("Click a header to sort by it. Columns that do not fit are hidden "
