@@ -308,9 +308,15 @@ class DifferencePanel(QWidget):
         self.side = QCheckBox("Side by side")
         self.side.setToolTip("A second map showing the 'from' option, pan and zoom linked")
         self.side.toggled.connect(self.set_side_by_side)
-        top.addWidget(self.show_map)
-        top.addWidget(self.side)
         lay.addLayout(top)
+        checks = QHBoxLayout()   # a row of their own: beside the two lists they were cut when docked
+        checks.addWidget(self.show_map)
+        checks.addWidget(self.side)
+        checks.addStretch(1)
+        lay.addLayout(checks)
+        for box in (self.a_box, self.b_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
         self.summary = QLabel("")
         lay.addWidget(self.summary)
         self.tree = QTreeWidget()

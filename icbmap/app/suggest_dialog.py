@@ -40,6 +40,13 @@ class _SuggestWorker(QObject):
         self.done.emit(result, None)
 
 
+def sentence(text: str) -> str:
+    """``text`` as a sentence: a capital first letter (the model's messages start lower-case
+    to read inside other text: "no option found within the time limit")."""
+    text = str(text).strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
 class SuggestDialog(QDialog):
     """Find options and open them.  ``result`` holds the last search's result."""
 
@@ -286,11 +293,12 @@ class SuggestDialog(QDialog):
         head = {"optimal": "Proven optimal", "feasible": "Best found within the time limit (not proven)",
                 "cancelled": "Cancelled: the best found so far", "infeasible": "No option meets the rules",
                 "unknown": "No option found"}.get(result.status, result.status)
-        lines = [f"{head}; {len(result.options)} option(s) in {result.elapsed:.1f} s."]
+        n = len(result.options)
+        lines = [f"{head}: {'no' if n == 0 else n} option{'' if n == 1 else 's'} in {result.elapsed:.1f} s."]
         if result.message:
-            lines.append(result.message)
-        lines += result.explanation[1:]
-        lines += result.problem.notes
+            lines.append(sentence(result.message))
+        lines += [sentence(x) for x in result.explanation[1:]]
+        lines += [sentence(x) for x in result.problem.notes]
         self.status.setText("\n".join(lines))
         for o in result.options:
             f = o.figures
