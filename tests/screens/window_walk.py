@@ -67,6 +67,11 @@ def main() -> int:
             path = os.path.join(args.shots, f"{len(out):02d}-{name}.png")
             win.grab().save(path)
             rep["shot"] = path
+            from PySide6.QtGui import QGuiApplication
+
+            if QGuiApplication.platformName() == "xcb":   # the whole screen, title bars and all
+                screen = QGuiApplication.primaryScreen().grabWindow(0)
+                screen.save(path.replace(".png", "-screen.png"))
         out.append(rep)
         print(json.dumps(rep), flush=True)
 
