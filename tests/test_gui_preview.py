@@ -7,10 +7,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import main_window
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QProgressDialog
-
-from conftest import main_window
 
 pytestmark = pytest.mark.gui
 

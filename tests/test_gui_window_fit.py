@@ -53,7 +53,7 @@ def misfits(reports: list[dict]) -> list[str]:
     for rep in reports:
         sx, sy, sw, sh = rep["screen"]
 
-        def off(rect) -> bool:
+        def off(rect, sx=sx, sy=sy, sw=sw, sh=sh) -> bool:
             x, y, w, h = rect
             return x < sx - SLACK or y < sy - SLACK or x + w > sx + sw + SLACK or y + h > sy + sh + SLACK
 

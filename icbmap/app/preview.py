@@ -105,8 +105,8 @@ class PreviewPages(QObject):
     def paint(self, printer) -> int:
         """Paint the pages ready so far on ``printer``, and a "Preparing page N…" page for
         each one still being drawn."""
-        from PySide6.QtSvg import QSvgRenderer
         from PySide6.QtCore import QByteArray
+        from PySide6.QtSvg import QSvgRenderer
 
         painter = QPainter()
         if not painter.begin(printer):
@@ -133,8 +133,8 @@ class PreviewPages(QObject):
                     font = QFont(painter.font())
                     font.setPointSizeF(16)
                     painter.setFont(font)
-                    text = ("Preparing page {} of {}\u2026".format(k + 1, total) if self.running
-                            else "Page {} was not drawn".format(k + 1))
+                    text = (f"Preparing page {k + 1} of {total}\u2026" if self.running
+                            else f"Page {k + 1} was not drawn")
                     painter.drawText(page, Qt.AlignmentFlag.AlignCenter, text)
         finally:
             painter.end()

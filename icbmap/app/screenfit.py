@@ -12,7 +12,14 @@ size is larger than the screen) needs a scroll area: :func:`scrolling` wraps a w
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QMargins, QObject, QRect, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFrame,
+    QMainWindow,
+    QScrollArea,
+    QWidget,
+)
 
 #: the frame a window manager adds around a window, when it has not yet said (openbox: 4/4/21/4;
 #: Windows 10 at 125%: 8/8/39/8 in device pixels); a guess on the safe side, in logical pixels

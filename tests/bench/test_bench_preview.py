@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import main_window
 
 pytestmark = [pytest.mark.slow, pytest.mark.gui]

@@ -16,10 +16,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--board", default="Essex")
     args = ap.parse_args()
+    from driver import main_window, run_events
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 
-    from driver import main_window, run_events
     from icbmap.names import short_board_name
 
     app, atlas, w = main_window("icbmap-rename-")

@@ -24,7 +24,7 @@ os.environ.setdefault("ICBMAP_NO_NETWORK", "1")
 sys.path.insert(0, os.path.dirname(__file__))
 
 #: menu items that end the session or leave the app; never triggered
-SKIP = re.compile(r"quit|exit|close window|restart|online|website|browser", re.I)
+SKIP = re.compile(r"quit|exit|close window|restart|online|website|browser", re.IGNORECASE)
 
 
 def main() -> int:
@@ -34,10 +34,16 @@ def main() -> int:
     ap.add_argument("--settle-ms", type=int, default=450)
     args = ap.parse_args()
 
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QMainWindow, QMenu, QProgressDialog
-
     from driver import main_window, run_events
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import (
+        QApplication,
+        QDialog,
+        QDockWidget,
+        QMainWindow,
+        QMenu,
+        QProgressDialog,
+    )
 
     app, atlas, w = main_window("icbmap-walk-")
     w.show()
