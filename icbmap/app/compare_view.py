@@ -233,8 +233,15 @@ class ComparisonPanel(QWidget):
         t.resizeColumnsToContents()
         wanted = [min(max(t.columnWidth(c), 90), 280) for c in range(n)]
         if sum(wanted) > room:
+            # narrower, never so narrow that a number is cut ("62,581,…"): names wrap at
+            # spaces, a word or a number keeps its width (more options than fit: they scroll)
+            fm = t.fontMetrics()
+            figures = len(self.cmp.rows) if self.cmp is not None else t.rowCount()   # not the board lists
+            words = [max((fm.horizontalAdvance(word) for r in range(figures)
+                          for word in ((t.item(r, c).text() if t.item(r, c) else "").split() or [""])),
+                         default=0) + 14 for c in range(n)]
             each = max(70, room // n)
-            wanted = [each] * n
+            wanted = [max(each, words[c]) for c in range(n)]
         for c, width in enumerate(wanted):
             t.setColumnWidth(c, width)
         t.resizeRowsToContents()
