@@ -76,9 +76,10 @@ def test_every_window_fits_the_screen(tmp_path, case):
     env.pop("QT_SCALE_FACTOR_ROUNDING_POLICY", None)
     reports = walk(env)
     titles = {rep["title"] for rep in reports}
-    # the walk reached the windows the issue names
-    assert {"Suggest options", "Briefing map \u2014 print preview", "Data pack information",
-            "About icbmap"} <= titles, titles
+    # the walk reached the windows the issue names (the preview's title says how far the
+    # drawing of its pages is)
+    for want in ("Suggest options", "Briefing map \u2014 print preview", "Data pack information", "About icbmap"):
+        assert any(t.startswith(want) for t in titles), (want, titles)
     assert {"Comparison", "Differences", "Boards"} <= {r["title"] for r in reports if r["kind"] == "dock"}
     assert reports[0]["screen"][3] == pytest.approx(height / scale, abs=1)
     assert misfits(reports) == []
