@@ -47,6 +47,18 @@ class _Job(QObject):
 _STOPPING: set = set()
 
 
+def _wait_at_quit() -> None:
+    """At the application's end, wait for workers still stopping (a QThread must not be
+    destroyed while it runs)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None or getattr(app, "_icbmap_preview_wait", False):
+        return
+    app._icbmap_preview_wait = True
+    app.aboutToQuit.connect(lambda: [p._thread.wait(10_000) for p in list(_STOPPING)])
+
+
 class PreviewPages(QObject):
     """The pages of one preview, drawn in a worker: ``svgs`` fills as pages arrive (SVG
     documents or images);
@@ -100,6 +112,7 @@ class PreviewPages(QObject):
         self._job.cancel.set()
         if self._thread.isRunning() and self.running:
             _STOPPING.add(self)
+            _wait_at_quit()
         self.running = False
 
     def paint(self, printer) -> int:
