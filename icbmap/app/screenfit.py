@@ -65,6 +65,9 @@ def fit_to_screen(window: QWidget, avail: QRect | None = None) -> bool:
         window.resize(max(w, 1), max(h, 1))
         changed = True
         geo = window.geometry()
+    frame = geo.adjusted(-m.left(), -m.top(), m.right(), m.bottom())
+    if avail.contains(frame):
+        return changed   # on the screen: where Qt or the user put it (a dialog stays centred)
     # the frame's top-left such that the whole frame is on the screen
     fx = min(max(geo.x() - m.left(), avail.left()), avail.right() + 1 - (geo.width() + m.left() + m.right()))
     fy = min(max(geo.y() - m.top(), avail.top()), avail.bottom() + 1 - (geo.height() + m.top() + m.bottom()))
@@ -84,8 +87,10 @@ class ScreenFitter(QObject):
                 and not isinstance(obj, QMainWindow) and obj.windowType() not in _SKIP_TYPES:
             if isinstance(obj, QDockWidget) and not obj.isFloating():
                 return False
-            fit_to_screen(obj)
-            QTimer.singleShot(120, obj, lambda o=obj: fit_to_screen(o))  # the frame is known by then
+            # after the window's own showEvent (a dialog centres itself over its parent there),
+            # and again once the window manager has put its frame around it
+            QTimer.singleShot(0, obj, lambda o=obj: fit_to_screen(o))
+            QTimer.singleShot(150, obj, lambda o=obj: fit_to_screen(o))
         return False
 
 
