@@ -313,14 +313,26 @@ def test_map_labels_keep_aa_contrast_on_every_board_colour(window):
 
 
 def test_flags_are_words_and_an_icon_not_colour_alone(window):
+    """Issue 22: each flag is an icon in the cell and its words in full, one flag a line, in
+    the tooltip and for screen readers (the cell showed "\u26a0 \u2717 Each \u2026", the tooltip
+    the same cut text)."""
+    from icbmap.app.panels import FLAGS_ROLE, FlagIconsDelegate
+
     b = window.boards
-    col = next(k for k, c in enumerate(b.columns) if c[0] == "flags_text")
-    flagged = [r for r in range(b.rowCount()) if b.item(r, col).text()]
+    col = next(k for k, c in enumerate(b.columns) if c[0] == "flags")
+    assert isinstance(b.itemDelegateForColumn(col), FlagIconsDelegate)
+    flagged = [r for r in range(b.rowCount()) if b.item(r, col).data(FLAGS_ROLE)]
     assert flagged
     for r in flagged:
         item = b.item(r, col)
-        assert not item.icon().isNull()
+        kinds = item.data(FLAGS_ROLE)
+        lines = item.toolTip().split("\n")
+        assert len(lines) == len(kinds) and all(len(line) > 12 and "\u2026" not in line for line in lines)
         assert item.data(Qt.ItemDataRole.AccessibleTextRole).startswith("Flags: ")
+        assert item.text() == ""
+    # a failing principle is named in full
+    texts = [b.item(r, col).toolTip() for r in flagged]
+    assert any("Fails the principle: Each council works with only one board" in t for t in texts)
 
 
 def test_fonts_follow_the_system_size(window):

@@ -177,7 +177,7 @@ def test_comparison_dock_and_difference_map(qtbot, england, tmp_path):
     t = panel.table
     assert t.columnCount() == 3
     for r, row in enumerate(want.rows):
-        assert t.verticalHeaderItem(r).text().startswith(row.label)
+        assert t.verticalHeaderItem(r).toolTip().startswith(row.label)  # the short name shows
         for i in range(3):
             item = t.item(r, i)
             assert item.text() == row.texts[i]
@@ -235,4 +235,41 @@ def test_saving_an_option_writes_what_file_save_writes(qtbot, england, tmp_path)
     assert saved.rules is not None and saved.rules.name == w.principles.ruleset.name
     assert path.resolve() in [p.resolve() for p in recent_proposals()]
     assert not om.current_option.dirty
+    om.close()
+
+
+def test_comparison_reads_docked_on_a_laptop(qtbot, england, tmp_path):
+    """Issue 22: docked at 1366 px (about 530 px wide) the row names took 410 px, the option
+    names were out of sight and one column of values showed in part.  Now three options
+    show whole, with short row names whose tooltips hold the full name and definition."""
+    from icbmap.app.compare_view import ROW_NAME_CHARS
+
+    units, target = edge_units(england, k=60)
+    a = saved_option(england, tmp_path, "Option A", units[:20], target)
+    b = saved_option(england, tmp_path, "Greater Essex and Hertfordshire", units, target)
+    w = make_window(qtbot, england, tmp_path)
+    om = w.options
+    om.open_files([a, b], report=lambda p, n: None)
+    om.show_comparison()
+    dock = om.comparison_dock
+    dock.setFloating(True)
+    dock.resize(530, 330)
+    qtbot.wait(400)
+    panel = om.comparison
+    panel.refresh()
+    qtbot.wait(100)
+    t = panel.table
+    assert t.columnCount() == 3
+    view = t.viewport().width()
+    assert t.verticalHeader().width() <= 0.4 * t.width()
+    for c in range(3):   # every option's column lies whole in the view: no sideways scrolling
+        assert t.columnViewportPosition(c) >= 0 and t.columnViewportPosition(c) + t.columnWidth(c) <= view, \
+            (c, t.columnViewportPosition(c), t.columnWidth(c), view)
+        name = t.horizontalHeaderItem(c).text().lstrip("\u25b6 ")
+        assert name in t.horizontalHeaderItem(c).toolTip()
+    for r, row in enumerate(panel.cmp.rows):
+        shown = t.verticalHeaderItem(r).text().rstrip(" \u25b2\u25bc")
+        assert len(shown) <= ROW_NAME_CHARS, shown
+        assert t.verticalHeaderItem(r).toolTip().startswith(row.label)
+    dock.grab().save(str(tmp_path / "comparison-530.png"))
     om.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QInputDialog, QMainWindow, QMessageBox
 
+from icbmap.app.dialogs import ask_text
 from icbmap.app.describe import and_join, describe_selection
 from icbmap.names import short_board_name
 
@@ -60,9 +61,33 @@ def move_target_default(window: QMainWindow, units) -> int | None:
     return ranked[0] if ranked else None
 
 
+def refuse_read_only(window: QMainWindow, title: str) -> bool:
+    """True (after saying so in a message box, before any other question) when the current
+    option is the read-only baseline; the box offers to make an option from it (issue 22:
+    the Move dialog opened first, then the status bar alone refused)."""
+    if not getattr(window.controller, "read_only", False):
+        return False
+    box = QMessageBox(QMessageBox.Icon.Information, title,
+                      "The baseline is read-only: it stays as published, so that every option is "
+                      "compared with it.", parent=window)
+    box.setInformativeText("To change boards, make an option from it (Options \u25b8 New option from "
+                           "baseline) and edit that.")
+    options = getattr(window, "options", None)
+    make = (box.addButton("Make an option from it", QMessageBox.ButtonRole.AcceptRole)
+            if options is not None else None)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    window._read_only_box = box
+    box.exec()
+    if make is not None and box.clickedButton() is make:
+        options.new_from_baseline()
+    return True
+
+
 def move_selection(window: QMainWindow) -> None:
     """Edit ▸ Move selection to board: the selected areas and practices to a board."""
     m = window.map
+    if refuse_read_only(window, "Move selection"):
+        return
     if not len(m.selected_units) and not len(m.selected_practices):
         window.statusBar().showMessage("Select areas or practices first (click, or arrow keys and Space on the map)", 6000)
         return
@@ -91,6 +116,8 @@ def move_selection(window: QMainWindow) -> None:
 
 def merge(window: QMainWindow) -> None:
     """Boards ▸ Merge boards: the boards chosen in the panel, or those under the selection."""
+    if refuse_read_only(window, "Merge boards"):
+        return
     controller = window.controller
     chosen = window.boards.selected_boards()
     if len(chosen) < 2 and len(window.map.selected_units):
@@ -121,7 +148,9 @@ def merge(window: QMainWindow) -> None:
 
 def new_board(window: QMainWindow) -> None:
     """Boards ▸ New board: empty, or made from the selected areas."""
-    name, ok = QInputDialog.getText(window, "New board", "Name of the new board:")
+    if refuse_read_only(window, "New board"):
+        return
+    name, ok = ask_text(window, "New board", "Name of the new board:")
     if not ok or not name.strip():
         return
     units = window.map.selected_units
@@ -134,16 +163,20 @@ def new_board(window: QMainWindow) -> None:
 
 
 def rename(window: QMainWindow) -> None:
+    if refuse_read_only(window, "Rename board"):
+        return
     b = _chosen_or_picked(window, "Rename board")
     if b is None:
         return
     old = window.controller.plan.boards[b].name
-    name, ok = QInputDialog.getText(window, "Rename board", "New name:", text=old)
+    name, ok = ask_text(window, "Rename board", "New name:", old)
     if ok and name.strip() and name.strip() != old:
         window.controller.rename(b, name.strip())
 
 
 def recolour(window: QMainWindow) -> None:
+    if refuse_read_only(window, "Recolour board"):
+        return
     b = _chosen_or_picked(window, "Recolour board")
     if b is None:
         return
@@ -153,6 +186,8 @@ def recolour(window: QMainWindow) -> None:
 
 
 def toggle_lock(window: QMainWindow) -> None:
+    if refuse_read_only(window, "Lock board"):
+        return
     b = _chosen_or_picked(window, "Lock board")
     if b is None:
         return
@@ -162,6 +197,8 @@ def toggle_lock(window: QMainWindow) -> None:
 
 def delete(window: QMainWindow) -> None:
     """Boards ▸ Delete board: its areas go to a board the user picks."""
+    if refuse_read_only(window, "Delete board"):
+        return
     b = _chosen_or_picked(window, "Delete board", "Board to delete:")
     if b is None:
         return

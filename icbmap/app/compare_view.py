@@ -33,6 +33,45 @@ from icbmap.names import format_population, short_board_name
 
 BEST_BG = QColor("#cdebd0")
 
+#: short row names for a docked table on a laptop (issue 22); the full name and its
+#: definition are in the row's tooltip
+SHORT_ROWS = {
+    "smallest": "Smallest",
+    "largest": "Largest",
+    "ratio": "Largest / smallest",
+    "below_floor": "Below 500k",
+    "below_minimum": "Below 1m",
+    "above_maximum": "Above 3m",
+    "councils_split": "Councils split",
+    "districts_split": "Districts split",
+    "cas_split": "CAs split",
+    "councils_multi": "Councils shared",
+    "cas_multi": "CAs shared",
+    "councils_max": "Most councils",
+    "councils_mean": "Mean councils",
+    "multi_region": "Cross-region",
+    "non_contiguous": "In pieces",
+    "registered": "Registered patients",
+    "people_moved": "People moved",
+    "lsoas_moved": "LSOAs moved",
+}
+ROW_NAME_CHARS = 22
+
+
+def short_row_name(row) -> str:
+    """The row's name in at most ``ROW_NAME_CHARS`` characters: a known short form, or the
+    name cut at a word with an ellipsis ("Principle: " becomes "P: ")."""
+    name = SHORT_ROWS.get(row.key)
+    if name:
+        return name
+    label = row.label
+    if label.startswith("Principle: "):
+        label = "P: " + label[len("Principle: "):]
+    if len(label) <= ROW_NAME_CHARS:
+        return label
+    cut = label[:ROW_NAME_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:(")
+    return cut + "\u2026"
+
 
 class ComparisonPanel(QWidget):
     def __init__(self, manager):
@@ -68,8 +107,11 @@ class ComparisonPanel(QWidget):
         self.table.horizontalHeader().sectionClicked.connect(self._column_clicked)
         self.table.setWordWrap(True)
         vh = self.table.verticalHeader()
-        vh.setMaximumWidth(330)                      # long rule names are cut short; the tooltip has them
+        vh.setMaximumWidth(180)                      # short row names; the tooltip has the full one
         vh.setTextElideMode(Qt.TextElideMode.ElideRight)
+        hh = self.table.horizontalHeader()
+        hh.setTextElideMode(Qt.TextElideMode.ElideMiddle)   # option names: both ends stay readable
+        hh.setMinimumSectionSize(70)
         self.table.setToolTip("Bold on green: the best value in the row. Click a row's name to sort the "
                               "options on it; click an option's name to make it current.")
         lay.addWidget(self.table)
@@ -136,15 +178,18 @@ class ComparisonPanel(QWidget):
         for c, i in enumerate(order):
             o = self.m.options[i]
             mark = "\u25b6 " if i == self.m.current else ""
-            t.setHorizontalHeaderItem(c, QTableWidgetItem(mark + o.name))
+            head = QTableWidgetItem(mark + o.name)
+            head.setToolTip(f"{o.name}: click to make it the current option")
+            t.setHorizontalHeaderItem(c, head)
         bold = QFont(t.font())
         bold.setBold(True)
         for r, row in enumerate(cmp.rows):
             arrow = ""
             if self._sort and self._sort[0] == row.key:
                 arrow = " \u25bc" if self._sort[1] else " \u25b2"
-            h = QTableWidgetItem(row.label + arrow)
-            h.setToolTip(row.label + (f"\n{row.note}" if row.note else ""))
+            h = QTableWidgetItem(short_row_name(row) + arrow)
+            h.setToolTip(row.label + (f"\n{row.note}" if row.note else "")
+                         + "\nClick to sort the options on this row")
             t.setVerticalHeaderItem(r, h)
             for c, i in enumerate(order):
                 item = QTableWidgetItem(row.texts[i])
@@ -155,7 +200,9 @@ class ComparisonPanel(QWidget):
                     item.setToolTip("best in this row")
                 t.setItem(r, c, item)
         base = len(cmp.rows)
-        t.setVerticalHeaderItem(base, QTableWidgetItem(f"Boards in the focus ({self._focus.label})"))
+        head = QTableWidgetItem(f"Boards in {self._focus.label}")
+        head.setToolTip(f"The boards in the focus ({self._focus.label}) in each option")
+        t.setVerticalHeaderItem(base, head)
         for k in range(max_boards):
             t.setVerticalHeaderItem(base + 1 + k, QTableWidgetItem(f"  Board {k + 1}"))
             for c, i in enumerate(order):
@@ -167,10 +214,42 @@ class ComparisonPanel(QWidget):
                     item.setToolTip(f"{b.name} ({b.code})\nCouncils whole: {', '.join(b.councils_whole) or 'none'}"
                                     f"\nCouncils in part: {', '.join(b.councils_part) or 'none'}")
                     t.setItem(base + 1 + k, c, item)
-        t.resizeColumnsToContents()
-        for c in range(n):
-            t.setColumnWidth(c, min(max(t.columnWidth(c), 130), 280))
+        self.fit_columns()
         self.last_ms = (time.perf_counter() - t0) * 1000
+
+    def fit_columns(self) -> None:
+        """Share the table's width between the options, so that every option's column (and
+        its name) shows without scrolling while each keeps at least 70 px; long values wrap
+        (issue 22: docked on a laptop only half a column showed)."""
+        t = self.table
+        n = t.columnCount()
+        if not n:
+            return
+        vh = t.verticalHeader()
+        vh.setMaximumWidth(max(90, min(180, int(0.34 * t.width()))))
+        frame = 2 * t.frameWidth() + (t.verticalScrollBar().sizeHint().width()
+                                      if t.verticalScrollBar().isVisible() else 0)
+        room = t.width() - min(vh.sizeHint().width(), vh.maximumWidth()) - frame
+        t.resizeColumnsToContents()
+        wanted = [min(max(t.columnWidth(c), 90), 280) for c in range(n)]
+        if sum(wanted) > room:
+            # narrower, never so narrow that a number is cut ("62,581,…"): names wrap at
+            # spaces, a word or a number keeps its width (more options than fit: they scroll)
+            fm = t.fontMetrics()
+            figures = len(self.cmp.rows) if self.cmp is not None else t.rowCount()   # not the board lists
+            words = [max((fm.horizontalAdvance(word) for r in range(figures)
+                          for word in ((t.item(r, c).text() if t.item(r, c) else "").split() or [""])),
+                         default=0) + 14 for c in range(n)]
+            each = max(70, room // n)
+            wanted = [max(each, words[c]) for c in range(n)]
+        for c, width in enumerate(wanted):
+            t.setColumnWidth(c, width)
+        t.resizeRowsToContents()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.table.columnCount():
+            self.fit_columns()
 
     def _sort_on_row(self, r: int) -> None:
         if self.cmp is None or r >= len(self.cmp.rows):
@@ -236,9 +315,15 @@ class DifferencePanel(QWidget):
         self.side = QCheckBox("Side by side")
         self.side.setToolTip("A second map showing the 'from' option, pan and zoom linked")
         self.side.toggled.connect(self.set_side_by_side)
-        top.addWidget(self.show_map)
-        top.addWidget(self.side)
         lay.addLayout(top)
+        checks = QHBoxLayout()   # a row of their own: beside the two lists they were cut when docked
+        checks.addWidget(self.show_map)
+        checks.addWidget(self.side)
+        checks.addStretch(1)
+        lay.addLayout(checks)
+        for box in (self.a_box, self.b_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
         self.summary = QLabel("")
         lay.addWidget(self.summary)
         self.tree = QTreeWidget()

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from icbmap.app.dialogs import ask_text
 
 
 def official_import_dialog(window: QMainWindow) -> None:
@@ -119,8 +121,7 @@ def show_practices(window: QMainWindow) -> None:
 def download_dialog(window: QMainWindow) -> None:
     from icbmap.atlas import store
 
-    name, ok = QInputDialog.getText(window, "Download official data",
-                                    "Name for the new data pack:", text="ons-latest")
+    name, ok = ask_text(window, "Download official data", "Name for the new data pack:", "ons-latest")
     if not ok or not name.strip():
         return
 

@@ -40,10 +40,25 @@ def describe_selection(atlas, plan, level: str, units) -> str:
     areas = sorted(set(codes.tolist()))
     table = atlas.layers[level].table
     names = [str(table["name"].iat[a]) for a in areas[:3]]
-    word = LEVEL_LABELS[level].lower()
+    count = f"{len(areas)} {area_noun(level, len(areas))}"
     if len(areas) > 3:
-        return f"{and_join(names[:3] + [f'{len(areas) - 3} more'])} ({len(areas)} {word}s, {lsoas})"
-    return f"{and_join(names)} ({len(areas)} {word}{'s' if len(areas) != 1 else ''}, {lsoas})"
+        return f"{and_join(names[:3] + [f'{len(areas) - 3} more'])} ({count}, {lsoas})"
+    return f"{and_join(names)} ({count}, {lsoas})"
+
+
+#: one area of a level, in running text (the labels carry notes in brackets: "Place (sub-ICB
+#: location)", which read badly inside a bracket: "(1 place (sub-icb location), 342 LSOAs)")
+AREA_NOUNS = {"unit": "LSOA", "district": "district", "council": "council", "ca": "combined authority",
+              "place": "place", "board": "board", "region": "NHS region"}
+
+
+def area_noun(level: str, n: int) -> str:
+    """'place' or 'places', 'combined authority' or 'combined authorities', for ``n`` areas."""
+    from icbmap.atlas.model import LEVEL_PLURALS
+
+    if n == 1:
+        return AREA_NOUNS.get(level, LEVEL_LABELS.get(level, level).lower())
+    return LEVEL_PLURALS.get(level, AREA_NOUNS.get(level, level) + "s")
 
 
 def selection_summary(atlas, plan, level: str, units, practices) -> str:

@@ -167,3 +167,39 @@ def ask_recover(parent, question: str) -> str:
     if box.clickedButton() is discard:
         return "discard"
     return "later"
+
+
+def fit_title_and_text(dlg, title: str, *texts: str) -> int:
+    """Make ``dlg`` wide enough that its window title (the window manager draws it in a
+    larger, bold face beside its buttons) and ``texts`` show whole, within 90% of the
+    screen; returns the width (issue 22: "Download…fficial data", a cut rename box)."""
+    from PySide6.QtWidgets import QApplication
+
+    fm = dlg.fontMetrics()
+    want = max([320, int(fm.horizontalAdvance(title) * 1.3) + 150]
+               + [fm.horizontalAdvance(t) + 90 for t in texts if t])
+    screen = dlg.screen() or QApplication.primaryScreen()
+    want = min(want, int(0.9 * screen.availableGeometry().width()))
+    dlg.setMinimumWidth(want)
+    from PySide6.QtWidgets import QLineEdit
+
+    edit = dlg.findChild(QLineEdit)   # an input dialog's layout sizes to its line edit
+    if edit is not None:
+        edit.setMinimumWidth(want - 40)
+    return want
+
+
+def ask_text(parent, title: str, label: str, text: str = "") -> tuple[str, bool]:
+    """Like ``QInputDialog.getText``, in a box wide enough for its title and for ``text``."""
+    from PySide6.QtWidgets import QInputDialog
+
+    dlg = QInputDialog(parent)
+    dlg.setInputMode(QInputDialog.InputMode.TextInput)
+    dlg.setWindowTitle(title)
+    dlg.setLabelText(label)
+    dlg.setTextValue(text)
+    fit_title_and_text(dlg, title, text, label)
+    ok = dlg.exec() == QDialog.DialogCode.Accepted
+    value = dlg.textValue()
+    dlg.deleteLater()
+    return value, ok

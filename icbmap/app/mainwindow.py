@@ -46,6 +46,9 @@ class MainWindow(QMainWindow):
         self.atlas = atlas
         self.settings = settings or QSettings()
         self.setWindowTitle("icbmap")
+        from icbmap.app import screenfit
+
+        screenfit.install()  # issue 22: every dialog, preview and floated dock fits its screen
         icon = resources_dir() / "icons" / "icbmap.svg"
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))

@@ -23,6 +23,27 @@ def _principle_flags(controller, board: int) -> str:
     return " ".join(model.board_flags(board))
 
 
+def flag_lines(controller, b) -> list[tuple[str, str]]:
+    """Every flag of board row ``b`` as ``(kind, words in full)``: the Boards panel shows
+    one icon per flag and the words, one flag a line, in the tooltip (issue 22)."""
+    from icbmap.names import POPULATION_FLAGS
+
+    out = []
+    if b.status in POPULATION_FLAGS:
+        what = {"below_floor": "below 500,000", "below_minimum": "below 1,000,000, the commonly proposed minimum",
+                "above_maximum": "above 3,000,000"}[b.status]
+        out.append(("population", f"Population {b.population:,}: {what}"))
+    if not b.contiguous:
+        out.append(("pieces", f"In {b.pieces - b.island_pieces} pieces: not contiguous (islands not counted)"))
+    if len(b.regions) > 1:
+        out.append(("regions", f"Spans {len(b.regions)} NHS regions: {', '.join(b.regions)}"))
+    model = getattr(controller, "principles", None)
+    if model is not None and b.id < controller.plan.n_boards:
+        for rule in model.checker.failing_boards(b.id):
+            out.append(("principle", f"\u2717 Fails the principle: {rule.label}"))
+    return out
+
+
 def board_records(controller, report) -> list[dict]:
     has_practices = controller.plan.n_practices > 0
     out = []
@@ -38,6 +59,7 @@ def board_records(controller, report) -> list[dict]:
             "share": b.share,
             "registered": b.registered if has_practices else None,
             "flags_text": " ".join(x for x in (_flags_text(b), _principle_flags(controller, b.id)) if x),
+            "flags": flag_lines(controller, b),
             "councils_text": f"{len(b.councils_whole)} whole, {len(b.councils_part)} part",
             "councils_n": len(b.councils_whole) + len(b.councils_part),
             "districts_n": len(b.districts_whole) + len(b.districts_part),
@@ -149,7 +171,7 @@ class MetricsTabs(QTabWidget):
             description="Per-board population, share, councils, districts, combined authorities, "
                         "coterminosity, pieces, NHS regions and flags")
         self.boards.setColumnWidth(0, self.boards.fontMetrics().horizontalAdvance("Cheshire and Merseyside") + 16)
-        self.boards.sortItems(0, Qt.SortOrder.AscendingOrder)
+        self.boards.sort_now(0, Qt.SortOrder.AscendingOrder)
         self.addTab(self.boards, "Boards")
         area_cols = [
             ("name", "Name", None),
@@ -177,7 +199,7 @@ class MetricsTabs(QTabWidget):
         self.currentChanged.connect(lambda i: self._refresh(i, flash=False))
         for t in (self.councils, self.districts, self.cas):
             t.setColumnWidth(0, 170)
-            t.sortItems(2, t.horizontalHeader().sortIndicatorOrder().DescendingOrder)
+            t.sort_now(2, Qt.SortOrder.DescendingOrder)
 
     def update_from(self, controller, report, flash: bool = True) -> None:
         """Refresh the visible tab now; the others when they are next shown."""

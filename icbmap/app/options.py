@@ -155,12 +155,12 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
         return opt
 
     def new_from_baseline(self) -> AppOption:
-        return self.add_option(Plan(self.w.atlas), f"Option {len(self.options)}")
+        return self.add_option(Plan(self.w.atlas), f"Option {len(self.options) + 1}")
 
     def duplicate(self, index: int | None = None) -> AppOption:
         src = self.options[self.current if index is None else index]
         plan = Plan.from_dict(self.w.atlas, src.plan.to_dict())
-        return self.add_option(plan, f"{src.name} copy" if not src.baseline else f"Option {len(self.options)}")
+        return self.add_option(plan, f"{src.name} copy" if not src.baseline else f"Option {len(self.options) + 1}")
 
     def rename(self, index: int, name: str) -> None:
         o = self.options[index]

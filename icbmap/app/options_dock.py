@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QListWidget, QListWidgetItem,
                                QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
+from icbmap.app.dialogs import ask_text
 from icbmap.app.dialogs import PROPOSAL_FILTER, start_dir, suggested_path
 from icbmap.app.action_factory import make_action
 from icbmap.app.options_files import WORKSPACE_FILTER, WORKSPACE_SUFFIX
@@ -117,7 +118,7 @@ class OptionsDocks:
         if o.baseline:
             QMessageBox.information(self.w, "Rename option", "The baseline cannot be renamed.")
             return
-        name, ok = QInputDialog.getText(self.w, "Rename option", "Name of the option:", text=o.name)
+        name, ok = ask_text(self.w, "Rename option", "Name of the option:", o.name)
         if ok:
             self.rename(self.current, name)
 

@@ -274,7 +274,7 @@ class WorkspaceFiles:
         if recovered:
             self.switch_to(self.options.index(recovered[-1]))
             self.w.statusBar().showMessage(
-                f"Recovered {len(recovered)} option(s): " + ", ".join(o.name for o in recovered), 8000)
+                f"Recovered {len(recovered)} option{'' if len(recovered) == 1 else 's'}: " + ", ".join(o.name for o in recovered), 8000)
         return bool(recovered)
 
     def _ask_recover(self, group) -> str:

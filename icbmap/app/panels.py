@@ -11,7 +11,8 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QPoint, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QTextDocument
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QLabel, QSizePolicy, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHeaderView, QLabel, QSizePolicy, QStyledItemDelegate,
+                               QTableWidget,
                                QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
 FLASH_MS = 900
@@ -82,7 +83,15 @@ class RecordsTable(QTableWidget):
         self.verticalHeader().setDefaultSectionSize(max(22, self.fontMetrics().height() + 8))  # system font size
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.horizontalHeader().setStretchLastSection(True)
-        self.setSortingEnabled(True)
+        # sorted when the user asks (a header click), never behind their back: an edit that
+        # changes a value keeps every row where it is (issue 22: a rename re-sorted the list
+        # under the cursor and the next click chose another board)
+        self.setSortingEnabled(False)
+        head = self.horizontalHeader()
+        head.setSectionsClickable(True)
+        head.setSortIndicatorShown(True)
+        head.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        head.sectionClicked.connect(self.sort_by_user)
         self._values: dict[Any, list[str]] = {}
         self._flash_timer = QTimer(self)
         self._flash_timer.setSingleShot(True)
@@ -97,6 +106,19 @@ class RecordsTable(QTableWidget):
                 return r
         return -1
 
+    def sort_by_user(self, column: int) -> None:
+        """A header click: sort on ``column`` (the same column again: the other way)."""
+        head = self.horizontalHeader()
+        order = Qt.SortOrder.AscendingOrder
+        if head.sortIndicatorSection() == column and head.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder:
+            order = Qt.SortOrder.DescendingOrder
+        self.sort_now(column, order)
+
+    def sort_now(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the rows on ``column`` and show it in the header (the selection follows)."""
+        self.sortItems(column, order)
+        self.horizontalHeader().setSortIndicator(column, order)
+
     def key_at_row(self, row: int):
         it = self.item(row, 0)
         return None if it is None else it.data(Qt.ItemDataRole.UserRole)
@@ -104,7 +126,6 @@ class RecordsTable(QTableWidget):
     def set_records(self, records: Sequence[dict], flash: bool = True) -> None:
         sort_col = self.horizontalHeader().sortIndicatorSection()
         sort_order = self.horizontalHeader().sortIndicatorOrder()
-        self.setSortingEnabled(False)
         keys = [r[self.key] for r in records]
         structure_changed = set(keys) != set(self._values)
         # the selection follows its records (not row numbers) through re-sorting and merges
@@ -149,9 +170,8 @@ class RecordsTable(QTableWidget):
         # the cells flashing now: one edit may arrive as two changes (areas, then the GP
         # practices carried with them) within one flash
         self.last_changed = changed | (self.last_changed if self._flashed else set())
-        self.setSortingEnabled(True)
-        if sort_col >= 0:
-            self.sortItems(sort_col, sort_order)
+        if structure_changed and 0 <= sort_col < self.columnCount():
+            self.sortItems(sort_col, sort_order)   # new rows: placed by the sort the user chose
         if structure_changed:
             self._reselect(selected_keys & set(keys), current_key if current_key in set(keys) else None)
         if self._flashed:
@@ -216,6 +236,51 @@ FLAG_HELP = ("< 0.5m, < 1m: population below 500,000 or one million; > 3m: above
              "N pieces: not contiguous; N regions: spans NHS regions; \u2717 rule: a hard principle fails; "
              "\u26a0 rule: a soft principle fails (a warning)")
 
+#: the icon of each kind of flag (resources/icons/ui/flag-*.svg)
+FLAG_ICONS = {"population": "flag-population", "pieces": "flag-pieces", "regions": "flag-regions",
+              "principle": "flag-principle"}
+FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def flag_icons_cell(item, flags) -> None:
+    """A Boards panel flags cell (issue 22): an icon per flag (drawn by
+    :class:`FlagIconsDelegate`), the words of every flag in full, one a line, in the
+    tooltip and for screen readers; it sorts by the number of flags."""
+    if item is None:
+        return
+    flags = list(flags or [])
+    item.setText("")
+    item.setIcon(QIcon())
+    item.setData(FLAGS_ROLE, [kind for kind, _text in flags])
+    item.setData(Qt.ItemDataRole.UserRole + 1, len(flags))
+    lines = [text for _kind, text in flags]
+    item.setData(Qt.ItemDataRole.AccessibleTextRole, "Flags: " + "; ".join(lines) if lines else "No flags")
+    item.setToolTip("\n".join(lines) if lines else "No flags")
+
+
+class FlagIconsDelegate(QStyledItemDelegate):
+    """Paints the flags column: one 16 px icon per flag, side by side."""
+
+    SIZE, GAP = 16, 3
+
+    def paint(self, painter, option, index) -> None:
+        super().paint(painter, option, index)   # background, selection, focus
+        kinds = index.data(FLAGS_ROLE) or []
+        from icbmap.app.icons import icon
+
+        r = option.rect
+        x = r.x() + 4
+        y = r.y() + (r.height() - self.SIZE) // 2
+        for kind in kinds:
+            if x + self.SIZE > r.right():
+                break
+            icon(FLAG_ICONS.get(kind, "warning")).paint(painter, x, y, self.SIZE, self.SIZE)
+            x += self.SIZE + self.GAP
+
+    def sizeHint(self, option, index):  # noqa: N802
+        n = len(index.data(FLAGS_ROLE) or [])
+        return QSize(8 + n * (self.SIZE + self.GAP), self.SIZE + 4)
+
 
 class BoardsPanel(RecordsTable):
     """The boards: swatch, name, population, flags. A drop target for map drags."""
@@ -228,7 +293,7 @@ class BoardsPanel(RecordsTable):
             ("short", "Board", None),
             ("population", "Population", fmt_int),
             ("registered", "Registered", fmt_int),
-            ("flags_text", "Flags", None),
+            ("flags", "Flags", lambda _v: ""),     # icons; the words in the tooltip
             ("councils_text", "Councils", None),
             ("coterminosity", "Coterminous", fmt_pct),
             ("code", "Code", None),
@@ -240,9 +305,10 @@ class BoardsPanel(RecordsTable):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         fm = self.fontMetrics()
         self.setColumnWidth(0, fm.horizontalAdvance("Cheshire and Merseyside") + 40)
-        for c, sample in ((1, "3,000,000 "), (2, "3,000,000 "), (3, "< 0.5m 2 regions ")):
+        for c, sample in ((1, "3,000,000 "), (2, "3,000,000 "), (3, "Flags ")):
             self.setColumnWidth(c, fm.horizontalAdvance(sample) + 24)
-        self.sortItems(0, Qt.SortOrder.AscendingOrder)  # A to Z at start
+        self.setItemDelegateForColumn(3, FlagIconsDelegate(self))
+        self.sort_now(0, Qt.SortOrder.AscendingOrder)  # A to Z at start
         self.show_registered = False
         self.horizontalHeader().setStretchLastSection(False)
         self.horizontalHeader().setToolTip("Click a header to sort by it. Columns that do not fit are hidden "
@@ -272,8 +338,8 @@ class BoardsPanel(RecordsTable):
                 continue
             title = self.horizontalHeaderItem(c).text() if self.horizontalHeaderItem(c) else ""
             need = max(self.fontMetrics().horizontalAdvance(title) + 14, self.sizeHintForColumn(c)) + 4
-            if c == 3:  # long flags (principles) are cut with an ellipsis; the tooltip has them all
-                need = min(need, self.fontMetrics().horizontalAdvance("< 1m \u2717 At") + 30)
+            if c == 3:  # room for three flag icons; a fourth shows in the tooltip
+                need = min(need, 8 + 3 * (FlagIconsDelegate.SIZE + FlagIconsDelegate.GAP) + 4)
             fits = used + need <= avail and len(shown) == len([k for k in self.PRIORITY[:self.PRIORITY.index(c)]
                                                                if k != 2 or self.show_registered])
             self.setColumnHidden(c, not fits)
@@ -311,7 +377,7 @@ class BoardsPanel(RecordsTable):
         font = item.font()
         font.setItalic(locked)
         item.setFont(font)
-        flag_cell(self.item(row, 3), record.get("flags_text", ""))
+        flag_icons_cell(self.item(row, 3), record.get("flags", []))
 
     # ---------------------------------------------------------------- drop target
     def board_at_global(self, global_pos: QPoint | None) -> int | None:

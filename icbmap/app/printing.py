@@ -40,24 +40,88 @@ def pdf_file_target(printer) -> str | None:
     return None
 
 
-def paint_figures(printer, figures) -> int:
-    """Draw ``figures`` one per page on ``printer``; returns the number of pages."""
+def briefing_svgs(plan, paper: str = "A4", progress=None, on_svg=None, **kwargs) -> list[bytes]:
+    """The briefing's pages as SVG documents (page 1 first), made without Qt widgets so
+    that it runs in a worker thread: the print preview paints them and never draws with
+    matplotlib in the UI thread (issue 22: the preview froze the window for 6 s).
+    ``on_svg(number, pages, svg)`` is called as soon as each page is ready."""
+    import matplotlib
+
+    from icbmap.export.briefing import briefing_figures
+    from icbmap.progress import Progress
+
+    progress = progress or Progress.silent()
+    out: list[bytes] = []
+
+    def page_made(fig, number: int, pages: int) -> None:
+        progress.check()
+        out.append(bytes(figure_svg(fig).data()))
+        fig.clear()
+        if on_svg is not None:
+            on_svg(number, pages, out[-1])
+
+    with matplotlib.rc_context({"font.family": "DejaVu Sans"}):
+        briefing_figures(plan, paper=paper, progress=progress, on_page=page_made, **kwargs)
+    progress.step(1.0, "Pages ready")
+    return out
+
+
+def briefing_images(plan, paper: str = "A4", progress=None, on_page=None, dpi: int = 120,
+                    **kwargs) -> list[tuple[int, int, bytes]]:
+    """The briefing's pages as RGBA images ``(width, height, bytes)`` at ``dpi`` (matplotlib's
+    own renderer, in the calling thread): what the print preview shows.  Painting a finished
+    image is instant where replaying the vector page took the UI thread a second.
+    ``on_page(number, pages, image)`` is called as soon as each page is ready."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from icbmap.export.briefing import briefing_figures
+    from icbmap.progress import Progress
+
+    progress = progress or Progress.silent()
+    out: list[tuple[int, int, bytes]] = []
+
+    def page_made(fig, number: int, pages: int) -> None:
+        progress.check()
+        fig.set_dpi(dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        w, h = canvas.get_width_height()
+        out.append((w, h, bytes(canvas.buffer_rgba())))
+        fig.clear()
+        if on_page is not None:
+            on_page(number, pages, out[-1])
+
+    with matplotlib.rc_context({"font.family": "DejaVu Sans"}):
+        briefing_figures(plan, paper=paper, progress=progress, on_page=page_made, **kwargs)
+    progress.step(1.0, "Pages ready")
+    return out
+
+
+def paint_svgs(printer, pages) -> int:
+    """Draw the SVG documents ``pages`` one per page on ``printer``, each centred and scaled
+    to the page; returns the number of pages."""
     painter = QPainter()
     if not painter.begin(printer):
         return 0
-    pages = 0
+    count = 0
     try:
-        for k, fig in enumerate(figures):
+        for k, data in enumerate(pages):
             if k:
                 printer.newPage()
-            renderer = QSvgRenderer(figure_svg(fig))
+            renderer = QSvgRenderer(QByteArray(data))
             page = QRectF(painter.viewport())
             size = renderer.defaultSize()
             scale = min(page.width() / max(size.width(), 1), page.height() / max(size.height(), 1))
             w, h = size.width() * scale, size.height() * scale
             target = QRectF(page.x() + (page.width() - w) / 2, page.y() + (page.height() - h) / 2, w, h)
             renderer.render(painter, target)
-            pages += 1
+            count += 1
     finally:
         painter.end()
-    return pages
+    return count
+
+
+def paint_figures(printer, figures) -> int:
+    """Draw ``figures`` one per page on ``printer``; returns the number of pages."""
+    return paint_svgs(printer, [bytes(figure_svg(fig).data()) for fig in figures])

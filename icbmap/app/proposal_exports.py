@@ -101,18 +101,18 @@ class ProposalExports:
             return None
 
     def _paint_briefing(self, printer) -> None:
-        """Draw the briefing pages on ``printer`` as vector graphics (matplotlib SVG)."""
-        from icbmap.app.printing import paint_figures, pdf_file_target
-        from icbmap.export.briefing import briefing_figures, render_briefing
+        """Draw the briefing pages on ``printer`` as vector graphics (matplotlib SVG), drawn
+        in a worker with progress and Cancel."""
+        from icbmap.app.printing import paint_svgs, pdf_file_target
 
-        plan = snapshot(self.w.controller.plan)
         target = pdf_file_target(printer)
         if target:  # print to file: the vector PDF of Export briefing, not Qt's expansion
-            render_briefing(plan, target, paper=self._paper(printer), **self._briefing_kwargs())
-            self.w.statusBar().showMessage(f"Printed the briefing to {target}", 8000)
+            if self.write_briefing(target, paper=self._paper(printer)):
+                self.w.statusBar().showMessage(f"Printed the briefing to {target}", 8000)
             return
-        figures = briefing_figures(plan, paper=self._paper(printer), **self._briefing_kwargs())
-        paint_figures(printer, figures)
+        pages = self.preview_pages(self._paper(printer))
+        if pages:
+            paint_svgs(printer, pages)
 
     @staticmethod
     def _paper(printer) -> str:
@@ -130,17 +130,47 @@ class ProposalExports:
         printer.setDocName(self.title())
         return printer
 
-    def print_preview(self) -> None:
-        from PySide6.QtPrintSupport import QPrintPreviewDialog
+    def preview_pages(self, paper: str = "A4") -> list[bytes] | None:
+        """The briefing's pages for the print preview, drawn in a worker thread behind a
+        progress dialog with Cancel (issue 22); None when cancelled or failed (said)."""
+        from icbmap.app.printing import briefing_svgs
+
+        plan = snapshot(self.w.controller.plan)
+        kwargs = self._briefing_kwargs()
+        try:
+            return run_with_progress(self.w, "Preparing the print preview",
+                                     lambda progress: briefing_svgs(plan, paper, progress, None, **kwargs),
+                                     min_duration_ms=200)
+        except Cancelled:
+            self.w.statusBar().showMessage("Print preview cancelled", 5000)
+            return None
+        except (IcbmapError, OSError) as exc:
+            QMessageBox.warning(self.w, "Print preview", str(exc))
+            return None
+
+    def print_preview(self):
+        """File > Print preview: the pages are drawn in a worker (progress and Cancel until
+        page 1 is ready); the preview opens on page 1 while the others are drawn."""
+        from icbmap.app.preview import show_preview
+        from icbmap.app.printing import briefing_images
 
         printer = self.make_printer()
-        dlg = QPrintPreviewDialog(printer, self.w)
-        dlg.setWindowTitle("Briefing map \u2014 print preview")
-        dlg.paintRequested.connect(self._paint_briefing)
-        dlg.resize(1100, 800)
-        if os.environ.get("ICBMAP_NO_MODAL"):
-            return
-        dlg.exec()
+        plan = snapshot(self.w.controller.plan)
+        kwargs = self._briefing_kwargs()
+        paper = self._paper(printer)
+        try:
+            dlg = show_preview(self.w, printer,
+                               lambda progress, on_page: briefing_images(plan, paper, progress, on_page, **kwargs),
+                               "Briefing map \u2014 print preview",
+                               exec_dialog=not os.environ.get("ICBMAP_NO_MODAL"))
+        except Cancelled:
+            self.w.statusBar().showMessage("Print preview cancelled", 5000)
+            return None
+        except (IcbmapError, OSError) as exc:
+            QMessageBox.warning(self.w, "Print preview", str(exc))
+            return None
+        self._preview_dialog = dlg
+        return dlg
 
     def print_dialog(self) -> None:
         from PySide6.QtPrintSupport import QPrintDialog

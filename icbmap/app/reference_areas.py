@@ -5,9 +5,10 @@ council tab's figures for a reference geography) and **Data ▸ Add reference ge
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMessageBox, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout,
                                QWidget)
 
+from icbmap.app.dialogs import ask_text
 from icbmap.app.panels import RecordsTable, fmt_float, fmt_int, fmt_list, fmt_pct
 from icbmap.errors import IcbmapError
 
@@ -113,8 +114,8 @@ def add_reference_dialog(window) -> None:
 
     from icbmap.atlas.references import slug
 
-    name, ok = QInputDialog.getText(window, "Add reference geography", "Short name (letters, digits, _ and -):",
-                                    text=slug(Path(path).stem).replace("-", "_"))
+    name, ok = ask_text(window, "Add reference geography", "Short name (letters, digits, _ and -):",
+                        slug(Path(path).stem).replace("-", "_"))
     if ok and name:
         ref = add_reference(window, name.strip(), path)
         if ref is not None:

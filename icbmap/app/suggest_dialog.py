@@ -12,9 +12,10 @@ import threading
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                                QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout)
+                               QLineEdit, QMessageBox, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
+from icbmap.app.screenfit import scrolling
 from icbmap.errors import IcbmapError
 from icbmap.suggest.spec import (BLOCK_LEVELS, TERM_LABELS, TERMS, Constraints, Request, Target, Weights)
 
@@ -37,6 +38,13 @@ class _SuggestWorker(QObject):
             self.done.emit(None, exc)
             return
         self.done.emit(result, None)
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: a capital first letter (the model's messages start lower-case
+    to read inside other text: "no option found within the time limit")."""
+    text = str(text).strip()
+    return text[:1].upper() + text[1:] if text else text
 
 
 class SuggestDialog(QDialog):
@@ -158,15 +166,33 @@ class SuggestDialog(QDialog):
         close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         close.clicked.connect(self.close)
 
+        # issue 22: the settings scroll and a splitter shares the height with the results, so
+        # the dialog fits a 1366x768 laptop at 125% (it was 1075 px tall) and the results,
+        # Open as option and Close stay on the screen; widgets added to ``self.settings`` fit too
+        self.settings = settings = QWidget()
+        self.settings_layout = top = QVBoxLayout(settings)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addLayout(form)
+        top.addWidget(rules)
+        top.addWidget(obj)
+        top.addStretch(1)
+        lower = QWidget()
+        low = QVBoxLayout(lower)
+        low.setContentsMargins(0, 0, 0, 0)
+        low.addLayout(run)
+        low.addWidget(self.status)
+        low.addWidget(self.results, 1)
+        self.results.setMinimumHeight(90)
+        self.splitter = split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
+        split.addWidget(scrolling(settings, "suggest-settings"))
+        split.addWidget(lower)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(rules)
-        lay.addWidget(obj)
-        lay.addLayout(run)
-        lay.addWidget(self.status)
-        lay.addWidget(self.results, 1)
+        lay.addWidget(split, 1)
         lay.addWidget(buttons)
-        self.resize(760, 860)
+        self.resize(760, 860)  # shrunk to the screen when shown (app.screenfit)
         self.prefill_from_principles()
 
     def prefill_from_principles(self) -> None:
@@ -267,11 +293,12 @@ class SuggestDialog(QDialog):
         head = {"optimal": "Proven optimal", "feasible": "Best found within the time limit (not proven)",
                 "cancelled": "Cancelled: the best found so far", "infeasible": "No option meets the rules",
                 "unknown": "No option found"}.get(result.status, result.status)
-        lines = [f"{head}; {len(result.options)} option(s) in {result.elapsed:.1f} s."]
+        n = len(result.options)
+        lines = [f"{head}: {'no' if n == 0 else n} option{'' if n == 1 else 's'} in {result.elapsed:.1f} s."]
         if result.message:
-            lines.append(result.message)
-        lines += result.explanation[1:]
-        lines += result.problem.notes
+            lines.append(sentence(result.message))
+        lines += [sentence(x) for x in result.explanation[1:]]
+        lines += [sentence(x) for x in result.problem.notes]
         self.status.setText("\n".join(lines))
         for o in result.options:
             f = o.figures

@@ -76,7 +76,12 @@ def format_info(atlas) -> str:
         lines.append(f"{'NHS trusts (HQ)':<26} {len(atlas.trusts):>7,} {'':>12}  {acute} acute; "
                      f"{atlas.provenance['trusts'].line() if 'trusts' in atlas.provenance else ''}")
     for ref in atlas.references.values():
-        lines.append(f"{ref.label[:26]:<26} {len(ref):>7,} {int(ref.layer.population.sum()):>12,}  "
+        # the name in full: a long one has a line of its own above its figures
+        label = ref.label
+        if len(label) > 26:
+            lines.append(label)
+            label = ""
+        lines.append(f"{label:<26} {len(ref):>7,} {int(ref.layer.population.sum()):>12,}  "
                      f"reference geography '{ref.name}' ({'bundled' if ref.source == 'bundled' else ref.source})")
     lines += ["", "Attribution:"]
     seen = set()

@@ -496,8 +496,11 @@ def _resolve(plan, title, subtitle):
 
 def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle: str | None = None,
                      date_text: str | None = None, changed_pages: bool = False,
-                     progress: Progress | None = None, rules=None) -> list[Figure]:
+                     progress: Progress | None = None, rules=None, on_page=None) -> list[Figure]:
     """The pages of the briefing as matplotlib figures (page 1 first).
+
+    ``on_page(figure, number, pages)`` is called as each page is made (the print preview
+    shows page 1 while the others are drawn).
 
     ``plan`` may be a :class:`~icbmap.plan.model.Plan` or a proposal (its plan, title and
     author are used, and its rule set when ``rules`` is not given).  With a rule set, a
@@ -525,7 +528,8 @@ def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle
     extra = len(principle_figs)
     pages = 1 + extra + len(board_pages)
     progress.step(0.25, "Drawing the map")
-    figs = [_overview_page(ctx, 1, pages)]
+    figs = _Pages(on_page, pages)   # the principles pages are drawn first: they set the page count
+    figs.append(_overview_page(ctx, 1, pages))
     for k, fig in enumerate(principle_figs):
         _footer(fig, ctx, 2 + k, pages)
         figs.append(fig)
@@ -533,7 +537,20 @@ def briefing_figures(plan, paper: str = "A4", title: str | None = None, subtitle
         progress.step(0.3 + 0.6 * k / max(len(board_pages), 1), f"Drawing {short_board_name(plan.boards[bid].name)}")
         figs.append(_board_page(ctx, bid, k + 2 + extra, pages))
     progress.step(0.95, "Pages ready")
-    return figs
+    return list(figs)
+
+
+class _Pages(list):
+    """The pages made so far; tells ``on_page`` of each new one."""
+
+    def __init__(self, on_page, pages: int):
+        super().__init__()
+        self.on_page, self.pages = on_page, pages
+
+    def append(self, fig) -> None:
+        super().append(fig)
+        if self.on_page is not None:
+            self.on_page(fig, len(self), self.pages)
 
 
 def render_briefing(plan, path: str | Path, paper: str = "A4", title: str | None = None,
