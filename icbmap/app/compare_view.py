@@ -52,8 +52,11 @@ SHORT_ROWS = {
     "multi_region": "Cross-region",
     "non_contiguous": "In pieces",
     "registered": "Registered patients",
-    "people_moved": "People moved",
-    "lsoas_moved": "LSOAs moved",
+    "boundary_change": "Boundary change",
+    "boundary_lsoas": "Boundary LSOAs",
+    "merges": "Merges",
+    "people_moved": "Moved (1:1 match)",
+    "lsoas_moved": "LSOAs moved (1:1)",
 }
 ROW_NAME_CHARS = 22
 
