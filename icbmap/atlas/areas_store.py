@@ -165,7 +165,7 @@ def add_reference(atlas: Atlas, ref) -> Path:
     if ref.name in BUNDLED:
         raise DataError(None, f"{ref.name!r} is the name of a bundled reference geography; choose another")
     path = save_user_reference(atlas, ref)
-    atlas.references[ref.key] = ref
+    atlas.add_reference(ref.key, ref)
     return path
 
 
@@ -188,8 +188,7 @@ def attach_references(atlas: Atlas, user: bool = True) -> None:
                 warnings.warn(f"reference geography {p.stem} not attached: {exc}", UserWarning, stacklevel=2)
                 continue
             refs[ref.key] = ref
-    atlas.references.clear()
-    atlas.references.update(refs)
+    atlas.set_references(refs)
 
 
 __all__ = ["BUNDLED", "add_reference", "areas_dir", "attach_references", "bundled_reference",

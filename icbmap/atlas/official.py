@@ -297,7 +297,7 @@ def import_pack(name: str, boundaries, icb_lookup, lad_lookup, population=None,
         if isinstance(result, Atlas):
             atlas = result
         elif isinstance(result, pd.DataFrame):
-            atlas.practices = result
+            atlas.set_practices(result)
     inputs = {role: _file_meta(p) for role, p in src.inputs.items()}
     for role, p in (("practices", practices), ("practice_map", practice_map)):
         if p is not None:

@@ -356,11 +356,9 @@ def _best(values: list, better: str | None) -> list[int]:
 
 
 def area_names(atlas, lvl: str) -> list[str]:
-    """Names of the areas at ``lvl`` (cached on the atlas)."""
-    cache = atlas.__dict__.setdefault("_compare_names", {})
-    if lvl not in cache:
-        cache[lvl] = atlas.layers[lvl].table["name"].astype(str).tolist()
-    return cache[lvl]
+    """Names of the areas at ``lvl`` (kept with the atlas's derived tables)."""
+    return atlas.derived.get(f"compare.area_names:{lvl}",
+                             lambda: atlas.layers[lvl].table["name"].astype(str).tolist(), depends=("layers",))
 
 
 def _labels(atlas, lvl: str, cols) -> list[str]:

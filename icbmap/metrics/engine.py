@@ -105,10 +105,9 @@ class Metrics(Listeners):
         self.tolerance = float(tolerance)
         self.band = band or PopulationBand()
         self._pop = atlas.population.astype(np.int64)
-        island = atlas.__dict__.get("_island_units")   # the same for every plan of the atlas
-        if island is None:
-            island = atlas.__dict__["_island_units"] = island_units(atlas.adjacency)
-        self._island = island
+        # the same for every plan of the atlas
+        self._island = atlas.derived.get("metrics.island_units", lambda: island_units(atlas.adjacency),
+                                         depends=("adjacency",))
         self._listeners: list[Callable] = []
         self.last_dirty: dict = {"boards": set()}
         self._observing = False

@@ -502,12 +502,15 @@ class Plan:
             problems.append("'practices' should be an object of board id -> practice codes")
             prac = {}
         if prac:
-            cached = atlas.__dict__.get("_practice_index")  # the same for every plan of the atlas
-            if cached is not None and cached[0] is atlas.practices:
-                index = cached[1]
-            else:
-                index = {str(c): i for i, c in enumerate(plan.practice_codes)}
-                atlas.__dict__["_practice_index"] = (atlas.practices, index)
+            codes = plan.practice_codes      # the index is the same for every plan of the atlas
+
+            def build():
+                return atlas.practices, {str(c): i for i, c in enumerate(codes)}
+
+            table, index = atlas.derived.get("plan.practice_index", build, depends=("practices",))
+            if table is not atlas.practices:      # the table was swapped without set_practices
+                atlas.derived.discard("plan.practice_index")
+                table, index = atlas.derived.get("plan.practice_index", build, depends=("practices",))
             for key, pcodes in prac.items():
                 b = board_key(key)
                 if b is None:

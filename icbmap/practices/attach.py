@@ -330,9 +330,7 @@ def attach_practices(atlas: Atlas, practices_path, practice_map_path=None,
     prov = Provenance(source=SOURCE, vintage=human_date(extract) if extract else "extract date not given",
                       licence=OGL, attribution=NHS_ATTRIBUTION, note="; ".join(note))
 
-    atlas.practices = table
-    # a new dict, so an atlas copied with copy.copy() does not share the change
-    atlas.provenance = {**atlas.provenance, "practices": prov}
+    atlas.set_practices(table, prov)
     progress.step(1.0, f"Attached {n:,} GP practices")
     return AttachReport(
         source=str(totals.path), extract_date=extract, practices=n, placed=int(placed.sum()),

@@ -120,10 +120,8 @@ def load_practices_for(atlas: Atlas, override: bool | None = None) -> pd.DataFra
         from icbmap.practices.table import follow_units
 
         follow_units(table, atlas.units)
-    atlas.practices = table
     prov = meta.get("provenance")
-    if prov and prov.get("source"):
-        atlas.provenance = {**atlas.provenance, "practices": Provenance.from_dict(prov)}
+    atlas.set_practices(table, Provenance.from_dict(prov) if prov and prov.get("source") else None)
     return table
 
 

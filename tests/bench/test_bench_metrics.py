@@ -271,7 +271,7 @@ def with_references(atlas, n: int):
 
     bundled = list(atlas.references.values())
     out = copy.copy(atlas)
-    out.references = {f"ref:bench_{i}": bundled[i % len(bundled)] for i in range(n)}
+    out.set_references({f"ref:bench_{i}": bundled[i % len(bundled)] for i in range(n)})
     return out
 
 
