@@ -206,7 +206,7 @@ def test_7_csv_cell_neutralises_formulas_and_keeps_numbers():
 def test_7_csv_exports_neutralise_and_import_warns_and_round_trips(england, tmp_path):
     from icbmap.export.csv import assignment_csv_text
     from icbmap.export.importers import import_file
-    from icbmap.metrics.cli import format_csv
+    from icbmap.cli.metrics import format_csv
     from icbmap.metrics.engine import Metrics
 
     plan = Plan(england)

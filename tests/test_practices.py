@@ -543,7 +543,7 @@ def test_store_damaged_file_is_ignored_with_a_warning(england, data_home):
 @pytest.mark.slow
 def test_run_practices(england, tmp_path, data_home, monkeypatch, capsys):
     import icbmap.cli.common
-    from icbmap.practices.cli import add_arguments, run_practices
+    from icbmap.cli.practices import add_arguments, run_practices
     from icbmap.practices.store import load_practices_for
 
     atlas = fresh(england)

@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     du = dsub.add_parser("use", help="choose the data pack the app and CLI use")
     du.add_argument("name")
     dsub.add_parser("build", help="say where the ready-built offline pack is (it is never built at run time)")
-    from icbmap.practices.cli import add_arguments as practices_arguments
+    from icbmap.cli.practices import add_arguments as practices_arguments
 
     practices_arguments(dsub.add_parser(
         "practices", help="attach GP practices (NHS registered-patient files) to the pack in use"))
@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                           "so Excel reads the names right; standard output never has one)")
     add_baseline_argument(met)
 
-    from icbmap.principles.cli import add_arguments as check_arguments
+    from icbmap.cli.check import add_arguments as check_arguments
 
     check_arguments(sub.add_parser(
         "check", help="check the baseline or a proposal against design principles (exit 0 pass, 3 fail)"))
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--name-field", help="column or attribute holding the board name")
     add_baseline_argument(imp)
 
-    from icbmap.compare.cli import add_arguments as compare_arguments
+    from icbmap.cli.compare import add_arguments as compare_arguments
 
     compare_arguments(sub.add_parser("compare", help="options side by side: the comparison table and the moves"))
 
@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--map", dest="map_pack", action="store_true",
                     help="with --compare: map proposals drawn on another data pack onto this one")
     add_baseline_argument(pr)
-    from icbmap.suggest.cli import add_arguments as suggest_arguments
+    from icbmap.cli.suggest import add_arguments as suggest_arguments
 
     suggest_arguments(sub)
     return p
@@ -147,23 +147,23 @@ def main(argv: list[str] | None = None) -> int:
 
             return data_cli.run(args)
         if args.command == "metrics":
-            from icbmap.metrics import cli as metrics_cli
+            from icbmap.cli import metrics as metrics_cli
 
             return metrics_cli.run(args)
         if args.command == "check":
-            from icbmap.principles import cli as check_cli
+            from icbmap.cli import check as check_cli
 
             return check_cli.run(args)
         if args.command == "compare" or (args.command == "print" and getattr(args, "compare", None)):
-            from icbmap.compare import cli as compare_cli
+            from icbmap.cli import compare as compare_cli
 
             return compare_cli.run(args)
         if args.command in ("export", "import", "print"):
-            from icbmap.export import cli as export_cli
+            from icbmap.cli import export as export_cli
 
             return export_cli.run(args)
         if args.command == "suggest":
-            from icbmap.suggest import cli as suggest_cli
+            from icbmap.cli import suggest as suggest_cli
 
             return suggest_cli.run(args)
     except Cancelled as exc:

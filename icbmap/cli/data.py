@@ -130,7 +130,7 @@ def run(args) -> int:
 
         return areas_cli.run_areas(args) if cmd == "areas" else areas_cli.run_trusts(args)
     if cmd == "practices":
-        from icbmap.practices.cli import run_practices
+        from icbmap.cli.practices import run_practices
 
         return run_practices(args)
     if cmd == "import":

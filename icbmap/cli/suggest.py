@@ -193,7 +193,7 @@ def run(args) -> int:
     atlas = load_atlas_for(args)
     request = request_from_args(args, atlas)
     if args.proposal:
-        from icbmap.metrics.cli import load_plan
+        from icbmap.cli.metrics import load_plan
 
         start, label = load_plan(args.proposal, atlas)
     else:
