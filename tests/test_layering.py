@@ -36,7 +36,7 @@ def offending(files, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
 def test_subcommand_modules_do_not_import_the_top_level_cli():
     """Only icbmap/cli/ itself and the entry points import ``icbmap.cli``; the subcommand
     modules use ``icbmap.cli.common`` (no import circle)."""
-    allowed = {PACKAGE / "__main__.py"}
+    allowed = {PACKAGE / "__main__.py", PACKAGE / "main.py"}
     files = [f for f in PACKAGE.rglob("*.py")
              if f not in allowed and PACKAGE / "cli" not in f.parents and PACKAGE / "app" not in f.parents]
     bad = {f: [m for m in ms if m not in ("icbmap.cli.common",) and not m.startswith("icbmap.cli.common.")]

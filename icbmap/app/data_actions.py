@@ -143,7 +143,7 @@ def download_dialog(window: QMainWindow) -> None:
 def show_data_info(window: QMainWindow) -> None:
     """The data pack's layers, counts, population and sources (``icbmap data info``)."""
     from icbmap.app.dialogs import TextDialog
-    from icbmap.cli.data import format_info
+    from icbmap.atlas.info import format_info
 
     atlas = window.atlas
     dlg = TextDialog(window, "Data pack information",

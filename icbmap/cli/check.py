@@ -18,6 +18,11 @@ EXIT_PASS, EXIT_FAIL = 0, 3
 DEFAULT_PRESET = "NHS England 2025 guidance"
 
 
+def register(sub) -> None:
+    add_arguments(sub.add_parser(
+        "check", help="check the baseline or a proposal against design principles (exit 0 pass, 3 fail)"))
+
+
 def add_arguments(p) -> None:
     p.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
     p.add_argument("--rules", help="a rule file (TOML or JSON) or a preset's name (default: the proposal's own "

@@ -16,6 +16,10 @@ from icbmap.errors import DataError, IcbmapError
 FORMATS = ("table", "json", "csv", "md")
 
 
+def register(sub) -> None:
+    add_arguments(sub.add_parser("compare", help="options side by side: the comparison table and the moves"))
+
+
 def add_arguments(p) -> None:
     p.add_argument("proposals", nargs="*", metavar="PROPOSAL", help="proposal files (.icbmap.json)")
     p.add_argument("--with-baseline", dest="include_baseline", action="store_true",

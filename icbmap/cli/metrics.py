@@ -223,6 +223,19 @@ def render(report: Report, fmt: str, title: str) -> str:
     return format_table(report, title)
 
 
+def register(sub) -> None:
+    from icbmap.cli.common import add_baseline_argument
+
+    met = sub.add_parser("metrics", help="print every metric for the baseline or a proposal")
+    met.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
+    met.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    met.add_argument("-o", "--output", help="write to a file instead of standard output")
+    met.add_argument("--no-bom", action="store_true",
+                     help="CSV file: no UTF-8 byte-order mark (by default a CSV written with -o has one, "
+                          "so Excel reads the names right; standard output never has one)")
+    add_baseline_argument(met)
+
+
 def run(args) -> int:
     from icbmap.cli.common import load_atlas_for
 

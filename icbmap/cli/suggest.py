@@ -23,7 +23,7 @@ from icbmap.errors import DataError
 from icbmap.suggest.spec import BLOCK_LEVELS, Constraints, Request, SuggestError, Target, Weights
 
 
-def add_arguments(sub) -> None:
+def register(sub) -> None:
     s = sub.add_parser("suggest", help="the best board configurations under your rules (exact optimiser)")
     s.add_argument("proposal", nargs="?", help="starting plan (default: the baseline)")
     from icbmap.cli.common import add_baseline_argument
