@@ -193,7 +193,7 @@ def test_6_metrics_report_sums_each_table_once_whatever_the_boards(england):
 
 # ---------------------------------------------------------------- 7: CSV formula injection
 def test_7_csv_cell_neutralises_formulas_and_keeps_numbers():
-    from icbmap.export.safe import csv_cell, unneutralise
+    from icbmap.csvsafe import csv_cell, unneutralise
 
     for text in ("=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", FORMULA):
         assert csv_cell(text) == "'" + text

@@ -110,7 +110,7 @@ class WorkspaceFiles:
         doc = {"format": WORKSPACE_FORMAT, "version": 1,
                "pack": {"name": self.w.atlas.name, "content_hash": self.w.atlas.content_hash},
                "current": self.current, "options": entries}
-        from icbmap.atlas.store import atomic_write_text
+        from icbmap.atomic import atomic_write_text
 
         try:
             atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from icbmap.atlas.model import Atlas, Provenance
 from icbmap.atlas.references import check_name, from_members, members_table
-from icbmap.atlas.atomic import atomic_write_text
+from icbmap.atomic import atomic_write_text
 from icbmap.errors import DataError
 from icbmap.safeio import loads_json, read_input
 from icbmap.paths import data_dir, shapefiles_dir

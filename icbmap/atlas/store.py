@@ -26,7 +26,7 @@ import geopandas as gpd
 import pyogrio
 
 from icbmap import paths
-from icbmap.atlas.atomic import (  # noqa: F401 (re-exported: their old home)
+from icbmap.atomic import (  # noqa: F401 (re-exported: their old home)
     STALE_AFTER,
     atomic_file,
     atomic_write_bytes,

@@ -57,7 +57,7 @@ def run_areas(args) -> int:
 
 
 def run_trusts(args) -> int:
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
     from icbmap.progress import Progress
     from icbmap.trusts.store import trusts_table_path, user_trusts_path
     from icbmap.trusts.table import build_trusts_table, read_trusts_table

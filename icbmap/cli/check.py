@@ -86,7 +86,7 @@ def format_table(c, base=None, title: str = "", base_name: str | None = None) ->
 
 
 def run(args) -> int:
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
     from icbmap.cli.common import load_atlas_for
     from icbmap.principles.ruleset import load_rules, preset_paths
 

@@ -64,7 +64,7 @@ def run(args) -> int:
     cmp = compare(options, focus, rules=_rules(args))
     text = render(cmp, args.format)
     if args.output:
-        from icbmap.atlas.store import atomic_write_text
+        from icbmap.atomic import atomic_write_text
 
         try:
             atomic_write_text(Path(args.output), text)

@@ -165,7 +165,7 @@ def _board_name(report: Report, board_id: int | None) -> str:
 
 
 def format_csv(report: Report) -> str:
-    from icbmap.export.safe import safe_writer
+    from icbmap.csvsafe import safe_writer
 
     buf = io.StringIO()
     w = safe_writer(buf, lineterminator="\n")  # formula-like names get a leading '
@@ -256,7 +256,7 @@ def run(args) -> int:
     text = render(metrics.report(), fmt, title)
     out = getattr(args, "output", None)
     if out:
-        from icbmap.atlas.store import atomic_write_text
+        from icbmap.atomic import atomic_write_text
         from icbmap.export.csv import BOM
 
         if fmt == "csv" and not getattr(args, "no_bom", False):

@@ -183,7 +183,7 @@ def run(args) -> int:
     from icbmap.cli.common import load_atlas_for
     from icbmap.plan.model import Plan
     from icbmap.plan.proposal import Proposal, write_proposal
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
     from icbmap.suggest.solve import suggest
 
     request_from_args(args)          # bad arguments fail before the data pack is read

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from icbmap.atlas.store import atomic_writer
+from icbmap.atomic import atomic_writer
 from icbmap.download.client import (
     DownloadError, FileRecord, HttpClient, Manifest, OfflineError, RetryableError, _atomic_write_text,
     sha256_file, utc_now, with_params,

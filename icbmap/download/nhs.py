@@ -23,7 +23,7 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
-from icbmap.atlas.store import atomic_writer
+from icbmap.atomic import atomic_writer
 from icbmap.download.client import (
     DownloadError, FileRecord, HttpClient, Manifest, rebase, sha256_file, utc_now,
 )

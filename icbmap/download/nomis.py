@@ -17,7 +17,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from icbmap.atlas.store import atomic_writer
+from icbmap.atomic import atomic_writer
 from icbmap.download.client import (
     DownloadError, FileRecord, HttpClient, Manifest, sha256_file, utc_now, with_params,
 )

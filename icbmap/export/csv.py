@@ -23,7 +23,7 @@ import numpy as np
 
 from icbmap.export.files import write_text as atomic_write_text, done, safe_output
 from icbmap.export.facts import board_code_name_arrays
-from icbmap.export.safe import safe_writer
+from icbmap.csvsafe import safe_writer
 from icbmap.progress import Progress
 
 UNIT_HEADER = ["lsoa_code", "board_code", "board_name"]

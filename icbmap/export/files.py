@@ -7,7 +7,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from icbmap.atlas.store import atomic_write_text
+from icbmap.atomic import atomic_write_text
 from icbmap.safeio import gdal_write_errors  # noqa: F401 - re-exported for the writers
 
 #: Characters Windows, macOS (":") or a zip/shapefile consumer refuses in a file name.

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from icbmap.atlas.model import CRS
-from icbmap.atlas.store import atomic_file
+from icbmap.atomic import atomic_file
 from icbmap.export.files import gdal_write_errors
 from icbmap.export import facts as facts_mod
 from icbmap.export.files import done, safe_output

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from icbmap.atlas.store import atomic_write_text
+from icbmap.atomic import atomic_write_text
 from icbmap.errors import DataError
 from icbmap.paths import data_dir
 from icbmap.plan.proposal import (

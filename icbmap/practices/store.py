@@ -23,7 +23,8 @@ import pandas as pd
 import pyogrio
 
 from icbmap.atlas.model import Atlas, Provenance
-from icbmap.atlas.store import atomic_file, read_meta, read_table
+from icbmap.atomic import atomic_file
+from icbmap.atlas.store import read_meta, read_table
 from icbmap.errors import DataError
 from icbmap.paths import data_dir
 from icbmap.practices.table import conform

@@ -161,7 +161,7 @@ def load_rules(name_or_path: str | Path) -> RuleSet:
 
 
 def write_rules(path: str | Path, rules: RuleSet) -> Path:
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
 
     path = Path(path)
     text = rules.to_json() if path.suffix.lower() == ".json" else rules.to_toml()
