@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from icbmap import atomic
 from icbmap.atlas import store
 from icbmap.errors import DataError
 from icbmap.plan.model import Board, Plan, PlanError
@@ -236,7 +237,7 @@ def test_8_symlink_target_is_replaced_and_the_link_kept(tmp_path):
     target.write_text("old")
     link = tmp_path / "link.csv"
     link.symlink_to(target)
-    store.atomic_write_text(link, "new")
+    atomic.atomic_write_text(link, "new")
     assert link.is_symlink() and target.read_text() == "new"
 
 
@@ -246,7 +247,7 @@ def test_8_fifo_is_written_through(tmp_path):
     got = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    store.atomic_write_text(fifo, "through the pipe")
+    atomic.atomic_write_text(fifo, "through the pipe")
     reader.join(10)
     assert got == [b"through the pipe"]
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
@@ -254,9 +255,9 @@ def test_8_fifo_is_written_through(tmp_path):
 
 def test_8_folder_is_refused(tmp_path):
     with pytest.raises(IsADirectoryError):
-        store.atomic_write_text(tmp_path, "x")
+        atomic.atomic_write_text(tmp_path, "x")
     with pytest.raises(IsADirectoryError):
-        with store.atomic_file(tmp_path, ".gpkg"):
+        with atomic.atomic_file(tmp_path, ".gpkg"):
             pass
 
 
@@ -268,12 +269,12 @@ def test_8_character_device_is_written_through_and_kept(tmp_path):
     except (PermissionError, OSError) as exc:
         pytest.skip(f"cannot make a device node here ({exc}); the corpus checks /dev/full itself")
     with pytest.raises(OSError) as info:
-        store.atomic_write_text(full, "metrics")
+        atomic.atomic_write_text(full, "metrics")
     assert "No space left" in str(info.value)
     assert stat.S_ISCHR(os.lstat(full).st_mode)          # still the device, not a regular file
     null = tmp_path / "null"
     os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
-    store.atomic_write_text(null, "gone")
+    atomic.atomic_write_text(null, "gone")
     assert stat.S_ISCHR(os.lstat(null).st_mode)
 
 
@@ -458,10 +459,10 @@ def test_17_stale_temporary_files_are_swept(tmp_path):
         p.write_text("x")
     for p in (stale, stale_gpkg, live, other):
         os.utime(p, (old, old))
-    store.atomic_write_text(tmp_path / "out.csv", "new")   # a write sweeps its own leftovers
+    atomic.atomic_write_text(tmp_path / "out.csv", "new")   # a write sweeps its own leftovers
     assert not stale.exists()
     assert young.exists() and live.exists() and other.exists()
-    removed = store.sweep_stale_temps(tmp_path)
+    removed = atomic.sweep_stale_temps(tmp_path)
     assert removed == [stale_gpkg] and not stale_gpkg.exists()
 
 
