@@ -91,7 +91,7 @@ def test_3_5_guarded_open_refuses_fifo_device_folder_and_size_without_blocking(t
 
 
 def test_3_4_data_import_files_are_checked_before_reading(tmp_path):
-    from icbmap.atlas import official
+    from icbmap.atlas import official_tables as official
 
     fifo = tmp_path / "lookup.csv"
     os.mkfifo(fifo)
@@ -107,7 +107,7 @@ def test_3_4_data_import_files_are_checked_before_reading(tmp_path):
 
 def test_4_header_search_reads_bounded_lines(tmp_path):
     """A header line followed by a long run of NULs (no newline) is not read whole."""
-    from icbmap.atlas import official
+    from icbmap.atlas import official_tables as official
 
     path = tmp_path / "nul.csv"
     with open(path, "wb") as fh:
@@ -363,7 +363,8 @@ def test_13_good_pack_names_pass():
 # ---------------------------------------------------------------- 14: briefing layout
 @pytest.mark.slow
 def test_14_long_titles_and_names_stay_in_their_places(england):
-    from icbmap.export.briefing import ELLIPSIS, X_POP, briefing_figures
+    from icbmap.export.briefing import X_POP, briefing_figures
+    from icbmap.export.drawing import ELLIPSIS
 
     plan = Plan(england)
     plan.boards[3].name = "Wide " * 4000                   # 20,000 characters
@@ -391,7 +392,7 @@ def test_14_long_titles_and_names_stay_in_their_places(england):
 
 
 def test_14_one_line_flattens_and_caps():
-    from icbmap.export.briefing import ELLIPSIS, one_line
+    from icbmap.export.drawing import ELLIPSIS, one_line
 
     assert one_line("Kent\nand\tMedway") == "Kent and Medway"
     assert one_line("x" * 1000, 50) == "x" * 49 + ELLIPSIS

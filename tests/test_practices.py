@@ -31,7 +31,7 @@ from icbmap.practices.readers import (
     normalise_header, normalise_postcode, parse_extract_date, read_practice_lsoa, read_practice_map,
     read_practice_totals,
 )
-from icbmap.practices.table import PRACTICE_COLUMNS
+from icbmap.atlas.practices_table import PRACTICE_COLUMNS
 
 REAL_PRACTICES = 6_378
 REAL_PATIENTS = 62_581_556

@@ -105,7 +105,7 @@ def show_practices(window: QMainWindow) -> None:
                        "(NHS 'Patients Registered at a GP Practice' files) or `icbmap data practices FILE`.")
         window.map.practices.setVisible(False)
         return
-    from icbmap.practices.table import extract_label
+    from icbmap.atlas.practices_table import extract_label
 
     box.setEnabled(True)
     box.setText(f"GP practices ({extract_label(p)})")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from icbmap.atlas.geometry import dissolve_units
 from icbmap.atlas.model import CRS, Layer, Provenance, Reference
 from icbmap.errors import DataError
 from icbmap.safeio import MB, check_input
@@ -93,7 +94,7 @@ def reference_geometry(atlas, ref: Reference) -> np.ndarray:
     out = []
     for i in range(len(table)):
         members = np.flatnonzero(ref.unit_area == i)
-        out.append(shapely.coverage_union_all(geoms[members]) if len(members) else None)
+        out.append(dissolve_units(geoms, members) if len(members) else None)
     table.set_geometry(gpd.GeoSeries(out, crs=CRS), inplace=True)
     return table.geometry.to_numpy()
 

@@ -89,18 +89,18 @@ def run(args) -> int:
 
         return run_practices(args)
     if cmd == "import":
-        from icbmap.atlas import official
+        from icbmap.atlas import official_tables as tables
         from icbmap.atlas.official import import_pack
 
         # every file is checked (there, a regular file, within its size limit) before any is read
-        official._existing(args.boundaries, "LSOA boundaries", official.MAX_BOUNDARY_BYTES)
+        tables._existing(args.boundaries, "LSOA boundaries", tables.MAX_BOUNDARY_BYTES)
         for value, what in ((args.icb_lookup, "LSOA to sub-ICB location to ICB lookup"),
                             (args.lad_lookup, "LSOA to local authority district lookup"),
                             (args.population, "LSOA population table"),
                             (getattr(args, "practices", None), "GP practice registered patients"),
                             (getattr(args, "practice_map", None), "GP practice map")):
             if value:
-                official._existing(value, what, official.MAX_TABLE_BYTES)
+                tables._existing(value, what, tables.MAX_TABLE_BYTES)
 
         atlas = import_pack(
             args.name, boundaries=args.boundaries, icb_lookup=args.icb_lookup,

@@ -7,5 +7,5 @@
 * :mod:`icbmap.export.importers` -- boards drawn elsewhere (polygons or an assignment CSV)
   turned into a proposal;
 * :mod:`icbmap.export.briefing` -- the printable briefing page;
-* :mod:`icbmap.export.cli` -- ``icbmap export``, ``icbmap import`` and ``icbmap print``.
+* ``icbmap export``, ``icbmap import`` and ``icbmap print`` are :mod:`icbmap.cli.export`.
 """

@@ -8,7 +8,6 @@ import unicodedata
 from pathlib import Path
 
 from icbmap.atomic import atomic_write_text
-from icbmap.safeio import gdal_write_errors  # noqa: F401 - re-exported for the writers
 
 #: Characters Windows, macOS (":") or a zip/shapefile consumer refuses in a file name.
 _BAD_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')

@@ -35,7 +35,7 @@ import pandas as pd
 
 from icbmap.atlas.model import CRS
 from icbmap.atomic import atomic_file
-from icbmap.export.files import gdal_write_errors
+from icbmap.safeio import gdal_write_errors
 from icbmap.export import facts as facts_mod
 from icbmap.export.files import done, safe_output
 from icbmap.export.schema import AREA_FIELDS, flat_board_row

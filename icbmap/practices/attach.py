@@ -1,7 +1,7 @@
 """Attach GP practices to an atlas: read the files, place each practice, report.
 
 ``attach_practices(atlas, practices_path, practice_map_path=None, progress=None,
-lsoa_path=None)`` sets ``atlas.practices`` (see :mod:`icbmap.practices.table`) and
+lsoa_path=None)`` sets ``atlas.practices`` (see :mod:`icbmap.atlas.practices_table`) and
 ``atlas.provenance["practices"]`` and returns an :class:`AttachReport`.
 
 Rules, recorded per practice in ``report.detail``:
@@ -34,7 +34,7 @@ from icbmap.practices import place as pl
 from icbmap.practices.readers import (
     Table, human_date, normalise_postcode, read_practice_lsoa, read_practice_map, read_practice_totals,
 )
-from icbmap.practices.table import conform
+from icbmap.atlas.practices_table import conform
 from icbmap.progress import Progress
 
 SOURCE = "NHS Digital, Patients Registered at a GP Practice"

@@ -27,7 +27,7 @@ from icbmap.atomic import atomic_file
 from icbmap.atlas.store import read_meta, read_table
 from icbmap.errors import DataError
 from icbmap.paths import data_dir
-from icbmap.practices.table import conform
+from icbmap.atlas.practices_table import conform
 
 FORMAT = 1
 
@@ -118,7 +118,7 @@ def load_practices_for(atlas: Atlas, override: bool | None = None) -> pd.DataFra
         if override is None and str(meta.get("attached_at", "")) < str(atlas.meta.get("built_at", "")):
             return None
     if str(meta.get("baseline", "") or "") != atlas.baseline:  # attached under another baseline
-        from icbmap.practices.table import follow_units
+        from icbmap.atlas.practices_table import follow_units
 
         follow_units(table, atlas.units)
     prov = meta.get("provenance")
@@ -127,7 +127,7 @@ def load_practices_for(atlas: Atlas, override: bool | None = None) -> pd.DataFra
 
 
 def practices_extract_label(atlas: Atlas) -> str:
-    from icbmap.practices.table import extract_label
+    from icbmap.atlas.practices_table import extract_label
 
     return extract_label(atlas.practices)
 
