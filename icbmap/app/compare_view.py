@@ -1,4 +1,4 @@
-"""The comparison dock and the difference map (issue 11).
+"""The comparison dock and the difference map.
 
 * :class:`ComparisonPanel`: rows are the comparison figures (:mod:`icbmap.compare.core`,
   read from each option's live metrics), columns are the options.  The best value in a row

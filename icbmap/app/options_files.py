@@ -1,4 +1,4 @@
-"""The options' files (issue 11): saving an option to its proposal file, the questions
+"""The options' files: saving an option to its proposal file, the questions
 about unsaved options, the workspace file (``.icbmap-workspace.json``, listing the options'
 proposal files in order), opening proposal files as options, and crash recovery of a whole
 set of options.

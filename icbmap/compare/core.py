@@ -7,7 +7,7 @@ date); it holds no geometry.  :func:`compare` reads every figure from the metric
 each option's *focus boards* (:mod:`icbmap.compare.focus`).  There is no second way of
 computing a figure: a row is a reading of the engine's tables.
 
-Rows are :class:`RowSpec` objects in :data:`ROWS`; other modules (the principles of issue 12)
+Rows are :class:`RowSpec` objects in :data:`ROWS`; other modules (the principles)
 add rows with :func:`register_row`.  ``better`` says which way is best ("lower" or
 "higher", None for neutral rows), and the best value(s) of each row are marked.
 """

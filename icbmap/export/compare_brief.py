@@ -1,4 +1,4 @@
-"""The comparison briefing (issue 11): one landscape page comparing options.
+"""The comparison briefing: one landscape page comparing options.
 
 Top: a small map of each option framed on the focus, boards labelled with their short name
 and population (placed without overlap by the briefing's label placer; a board that does

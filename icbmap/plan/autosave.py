@@ -148,7 +148,7 @@ class Recoverable:
     title: str
     source_path: str | None
     edits: int
-    workspace: str | None = None    # options saved by one app session share this id (issue 11)
+    workspace: str | None = None    # options saved by one app session share this id
     option: int = 0                 # the option's place in that workspace
 
     def describe(self) -> str:
