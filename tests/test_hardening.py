@@ -439,7 +439,8 @@ def test_15_16_edits_refuse_control_characters_and_bad_colours(england):
 
 @pytest.mark.slow
 def test_15_import_refuses_control_characters_in_names(england, tmp_path):
-    from icbmap.export.importers import ImportError_, import_file
+    from icbmap.export.import_common import ImportError_
+    from icbmap.export.importers import import_file
 
     path = tmp_path / "nul.csv"
     path.write_text("lsoa_code,board_code,board_name\nE01000001,X1,Ring\x07ring\n")

@@ -4,7 +4,7 @@
   neighbouring boards' shared edges identical;
 * :mod:`icbmap.export.geojson`, :mod:`~icbmap.export.gpkg`, :mod:`~icbmap.export.csv` --
   the writers; :mod:`icbmap.export.rfc7946` -- the GeoJSON checker used by the tests;
-* :mod:`icbmap.export.importers` -- boards drawn elsewhere (polygons or an assignment CSV)
+* :mod:`icbmap.export.importers` -- boards drawn elsewhere (polygons, :mod:`~icbmap.export.import_polygons`, or an assignment CSV; shared parts in :mod:`~icbmap.export.import_common`)
   turned into a proposal;
 * :mod:`icbmap.export.briefing` -- the printable briefing page;
 * ``icbmap export``, ``icbmap import`` and ``icbmap print`` are :mod:`icbmap.cli.export`.

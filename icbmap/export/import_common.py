@@ -17,7 +17,8 @@ from icbmap.csvsafe import looks_like_formula
 from icbmap.errors import DataError
 from icbmap.safeio import file_kind
 
-#: Largest source file we agree to open (board layers are a few MB; a national LSOA layer
+#: Largest source file we agree to open (the readers look these limits up here at call time,
+#: so a test can lower them on this module) (board layers are a few MB; a national LSOA layer
 #: at full resolution is a few hundred).
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 MAX_CSV_BYTES = 64 * 1024 * 1024

@@ -12,11 +12,11 @@ import shapely
 
 from icbmap.atlas.model import CRS
 from icbmap.progress import Progress
+from icbmap.export import import_common as common  # its size limits are read at call time
 from icbmap.export.import_common import (
     ImportError_,
     ImportReport,
     ImportResult,
-    MAX_IMPORT_BYTES,
     MIN_SHARE,
     WEAK_SHARE,
     _check_boards,
@@ -40,9 +40,9 @@ def _check_zip(path: Path) -> list[str]:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
             total = sum(i.file_size for i in infos)
-            if total > MAX_IMPORT_BYTES:
+            if total > common.MAX_IMPORT_BYTES:
                 raise ImportError_(path, f"unpacks to {total / 2**20:,.0f} MB, larger than the "
-                                         f"{MAX_IMPORT_BYTES / 2**20:,.0f} MB import limit")
+                                         f"{common.MAX_IMPORT_BYTES / 2**20:,.0f} MB import limit")
             if any(i.flag_bits & 0x1 for i in infos):
                 raise ImportError_(path, "the zip is password-protected; unzip it and import the .shp")
             names = [i.filename for i in infos if not i.is_dir()]
@@ -78,7 +78,7 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
     import pyogrio
 
     path = Path(path)
-    _check_file(path, MAX_IMPORT_BYTES)
+    _check_file(path, common.MAX_IMPORT_BYTES)
     zipped = _check_zip(path) if path.suffix.lower() == ".zip" else []
     if path.suffix.lower() == ".shp":
         for ext in (".dbf", ".shx"):
@@ -88,7 +88,7 @@ def read_board_polygons(path: str | Path, code_field: str | None = None, name_fi
                                          "of files (.shp, .shx, .dbf, .prj) kept side by side")
         for side in path.parent.glob(f"{path.stem}.*"):  # GDAL opens them: a FIFO would hang it
             if side != path:
-                _check_file(side, MAX_IMPORT_BYTES, empty_ok=True)
+                _check_file(side, common.MAX_IMPORT_BYTES, empty_ok=True)
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds

@@ -40,13 +40,12 @@ import numpy as np
 from icbmap.csvsafe import unneutralise
 from icbmap.progress import Progress
 from icbmap.safeio import read_input
+from icbmap.export import import_common as common  # its size limits are read at call time
 from icbmap.export.import_common import (
     CSV_SUFFIXES,
     ImportError_,
     ImportReport,
     ImportResult,
-    MAX_CSV_BYTES,
-    MAX_IMPORT_BYTES,
     POLYGON_SUFFIXES,
     _check_boards,
     _check_file,
@@ -60,7 +59,7 @@ from icbmap.export.import_polygons import _check_zip, import_polygons
 
 # ------------------------------------------------------------------ CSV
 def _sniff_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    data = read_input(path, "CSV file", MAX_CSV_BYTES, ImportError_)
+    data = read_input(path, "CSV file", common.MAX_CSV_BYTES, ImportError_)
     if b"\x00" in data[:4096]:
         raise ImportError_(path, "is a binary file, not a CSV text table")
     try:
@@ -88,7 +87,7 @@ def read_assignment_csv(path: str | Path, atlas, code_field: str | None = None,
     """An assignment CSV to a plan; see the module docstring for what is reported."""
     progress = progress or Progress.silent()
     path = Path(path)
-    _check_file(path, MAX_CSV_BYTES)
+    _check_file(path, common.MAX_CSV_BYTES)
     progress.step(0.0, f"Reading {path.name}")
     header, rows = _sniff_rows(path)
     if {"schema_version", "councils_whole"} <= {h.lower() for h in header}:
@@ -168,9 +167,9 @@ def precheck_import(path: str | Path) -> None:
     if path.name.lower().endswith(".icbmap.json"):
         raise ImportError_(path, "is an icbmap proposal; open it instead of importing it")
     if suffix in CSV_SUFFIXES:
-        _check_file(path, MAX_CSV_BYTES)
+        _check_file(path, common.MAX_CSV_BYTES)
     elif suffix in POLYGON_SUFFIXES or suffix == ".zip":
-        _check_file(path, MAX_IMPORT_BYTES)
+        _check_file(path, common.MAX_IMPORT_BYTES)
         if suffix == ".zip":
             _check_zip(path)  # damaged, encrypted, a zip bomb: refused before the pack loads
     else:
