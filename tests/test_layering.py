@@ -238,3 +238,21 @@ def test_the_map_view_provides_the_canvas_its_parts_use(qapp, england):
 def test_the_status_texts_need_no_qt():
     """``app/describe.py`` words what is hovered or selected from the model alone."""
     assert offending([PACKAGE / "app" / "describe.py"], ("PySide6",)) == {}
+
+
+def test_the_entry_point_opens_the_app_the_cli_does_not_import(monkeypatch, capsys):
+    """``icbmap`` alone or ``icbmap app`` opens the app through :mod:`icbmap.main`, which hands
+    the CLI the opener: the CLI itself never imports the app."""
+    import icbmap.app.main as app_main
+    from icbmap import cli
+    from icbmap.main import main
+
+    calls = []
+    monkeypatch.setattr(app_main, "run_app", lambda **kw: calls.append(kw) or 7)
+    monkeypatch.setattr("icbmap.settings.sweep_on_start", lambda: None)
+    assert main(["app", "option.icbmap.json"]) == 7
+    assert main([]) == 7
+    assert calls == [{"proposal": "option.icbmap.json", "rebuild": False, "pack": None},
+                     {"proposal": None, "rebuild": False, "pack": None}]
+    assert cli.main(["app"]) == 2 and "opens from the `icbmap` command" in capsys.readouterr().err
+    assert not any(m.startswith("icbmap.app") for m in imported_modules(PACKAGE / "cli" / "__init__.py"))
