@@ -142,12 +142,6 @@ def _pct(a: int, b: int) -> float:
     return 100.0 * a / b if b else 0.0
 
 
-def _pcts(a: list[int], b) -> list[float]:
-    """:func:`_pct` of each pair (the same IEEE operations, so the same floats)."""
-    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
-    return np.where(b != 0, 100.0 * a / np.where(b != 0, b, 1), 0.0).tolist()
-
-
 def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
     active = [b for b in plan.boards if b.active]
     ids = np.array([b.id for b in active], dtype=np.int64)
@@ -177,46 +171,40 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
 
 
 def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> PerLevel:
-    """The summary of each level in ``wanted``: the figures of every level at once over the
+    """The summary of each level in ``wanted``: the counts of every level at once over the
     fused columns, each level's :class:`LevelSummary` made when it is first read (so the cost
     does not grow with the number of reference geographies)."""
     F = v.fused()
     starts = F.starts
     T = len(F.area_pop)
-    real = np.ones(T, bool)
-    real[starts] = False
     nt, nr = F.n_touch, F.n_real
-    whole_one = (nt == 1) & (F.unassigned == 0) & real
-    split = (nt > 1) & real
+    whole_one = (nt == 1) & (F.unassigned == 0)
+    split = nt > 1
     counts = np.stack([whole_one, split, np.maximum(nt - 1, 0), np.maximum(nr - 1, 0), nr > 1,
                        split & (nr <= 1), np.where(split, F.area_pop, 0), F.area_pop], dtype=np.int64)
-    counts[:, starts] = 0
+    counts[:, starts] = 0                                  # the "no area" columns
     (n_whole, n_split, split_pieces, real_pieces, real_split, sliver, people_split,
      tot) = np.add.reduceat(counts, starts, axis=1).tolist()
+    first = (starts + 1).tolist()
     ends = starts[1:].tolist() + [T]
-    weighted = (F.area_pop * F.area_score).tolist()      # the "no area" columns score 0
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
     btot = int(bp.sum())
-    board_w = (bp * F.board_score[:, ids]).tolist() if len(ids) else [[] for _ in F.levels]
-    areas = np.diff(np.append(starts, T)) - 1
-    pct_whole = _pcts(n_whole, areas)
-    pct_people = _pcts(people_split, tot)
-    areas, first = areas.tolist(), (starts + 1).tolist()
     index = {lvl: i for i, lvl in enumerate(F.levels)}
 
     def summary(lvl: str) -> LevelSummary:
         i = index[lvl]
-        t = tot[i]
+        a, b = first[i], ends[i]
+        n, t = b - a, tot[i]
+        weighted = (F.area_pop[a:b] * F.area_score[a:b]).tolist()
         s = LevelSummary(
-            lvl, areas[i], n_whole[i], pct_whole[i], n_split[i], split_pieces[i], real_split[i],
-            real_pieces[i], sliver[i], people_split[i], pct_people[i],
-            math.fsum(weighted[first[i]:ends[i]]) / t if t else 0.0,
-            math.fsum(board_w[i]) / btot if btot else 0.0)
+            lvl, n, n_whole[i], _pct(n_whole[i], n), n_split[i], split_pieces[i], real_split[i],
+            real_pieces[i], sliver[i], people_split[i], _pct(people_split[i], t),
+            math.fsum(weighted) / t if t else 0.0,
+            math.fsum((bp * F.board_score[i, ids]).tolist()) / btot if btot else 0.0)
         if lvl == "ca":
             L = v.levels[lvl]
             mb = L.main_board[1:]
-            w1 = whole_one[first[i]:ends[i]]
-            eq = w1 & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
+            eq = whole_one[a:b] & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
             s.nest, s.equal = n_whole[i], int(eq.sum())
         return s
 
