@@ -283,8 +283,11 @@ class Metrics(Listeners):
         new = change.new_boards.astype(np.int64)
         ro, rn = old + 1, new + 1
         upop = self._pop[units]
-        touched = np.unique(np.concatenate([old, new]))
-        touched = touched[touched >= 0]
+        if len(units) == 1:                              # the hot path: two boards at most
+            touched = np.array(sorted({int(old[0]), int(new[0])} - {-1}), np.int64)
+        else:
+            touched = np.unique(np.concatenate([old, new]))
+            touched = touched[touched >= 0]
         # an area's split score depends on which boards lie wholly inside it: the columns
         # holding a touched board whole, before and after the move, are re-derived too
         was_whole = self._whole_cols(touched + 1)
@@ -308,13 +311,17 @@ class Metrics(Listeners):
             np.add.at(self.cnt, (rn[:, None], uc), 1)
             moved = np.unique(uc)
         rows = touched + 1
-        derive = np.unique(np.concatenate([moved, was_whole, self._whole_cols(rows)]))
-        self._update_cols(derive[self._derived[derive]])
+        mark = np.zeros(len(self.area_pop), bool)
+        mark[moved] = True
+        mark[was_whole] = True
+        mark[self._whole_cols(rows)] = True
+        self._update_cols(np.flatnonzero(mark & self._derived))
         self._update_rows(touched)
         # what changed, per level: the areas of the moved units and, where coterminosity is
         # measured, the areas the touched boards have pieces in (the "no area" columns left out)
-        held = np.flatnonzero(self.cnt[rows].any(0) & self._derived)
-        cols = np.unique(np.concatenate([moved[self._reported[moved]], held]))
+        mark[:] = self.cnt[rows].any(0) & self._derived
+        mark[moved[self._reported[moved]]] = True
+        cols = np.flatnonzero(mark)
         cut = np.searchsorted(cols, self._starts).tolist() + [len(cols)]
         index, first = self._index, self._first
 
