@@ -17,7 +17,7 @@ enabled: within 15%; each level still costs a few ``math.fsum`` calls).
 
 GerryChain comparison: the same single-LSOA flip on the same LSOA graph with a population
 ``Tally`` and two ``county_splits`` updaters (district and council).  The target is icbmap at
-least 20x faster; measured on a quiet 2-core machine it is about 12x (0.36 ms against 4.5 ms,
+least 20x faster; measured on a 2-core machine it is about 15-16x (0.30 ms against 4.6 ms,
 with the three bundled reference geographies and the GP practices), so the check below guards
 10x against regressions and prints the ratio.  GerryChain is not a
 dependency: ``pip install gerrychain`` to run it; otherwise the test is skipped.
