@@ -1,3 +1,3 @@
-from icbmap.cli import main
+from icbmap.main import main
 
 raise SystemExit(main())

@@ -12,7 +12,7 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
-from icbmap.atlas.atomic import atomic_write_text, sweep_stale_temps
+from icbmap.atomic import atomic_write_text, sweep_stale_temps
 from icbmap.errors import DataError
 from icbmap.paths import cache_dir, config_dir, data_dir
 from icbmap.safeio import MB, loads_json, read_input

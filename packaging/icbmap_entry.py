@@ -5,6 +5,6 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from icbmap.cli import main
+    from icbmap.main import main
 
     sys.exit(main())

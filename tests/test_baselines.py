@@ -82,7 +82,7 @@ def test_baseline_label_names_the_configuration(england, england_2024):
     assert england.baseline_label == "April 2026 boards (36, derived)"
     assert england_2024.baseline_label == "April 2024 boards (42, official)"
     plan = Plan(england)
-    from icbmap.metrics.cli import render
+    from icbmap.cli.metrics import render
     from icbmap.metrics.engine import Metrics
 
     text = render(Metrics(plan, observe=False).report(), "table", f"baseline: {england.baseline_label}")

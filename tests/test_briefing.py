@@ -132,7 +132,7 @@ def test_labels_do_not_collide_at_england_scale(england, thames_plan, paper):
     """No two board labels or numbers overlap on the overview map or the London inset
     ("Staffordshire and Stoke-on-Trent" was cut by the Nottingham box, Bristol's number hid
     under the Bath label, Greater Manchester touched South Yorkshire)."""
-    from icbmap.export.briefing import label_boxes
+    from icbmap.export.drawing import label_boxes
 
     for plan in (Plan(england), thames_plan):
         fig = briefing_figures(plan, paper=paper)[0]

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from icbmap.download import arcgis, client as dlclient, nhs, nomis, pack, sources
-from icbmap.download.client import DownloadError, HttpClient, Manifest, OfflineError
+from icbmap.download.client import DownloadError, HttpClient, OfflineError
+from icbmap.download.manifest import Manifest
 from icbmap.errors import Cancelled, DataError
 from icbmap.progress import Progress
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from icbmap import atomic
 from icbmap.atlas import store
 from icbmap.errors import DataError
 from icbmap.plan.model import Board, Plan, PlanError
@@ -90,7 +91,7 @@ def test_3_5_guarded_open_refuses_fifo_device_folder_and_size_without_blocking(t
 
 
 def test_3_4_data_import_files_are_checked_before_reading(tmp_path):
-    from icbmap.atlas import official
+    from icbmap.atlas import official_tables as official
 
     fifo = tmp_path / "lookup.csv"
     os.mkfifo(fifo)
@@ -106,7 +107,7 @@ def test_3_4_data_import_files_are_checked_before_reading(tmp_path):
 
 def test_4_header_search_reads_bounded_lines(tmp_path):
     """A header line followed by a long run of NULs (no newline) is not read whole."""
-    from icbmap.atlas import official
+    from icbmap.atlas import official_tables as official
 
     path = tmp_path / "nul.csv"
     with open(path, "wb") as fh:
@@ -193,7 +194,7 @@ def test_6_metrics_report_sums_each_table_once_whatever_the_boards(england):
 
 # ---------------------------------------------------------------- 7: CSV formula injection
 def test_7_csv_cell_neutralises_formulas_and_keeps_numbers():
-    from icbmap.export.safe import csv_cell, unneutralise
+    from icbmap.csvsafe import csv_cell, unneutralise
 
     for text in ("=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", FORMULA):
         assert csv_cell(text) == "'" + text
@@ -206,7 +207,7 @@ def test_7_csv_cell_neutralises_formulas_and_keeps_numbers():
 def test_7_csv_exports_neutralise_and_import_warns_and_round_trips(england, tmp_path):
     from icbmap.export.csv import assignment_csv_text
     from icbmap.export.importers import import_file
-    from icbmap.metrics.cli import format_csv
+    from icbmap.cli.metrics import format_csv
     from icbmap.metrics.engine import Metrics
 
     plan = Plan(england)
@@ -236,7 +237,7 @@ def test_8_symlink_target_is_replaced_and_the_link_kept(tmp_path):
     target.write_text("old")
     link = tmp_path / "link.csv"
     link.symlink_to(target)
-    store.atomic_write_text(link, "new")
+    atomic.atomic_write_text(link, "new")
     assert link.is_symlink() and target.read_text() == "new"
 
 
@@ -246,7 +247,7 @@ def test_8_fifo_is_written_through(tmp_path):
     got = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    store.atomic_write_text(fifo, "through the pipe")
+    atomic.atomic_write_text(fifo, "through the pipe")
     reader.join(10)
     assert got == [b"through the pipe"]
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
@@ -254,9 +255,9 @@ def test_8_fifo_is_written_through(tmp_path):
 
 def test_8_folder_is_refused(tmp_path):
     with pytest.raises(IsADirectoryError):
-        store.atomic_write_text(tmp_path, "x")
+        atomic.atomic_write_text(tmp_path, "x")
     with pytest.raises(IsADirectoryError):
-        with store.atomic_file(tmp_path, ".gpkg"):
+        with atomic.atomic_file(tmp_path, ".gpkg"):
             pass
 
 
@@ -268,12 +269,12 @@ def test_8_character_device_is_written_through_and_kept(tmp_path):
     except (PermissionError, OSError) as exc:
         pytest.skip(f"cannot make a device node here ({exc}); the corpus checks /dev/full itself")
     with pytest.raises(OSError) as info:
-        store.atomic_write_text(full, "metrics")
+        atomic.atomic_write_text(full, "metrics")
     assert "No space left" in str(info.value)
     assert stat.S_ISCHR(os.lstat(full).st_mode)          # still the device, not a regular file
     null = tmp_path / "null"
     os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
-    store.atomic_write_text(null, "gone")
+    atomic.atomic_write_text(null, "gone")
     assert stat.S_ISCHR(os.lstat(null).st_mode)
 
 
@@ -362,7 +363,8 @@ def test_13_good_pack_names_pass():
 # ---------------------------------------------------------------- 14: briefing layout
 @pytest.mark.slow
 def test_14_long_titles_and_names_stay_in_their_places(england):
-    from icbmap.export.briefing import ELLIPSIS, X_POP, briefing_figures
+    from icbmap.export.briefing import X_POP, briefing_figures
+    from icbmap.export.drawing import ELLIPSIS
 
     plan = Plan(england)
     plan.boards[3].name = "Wide " * 4000                   # 20,000 characters
@@ -392,7 +394,7 @@ def test_14_long_titles_and_names_stay_in_their_places(england):
 
 
 def test_14_one_line_flattens_and_caps():
-    from icbmap.export.briefing import ELLIPSIS, one_line
+    from icbmap.export.drawing import ELLIPSIS, one_line
 
     assert one_line("Kent\nand\tMedway") == "Kent and Medway"
     assert one_line("x" * 1000, 50) == "x" * 49 + ELLIPSIS
@@ -439,7 +441,8 @@ def test_15_16_edits_refuse_control_characters_and_bad_colours(england):
 
 @pytest.mark.slow
 def test_15_import_refuses_control_characters_in_names(england, tmp_path):
-    from icbmap.export.importers import ImportError_, import_file
+    from icbmap.export.importers import ImportError_
+    from icbmap.export.importers import import_file
 
     path = tmp_path / "nul.csv"
     path.write_text("lsoa_code,board_code,board_name\nE01000001,X1,Ring\x07ring\n")
@@ -460,10 +463,10 @@ def test_17_stale_temporary_files_are_swept(tmp_path):
         p.write_text("x")
     for p in (stale, stale_gpkg, live, other):
         os.utime(p, (old, old))
-    store.atomic_write_text(tmp_path / "out.csv", "new")   # a write sweeps its own leftovers
+    atomic.atomic_write_text(tmp_path / "out.csv", "new")   # a write sweeps its own leftovers
     assert not stale.exists()
     assert young.exists() and live.exists() and other.exists()
-    removed = store.sweep_stale_temps(tmp_path)
+    removed = atomic.sweep_stale_temps(tmp_path)
     assert removed == [stale_gpkg] and not stale_gpkg.exists()
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import shapely
 
-from icbmap.export.importers import ImportError_, import_file
+from icbmap.export.importers import ImportError_
+from icbmap.export.importers import import_file
 
 pytestmark = pytest.mark.slow
 

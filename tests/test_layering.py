@@ -1,13 +1,71 @@
-"""The package's layers: lower modules never import higher ones (parsed with ``ast``, not run)."""
+"""The package's layers.
+
+The floors between packages are contracts in ``pyproject.toml`` (``[tool.importlinter]``):
+:func:`test_lint_imports_keeps_the_package_contracts` runs ``lint-imports`` on them, and
+:func:`test_breaking_a_contract_makes_lint_imports_fail` shows it catches a break.  The checks
+below it read the modules with ``ast`` (not run): no import circle between modules or between
+packages, and the parser builds without geopandas or Qt."""
 
 from __future__ import annotations
 
 import ast
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "icbmap"
+ROOT = PACKAGE.parent
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("lint-imports")
+    if not exe.exists():
+        exe = shutil.which("lint-imports")
+    if not exe:
+        pytest.fail("lint-imports is missing: install the test extra (pip install -e '.[test]')")
+    env = {"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(cwd), "HOME": str(cwd)}
+    return subprocess.run([str(exe), "--config", str(cwd / "pyproject.toml"), "--no-cache"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_lint_imports_keeps_the_package_contracts():
+    r = _lint_imports(ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Contracts: 2 kept, 0 broken." in r.stdout
+
+
+@pytest.mark.parametrize("module, source, contract", [
+    ("metrics/_breaks_floors.py", "from icbmap.export import csv\n", "Package floors"),
+    ("atlas/_breaks_floors.py", "def f():\n    from icbmap.trusts import store\n", "Package floors"),
+    ("plan/_breaks_qt.py", "import PySide6.QtCore\n", "Qt only in app/"),
+])
+def test_breaking_a_contract_makes_lint_imports_fail(tmp_path, module, source, contract):
+    """A copy of the package with one arrow added the contracts forbid (a metrics module that
+    imports export, a lazy import from the atlas up to trusts, Qt in the plan): lint-imports
+    fails and names the contract and the import."""
+    shutil.copytree(PACKAGE, tmp_path / "icbmap", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "icbmap" / module).write_text(source, encoding="utf-8")
+    r = _lint_imports(tmp_path)
+    assert r.returncode != 0
+    assert f"{contract}" in r.stdout and "BROKEN" in r.stdout
+    assert "icbmap." + module.removesuffix(".py").replace("/", ".") in r.stdout
+
+
+def test_each_tolerated_import_says_why():
+    """Every ``ignore_imports`` entry of the contracts has a comment above it."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = re.search(r"ignore_imports = \[\n(.*?)\n\]", text, re.S).group(1).splitlines()
+    entries = [i for i, line in enumerate(block) if line.strip().startswith('"')]
+    assert entries
+    for i in entries:
+        above = [b.strip() for b in block[:i] if b.strip()]
+        assert above and (above[-1].startswith("#") or above[-1].startswith('"')), block[i]
+    assert block[0].strip().startswith("#")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -33,17 +91,6 @@ def offending(files, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
     return bad
 
 
-def test_subcommand_modules_do_not_import_the_top_level_cli():
-    """Only icbmap/cli/ itself and the entry points import ``icbmap.cli``; the subcommand
-    modules use ``icbmap.cli.common`` (no import circle)."""
-    allowed = {PACKAGE / "__main__.py"}
-    files = [f for f in PACKAGE.rglob("*.py")
-             if f not in allowed and PACKAGE / "cli" not in f.parents and PACKAGE / "app" not in f.parents]
-    bad = {f: [m for m in ms if m not in ("icbmap.cli.common",) and not m.startswith("icbmap.cli.common.")]
-           for f, ms in offending(files, ("icbmap.cli",)).items()}
-    assert not {f: ms for f, ms in bad.items() if ms}
-
-
 def test_building_the_parser_does_not_load_geopandas_or_qt():
     code = ("import sys\nfrom icbmap.cli import _parser\n_parser()\n"
             "print(sorted(m for m in ('geopandas', 'pandas', 'PySide6') if m in sys.modules))")
@@ -51,19 +98,14 @@ def test_building_the_parser_does_not_load_geopandas_or_qt():
     assert out.strip() == "[]"
 
 
-def test_the_atlas_layer_imports_nothing_above_it():
-    """``icbmap.atlas`` calls the practices code through ``icbmap.atlas.hooks``, never by import."""
-    above = tuple(f"icbmap.{p}" for p in ("practices", "plan", "metrics", "export", "app", "cli"))
-    assert offending(sorted((PACKAGE / "atlas").rglob("*.py")), above) == {}
-
-
-def test_the_practices_hooks_are_registered_on_import():
-    """Importing ``icbmap`` wires the GP practices into the atlas loader and the pack builders."""
+def test_the_practices_and_trusts_hooks_are_registered_on_import():
+    """Importing ``icbmap`` wires the GP practices and the NHS trusts into the atlas loader
+    (practices first) and the practices into the pack builders."""
     code = ("import icbmap.atlas.store\nfrom icbmap.atlas import hooks\n"
             "from icbmap.practices.attach import attach_practices\n"
-            "print(len(hooks._on_load), hooks.practices_attacher() is attach_practices)")
+            "print(*[h.__module__ for h in hooks._on_load], hooks.practices_attacher() is attach_practices)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["1", "True"]
+    assert out.split() == ["icbmap.practices", "icbmap.trusts", "True"]
 
 
 def _module_name(path: Path) -> str:
@@ -151,6 +193,33 @@ def test_no_import_circle_anywhere_in_the_package():
     assert import_circles(import_graph()) == []
 
 
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph folded onto packages (``icbmap.atlas``, ``icbmap.safeio``, ...).  The
+    package root (``icbmap/__init__.py``, which only wires the hooks) is left out."""
+    def pkg(m: str) -> str:
+        return ".".join(m.split(".")[:2])
+
+    out: dict[str, set[str]] = {}
+    for m, deps in graph.items():
+        if m == "icbmap":
+            continue
+        out.setdefault(pkg(m), set()).update(pkg(d) for d in deps if d != "icbmap" and pkg(d) != pkg(m))
+    return out
+
+
+def test_no_import_circle_between_packages():
+    """Folded onto packages, the import graph has no circle either (a circle of modules in
+    different packages would show here even when each module's own imports look fine)."""
+    graph = package_graph(import_graph())
+    assert {"icbmap.atlas", "icbmap.trusts", "icbmap.cli", "icbmap.app"} <= set(graph)
+    assert import_circles(graph) == []
+
+
+def test_the_package_circle_finder_sees_a_circle_between_packages():
+    graph = {"icbmap.a.x": {"icbmap.b.y"}, "icbmap.b.y": set(), "icbmap.b.z": {"icbmap.a.w"}, "icbmap.a.w": set()}
+    assert import_circles(package_graph(graph)) == [["icbmap.a", "icbmap.b"]]
+
+
 def test_the_map_view_provides_the_canvas_its_parts_use(qapp, england):
     """The map tools, keyboard cursor and labels depend on the ``MapCanvas`` protocol; the
     view must provide every member of it."""
@@ -169,3 +238,21 @@ def test_the_map_view_provides_the_canvas_its_parts_use(qapp, england):
 def test_the_status_texts_need_no_qt():
     """``app/describe.py`` words what is hovered or selected from the model alone."""
     assert offending([PACKAGE / "app" / "describe.py"], ("PySide6",)) == {}
+
+
+def test_the_entry_point_opens_the_app_the_cli_does_not_import(monkeypatch, capsys):
+    """``icbmap`` alone or ``icbmap app`` opens the app through :mod:`icbmap.main`, which hands
+    the CLI the opener: the CLI itself never imports the app."""
+    import icbmap.app.main as app_main
+    from icbmap import cli
+    from icbmap.main import main
+
+    calls = []
+    monkeypatch.setattr(app_main, "run_app", lambda **kw: calls.append(kw) or 7)
+    monkeypatch.setattr("icbmap.settings.sweep_on_start", lambda: None)
+    assert main(["app", "option.icbmap.json"]) == 7
+    assert main([]) == 7
+    assert calls == [{"proposal": "option.icbmap.json", "rebuild": False, "pack": None},
+                     {"proposal": None, "rebuild": False, "pack": None}]
+    assert cli.main(["app"]) == 2 and "opens from the `icbmap` command" in capsys.readouterr().err
+    assert not any(m.startswith("icbmap.app") for m in imported_modules(PACKAGE / "cli" / "__init__.py"))

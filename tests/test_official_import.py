@@ -29,7 +29,9 @@ from conftest import shared_file
 from icbmap import cli
 from icbmap.atlas import store
 from icbmap.atlas.facts import Facts
-from icbmap.atlas.official import POPULATION_BASIS, bundled_boards, import_pack
+from icbmap.atlas.official import import_pack
+from icbmap.atlas.official_readers import bundled_boards
+from icbmap.atlas.official_tables import POPULATION_BASIS
 from icbmap.errors import DataError
 
 ENGLAND = 56_490_056

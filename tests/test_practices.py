@@ -31,7 +31,7 @@ from icbmap.practices.readers import (
     normalise_header, normalise_postcode, parse_extract_date, read_practice_lsoa, read_practice_map,
     read_practice_totals,
 )
-from icbmap.practices.table import PRACTICE_COLUMNS
+from icbmap.atlas.practices_table import PRACTICE_COLUMNS
 
 REAL_PRACTICES = 6_378
 REAL_PATIENTS = 62_581_556
@@ -543,7 +543,7 @@ def test_store_damaged_file_is_ignored_with_a_warning(england, data_home):
 @pytest.mark.slow
 def test_run_practices(england, tmp_path, data_home, monkeypatch, capsys):
     import icbmap.cli.common
-    from icbmap.practices.cli import add_arguments, run_practices
+    from icbmap.cli.practices import add_arguments, run_practices
     from icbmap.practices.store import load_practices_for
 
     atlas = fresh(england)

@@ -5,13 +5,14 @@ import stat
 
 import pytest
 
+from icbmap import atomic
 from icbmap.atlas import store
 from icbmap.errors import DataError
 
 
 def test_atomic_write_replaces_and_keeps_previous_on_failure(tmp_path, monkeypatch):
     p = tmp_path / "f.json"
-    store.atomic_write_text(p, "one")
+    atomic.atomic_write_text(p, "one")
     assert p.read_text() == "one"
 
     def boom(src, dst):
@@ -19,7 +20,7 @@ def test_atomic_write_replaces_and_keeps_previous_on_failure(tmp_path, monkeypat
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError):
-        store.atomic_write_text(p, "two")
+        atomic.atomic_write_text(p, "two")
     assert p.read_text() == "one"
     assert [x.name for x in tmp_path.iterdir()] == ["f.json"]  # no temporary left behind
 
@@ -29,10 +30,10 @@ def test_atomic_write_gives_normal_file_modes(tmp_path):
     old = os.umask(0o022)
     try:
         p = tmp_path / "new.txt"
-        store.atomic_write_text(p, "x")
+        atomic.atomic_write_text(p, "x")
         assert stat.S_IMODE(p.stat().st_mode) == 0o644
         os.chmod(p, 0o600)
-        store.atomic_write_text(p, "y")
+        atomic.atomic_write_text(p, "y")
         assert stat.S_IMODE(p.stat().st_mode) == 0o600  # an existing file keeps its mode
     finally:
         os.umask(old)

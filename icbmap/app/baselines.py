@@ -36,7 +36,7 @@ def replace_window(window, baseline: str, then=None):
     """Open a main window on ``baseline`` of ``window``'s pack in its place; ``then(new)``
     runs once it shows.  Returns the new window, or ``None`` (the old one stays) when the
     atlas cannot be loaded."""
-    options = getattr(window, "options", None)     # issue 11: the other open options
+    options = getattr(window, "options", None)     # the other open options
     if options is not None and not options.maybe_save_others():
         return None
     try:

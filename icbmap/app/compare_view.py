@@ -1,4 +1,4 @@
-"""The comparison dock and the difference map (issue 11).
+"""The comparison dock and the difference map.
 
 * :class:`ComparisonPanel`: rows are the comparison figures (:mod:`icbmap.compare.core`,
   read from each option's live metrics), columns are the options.  The best value in a row
@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import shapely
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWidget, QHBoxLayout, QLabel,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
 
 from icbmap.app import geomqt
 from icbmap.app.layers import _Layer
+from icbmap.atlas.geometry import dissolve_units
 from icbmap.compare.core import compare
 from icbmap.compare.focus import FocusError, resolve_focus
 from icbmap.compare.moves import diff_plans
@@ -439,7 +439,7 @@ class DifferencePanel(QWidget):
             colours = {bd.id: bd.colour for bd in B.plan.boards}
             for dest in np.unique(d.to_board).tolist():
                 units = d.units[d.to_board == dest]
-                geom = shapely.coverage_union_all(geoms[units])
+                geom = dissolve_units(geoms, units)
                 parts.append((geomqt.path_from_geometry(geom), QColor(colours.get(dest, "#888888"))))
         self.layer.parts = parts
         self.layer.update()

@@ -25,7 +25,7 @@ class PlanUndoCommand(QUndoCommand):
     def __init__(self, controller: "Controller", command, already_done: bool = True):
         super().__init__(controller.ui_text(command.text))
         self.controller = controller
-        self.plan = controller.plan   # each option has its own plan and stack (issue 11)
+        self.plan = controller.plan   # each option has its own plan and stack
         self.command = command
         self._skip_first_redo = already_done
 
@@ -48,7 +48,7 @@ class Controller(QObject):
     def __init__(self, atlas, plan: Plan | None = None, parent=None):
         super().__init__(parent)
         self.atlas = atlas
-        # one undo stack per option, the current one active in the group (issue 11)
+        # one undo stack per option, the current one active in the group
         self.group = QUndoGroup(self)
         self.group.indexChanged.connect(self._index_changed)
         self.stack = self.new_stack()

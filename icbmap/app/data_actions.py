@@ -107,7 +107,7 @@ def show_practices(window: QMainWindow) -> None:
                        "(NHS 'Patients Registered at a GP Practice' files) or `icbmap data practices FILE`.")
         window.map.practices.setVisible(False)
         return
-    from icbmap.practices.table import extract_label
+    from icbmap.atlas.practices_table import extract_label
 
     box.setEnabled(True)
     box.setText(f"GP practices ({extract_label(p)})")
@@ -144,7 +144,7 @@ def download_dialog(window: QMainWindow) -> None:
 def show_data_info(window: QMainWindow) -> None:
     """The data pack's layers, counts, population and sources (``icbmap data info``)."""
     from icbmap.app.dialogs import TextDialog
-    from icbmap.cli.data import format_info
+    from icbmap.atlas.info import format_info
 
     atlas = window.atlas
     dlg = TextDialog(window, "Data pack information",

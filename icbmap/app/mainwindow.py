@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         from icbmap.app.principles_dock import install as install_principles
 
         install_principles(self)   # Principles dock, reference geographies, trusts (own module)
-        from icbmap.app.options import OptionsManager  # issue 11: options side by side
+        from icbmap.app.options import OptionsManager  # options side by side
 
         self.options = OptionsManager(self)
 

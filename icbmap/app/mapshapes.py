@@ -21,6 +21,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainterPath
 
 from icbmap.app import geomqt
+from icbmap.atlas.geometry import dissolve_units
 from icbmap.app.maplabels import label_point, label_points
 
 #: inside(x, y) -> bool array, for BNG coordinate arrays
@@ -54,7 +55,7 @@ class MapShapes:
             return QPainterPath()
         if len(units) == 1:
             return self.unit_path(int(units[0]))
-        return geomqt.path_from_geometry(shapely.coverage_union_all(self.geoms[units]))
+        return geomqt.path_from_geometry(dissolve_units(self.geoms, units))
 
     def units_in_scene_rect(self, rect: QRectF) -> np.ndarray:
         box = shapely.box(rect.left(), -rect.bottom(), rect.right(), -rect.top())
@@ -137,7 +138,7 @@ class MapShapes:
         when they are its baseline units, else their coverage union."""
         geom = self.baseline_shape(bid, units)
         if geom is None:
-            geom = shapely.coverage_union_all(self.geoms[units])
+            geom = dissolve_units(self.geoms, units)
         return geom, geomqt.path_from_geometry(geom), label_point(geom)
 
     def put_board(self, bid: int, geom, path: QPainterPath | None = None, point=None) -> None:

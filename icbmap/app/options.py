@@ -1,4 +1,4 @@
-"""The options workspace (issue 11): several proposals open at once on one data pack.
+"""The options workspace: several proposals open at once on one data pack.
 
 * The baseline is always option 0 and read-only (the controller refuses edits on it).
 * Each option is a :class:`~icbmap.plan.model.Plan` over the shared atlas with its own live

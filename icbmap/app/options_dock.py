@@ -1,4 +1,4 @@
-"""The options workspace's widgets and menu (issue 11): the **Options** dock (the list of
+"""The options workspace's widgets and menu: the **Options** dock (the list of
 options and buttons for the common actions), the Comparison and Differences docks, the
 Options menu and Alt+1…9, and the dialogs behind them (rename, open, save and open
 workspace, print comparison).

@@ -1,4 +1,4 @@
-"""The options' files (issue 11): saving an option to its proposal file, the questions
+"""The options' files: saving an option to its proposal file, the questions
 about unsaved options, the workspace file (``.icbmap-workspace.json``, listing the options'
 proposal files in order), opening proposal files as options, and crash recovery of a whole
 set of options.
@@ -110,7 +110,7 @@ class WorkspaceFiles:
         doc = {"format": WORKSPACE_FORMAT, "version": 1,
                "pack": {"name": self.w.atlas.name, "content_hash": self.w.atlas.content_hash},
                "current": self.current, "options": entries}
-        from icbmap.atlas.store import atomic_write_text
+        from icbmap.atomic import atomic_write_text
 
         try:
             atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

@@ -1,4 +1,4 @@
-"""Dissolved board shapes kept across options (issue 11): a bounded cache keyed by each
+"""Dissolved board shapes kept across options: a bounded cache keyed by each
 board's exact set of units, and the reads and writes of the map view's drawn shapes that
 let switching options re-dissolve only boards never seen before.
 """

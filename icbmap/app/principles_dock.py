@@ -243,7 +243,7 @@ class PrinciplesPanel(QWidget):
             self._show_rule()
 
     def _show_plan(self) -> None:
-        from icbmap.principles.cli import summary_line
+        from icbmap.principles.check import summary_line
 
         c = self.model.checker
         html = [f"<b>{escape(self.model.ruleset.name)}</b>: "

@@ -137,7 +137,7 @@ class ProposalManager(ProposalExports, QObject):
                 self.w.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
 
     def set_proposal(self, proposal: prop.Proposal, clean: bool = True) -> None:
-        options = getattr(self.w, "options", None)   # issue 11: each proposal opens as an option
+        options = getattr(self.w, "options", None)   # each proposal opens as an option
         if options is not None and not options.before_set_proposal(proposal):
             return
         self.proposal = proposal

@@ -79,7 +79,7 @@ class ReferenceAreasTab(QWidget):
 def add_reference(window, name: str, path: str, **kwargs):
     """Build, keep and show a reference geography; returns it (or None, with the error shown)."""
     from icbmap.atlas import areas_store
-    from icbmap.cli.areas import build_reference, describe
+    from icbmap.atlas.references import build_reference, describe_reference
 
     def work(progress):
         progress.step(0.1, "Assigning LSOAs to areas")
@@ -98,7 +98,7 @@ def add_reference(window, name: str, path: str, **kwargs):
     window._principles_layers[0]()
     window.reference_tab.fill()
     window.refresh_all()
-    window.statusBar().showMessage(describe(ref).splitlines()[0], 8000)
+    window.statusBar().showMessage(describe_reference(ref).splitlines()[0], 8000)
     return ref
 
 
@@ -119,6 +119,6 @@ def add_reference_dialog(window) -> None:
     if ok and name:
         ref = add_reference(window, name.strip(), path)
         if ref is not None:
-            from icbmap.cli.areas import describe
+            from icbmap.atlas.references import describe_reference
 
-            QMessageBox.information(window, "Reference geography added", describe(ref))
+            QMessageBox.information(window, "Reference geography added", describe_reference(ref))

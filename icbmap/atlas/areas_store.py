@@ -23,7 +23,7 @@ import pandas as pd
 
 from icbmap.atlas.model import Atlas, Provenance
 from icbmap.atlas.references import check_name, from_members, members_table
-from icbmap.atlas.atomic import atomic_write_text
+from icbmap.atomic import atomic_write_text
 from icbmap.errors import DataError
 from icbmap.safeio import loads_json, read_input
 from icbmap.paths import data_dir, shapefiles_dir
@@ -165,7 +165,7 @@ def add_reference(atlas: Atlas, ref) -> Path:
     if ref.name in BUNDLED or ref.name == "icb_clusters_2025":
         raise DataError(None, f"{ref.name!r} is the name of a bundled reference geography; choose another")
     path = save_user_reference(atlas, ref)
-    atlas.references[ref.key] = ref
+    atlas.add_reference(ref.key, ref)
     return path
 
 
@@ -196,8 +196,7 @@ def attach_references(atlas: Atlas, user: bool = True) -> None:
                 warnings.warn(f"reference geography {p.stem} not attached: {exc}", UserWarning, stacklevel=2)
                 continue
             refs[ref.key] = ref
-    atlas.references.clear()
-    atlas.references.update(refs)
+    atlas.set_references(refs)
 
 
 __all__ = ["BUNDLED", "add_reference", "areas_dir", "attach_references", "bundled_reference",

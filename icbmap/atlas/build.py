@@ -147,21 +147,9 @@ def _fail(src: UnitSource, column: str, problem: str) -> DataError:
     return DataError(src.files.get(column), problem)
 
 
-def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | None = None) -> Atlas:
-    progress = progress or Progress.silent()
-    facts = facts or Facts.load()
-    f = src.frame
-    missing = [c for c in REQUIRED if c not in f.columns]
-    if missing:
-        raise DataError(None, f"internal: unit source lacks {missing}")
-    if f.crs is None or not f.crs.equals(CRS):
-        f = f.to_crs(CRS)
-    f = f.sort_values("code", kind="stable").reset_index(drop=True)
-    if f["code"].duplicated().any():
-        dup = f.loc[f["code"].duplicated(), "code"].iloc[:5].tolist()
-        raise _fail(src, "code", f"duplicate LSOA codes, e.g. {', '.join(dup)}")
-
-    # ------------------------------------------------------------ districts
+def _districts(src: UnitSource, f, facts: Facts):
+    """Each unit's district (the districts present, in the facts' order), the district table,
+    and the councils and combined authorities of the districts."""
     lads = facts.lads.set_index("lad_code")
     lad_codes = facts.recode_lad(f["lad_code"].astype(str))
     unknown = sorted(set(lad_codes) - set(lads.index))
@@ -178,6 +166,60 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
     ca_index = {c: i for i, c in enumerate(ca_codes)}
     d_council = dtab["council_code"].map(council_index).to_numpy(np.int32)
     d_ca = dtab["ca_code"].map(lambda c: ca_index.get(c, -1)).to_numpy(np.int32)
+    return district, dtab, council_codes, ca_codes, d_council, d_ca
+
+
+def _population(src: UnitSource, f, dtab, district: np.ndarray) -> tuple[np.ndarray, str, bool]:
+    """The units' population, its basis, and whether it is estimated (apportioned from the
+    districts' Census 2021 totals when the source has none)."""
+    if "population" in f.columns and f["population"].notna().all():
+        population = f["population"].astype(np.int64).to_numpy()
+        basis = src.population_basis or "Census 2021 usual residents"
+        estimated = False
+    else:
+        totals = dtab["population_census2021"].to_numpy(np.int64)
+        population = geo.apportion(totals, district, f["code"].to_numpy(dtype=str))
+        basis = APPORTIONED
+        estimated = True
+    return population, basis, estimated
+
+
+def _area_tables(facts: Facts, dtab, council_codes, ca_codes, d_council, d_ca, cfg) -> dict:
+    """The attribute tables of the district, council, CA (and the configuration's) layers."""
+    return {
+        "district": pd.DataFrame({
+            "code": dtab["lad_code"], "name": dtab["lad_name"], "lad_type": dtab["lad_type"],
+            "council": d_council, "ca": d_ca,
+        }),
+        "council": pd.DataFrame({
+            "code": council_codes,
+            "name": dtab.drop_duplicates("council_code")["council_name"].to_numpy(),
+            "council_type": [("county council" if c.startswith("E10") else t)
+                             for c, t in zip(dtab.drop_duplicates("council_code")["council_code"],
+                                             dtab.drop_duplicates("council_code")["lad_type"])],
+        }),
+        "ca": facts.cas.set_index("ca_code").loc[ca_codes].reset_index().rename(
+            columns={"ca_code": "code", "ca_name": "name"})[["code", "name", "kind", "mayoral"]],
+        **cfg.tables,
+    }
+
+
+def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | None = None) -> Atlas:
+    progress = progress or Progress.silent()
+    facts = facts or Facts.load()
+    f = src.frame
+    missing = [c for c in REQUIRED if c not in f.columns]
+    if missing:
+        raise DataError(None, f"internal: unit source lacks {missing}")
+    if f.crs is None or not f.crs.equals(CRS):
+        f = f.to_crs(CRS)
+    f = f.sort_values("code", kind="stable").reset_index(drop=True)
+    if f["code"].duplicated().any():
+        dup = f.loc[f["code"].duplicated(), "code"].iloc[:5].tolist()
+        raise _fail(src, "code", f"duplicate LSOA codes, e.g. {', '.join(dup)}")
+
+    # ------------------------------------------------------------ districts
+    district, dtab, council_codes, ca_codes, d_council, d_ca = _districts(src, f, facts)
 
     # ------------------------------------------------------------ boards, places, regions
     boards = src.boards if src.boards is not None else facts.icbs
@@ -188,15 +230,7 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
 
     progress.step(0.05, "Checking population")
     # ------------------------------------------------------------ population
-    if "population" in f.columns and f["population"].notna().all():
-        population = f["population"].astype(np.int64).to_numpy()
-        basis = src.population_basis or "Census 2021 usual residents"
-        estimated = False
-    else:
-        totals = dtab["population_census2021"].to_numpy(np.int64)
-        population = geo.apportion(totals, district, f["code"].to_numpy(dtype=str))
-        basis = APPORTIONED
-        estimated = True
+    population, basis, estimated = _population(src, f, dtab, district)
 
     # ------------------------------------------------------------ geometry
     progress.step(0.1, "Repairing boundaries (coverage clean)")
@@ -221,22 +255,7 @@ def assemble(src: UnitSource, facts: Facts | None = None, progress: Progress | N
 
     progress.step(0.6, "Dissolving layers")
     pop_note = "apportioned from district totals" if estimated else ""
-    tables = {
-        "district": pd.DataFrame({
-            "code": dtab["lad_code"], "name": dtab["lad_name"], "lad_type": dtab["lad_type"],
-            "council": d_council, "ca": d_ca,
-        }),
-        "council": pd.DataFrame({
-            "code": council_codes,
-            "name": dtab.drop_duplicates("council_code")["council_name"].to_numpy(),
-            "council_type": [("county council" if c.startswith("E10") else t)
-                             for c, t in zip(dtab.drop_duplicates("council_code")["council_code"],
-                                             dtab.drop_duplicates("council_code")["lad_type"])],
-        }),
-        "ca": facts.cas.set_index("ca_code").loc[ca_codes].reset_index().rename(
-            columns={"ca_code": "code", "ca_name": "name"})[["code", "name", "kind", "mayoral"]],
-        **cfg.tables,
-    }
+    tables = _area_tables(facts, dtab, council_codes, ca_codes, d_council, d_ca, cfg)
     layer_prov = {
         "district": LAD_PROVENANCE,
         "council": LAD_PROVENANCE,

@@ -307,7 +307,7 @@ def _csv_bytes(df: pd.DataFrame) -> bytes:
 
 
 def write_tables(out: Path, lsoa: pd.DataFrame, configs: dict[str, dict[str, pd.DataFrame]]) -> list[Path]:
-    from icbmap.atlas.store import atomic_write_bytes
+    from icbmap.atomic import atomic_write_bytes
 
     written = []
     cdir = out / CONFIG_DIR

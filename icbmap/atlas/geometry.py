@@ -46,19 +46,27 @@ def _polygonal(g):
     return flat[0] if len(flat) == 1 else shapely.MultiPolygon(flat)
 
 
+def dissolve_units(geoms: np.ndarray, units, valid: bool = False):
+    """The outline of ``units`` (a board, a reference area, the units an edit moved): the
+    coverage union of ``geoms[units]``, whose shared edges vanish exactly because the
+    coverage is repaired at build time (:func:`repair_coverage`).  An empty polygon for no
+    units.  ``valid``: repair a result GEOS finds invalid (the files icbmap writes); the map
+    and the briefing draw the union as it is, which is faster."""
+    if len(units) == 0:
+        return shapely.Polygon()
+    u = shapely.coverage_union_all(geoms[units])
+    return shapely.make_valid(u) if valid and not shapely.is_valid(u) else u
+
+
 def dissolve(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Union the coverage ``geoms`` by ``group`` (0..n_groups-1); -1 rows are skipped."""
+    """:func:`dissolve_units` of each group ``0..n_groups-1`` of the coverage ``geoms`` (valid
+    shapes; -1 rows are skipped)."""
     order = np.argsort(group, kind="stable")
     g_sorted = group[order]
     bounds = np.searchsorted(g_sorted, np.arange(n_groups + 1))
     out = np.empty(n_groups, dtype=object)
     for k in range(n_groups):
-        idx = order[bounds[k]:bounds[k + 1]]
-        if len(idx) == 0:
-            out[k] = shapely.Polygon()
-            continue
-        u = shapely.coverage_union_all(geoms[idx])
-        out[k] = shapely.make_valid(u) if not shapely.is_valid(u) else u
+        out[k] = dissolve_units(geoms, order[bounds[k]:bounds[k + 1]], valid=True)
     return out
 
 

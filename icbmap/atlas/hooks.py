@@ -9,6 +9,8 @@ and the atlas calls it. GP practices (:mod:`icbmap.practices`) register:
 * a *practices attacher*: a function returning ``attach_practices``, used by the pack builders
   (:mod:`icbmap.atlas.official`, :mod:`icbmap.atlas.bundle`).
 
+NHS trusts (:mod:`icbmap.trusts`) register an *on-load* hook too, after the practices'.
+
 The wiring is done once, when ``icbmap`` itself is imported (``icbmap/__init__.py``), so every
 caller of the atlas gets it. This module imports nothing.
 """

@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from icbmap.atlas.cache import DerivedCache
+
 CRS = "EPSG:27700"
 
 #: Reference levels, in the order planners think of them.
@@ -230,6 +232,44 @@ class Atlas:
     #: per unit, its April 2026 board code when the atlas is drawn with another configuration of a
     #: pack holding them (set at load; the 2025 clusters follow it: icbmap.atlas.expected_2027)
     board_codes_2026: np.ndarray | None = None
+    #: tables other packages derive from this atlas, by name (see :mod:`icbmap.atlas.cache`);
+    #: not an argument, so ``dataclasses.replace`` and ``copy.copy`` give the copy its own
+    derived: DerivedCache = field(default_factory=DerivedCache, init=False, repr=False, compare=False)
+
+    def __copy__(self) -> "Atlas":
+        """A shallow copy with its own derived tables (and its own provenance dict), so a
+        change to the copy's parts never shows through the original's caches."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.derived = DerivedCache()
+        new.provenance = dict(self.provenance)
+        return new
+
+    # ------------------------------------------------------------------ parts that change
+    def set_practices(self, table: pd.DataFrame | None, provenance: Provenance | None = None) -> None:
+        """Attach the GP practices table (see ``docs/design.md``) and its provenance; the
+        tables derived from the practices are dropped."""
+        self.practices = table
+        if provenance is not None:
+            self.provenance = {**self.provenance, "practices": provenance}
+        self.derived.invalidate("practices")
+
+    def set_trusts(self, table: pd.DataFrame | None, provenance: Provenance | None = None) -> None:
+        """Attach the NHS trusts table and its provenance; tables derived from it are dropped."""
+        self.trusts = table
+        if provenance is not None:
+            self.provenance = {**self.provenance, "trusts": provenance}
+        self.derived.invalidate("trusts")
+
+    def set_references(self, references: dict) -> None:
+        """Replace the attached reference geographies (key ``"ref:<name>"``)."""
+        self.references = dict(references)
+        self.derived.invalidate("references")
+
+    def add_reference(self, key: str, reference) -> None:
+        """Attach (or replace) one reference geography."""
+        self.references[key] = reference
+        self.derived.invalidate("references")
 
     # ------------------------------------------------------------------ basics
     @property

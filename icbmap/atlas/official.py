@@ -31,7 +31,7 @@ written; the pack itself is written atomically, so a failed import leaves an ear
 the same name as it was.
 
 The readers, one per kind of file, are in :mod:`icbmap.atlas.official_readers`, on top of
-:mod:`icbmap.atlas.official_tables` (both re-exported here); this module assembles the pack
+:mod:`icbmap.atlas.official_tables`; this module assembles the pack
 from what they return.
 """
 
@@ -51,40 +51,11 @@ from icbmap.atlas.facts import Facts
 from icbmap.atlas.model import CRS, NHS_ATTRIBUTION, ONS_ATTRIBUTION, Atlas, Provenance
 from icbmap.errors import DataError
 from icbmap.progress import Progress
-from icbmap.atlas.official_tables import (  # noqa: F401 (re-exported: their old home)
-    BOUNDARY_SUFFIXES,
-    Column,
-    ENGLAND_BNG,
-    ENGLAND_LONLAT,
-    ENGLISH_LSOA,
-    GSS_RE,
-    HEADER_LINE_CHARS,
-    LSOA_RE,
-    MAX_BOUNDARY_BYTES,
-    MAX_TABLE_BYTES,
-    MONTHS,
-    PATTERNS,
-    POPULATION_BASIS,
-    POP_CODE_NAMES,
-    POP_CODE_RE,
-    POP_NAME_NAMES,
-    POP_VALUE_NAMES,
-    POP_VALUE_RE,
-    SPELLINGS,
-    TABLE_SUFFIXES,
-    read_table,
-    _examples,
-    _existing,
-    _file_meta,
-    _header_row,
-    _vintage,
-)
-from icbmap.atlas.official_readers import (  # noqa: F401 (re-exported: their old home)
-    Boundaries,
+from icbmap.atlas.official_tables import POPULATION_BASIS, _examples, _existing, _file_meta, _vintage
+from icbmap.atlas.official_readers import (
     IcbLookup,
     LadLookup,
     PopulationTable,
-    bundled_boards,
     read_boundaries,
     read_icb_lookup,
     read_lad_lookup,
@@ -297,7 +268,7 @@ def import_pack(name: str, boundaries, icb_lookup, lad_lookup, population=None,
         if isinstance(result, Atlas):
             atlas = result
         elif isinstance(result, pd.DataFrame):
-            atlas.practices = result
+            atlas.set_practices(result)
     inputs = {role: _file_meta(p) for role, p in src.inputs.items()}
     for role, p in (("practices", practices), ("practice_map", practice_map)):
         if p is not None:
@@ -312,5 +283,4 @@ def import_pack(name: str, boundaries, icb_lookup, lad_lookup, population=None,
     return atlas
 
 
-__all__ = ["bundled_boards", "OfficialSource", "POPULATION_BASIS", "import_pack", "official_source", "read_boundaries",
-           "read_icb_lookup", "read_lad_lookup", "read_population", "read_table"]
+__all__ = ["OfficialSource", "import_pack", "official_source"]

@@ -1,7 +1,6 @@
 """The practices table of the atlas (``atlas.practices``), as docs/design.md defines it: its columns
 and the helpers that keep a table read back from a pack in shape. It lives in the atlas layer
-because the pack reader (:func:`icbmap.atlas.store.read_atlas`) needs it; :mod:`icbmap.practices.table`
-re-exports it."""
+because the pack reader (:func:`icbmap.atlas.store.read_atlas`) needs it."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from icbmap.atlas.geometry import dissolve_units
 from icbmap.atlas.model import CRS, Layer, Provenance, Reference
 from icbmap.errors import DataError
 from icbmap.safeio import MB, check_input
@@ -93,7 +94,7 @@ def reference_geometry(atlas, ref: Reference) -> np.ndarray:
     out = []
     for i in range(len(table)):
         members = np.flatnonzero(ref.unit_area == i)
-        out.append(shapely.coverage_union_all(geoms[members]) if len(members) else None)
+        out.append(dissolve_units(geoms, members) if len(members) else None)
     table.set_geometry(gpd.GeoSeries(out, crs=CRS), inplace=True)
     return table.geometry.to_numpy()
 
@@ -350,6 +351,41 @@ def members_table(atlas, ref: Reference) -> pd.DataFrame:
                          "code_kind": t["code_kind"].to_numpy()[ref.unit_area[sel]]})
 
 
-__all__ = ["CUT_SHARE", "LEVELS", "LOCAL_CODE_KIND", "ONS_CODE_KIND", "area_label", "check_name", "from_members",
-           "from_polygons", "local_code", "make_reference", "members_table", "read_area_csv", "read_polygons",
-           "reference_geometry"]
+#: file suffixes read as polygons by :func:`build_reference` (anything else is a CSV of codes)
+POLYGON_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
+
+
+def build_reference(atlas, name, path, level=None, name_field=None, code_field=None, label=None):
+    """A reference geography from a CSV or polygon file (nothing is attached or saved)."""
+    path = Path(path)
+    try:
+        check_name(name)
+    except DataError as exc:
+        raise DataError(path, exc.problem) from None
+    if not path.exists():
+        raise DataError(path, "no such file")
+    if path.suffix.lower() in POLYGON_SUFFIXES:
+        return from_polygons(atlas, name, path, name_field, code_field, label)
+    return read_area_csv(atlas, name, path, level, name_field, code_field, label)
+
+
+def describe_reference(ref) -> str:
+    """What a reference geography holds and what was left out, in a few lines."""
+    t = ref.layer.table
+    rep = ref.report
+    lines = [f"{ref.name}: {len(t)} areas, {int(t['population'].sum()):,} people; "
+             f"{rep.get('units_outside', 0):,} LSOAs ({rep.get('population_outside', 0):,} people) outside every area"]
+    if "cut" in rep:
+        lines.append(f"LSOAs cut by the polygons' edges: {rep['cut_lsoas']} (each counted whole, by its "
+                     "point-on-surface)")
+        for area, d in sorted(rep["cut_by_area"].items()):
+            lines.append(f"  {area}: {d['cut_lsoas']} cut LSOAs; people in them counted in {d['people_counted_in']:,}, "
+                         f"left out {d['people_left_out']:,}")
+    for r in rep.get("left_out", []):
+        lines.append(f"  left out: {r['area_name']} ({r['status']} {r['date']}): {r['reason']}")
+    return "\n".join(lines)
+
+
+__all__ = ["CUT_SHARE", "LEVELS", "LOCAL_CODE_KIND", "ONS_CODE_KIND", "POLYGON_SUFFIXES", "area_label",
+           "build_reference", "check_name", "describe_reference", "from_members", "from_polygons", "local_code",
+           "make_reference", "members_table", "read_area_csv", "read_polygons", "reference_geometry"]

@@ -8,8 +8,8 @@
 A pack file holds the layers ``units``, ``district`` ... ``region`` and the attribute tables
 ``adjacency``, ``meta``, ``provenance`` (and ``practices`` when the pack has them).
 
-Atomic writes and the sweeping of stale temporary files are in :mod:`icbmap.atlas.atomic`
-(re-exported here).
+Atomic writes and the sweeping of stale temporary files are in :mod:`icbmap.atomic`; the
+settings file in :mod:`icbmap.settings`.
 """
 
 from __future__ import annotations
@@ -26,40 +26,19 @@ import geopandas as gpd
 import pyogrio
 
 from icbmap import paths
-from icbmap.atlas.atomic import (  # noqa: F401 (re-exported: their old home)
-    STALE_AFTER,
-    atomic_file,
-    atomic_write_bytes,
-    atomic_write_text,
-    atomic_writer,
-    sweep_stale_temps,
-    _LEGACY_TEMP_RE,
-    _TEMP_RE,
-    _file_mode,
-    _temp_prefix,
-    _write_target,
-)
+from icbmap.atomic import atomic_file
 from icbmap.atlas.build import BUILDER_VERSION
 from icbmap.atlas.model import CRS, LEVELS, Adjacency, Atlas, Layer, Provenance
 from icbmap.errors import DataError
 from icbmap.paths import data_dir
 from icbmap.progress import Progress
 from icbmap.safeio import check_input, gdal_write_errors
+from icbmap.settings import read_settings, update_settings
 
 OFFLINE = "england-offline"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # always used with fullmatch
 
 
-# settings.json and the start-up sweep live in icbmap.settings (light: no geopandas), re-exported here
-from icbmap.settings import (  # noqa: E402,F401
-    _LOCK_DEPTH,
-    _settings_lock,
-    read_settings,
-    settings_path,
-    sweep_on_start,
-    update_settings,
-    write_settings,
-)
 
 
 def current_pack_name() -> str:
@@ -317,21 +296,20 @@ def load_atlas(name: str | None = None, rebuild: bool = False,
         raise DataError(path, "the bundled offline pack is missing from this installation; regenerate it "
                               "with `python -m icbmap.atlas.bundle` (see shapefiles/SOURCES.md)")
     atlas = read_atlas(path, baseline=baseline)
-    hooks.run_on_load(atlas)  # the GP practices stored for the pack (icbmap.practices registers it)
+    hooks.run_on_load(atlas)  # the GP practices stored for the pack, then the NHS trusts (registered)
     attach_extras(atlas)
     progress.step(1.0, f"Loaded {name}")
     return atlas
 
 
 def attach_extras(atlas: Atlas) -> None:
-    """Reference geographies (bundled and the user's) and NHS trusts, kept apart from the pack
-    and attached at load (:mod:`icbmap.atlas.areas_store`, :mod:`icbmap.trusts.store`)."""
+    """Reference geographies (bundled and the user's), kept apart from the pack and attached at
+    load (:mod:`icbmap.atlas.areas_store`).  The NHS trusts come in through an on-load hook
+    (:mod:`icbmap.trusts` registers it), as the GP practices do."""
     from icbmap.atlas.areas_store import attach_references
     from icbmap.atlas.place_names import attach_place_names
-    from icbmap.trusts.store import attach_trusts
 
     attach_references(atlas)
-    attach_trusts(atlas)
     attach_place_names(atlas)
 
 
@@ -341,7 +319,7 @@ def offline_cached() -> bool:
 
 
 __all__ = [
-    "BUILDER_VERSION", "OFFLINE", "atomic_write_bytes", "atomic_write_text", "offline_pack_path",
+    "BUILDER_VERSION", "OFFLINE", "offline_pack_path",
     "current_pack_name", "list_packs", "load_atlas", "offline_cached", "pack_path", "read_atlas", "use_pack",
     "write_atlas",
 ]

@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-from icbmap.errors import DataError
-
-POLYGON_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
-
 
 def add_arguments(dsub) -> None:
     areas = dsub.add_parser("areas", help="reference geographies: your own layers, measured like councils")
@@ -31,40 +25,9 @@ def add_arguments(dsub) -> None:
                                  "(default: keep the kinds already known)")
 
 
-def build_reference(atlas, name, path, level=None, name_field=None, code_field=None, label=None):
-    """A reference geography from a CSV or polygon file (nothing is attached or saved)."""
-    from icbmap.atlas.references import check_name, from_polygons, read_area_csv
-
-    path = Path(path)
-    try:
-        check_name(name)
-    except DataError as exc:
-        raise DataError(path, exc.problem) from None
-    if not path.exists():
-        raise DataError(path, "no such file")
-    if path.suffix.lower() in POLYGON_SUFFIXES:
-        return from_polygons(atlas, name, path, name_field, code_field, label)
-    return read_area_csv(atlas, name, path, level, name_field, code_field, label)
-
-
-def describe(ref) -> str:
-    t = ref.layer.table
-    rep = ref.report
-    lines = [f"{ref.name}: {len(t)} areas, {int(t['population'].sum()):,} people; "
-             f"{rep.get('units_outside', 0):,} LSOAs ({rep.get('population_outside', 0):,} people) outside every area"]
-    if "cut" in rep:
-        lines.append(f"LSOAs cut by the polygons' edges: {rep['cut_lsoas']} (each counted whole, by its "
-                     "point-on-surface)")
-        for area, d in sorted(rep["cut_by_area"].items()):
-            lines.append(f"  {area}: {d['cut_lsoas']} cut LSOAs; people in them counted in {d['people_counted_in']:,}, "
-                         f"left out {d['people_left_out']:,}")
-    for r in rep.get("left_out", []):
-        lines.append(f"  left out: {r['area_name']} ({r['status']} {r['date']}): {r['reason']}")
-    return "\n".join(lines)
-
-
 def run_areas(args) -> int:
     from icbmap.atlas import areas_store
+    from icbmap.atlas.references import build_reference, describe_reference
     from icbmap.cli.common import load_atlas_for
 
     cmd = args.areas_command
@@ -84,9 +47,9 @@ def run_areas(args) -> int:
     if cmd == "add":
         atlas = load_atlas_for(args)
         ref = build_reference(atlas, args.name, args.file, args.level, args.name_field, args.code_field,
-                                     args.label)
+                              args.label)
         path = areas_store.add_reference(atlas, ref)
-        print(describe(ref))
+        print(describe_reference(ref))
         print(f"saved as {path}")
         return 0
     print(f"unknown areas action {cmd}", file=sys.stderr)
@@ -94,7 +57,7 @@ def run_areas(args) -> int:
 
 
 def run_trusts(args) -> int:
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
     from icbmap.progress import Progress
     from icbmap.trusts.store import trusts_table_path, user_trusts_path
     from icbmap.trusts.table import build_trusts_table, read_trusts_table

@@ -1,6 +1,6 @@
 """The bottom of the CLI: helpers the subcommand modules share.
 
-``icbmap.metrics.cli``, ``icbmap.export.cli`` and the other subcommand modules import from
+``icbmap.cli.metrics``, ``icbmap.cli.export`` and the other subcommand modules import from
 here, never from :mod:`icbmap.cli` itself, so nothing below the top-level CLI imports it
 (no import circle). Importing this module is cheap: the atlas is loaded lazily.
 """

@@ -5,95 +5,45 @@ from __future__ import annotations
 import json
 import sys
 
-from icbmap.atlas.model import LEVEL_LABELS
 from icbmap.progress import Progress
 
 
-def info_rows(atlas) -> list[dict]:
-    rows = []
-    for r in atlas.summary():
-        prov = r["provenance"]
-        pop_note = ""
-        if r["layer"] == "unit" and atlas.population_estimated:
-            pop_note = "apportioned from district totals"
-        rows.append({
-            "layer": LEVEL_LABELS[r["layer"]],
-            "count": r["count"],
-            "population": r["population"],
-            "population_note": pop_note,
-            "source": prov.source,
-            "vintage": prov.vintage,
-            "licence": prov.licence,
-        })
-    return rows
+def register(sub) -> None:
+    from icbmap.cli import areas, practices
+    from icbmap.cli.common import add_baseline_argument
 
-
-def baseline_lines(atlas) -> list[str]:
-    """The board configuration in use and the others the pack holds, with provenance."""
-    info = atlas.baseline_info()
-    if not info:
-        prov = atlas.layers["board"].provenance
-        return [f"Boards: {len(atlas.layers['board'])} from the pack's own lookup ({prov.source}; {prov.vintage})"]
-    out = [f"Baseline: {atlas.baseline_label}",
-           f"  source: {info.get('source', '')}"]
-    if info.get("note"):
-        out.append(f"  note: {info['note']}")
-    others = [f"{c['key']} ({c['label']}, {c['status']})" for c in atlas.baselines if str(c["key"]) != atlas.baseline]
-    if others:
-        out.append("  other baselines in this pack (--baseline KEY): " + "; ".join(others))
-    return out
-
-
-def format_info(atlas) -> str:
-    rows = info_rows(atlas)
-    built = atlas.meta.get("built_at", "?")
-    built = (f"bundled, inputs sha256 {atlas.meta['inputs_sha256'][:16]}" if "inputs_sha256" in atlas.meta
-             else f"built {built}")
-    lines = [
-        f"Data pack: {atlas.name}  (content hash {atlas.content_hash}, {built})",
-        f"England population: {atlas.total_population:,}  ({atlas.population_basis})",
-        *baseline_lines(atlas),
-        "",
-        f"{'layer':<26} {'count':>7} {'population':>12}  source (vintage; licence)",
-        "-" * 100,
-    ]
-    for r in rows:
-        pop = f"{r['population']:,}"
-        lines.append(f"{r['layer']:<26} {r['count']:>7,} {pop:>12}  {r['source']} ({r['vintage']}; {r['licence']})")
-        if r["population_note"]:
-            lines.append(f"{'':<26} {'':>7} {'':>12}  population {r['population_note']}")
-    if atlas.practices is not None:
-        from icbmap.practices.store import practices_extract_label
-
-        lines.append(f"{'GP practices':<26} {len(atlas.practices):>7,} "
-                     f"{int(atlas.practices['patients'].sum()):>12,}  registered patients "
-                     f"({practices_extract_label(atlas)})")
-    else:
-        lines.append(f"{'GP practices':<26} {'none':>7}  add them with `icbmap data practices FILE` "
-                     "(NHS 'Patients Registered at a GP Practice')")
-    if atlas.trusts is not None:
-        acute = int((atlas.trusts["kind"] == "acute").sum())
-        lines.append(f"{'NHS trusts (HQ)':<26} {len(atlas.trusts):>7,} {'':>12}  {acute} acute; "
-                     f"{atlas.provenance['trusts'].line() if 'trusts' in atlas.provenance else ''}")
-    for ref in atlas.references.values():
-        # the name in full: a long one has a line of its own above its figures
-        label = ref.label
-        if len(label) > 26:
-            lines.append(label)
-            label = ""
-        lines.append(f"{label:<26} {len(ref):>7,} {int(ref.layer.population.sum()):>12,}  "
-                     f"reference geography '{ref.name}' ({'bundled' if ref.source == 'bundled' else ref.source})")
-    lines += ["", "Attribution:"]
-    seen = set()
-    for prov in list(atlas.provenance.values()) + [atlas.layers[k].provenance for k in atlas.layers]:
-        if prov.attribution and prov.attribution not in seen:
-            seen.add(prov.attribution)
-            lines.append(f"  {prov.attribution}")
-    return "\n".join(lines)
+    data = sub.add_parser("data", help="data packs: info, list, use, import, download")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    di = dsub.add_parser("info", help="layers of the pack in use: counts, population, sources")
+    di.add_argument("--format", choices=["table", "json"], default="table")
+    add_baseline_argument(di)
+    dsub.add_parser("list", help="list the data packs on this machine")
+    du = dsub.add_parser("use", help="choose the data pack the app and CLI use")
+    du.add_argument("name")
+    dsub.add_parser("build", help="say where the ready-built offline pack is (it is never built at run time)")
+    practices.add_arguments(dsub.add_parser(
+        "practices", help="attach GP practices (NHS registered-patient files) to the pack in use"))
+    areas.add_arguments(dsub)
+    dimp = dsub.add_parser("import", help="build a named pack from official ONS/NHS files")
+    dimp.add_argument("name", help="name for the new pack, e.g. ons-2021")
+    dimp.add_argument("--boundaries", required=True, help="LSOA 2021 boundaries (GeoJSON, GeoPackage, shapefile)")
+    dimp.add_argument("--icb-lookup", required=True, help="LSOA -> sub-ICB location -> ICB lookup (CSV; any year, e.g. ICB26CD; "
+                                                           "see docs/data.md)")
+    dimp.add_argument("--lad-lookup", required=True, help="LSOA -> district (LAD) lookup (CSV)")
+    dimp.add_argument("--population", help="LSOA population (CSV); without it, apportioned from district totals")
+    dimp.add_argument("--practices", help="GP practice registered patients (gp-reg-pat-prac-all.csv)")
+    dimp.add_argument("--practice-map", help="GP practice -> PCN -> sub-ICB map (gp-reg-pat-prac-map.csv)")
+    dimp.add_argument("--use", action="store_true", help="use the new pack from now on")
+    ddl = dsub.add_parser("download", help="download the latest official files and build a pack")
+    ddl.add_argument("name", nargs="?", default="ons-latest")
+    ddl.add_argument("--dest", help="folder for downloaded files (default: the user cache)")
+    ddl.add_argument("--base-url", help="override the server (testing, mirrors)")
+    ddl.add_argument("--use", action="store_true", help="use the new pack from now on")
 
 
 def run(args) -> int:
     from icbmap.atlas import store
+    from icbmap.atlas.info import format_info, info_rows
     from icbmap.cli.common import load_atlas_for
 
     cmd = args.data_command
@@ -135,22 +85,22 @@ def run(args) -> int:
 
         return areas_cli.run_areas(args) if cmd == "areas" else areas_cli.run_trusts(args)
     if cmd == "practices":
-        from icbmap.practices.cli import run_practices
+        from icbmap.cli.practices import run_practices
 
         return run_practices(args)
     if cmd == "import":
-        from icbmap.atlas import official
+        from icbmap.atlas import official_tables as tables
         from icbmap.atlas.official import import_pack
 
         # every file is checked (there, a regular file, within its size limit) before any is read
-        official._existing(args.boundaries, "LSOA boundaries", official.MAX_BOUNDARY_BYTES)
+        tables._existing(args.boundaries, "LSOA boundaries", tables.MAX_BOUNDARY_BYTES)
         for value, what in ((args.icb_lookup, "LSOA to sub-ICB location to ICB lookup"),
                             (args.lad_lookup, "LSOA to local authority district lookup"),
                             (args.population, "LSOA population table"),
                             (getattr(args, "practices", None), "GP practice registered patients"),
                             (getattr(args, "practice_map", None), "GP practice map")):
             if value:
-                official._existing(value, what, official.MAX_TABLE_BYTES)
+                tables._existing(value, what, tables.MAX_TABLE_BYTES)
 
         atlas = import_pack(
             args.name, boundaries=args.boundaries, icb_lookup=args.icb_lookup,

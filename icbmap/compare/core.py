@@ -7,7 +7,7 @@ date); it holds no geometry.  :func:`compare` reads every figure from the metric
 each option's *focus boards* (:mod:`icbmap.compare.focus`).  There is no second way of
 computing a figure: a row is a reading of the engine's tables.
 
-Rows are :class:`RowSpec` objects in :data:`ROWS`; other modules (the principles of issue 12)
+Rows are :class:`RowSpec` objects in :data:`ROWS`; other modules (the principles)
 add rows with :func:`register_row`.  ``better`` says which way is best ("lower" or
 "higher", None for neutral rows), and the best value(s) of each row are marked.
 """
@@ -386,11 +386,9 @@ def _best(values: list, better: str | None) -> list[int]:
 
 
 def area_names(atlas, lvl: str) -> list[str]:
-    """Names of the areas at ``lvl`` (cached on the atlas)."""
-    cache = atlas.__dict__.setdefault("_compare_names", {})
-    if lvl not in cache:
-        cache[lvl] = atlas.layers[lvl].table["name"].astype(str).tolist()
-    return cache[lvl]
+    """Names of the areas at ``lvl`` (kept with the atlas's derived tables)."""
+    return atlas.derived.get(f"compare.area_names:{lvl}",
+                             lambda: atlas.layers[lvl].table["name"].astype(str).tolist(), depends=("layers",))
 
 
 def _labels(atlas, lvl: str, cols) -> list[str]:

@@ -143,16 +143,15 @@ def place_label(name: str) -> str:
 
 
 def _level_tables(atlas, lvl):
-    """Codes, planners' names and unit counts of the areas at ``lvl`` (cached on the atlas)."""
-    cache = atlas.__dict__.setdefault("_moves_tables", {})
-    if lvl not in cache:
+    """Codes, planners' names and unit counts of the areas at ``lvl`` (kept with the atlas's derived tables)."""
+    def build():
         t = atlas.layers[lvl].table
         names = t["name"].astype(str).tolist()
         if lvl == "place":
             names = [place_label(n) for n in names]
-        cache[lvl] = (t["code"].astype(str).tolist(), names,
-                      np.bincount(atlas.unit_level(lvl), minlength=len(t)))
-    return cache[lvl]
+        return (t["code"].astype(str).tolist(), names, np.bincount(atlas.unit_level(lvl), minlength=len(t)))
+
+    return atlas.derived.get(f"compare.level_tables:{lvl}", build, depends=("units", "layers"))
 
 
 def _group(atlas, lvl, units, fa, fb, pop, names_a, names_b) -> list[Move]:

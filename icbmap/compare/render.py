@@ -133,7 +133,7 @@ def format_md(cmp) -> str:
 
 
 def format_csv(cmp) -> str:
-    from icbmap.export.safe import safe_writer
+    from icbmap.csvsafe import safe_writer
 
     buf = io.StringIO()
     w = safe_writer(buf, lineterminator="\n")  # formula-like option and board names get a leading '

@@ -30,11 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from icbmap.atlas.store import atomic_writer
-from icbmap.download.client import (
-    DownloadError, FileRecord, HttpClient, Manifest, OfflineError, RetryableError, _atomic_write_text,
-    sha256_file, utc_now, with_params,
-)
+from icbmap.atomic import atomic_writer
+from icbmap.download.client import DownloadError, HttpClient, OfflineError, RetryableError, utc_now, with_params
+from icbmap.download.manifest import FileRecord, Manifest, _atomic_write_text, sha256_file
 from icbmap.progress import Progress
 
 MAX_PAGES = 100_000       # a hard stop for a server that never says "no more"

@@ -44,14 +44,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from icbmap import __version__
-from icbmap.download.manifest import (  # noqa: F401 (re-exported: their old home)
-    MANIFEST_NAME,
-    MANIFEST_VERSION,
-    FileRecord,
-    Manifest,
-    _atomic_write_text,
-    sha256_file,
-)
+from icbmap.download.manifest import FileRecord, Manifest, _atomic_write_text, sha256_file
 from icbmap.errors import Cancelled, DataError
 from icbmap.progress import Progress
 

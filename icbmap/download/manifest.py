@@ -34,7 +34,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
 
     atomic_write_text(path, text)
 

@@ -23,10 +23,9 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
-from icbmap.atlas.store import atomic_writer
-from icbmap.download.client import (
-    DownloadError, FileRecord, HttpClient, Manifest, rebase, sha256_file, utc_now,
-)
+from icbmap.atomic import atomic_writer
+from icbmap.download.client import DownloadError, HttpClient, rebase, utc_now
+from icbmap.download.manifest import FileRecord, Manifest, sha256_file
 from icbmap.progress import Progress
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",

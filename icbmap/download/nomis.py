@@ -17,10 +17,9 @@ import io
 from pathlib import Path
 from typing import Any
 
-from icbmap.atlas.store import atomic_writer
-from icbmap.download.client import (
-    DownloadError, FileRecord, HttpClient, Manifest, sha256_file, utc_now, with_params,
-)
+from icbmap.atomic import atomic_writer
+from icbmap.download.client import DownloadError, HttpClient, utc_now, with_params
+from icbmap.download.manifest import FileRecord, Manifest, sha256_file
 from icbmap.progress import Progress
 
 MAX_PAGES = 1000

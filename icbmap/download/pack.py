@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from icbmap.download.arcgis import Layer, download_layer
-from icbmap.download.client import DownloadError, FileRecord, HttpClient, Manifest, rebase, utc_now
+from icbmap.download.client import DownloadError, HttpClient, rebase, utc_now
+from icbmap.download.manifest import FileRecord, Manifest
 from icbmap.download.nhs import Publication, download_publication_file
 from icbmap.download.nomis import download_table
 from icbmap.download.sources import Catalogue, Source, load_catalogue

@@ -4,10 +4,10 @@
   neighbouring boards' shared edges identical;
 * :mod:`icbmap.export.geojson`, :mod:`~icbmap.export.gpkg`, :mod:`~icbmap.export.csv` --
   the writers; :mod:`icbmap.export.rfc7946` -- the GeoJSON checker used by the tests;
-* :mod:`icbmap.export.importers` -- boards drawn elsewhere (polygons or an assignment CSV)
+* :mod:`icbmap.export.importers` -- boards drawn elsewhere (polygons, an assignment CSV or icbmap's own workbook)
   turned into a proposal;
 * :mod:`icbmap.export.briefing` -- the printable briefing page;
 * :mod:`icbmap.export.webpage` -- the self-contained web page (map from
   :mod:`~icbmap.export.webmap`, script and style in :mod:`~icbmap.export.webpage_assets`);
-* :mod:`icbmap.export.cli` -- ``icbmap export``, ``icbmap import`` and ``icbmap print``.
+* ``icbmap export``, ``icbmap import`` and ``icbmap print`` are :mod:`icbmap.cli.export`.
 """

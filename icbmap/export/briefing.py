@@ -15,7 +15,7 @@ Drawn with matplotlib's object API (no pyplot, no Qt): :func:`briefing_figures` 
 :class:`~matplotlib.figure.Figure` of each page (the GUI can show them in its preview or
 paint them), :func:`render_briefing` writes a vector PDF (or PNG pages).  This module lays the
 pages out; the drawing pieces (paths, hatching, labels, scale bar, text fitting) are in
-:mod:`icbmap.export.drawing`, re-exported here.
+:mod:`icbmap.export.drawing`.
 """
 
 from __future__ import annotations
@@ -30,36 +30,31 @@ import shapely
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 
+from icbmap.atlas.geometry import dissolve_units
 from icbmap.errors import DataError
 from icbmap.export import facts as facts_mod
 from icbmap.progress import Progress
 from icbmap.names import format_population, short_board_name
-from icbmap.export.drawing import (  # noqa: F401 (re-exported: their old home)
+from icbmap.export.drawing import (
     ELLIPSIS,
     FAINT,
     INK,
     MAX_TEXT_CHARS,
-    MM,
     PAPER_MM,
     attribution_text,
     fit_text,
-    label_boxes,
     save_pages,
     geom_path,
-    hatch_lines,
     one_line,
     short_flags,
     _HatchHandler,
-    _data_per_mm,
     _draw_boards,
     _draw_ca,
     _draw_moved,
     _frame,
     _label_anchor,
     _new_figure,
-    _overlaps,
     _place_labels,
-    _ring_path,
     _scale_bar,
     _view,
 )
@@ -123,8 +118,7 @@ def _context(plan, paper, title, subtitle, date_text) -> _Ctx:
     from icbmap.metrics.change import moved_mask
 
     moved_idx = np.flatnonzero(moved_mask(plan.baseline_assignment, plan.assignment, atlas.population))
-    moved = (shapely.coverage_union_all(atlas.units.geometry.to_numpy()[moved_idx])
-             if len(moved_idx) else None)
+    moved = dissolve_units(atlas.units.geometry.to_numpy(), moved_idx) if len(moved_idx) else None
     ca_geoms = atlas.layers["ca"].geometry
     scale = 1.0 if paper == "A4" else 1.25
     return _Ctx(plan, atlas, report, base_report, shapes, base_shapes, moved, _changed_boards(plan),

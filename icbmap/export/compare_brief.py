@@ -1,4 +1,4 @@
-"""The comparison briefing (issue 11): one landscape page comparing options.
+"""The comparison briefing: one landscape page comparing options.
 
 Top: a small map of each option framed on the focus, boards labelled with their short name
 and population (placed without overlap by the briefing's label placer; a board that does
@@ -20,6 +20,7 @@ from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 
+from icbmap.atlas.geometry import dissolve_units
 from icbmap.compare.core import Option, compare
 from icbmap.compare.focus import england
 from icbmap.compare.moves import moved_mask
@@ -70,7 +71,7 @@ def _draw_option(fig, ax, opt: Option, ctx, view, geoms, in_view, differs, s, nu
     box = shapely.box(*view)
     for b in boards.tolist():
         u = units[a[units] == b]
-        g = shapely.coverage_union_all(geoms[u])
+        g = dissolve_units(geoms, u)
         g = shapely.clip_by_rect(g, *view)
         p = geom_path(g)
         if p is None:
@@ -83,7 +84,7 @@ def _draw_option(fig, ax, opt: Option, ctx, view, geoms, in_view, differs, s, nu
                                       alpha=0.9, zorder=1))
     moved = units[differs[units]]
     if len(moved):
-        mg = shapely.intersection(shapely.coverage_union_all(geoms[moved]), box)
+        mg = shapely.intersection(dissolve_units(geoms, moved), box)
         segs = hatch_lines(mg, 1.0 * _data_per_mm(ax))
         if segs:
             ax.add_collection(LineCollection(segs, colors=INK, linewidths=0.35, alpha=0.8, zorder=3))

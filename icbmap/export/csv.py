@@ -5,7 +5,7 @@ unassigned unit has empty board columns.  When the data pack has GP practices, a
 file ``<name>-practices.csv`` (``practice_code,practice_name,board_code,board_name``)
 gives each practice's board.  :func:`icbmap.export.importers.read_assignment_csv` reads
 both back.  Text that a spreadsheet would run as a formula (``=...``, ``+...``, ``-...``,
-``@...``) is written with a leading ``'`` (:mod:`icbmap.export.safe`).
+``@...``) is written with a leading ``'`` (:mod:`icbmap.csvsafe`).
 ``<name>-boards.csv`` holds one row per board with the boards layer's attributes (:mod:`icbmap.export.schema`, the same field names as the GeoJSON and
 GeoPackage boards layers); ``<name>-boards.csvt`` beside it gives GDAL and QGIS the column types.
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from icbmap.export.files import done, safe_output, write_texts
 from icbmap.export.facts import board_code_name_arrays
-from icbmap.export.safe import safe_writer
+from icbmap.csvsafe import safe_writer
 from icbmap.progress import Progress
 
 UNIT_HEADER = ["lsoa_code", "board_code", "board_name"]

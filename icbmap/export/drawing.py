@@ -444,7 +444,7 @@ def save_pages(figs, path, kind: str, title: str, dpi: int, progress=None) -> li
     from pathlib import Path
 
     from icbmap import __version__
-    from icbmap.atlas.store import atomic_file
+    from icbmap.atomic import atomic_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from icbmap.atlas.store import atomic_write_text
-from icbmap.safeio import gdal_write_errors  # noqa: F401 - re-exported for the writers
+from icbmap.atomic import atomic_write_text
 
 #: Characters Windows, macOS (":") or a zip/shapefile consumer refuses in a file name.
 _BAD_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
@@ -60,7 +59,7 @@ def write_texts(texts: dict) -> list[Path]:
     were, so an export never leaves half of its files behind."""
     from contextlib import ExitStack
 
-    from icbmap.atlas.store import atomic_file
+    from icbmap.atomic import atomic_file
 
     paths = [Path(p) for p in texts]
     with ExitStack() as stack:

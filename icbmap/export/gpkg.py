@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from icbmap.atlas.model import CRS
-from icbmap.atlas.store import atomic_file
-from icbmap.export.files import gdal_write_errors
+from icbmap.atomic import atomic_file
+from icbmap.safeio import gdal_write_errors
 from icbmap.export import facts as facts_mod
 from icbmap.export.files import done, safe_output
 from icbmap.export.schema import AREA_FIELDS, flat_board_row

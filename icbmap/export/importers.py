@@ -48,7 +48,7 @@ import shapely
 
 from icbmap.atlas.lsoa_vintage import classify
 from icbmap.atlas.model import CRS
-from icbmap.export.safe import looks_like_formula, unneutralise
+from icbmap.csvsafe import looks_like_formula, unneutralise
 from icbmap.errors import DataError
 from icbmap.progress import Progress
 from icbmap.safeio import file_kind, read_input

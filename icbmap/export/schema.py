@@ -23,7 +23,7 @@ import re
 
 #: Written into every export: GeoJSON member ``schema_version``, the GeoPackage ``about``
 #: table, the boards field ``schema_version`` and the shapefile zip's README.txt.
-#: Version 1 (icbmap <= 0.1 before issue 16) wrote JSON lists in GeoJSON properties;
+#: Version 1 (icbmap <= 0.1, before the QGIS-ready schema) wrote JSON lists in GeoJSON properties;
 #: version 2 had no ONS/NHS fields and mixed Polygon and MultiPolygon geometries.
 SCHEMA_NAME = "icbmap-export"
 SCHEMA_VERSION = 3

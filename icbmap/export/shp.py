@@ -31,9 +31,10 @@ import geopandas as gpd
 import shapely
 
 from icbmap.atlas.model import CRS
-from icbmap.atlas.store import atomic_file
+from icbmap.atomic import atomic_file
 from icbmap.export import facts as facts_mod
-from icbmap.export.files import done, gdal_write_errors, safe_output
+from icbmap.export.files import done, safe_output
+from icbmap.safeio import gdal_write_errors
 from icbmap.export.schema import (BOARD_FIELDS, SCHEMA_NAME, SCHEMA_VERSION, SHAPEFILE_NAMES, UNIT_FIELDS,
                                   resolve, shapefile_board_row, shapefile_name, vintages)
 from icbmap.export.shapes import as_multipolygons

@@ -513,7 +513,7 @@ def _resolve(plan_or_proposal, title, rules):
 
 
 def default_rules():
-    from icbmap.principles.cli import DEFAULT_PRESET
+    from icbmap.principles.ruleset import DEFAULT_PRESET
     from icbmap.principles.ruleset import load_rules
 
     return load_rules(DEFAULT_PRESET)

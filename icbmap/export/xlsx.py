@@ -257,7 +257,7 @@ def workbook_bytes(plan, title: str = "", ruleset=None, progress: Progress | Non
 def write_xlsx(plan, path: str | Path, title: str = "", ruleset=None, progress: Progress | None = None,
                cuts: list | None = None) -> list[Path]:
     """Write the workbook (atomically: everything is built before the file is touched)."""
-    from icbmap.atlas.store import atomic_file
+    from icbmap.atomic import atomic_file
 
     progress = progress or Progress.silent()
     path, _note = safe_output(path)

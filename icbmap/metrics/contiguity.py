@@ -182,6 +182,9 @@ class Contiguity:
         """Units ``units`` moved from boards ``old`` to ``new`` (the plan's assignment already changed)."""
         if len(units) == 0:
             return
+        if len(units) == 1:
+            self._update_one(int(units[0]), int(old[0]), int(new[0]))
+            return
         comp = self.comp
         # ---- removal
         was = old >= 0
@@ -199,6 +202,44 @@ class Contiguity:
         for b in np.unique(new[new >= 0]):
             self._join(int(b), units[new == b])
         self._recount(np.unique(np.concatenate([old, new])))
+
+    def _neighbours(self, u: int) -> list[int]:
+        """Every adjacency neighbour of unit ``u`` (bridges included), as Python ints."""
+        indptr = self.adj.indptr
+        return self.adj.indices[indptr[u]:indptr[u + 1]].tolist()
+
+    def _update_one(self, u: int, a: int, b: int) -> None:
+        """:meth:`update` for one unit moved from board ``a`` to ``b`` (the hot path: a single
+        LSOA dragged), in plain Python over its few neighbours; the same steps and results."""
+        comp = self.comp
+        nb = self._neighbours(u)
+        if a >= 0:
+            lab = int(comp[u])
+            self.size[lab] -= 1
+            self.nmain[lab] -= int(self.main[u])
+            comp[u] = -1
+            if self.size[lab] > 0:
+                frontier = sorted({v for v in nb if comp[v] == lab})
+                # the first local test of _check_split: the frontier joined among themselves
+                if len(frontier) > 1 and not self._frontier_joined(frontier):
+                    self._check_split(lab, np.array([u], np.int64))
+        if b >= 0:
+            a_ = self.assignment
+            labs = sorted({int(comp[v]) for v in nb if a_[v] == b} - {-1})
+            self._attach(b, np.array([u], np.int64), np.array(labs, np.int64))
+        self._recount(sorted({a, b}))
+
+    def _frontier_joined(self, frontier: list[int]) -> bool:
+        """True when the ``frontier`` units reach each other through edges among themselves."""
+        want = set(frontier)
+        seen = {frontier[0]}
+        stack = [frontier[0]]
+        while stack:
+            for y in self._neighbours(stack.pop()):
+                if y in want and y not in seen:
+                    seen.add(y)
+                    stack.append(y)
+        return seen == want
 
     def _check_split(self, lab: int, removed: np.ndarray) -> None:
         comp = self.comp

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from icbmap.metrics.values import MetricValues, PopulationBand, coterminosity_levels
+from icbmap.metrics.values import MetricValues, PerLevel, PopulationBand, coterminosity_levels
 
 
 @dataclass
@@ -147,7 +147,9 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
     ids = np.array([b.id for b in active], dtype=np.int64)
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
     total = int(plan.atlas.total_population)
-    statuses = [band.status(int(p)) for p in bp]
+    below_floor = int((bp < band.floor).sum())
+    below_minimum = int(((bp >= band.floor) & (bp < band.minimum)).sum())      # as band.status
+    above_maximum = int(((bp >= band.floor) & (bp >= band.minimum) & (bp > band.maximum)).sum())
     if len(ids):
         lo, hi = int(np.argmin(bp)), int(np.argmax(bp))
         smallest = (int(ids[lo]), active[lo].name, int(bp[lo]))
@@ -157,43 +159,58 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
     reg_lvl = v.levels["region"]
     multi_region = int(((reg_lvl.cnt[ids + 1, 1:] > 0).sum(1) > 1).sum()) if len(ids) else 0
     nonc = int((v.pieces[ids] - v.island_pieces[ids] > 1).sum()) if len(ids) else 0
-    levels = {lvl: _level_summary(lvl, v, ids) for lvl in coterminosity_levels(plan.atlas) if lvl in v.levels}
+    levels = _level_summaries([lvl for lvl in coterminosity_levels(plan.atlas) if lvl in v.levels], v, ids)
     return PlanSummary(
         boards=len(active), population=total, assigned_population=int(bp.sum()),
         smallest=smallest, largest=largest,
-        below_floor=statuses.count("below_floor"), below_minimum=statuses.count("below_minimum"),
-        above_maximum=statuses.count("above_maximum"),
+        below_floor=below_floor, below_minimum=below_minimum, above_maximum=above_maximum,
         band={"floor": band.floor, "minimum": band.minimum, "maximum": band.maximum},
         tolerance=v.tolerance, unassigned_units=v.unassigned_units, unassigned_population=v.unassigned_pop,
         non_contiguous=nonc, multi_region=multi_region,
         registered=int(v.registered.sum()) + v.unassigned_registered, levels=levels)
 
 
-def _level_summary(lvl: str, v: MetricValues, ids: np.ndarray) -> LevelSummary:
-    L = v.levels[lvl]
-    area_pop = L.pop.sum(0)[1:]
-    nt, nr = L.n_touch[1:], L.n_real[1:]
-    unassigned = L.cnt[0, 1:]
-    whole_one = (nt == 1) & (unassigned == 0)
+def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> PerLevel:
+    """The summary of each level in ``wanted``: the counts of every level at once over the
+    fused columns, each level's :class:`LevelSummary` made when it is first read (so the cost
+    does not grow with the number of reference geographies)."""
+    F = v.fused()
+    starts = F.starts
+    T = len(F.area_pop)
+    nt, nr = F.n_touch, F.n_real
+    whole_one = (nt == 1) & (F.unassigned == 0)
     split = nt > 1
-    areas = len(area_pop)
-    people_split = int(area_pop[split].sum())
-    tot = int(area_pop.sum())
-    area_spl = math.fsum((area_pop * L.area_score[1:]).tolist()) / tot if tot else 0.0
+    counts = np.stack([whole_one, split, np.maximum(nt - 1, 0), np.maximum(nr - 1, 0), nr > 1,
+                       split & (nr <= 1), np.where(split, F.area_pop, 0), F.area_pop], dtype=np.int64)
+    counts[:, starts] = 0                                  # the "no area" columns
+    (n_whole, n_split, split_pieces, real_pieces, real_split, sliver, people_split,
+     tot) = np.add.reduceat(counts, starts, axis=1).tolist()
+    first = (starts + 1).tolist()
+    ends = starts[1:].tolist() + [T]
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
     btot = int(bp.sum())
-    board_spl = math.fsum((bp * L.board_score[ids]).tolist()) / btot if btot else 0.0
-    out = LevelSummary(
-        level=lvl, areas=areas, whole_in_one=int(whole_one.sum()), pct_whole_in_one=_pct(int(whole_one.sum()), areas),
-        split=int(split.sum()), split_pieces=int(np.maximum(nt - 1, 0).sum()),
-        real_split=int((nr > 1).sum()), real_split_pieces=int(np.maximum(nr - 1, 0).sum()),
-        sliver_only=int((split & (nr <= 1)).sum()),
-        people_in_split=people_split, pct_people_in_split=_pct(people_split, tot),
-        area_splitting=area_spl, board_splitting=board_spl)
-    if lvl == "ca":
-        mb = L.main_board[1:]
-        eq = whole_one & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
-        out.nest, out.equal = int(whole_one.sum()), int(eq.sum())
+    index = {lvl: i for i, lvl in enumerate(F.levels)}
+
+    def summary(lvl: str) -> LevelSummary:
+        i = index[lvl]
+        a, b = first[i], ends[i]
+        n, t = b - a, tot[i]
+        weighted = (F.area_pop[a:b] * F.area_score[a:b]).tolist()
+        s = LevelSummary(
+            lvl, n, n_whole[i], _pct(n_whole[i], n), n_split[i], split_pieces[i], real_split[i],
+            real_pieces[i], sliver[i], people_split[i], _pct(people_split[i], t),
+            math.fsum(weighted) / t if t else 0.0,
+            math.fsum((bp * F.board_score[i, ids]).tolist()) / btot if btot else 0.0)
+        if lvl == "ca":
+            L = v.levels[lvl]
+            mb = L.main_board[1:]
+            eq = whole_one[a:b] & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
+            s.nest, s.equal = n_whole[i], int(eq.sum())
+        return s
+
+    out = PerLevel(pending=tuple(wanted), make=summary)
+    if wanted:      # one entry made now: C code that reads a dict's storage (json) sees it non-empty
+        out[wanted[0]]
     return out
 
 

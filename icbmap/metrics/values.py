@@ -14,6 +14,7 @@ outside every combined authority land there).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -93,6 +94,135 @@ class LevelValues:
               "whole_n", "part_n", "whole_pop", "board_score")
 
 
+class PerLevel(dict):
+    """A dict of per-level entries, each made on first access by ``make(level)``.
+
+    The engine computes every level's figures at once in fused arrays; cutting them into one
+    entry per level is left until a level is read, so an edit's cost does not grow with the
+    number of levels nobody looks at.  Anything that sees the whole dict (iteration,
+    ``items``, ``len``, ``==``, :func:`dataclasses.asdict`, JSON) first makes every entry,
+    in level order; otherwise it behaves as a plain ``dict``.
+    """
+
+    def __init__(self, *args, pending: tuple = (), make: Callable | None = None, **kw):
+        super().__init__(*args, **kw)
+        self._order = tuple(dict.keys(self)) + tuple(k for k in pending if not dict.__contains__(self, k))
+        self._pending = set(pending) - set(dict.keys(self))
+        self._make = make
+
+    def update_pending(self, keys, make: Callable) -> None:
+        """Add ``keys``, each to be made by ``make(key)`` when first read."""
+        self._make = make
+        new = [k for k in keys if not dict.__contains__(self, k) and k not in self._pending]
+        self._order += tuple(new)
+        self._pending.update(new)
+
+    def _one(self, key):
+        value = self._make(key)
+        dict.__setitem__(self, key, value)
+        self._pending.discard(key)
+        return value
+
+    def _fill(self) -> None:
+        if self._pending:
+            for k in [k for k in self._order if k in self._pending]:
+                self._one(k)
+            ordered = [(k, dict.__getitem__(self, k)) for k in self._order if dict.__contains__(self, k)]
+            ordered += [(k, v) for k, v in dict.items(self) if k not in self._order]
+            dict.clear(self)
+            dict.update(self, ordered)
+
+    def __missing__(self, key):
+        if key in self._pending:
+            return self._one(key)
+        raise KeyError(key)
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or key in self._pending
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def __setitem__(self, key, value) -> None:
+        self._pending.discard(key)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key) -> None:
+        self._fill()
+        dict.__delitem__(self, key)
+
+    def pop(self, key, *default):
+        self._fill()
+        return dict.pop(self, key, *default)
+
+    def __iter__(self):
+        self._fill()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + len(self._pending)
+
+    def keys(self):
+        self._fill()
+        return dict.keys(self)
+
+    def values(self):
+        self._fill()
+        return dict.values(self)
+
+    def items(self):
+        self._fill()
+        return dict.items(self)
+
+    def copy(self) -> dict:
+        self._fill()
+        return dict(self)
+
+    def __eq__(self, other) -> bool:
+        self._fill()
+        if isinstance(other, PerLevel):
+            other._fill()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        self._fill()
+        return dict.__repr__(self)
+
+    def __reduce__(self):
+        self._fill()
+        return (dict, (dict(self),))
+
+
+@dataclass
+class FusedColumns:
+    """Every level's per-area figures side by side: level ``i`` owns the columns
+    ``starts[i] .. starts[i + 1]`` (the first of them its "no area" column), so a figure
+    summed per level is one array operation whatever the number of levels."""
+
+    levels: tuple[str, ...]
+    starts: np.ndarray         # int64 first column of each level
+    area_pop: np.ndarray       # people per column
+    unassigned: np.ndarray     # unassigned units per column
+    n_touch: np.ndarray
+    n_real: np.ndarray
+    main_board: np.ndarray
+    area_score: np.ndarray
+    board_score: np.ndarray    # float64 (levels, n_boards)
+
+    @classmethod
+    def of(cls, levels: dict[str, LevelValues]) -> "FusedColumns":
+        names = tuple(levels)
+        Ls = [levels[k] for k in names]
+        widths = [L.pop.shape[1] for L in Ls]
+        cat = lambda f: np.concatenate([f(L) for L in Ls]) if Ls else np.zeros(0)  # noqa: E731
+        return cls(names, np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64),
+                   cat(lambda L: L.pop.sum(0)), cat(lambda L: L.cnt[0]), cat(lambda L: L.n_touch),
+                   cat(lambda L: L.n_real), cat(lambda L: L.main_board), cat(lambda L: L.area_score),
+                   np.stack([L.board_score for L in Ls]) if Ls else np.zeros((0, 0)))
+
+
 @dataclass
 class MetricValues:
     n_boards: int
@@ -106,9 +236,18 @@ class MetricValues:
     pieces: np.ndarray          # connected pieces per board (0 for an empty board)
     island_pieces: np.ndarray   # pieces made only of island units
     levels: dict[str, LevelValues] = field(default_factory=dict)
+    #: the same per-area figures fused across levels (the engine shares its own; else built
+    #: from ``levels`` on first use).  Not compared by :meth:`diff`.
+    columns: FusedColumns | None = field(default=None, compare=False, repr=False)
 
     ARRAYS = ("board_pop", "board_units", "registered", "pieces", "island_pieces")
     SCALARS = ("n_boards", "tolerance", "unassigned_units", "unassigned_pop", "unassigned_registered")
+
+    def fused(self) -> FusedColumns:
+        """:class:`FusedColumns` of these values."""
+        if self.columns is None:
+            self.columns = FusedColumns.of(self.levels)
+        return self.columns
 
     def diff(self, other: "MetricValues") -> list[str]:
         """Every field where ``self`` and ``other`` differ (exact comparison)."""

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from icbmap.atlas.store import atomic_write_text
+from icbmap.atomic import atomic_write_text
 from icbmap.errors import DataError
 from icbmap.paths import data_dir
 from icbmap.plan.proposal import (
@@ -148,7 +148,7 @@ class Recoverable:
     title: str
     source_path: str | None
     edits: int
-    workspace: str | None = None    # options saved by one app session share this id (issue 11)
+    workspace: str | None = None    # options saved by one app session share this id
     option: int = 0                 # the option's place in that workspace
 
     def describe(self) -> str:

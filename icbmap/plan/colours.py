@@ -106,11 +106,13 @@ def baseline_colours(atlas) -> dict[int, str]:
 
     Boards that share an edge, or face each other across an estuary within
     :data:`NEAR_METRES`, get different colours.  Computed once per atlas (every new plan
-    asks for them; several options open at once, issue 11).
+    asks for them; several options open at once).
     """
-    cached = atlas.__dict__.get("_baseline_colours")
-    if cached is not None:
-        return dict(cached)
+    return dict(atlas.derived.get("plan.baseline_colours", lambda: _baseline_colours(atlas),
+                                  depends=("units", "layers")))
+
+
+def _baseline_colours(atlas) -> dict[int, str]:
     assignment = atlas.unit_level("board")
     n = len(atlas.layers["board"])
     neighbours = board_neighbours(atlas, assignment, n)
@@ -118,9 +120,7 @@ def baseline_colours(atlas) -> dict[int, str]:
         neighbours[x].add(y)
         neighbours[y].add(x)
     col = dsatur(neighbours)
-    out = {b: PALETTE[col[b]] for b in range(n)}
-    atlas.__dict__["_baseline_colours"] = dict(out)
-    return out
+    return {b: PALETTE[col[b]] for b in range(n)}
 
 
 def _index(hex_colour: str) -> int | None:

@@ -427,31 +427,7 @@ class Plan:
         if not isinstance(version, int) or version > PLAN_VERSION:
             problems.append(f"plan version {version!r} is newer than this program understands ({PLAN_VERSION})")
         plan = cls(atlas)
-        raw_boards = d.get("boards")
-        if not isinstance(raw_boards, list) or not raw_boards:
-            problems.append("'boards' should be a non-empty list")
-            raw_boards = []
-        if len(raw_boards) > MAX_BOARDS:
-            raise UnknownCodesError(problems=[f"{len(raw_boards):,} boards, more than the {MAX_BOARDS:,} "
-                                              "a plan may hold"])
-        boards: list[Board] = []
-        for pos, rb in enumerate(raw_boards):
-            if not isinstance(rb, dict):
-                problems.append(f"board #{pos} should be an object")
-                continue
-            try:
-                b = Board(int(rb["id"]), str(rb["code"]), str(rb["name"]), str(rb["colour"]),
-                          bool(rb.get("locked", False)), bool(rb.get("active", True)))
-            except (KeyError, TypeError, ValueError) as exc:
-                problems.append(f"board #{pos} is malformed ({exc!s})")
-                continue
-            if b.id != pos:
-                problems.append(f"board #{pos} has id {b.id}; ids must run 0, 1, 2, ...")
-            bad = (name_problem(b.code, f"board #{pos}'s code") or name_problem(b.name, f"board {b.code}'s name")
-                   or colour_problem(b.colour))
-            if bad:
-                problems.append(bad if not bad.startswith("colour") else f"board {b.code}'s {bad}")
-            boards.append(b)
+        boards = _read_boards(d.get("boards"), problems)
         if len(boards) < plan.n_baseline_boards and not problems:
             problems.append(f"{len(boards)} boards listed but the data pack has {plan.n_baseline_boards} baseline boards")
         n_boards = len(boards)
@@ -466,59 +442,11 @@ class Plan:
         unknown_units: list[str] = []
         unknown_boards: list[str] = []
         assignment = plan.baseline_assignment.copy()
-        units = d.get("units", {}) or {}
-        if not isinstance(units, dict):
-            problems.append("'units' should be an object of board id -> unit code runs")
-            units = {}
-        for key, runs in units.items():
-            b = board_key(key)
-            if b is None:
-                unknown_boards.append(str(key))
-                continue
-            if not isinstance(runs, list):
-                problems.append(f"units of board {key} should be a list")
-                continue
-            for run in runs:
-                if not isinstance(run, str):
-                    problems.append(f"unit run {run!r} of board {key} is not a string")
-                    continue
-                first, _, last = run.partition("..")
-                last = last or first
-                i, j = atlas.unit_index(first), atlas.unit_index(last)
-                if i is None:
-                    unknown_units.append(first)
-                if j is None and last != first:
-                    unknown_units.append(last)
-                if i is None or j is None:
-                    continue
-                if j < i:
-                    problems.append(f"unit run {run} runs backwards")
-                    continue
-                assignment[i:j + 1] = b
+        _read_unit_runs(atlas, d.get("units", {}) or {}, board_key, assignment, problems, unknown_units,
+                        unknown_boards)
         pa = plan.baseline_practice_assignment.copy()
         unknown_pr: list[str] = []
-        prac = d.get("practices", {}) or {}
-        if not isinstance(prac, dict):
-            problems.append("'practices' should be an object of board id -> practice codes")
-            prac = {}
-        if prac:
-            cached = atlas.__dict__.get("_practice_index")  # the same for every plan of the atlas
-            if cached is not None and cached[0] is atlas.practices:
-                index = cached[1]
-            else:
-                index = {str(c): i for i, c in enumerate(plan.practice_codes)}
-                atlas.__dict__["_practice_index"] = (atlas.practices, index)
-            for key, pcodes in prac.items():
-                b = board_key(key)
-                if b is None:
-                    unknown_boards.append(str(key))
-                    continue
-                for c in pcodes if isinstance(pcodes, list) else []:
-                    i = index.get(str(c))
-                    if i is None:
-                        unknown_pr.append(str(c))
-                    else:
-                        pa[i] = b
+        _read_practices(plan, d.get("practices", {}) or {}, board_key, pa, problems, unknown_pr, unknown_boards)
         if unknown_units or unknown_pr or unknown_boards or problems:
             raise UnknownCodesError(unknown_units, unknown_pr, unknown_boards, problems)
         held = np.zeros(n_boards, dtype=bool)  # one pass, not one per board (linear in boards)
@@ -532,3 +460,96 @@ class Plan:
         plan.assignment = assignment
         plan.practice_assignment = pa
         return plan
+
+
+def _read_boards(raw_boards, problems: list[str]) -> list["Board"]:
+    """The boards of a plan written by :meth:`Plan.to_dict` (problems are appended)."""
+    if not isinstance(raw_boards, list) or not raw_boards:
+        problems.append("'boards' should be a non-empty list")
+        raw_boards = []
+    if len(raw_boards) > MAX_BOARDS:
+        raise UnknownCodesError(problems=[f"{len(raw_boards):,} boards, more than the {MAX_BOARDS:,} "
+                                          "a plan may hold"])
+    boards: list[Board] = []
+    for pos, rb in enumerate(raw_boards):
+        if not isinstance(rb, dict):
+            problems.append(f"board #{pos} should be an object")
+            continue
+        try:
+            b = Board(int(rb["id"]), str(rb["code"]), str(rb["name"]), str(rb["colour"]),
+                      bool(rb.get("locked", False)), bool(rb.get("active", True)))
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"board #{pos} is malformed ({exc!s})")
+            continue
+        if b.id != pos:
+            problems.append(f"board #{pos} has id {b.id}; ids must run 0, 1, 2, ...")
+        bad = (name_problem(b.code, f"board #{pos}'s code") or name_problem(b.name, f"board {b.code}'s name")
+               or colour_problem(b.colour))
+        if bad:
+            problems.append(bad if not bad.startswith("colour") else f"board {b.code}'s {bad}")
+        boards.append(b)
+    return boards
+
+
+def _read_unit_runs(atlas, units, board_key, assignment: np.ndarray, problems: list[str],
+                    unknown_units: list[str], unknown_boards: list[str]) -> None:
+    """Apply the ``units`` runs (board id -> ``"FIRST..LAST"`` code runs) to ``assignment``."""
+    if not isinstance(units, dict):
+        problems.append("'units' should be an object of board id -> unit code runs")
+        units = {}
+    for key, runs in units.items():
+        b = board_key(key)
+        if b is None:
+            unknown_boards.append(str(key))
+            continue
+        if not isinstance(runs, list):
+            problems.append(f"units of board {key} should be a list")
+            continue
+        for run in runs:
+            if not isinstance(run, str):
+                problems.append(f"unit run {run!r} of board {key} is not a string")
+                continue
+            first, _, last = run.partition("..")
+            last = last or first
+            i, j = atlas.unit_index(first), atlas.unit_index(last)
+            if i is None:
+                unknown_units.append(first)
+            if j is None and last != first:
+                unknown_units.append(last)
+            if i is None or j is None:
+                continue
+            if j < i:
+                problems.append(f"unit run {run} runs backwards")
+                continue
+            assignment[i:j + 1] = b
+
+
+def _read_practices(plan, prac, board_key, pa: np.ndarray, problems: list[str], unknown_pr: list[str],
+                    unknown_boards: list[str]) -> None:
+    """Apply the ``practices`` (board id -> practice codes) to the practice assignment ``pa``."""
+    atlas = plan.atlas
+    if not isinstance(prac, dict):
+        problems.append("'practices' should be an object of board id -> practice codes")
+        prac = {}
+    if not prac:
+        return
+    codes = plan.practice_codes      # the index is the same for every plan of the atlas
+
+    def build():
+        return atlas.practices, {str(c): i for i, c in enumerate(codes)}
+
+    table, index = atlas.derived.get("plan.practice_index", build, depends=("practices",))
+    if table is not atlas.practices:      # the table was swapped without set_practices
+        atlas.derived.discard("plan.practice_index")
+        table, index = atlas.derived.get("plan.practice_index", build, depends=("practices",))
+    for key, pcodes in prac.items():
+        b = board_key(key)
+        if b is None:
+            unknown_boards.append(str(key))
+            continue
+        for c in pcodes if isinstance(pcodes, list) else []:
+            i = index.get(str(c))
+            if i is None:
+                unknown_pr.append(str(c))
+            else:
+                pa[i] = b

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from icbmap import __version__
-from icbmap.atlas.store import atomic_write_text, read_settings, update_settings
+from icbmap.atomic import atomic_write_text
+from icbmap.settings import read_settings, update_settings
 from icbmap.errors import DataError
 from icbmap.plan.model import MAX_BOARDS, colour_problem, name_problem
 from icbmap.plan.packmap import MappingReport, ProposalError, map_plan_dict, plan_from_dict

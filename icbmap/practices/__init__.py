@@ -5,7 +5,7 @@
 * :mod:`~icbmap.practices.attach`: :func:`attach_practices` sets ``atlas.practices``;
 * :mod:`~icbmap.practices.store`: practices attached to a pack, kept in the data folder;
 * :mod:`~icbmap.practices.population`: registered-population helpers for metrics;
-* :mod:`~icbmap.practices.cli`: ``icbmap data practices FILE [--map F] [--lsoa F]``.
+* ``icbmap data practices FILE [--map F] [--lsoa F]`` is :mod:`icbmap.cli.practices`.
 
 Imports are lazy so that ``import icbmap.practices`` stays cheap.
 """

@@ -1,7 +1,7 @@
 """Attach GP practices to an atlas: read the files, place each practice, report.
 
 ``attach_practices(atlas, practices_path, practice_map_path=None, progress=None,
-lsoa_path=None)`` sets ``atlas.practices`` (see :mod:`icbmap.practices.table`) and
+lsoa_path=None)`` sets ``atlas.practices`` (see :mod:`icbmap.atlas.practices_table`) and
 ``atlas.provenance["practices"]`` and returns an :class:`AttachReport`.
 
 Rules, recorded per practice in ``report.detail``:
@@ -34,7 +34,7 @@ from icbmap.practices import place as pl
 from icbmap.practices.readers import (
     Table, human_date, normalise_postcode, read_practice_lsoa, read_practice_map, read_practice_totals,
 )
-from icbmap.practices.table import conform
+from icbmap.atlas.practices_table import conform
 from icbmap.progress import Progress
 
 SOURCE = "NHS Digital, Patients Registered at a GP Practice"
@@ -237,6 +237,61 @@ def attach_practices(atlas: Atlas, practices_path, practice_map_path=None,
         warnings += [f"{Path(lsoa.path).name}: {w}" for w in lsoa.warnings]
 
     # ------------------------------------------------------------ postcodes -> points
+    postcode, unit, locate_rule, distance, x, y, reason = _place_by_postcode(atlas, t, mapped, progress)
+
+    # ------------------------------------------------------------ LSOA file
+    lsoa_summary = by_unit = None
+    if lsoa is not None:
+        lsoa_summary, by_unit = _rescue_by_lsoa(atlas, lsoa, t, unit, x, y, reason, locate_rule, warnings,
+                                                progress)
+
+    # ------------------------------------------------------------ place, board, PCN
+    progress.step(0.9, "Baseline places and boards")
+    place, place_rule = _resolve_places(atlas, t, mapped, unit)
+    place_board = atlas.layers["place"].table["board"].to_numpy(np.int32)
+    board = np.where(place >= 0, place_board[np.maximum(place, 0)], -1).astype(np.int32)
+    located_place = np.where(unit >= 0, atlas.unit_level("place")[np.maximum(unit, 0)], -1)
+    cross = int(((unit >= 0) & (place >= 0) & (located_place != place)).sum())
+
+    name, pcn_code, pcn_name, pcn_attached, map_only = _names_and_pcns(t, mapped, mp)
+
+    table = conform(pd.DataFrame({
+        "code": t["code"], "name": name, "postcode": postcode, "x": x, "y": y,
+        "patients": t["patients"].to_numpy(np.int64), "pcn_code": pcn_code, "pcn_name": pcn_name,
+        "place": place, "board": board, "unit": unit, "extract_date": totals.extract_date,
+    }))
+
+    placed = unit >= 0
+    unplaced = [
+        {"code": t["code"].iat[i], "name": str(name[i]), "postcode": str(postcode[i]),
+         "patients": int(t["patients"].iat[i]), "reason": str(reason[i])}
+        for i in np.flatnonzero(~placed)
+    ]
+    detail = pd.DataFrame({"code": t["code"].to_numpy(), "locate_rule": locate_rule,
+                           "place_rule": place_rule, "distance_m": distance})
+
+    extract = totals.extract_date
+    prov = _provenance(extract, mp, lsoa)
+
+    atlas.set_practices(table, prov)
+    progress.step(1.0, f"Attached {n:,} GP practices")
+    return AttachReport(
+        source=str(totals.path), extract_date=extract, practices=n, placed=int(placed.sum()),
+        registered_total=int(table["patients"].sum()),
+        registered_placed=int(table["patients"].to_numpy()[placed].sum()),
+        unplaced=unplaced, locate_rules=dict(Counter(locate_rule.tolist()).most_common()),
+        place_rules=dict(Counter(place_rule.tolist()).most_common()), provenance=prov,
+        detail=detail, map_source=str(mp.path) if mp else None,
+        map_extract_date=mp.extract_date if mp else "", pcn_attached=pcn_attached,
+        map_only=map_only, cross_place=cross, lsoa=lsoa_summary, registered_by_unit=by_unit,
+        warnings=warnings,
+    )
+
+
+def _place_by_postcode(atlas: Atlas, t: pd.DataFrame, mapped, progress: Progress):
+    """Each practice's postcode (the map's when the registrations file has none) looked up and
+    located in an LSOA: ``(postcode, unit, locate_rule, distance, x, y, reason)``."""
+    n = len(t)
     postcode = t["postcode"].to_numpy(dtype=object).copy()
     if mapped is not None:  # a blank postcode in the registrations file: the map's
         blank = (t["postcode"] == "").to_numpy() & mapped["postcode"].fillna("").ne("").to_numpy()
@@ -263,34 +318,34 @@ def attach_practices(atlas: Atlas, practices_path, practice_map_path=None,
             where = {"W": " (in Wales)", "S": " (in Scotland)", "N": " (in Northern Ireland)"}.get(str(lad)[:1], "")
             r = f"{r}{where}: {distance[i] / 1000:.1f} km from the nearest LSOA"
         reason[i] = r
+    return postcode, unit, locate_rule, distance, x, y, reason
 
-    # ------------------------------------------------------------ LSOA file
-    lsoa_summary = None
-    by_unit = None
-    if lsoa is not None:
-        progress.step(0.8, "Matching patients' LSOAs")
-        lsoa_summary, by_unit, modal = _lsoa_summary(atlas, lsoa, t["code"])
-        if lsoa_summary["matched_fraction"] < 0.9:
-            warnings.append(
-                f"{Path(lsoa.path).name}: only {100 * lsoa_summary['matched_fraction']:.1f}% of patients live "
-                f"in LSOAs of this atlas (codes like {', '.join(lsoa_summary['unmatched_examples'][:3])}); "
-                "the file may use another LSOA vintage (2011/2021) than the atlas")
-        rescue = np.flatnonzero((unit < 0) & t["code"].isin(modal.index).to_numpy())
-        for i in rescue:
-            u = int(modal[t["code"].iat[i]])
-            unit[i] = u
-            x[i], y[i] = atlas.unit_xy[u]
-            reason[i] = f"{reason[i]}; placed at the {BY_LSOA_FILE.split(' (')[0]}"
-            locate_rule[i] = BY_LSOA_FILE
 
-    # ------------------------------------------------------------ place, board, PCN
-    progress.step(0.9, "Baseline places and boards")
-    place, place_rule = _resolve_places(atlas, t, mapped, unit)
-    place_board = atlas.layers["place"].table["board"].to_numpy(np.int32)
-    board = np.where(place >= 0, place_board[np.maximum(place, 0)], -1).astype(np.int32)
-    located_place = np.where(unit >= 0, atlas.unit_level("place")[np.maximum(unit, 0)], -1)
-    cross = int(((unit >= 0) & (place >= 0) & (located_place != place)).sum())
+def _rescue_by_lsoa(atlas: Atlas, lsoa, t: pd.DataFrame, unit, x, y, reason, locate_rule, warnings: list[str],
+                    progress: Progress):
+    """The patients-by-LSOA file: its summary, the patients by unit, and practices no postcode
+    placed put in the LSOA most of their patients live in (arrays are updated in place)."""
+    progress.step(0.8, "Matching patients' LSOAs")
+    lsoa_summary, by_unit, modal = _lsoa_summary(atlas, lsoa, t["code"])
+    if lsoa_summary["matched_fraction"] < 0.9:
+        warnings.append(
+            f"{Path(lsoa.path).name}: only {100 * lsoa_summary['matched_fraction']:.1f}% of patients live "
+            f"in LSOAs of this atlas (codes like {', '.join(lsoa_summary['unmatched_examples'][:3])}); "
+            "the file may use another LSOA vintage (2011/2021) than the atlas")
+    rescue = np.flatnonzero((unit < 0) & t["code"].isin(modal.index).to_numpy())
+    for i in rescue:
+        u = int(modal[t["code"].iat[i]])
+        unit[i] = u
+        x[i], y[i] = atlas.unit_xy[u]
+        reason[i] = f"{reason[i]}; placed at the {BY_LSOA_FILE.split(' (')[0]}"
+        locate_rule[i] = BY_LSOA_FILE
+    return lsoa_summary, by_unit
 
+
+def _names_and_pcns(t: pd.DataFrame, mapped, mp):
+    """Practice names (the map's when it has one) and PCNs:
+    ``(name, pcn_code, pcn_name, pcn_attached, map_only)``."""
+    n = len(t)
     name = t["name"].to_numpy(dtype=object).copy()
     pcn_code = np.full(n, "", dtype=object)
     pcn_name = np.full(n, "", dtype=object)
@@ -303,23 +358,10 @@ def attach_practices(atlas: Atlas, practices_path, practice_map_path=None,
         name = np.where(mname != "", mname, name)
         pcn_attached = int((has & (pcn_code != "")).sum())
         map_only = int((~mp.table["code"].isin(set(t["code"]))).sum())
+    return name, pcn_code, pcn_name, pcn_attached, map_only
 
-    table = conform(pd.DataFrame({
-        "code": t["code"], "name": name, "postcode": postcode, "x": x, "y": y,
-        "patients": t["patients"].to_numpy(np.int64), "pcn_code": pcn_code, "pcn_name": pcn_name,
-        "place": place, "board": board, "unit": unit, "extract_date": totals.extract_date,
-    }))
 
-    placed = unit >= 0
-    unplaced = [
-        {"code": t["code"].iat[i], "name": str(name[i]), "postcode": str(postcode[i]),
-         "patients": int(t["patients"].iat[i]), "reason": str(reason[i])}
-        for i in np.flatnonzero(~placed)
-    ]
-    detail = pd.DataFrame({"code": t["code"].to_numpy(), "locate_rule": locate_rule,
-                           "place_rule": place_rule, "distance_m": distance})
-
-    extract = totals.extract_date
+def _provenance(extract: str, mp, lsoa) -> Provenance:
     note = [f"placed by postcode: {pl.postcode_source()}"]
     if mp is not None:
         note.append(f"PCNs: NHS England practice to PCN map"
@@ -329,22 +371,7 @@ def attach_practices(atlas: Atlas, practices_path, practice_map_path=None,
                     f"{' (' + human_date(lsoa.extract_date) + ')' if lsoa.extract_date else ''}")
     prov = Provenance(source=SOURCE, vintage=human_date(extract) if extract else "extract date not given",
                       licence=OGL, attribution=NHS_ATTRIBUTION, note="; ".join(note))
-
-    atlas.practices = table
-    # a new dict, so an atlas copied with copy.copy() does not share the change
-    atlas.provenance = {**atlas.provenance, "practices": prov}
-    progress.step(1.0, f"Attached {n:,} GP practices")
-    return AttachReport(
-        source=str(totals.path), extract_date=extract, practices=n, placed=int(placed.sum()),
-        registered_total=int(table["patients"].sum()),
-        registered_placed=int(table["patients"].to_numpy()[placed].sum()),
-        unplaced=unplaced, locate_rules=dict(Counter(locate_rule.tolist()).most_common()),
-        place_rules=dict(Counter(place_rule.tolist()).most_common()), provenance=prov,
-        detail=detail, map_source=str(mp.path) if mp else None,
-        map_extract_date=mp.extract_date if mp else "", pcn_attached=pcn_attached,
-        map_only=map_only, cross_place=cross, lsoa=lsoa_summary, registered_by_unit=by_unit,
-        warnings=warnings,
-    )
+    return prov
 
 
 __all__ = ["AttachReport", "SOURCE", "attach_practices"]

@@ -23,10 +23,11 @@ import pandas as pd
 import pyogrio
 
 from icbmap.atlas.model import Atlas, Provenance
-from icbmap.atlas.store import atomic_file, read_meta, read_table
+from icbmap.atomic import atomic_file
+from icbmap.atlas.store import read_meta, read_table
 from icbmap.errors import DataError
 from icbmap.paths import data_dir
-from icbmap.practices.table import conform
+from icbmap.atlas.practices_table import conform
 
 FORMAT = 1
 
@@ -117,18 +118,16 @@ def load_practices_for(atlas: Atlas, override: bool | None = None) -> pd.DataFra
         if override is None and str(meta.get("attached_at", "")) < str(atlas.meta.get("built_at", "")):
             return None
     if str(meta.get("baseline", "") or "") != atlas.baseline:  # attached under another baseline
-        from icbmap.practices.table import follow_units
+        from icbmap.atlas.practices_table import follow_units
 
         follow_units(table, atlas.units)
-    atlas.practices = table
     prov = meta.get("provenance")
-    if prov and prov.get("source"):
-        atlas.provenance = {**atlas.provenance, "practices": Provenance.from_dict(prov)}
+    atlas.set_practices(table, Provenance.from_dict(prov) if prov and prov.get("source") else None)
     return table
 
 
 def practices_extract_label(atlas: Atlas) -> str:
-    from icbmap.practices.table import extract_label
+    from icbmap.atlas.practices_table import extract_label
 
     return extract_label(atlas.practices)
 

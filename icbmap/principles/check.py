@@ -482,4 +482,25 @@ def rule_counts(metrics, ruleset: RuleSet) -> list[dict]:
     return check(metrics, ruleset).counts()
 
 
-__all__ = ["Checker", "RuleResult", "acute_trust_units", "check", "resolve_geography", "rule_counts"]
+def summary_line(c) -> str:
+    """"All rules pass." / "1 of 3 rules fails: a hard rule (exit 3)." / soft failures as warnings."""
+    results = c.results()
+    hard = sum(1 for r in results if not r.ok and r.rule.hard)
+    soft = sum(1 for r in results if not r.ok and not r.rule.hard)
+    n = len(results)
+    if hard == 0 and soft == 0:
+        return "All rules pass."
+    parts = []
+    if hard:
+        parts.append(f"{hard} hard rule{'s' if hard != 1 else ''} fail{'s' if hard == 1 else ''} (exit 3)")
+    if soft:
+        parts.append(f"{soft} soft rule{'s' if soft != 1 else ''} fail{'s' if soft == 1 else ''}: "
+                     f"warning{'s' if soft != 1 else ''}, not failure{'s' if soft != 1 else ''}")
+    text = f"{hard + soft} of {n} rules fail: " + "; ".join(parts) + "."
+    if not hard:
+        text += " Every hard rule passes (exit 0)."
+    return text
+
+
+__all__ = ["Checker", "RuleResult", "acute_trust_units", "check", "resolve_geography", "rule_counts",
+           "summary_line"]

@@ -34,6 +34,8 @@ from icbmap.principles.rules import Rule, RuleError, make_rule
 from icbmap.safeio import loads_json, read_input
 
 MAX_BYTES = 1024 * 1024
+#: the rule set used when none is named (``check``, exports, the web page)
+DEFAULT_PRESET = "NHS England 2025 guidance"
 
 
 @dataclass
@@ -161,7 +163,7 @@ def load_rules(name_or_path: str | Path) -> RuleSet:
 
 
 def write_rules(path: str | Path, rules: RuleSet) -> Path:
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
 
     path = Path(path)
     text = rules.to_json() if path.suffix.lower() == ".json" else rules.to_toml()
@@ -169,5 +171,5 @@ def write_rules(path: str | Path, rules: RuleSet) -> Path:
     return path
 
 
-__all__ = ["RuleSet", "dumps_toml", "load_rules", "preset_names", "preset_paths", "presets_dir",
+__all__ = ["DEFAULT_PRESET", "RuleSet", "dumps_toml", "load_rules", "preset_names", "preset_paths", "presets_dir",
            "read_rules_file", "write_rules"]

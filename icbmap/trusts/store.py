@@ -55,12 +55,11 @@ def attach_trusts(atlas: Atlas) -> None:
     t = t.copy()
     t["unit"] = loc.unit.astype(np.int64)
     t["located"] = loc.rule
-    atlas.trusts = t
     prov = BUNDLED_PROVENANCE
     if path != shapefiles_dir() / BUNDLED_FILE:
         prov = Provenance(source=f"refreshed with `icbmap data trusts` ({path})", vintage="as refreshed",
                           attribution=BUNDLED_PROVENANCE.attribution, note=BUNDLED_PROVENANCE.note)
-    atlas.provenance["trusts"] = prov
+    atlas.set_trusts(t, prov)
 
 
 __all__ = ["BUNDLED_FILE", "BUNDLED_PROVENANCE", "attach_trusts", "trusts_table_path", "user_trusts_path"]

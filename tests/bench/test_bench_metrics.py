@@ -7,10 +7,19 @@ test, and the correctness checks after it still run.)
 Targets on a 2-core machine: one LSOA with every metric updated <= 1 ms; a district
 <= 5 ms; a merge <= 20 ms; a full recompute <= 200 ms.  Each timed edit is the command
 (plan + incremental tables + per-area/per-board figures + contiguity) followed by
-``metrics.summary()`` (the plan totals), i.e. every metric current.
+``metrics.summary()`` (the plan totals) with the summary of each council level, i.e. every
+metric current (a reference geography's level summary is cut from the fused figures when read).
+
+Reference geographies: the same one-LSOA move on the atlas with none and with ten attached
+(the three bundled ones, repeated under new names); the engine updates every level in one
+fused table, so ten cost about what none does (checked in alternating blocks with figures
+enabled: within 15%; each level still costs a few ``math.fsum`` calls).
 
 GerryChain comparison: the same single-LSOA flip on the same LSOA graph with a population
-``Tally`` and two ``county_splits`` updaters (district and council).  GerryChain is not a
+``Tally`` and two ``county_splits`` updaters (district and council).  The target is icbmap at
+least 20x faster; measured on a 2-core machine it is about 15-16x (0.30 ms against 4.6 ms,
+with the three bundled reference geographies and the GP practices), so the check below guards
+10x against regressions and prints the ratio.  GerryChain is not a
 dependency: ``pip install gerrychain`` to run it; otherwise the test is skipped.
 """
 
@@ -24,6 +33,7 @@ import pytest
 
 from icbmap.metrics.engine import Metrics
 from icbmap.metrics.reference import compute_values, full_recompute
+from icbmap.metrics.values import COTERMINOSITY_LEVELS
 from icbmap.plan import Plan
 from icbmap.plan.commands import History, MergeBoards, MoveUnits
 
@@ -83,6 +93,15 @@ def state(england):
     return plan, metrics, History(plan)
 
 
+def current(metrics):
+    """Every metric current: the plan totals and the summary of each council level (what the
+    status bar and the summary tab show; a reference geography's summary is made when read)."""
+    s = metrics.summary()
+    for lvl in COTERMINOSITY_LEVELS:
+        s.levels[lvl]
+    return s
+
+
 def _check(plan, metrics):
     assert metrics.values().diff(compute_values(plan)) == []
 
@@ -96,7 +115,7 @@ def _bench_edit(benchmark, state, make_cmd, rounds=200):
 
     def edit():
         hist.push(make_cmd())
-        return metrics.summary()
+        return current(metrics)
 
     benchmark.pedantic(edit, setup=setup, rounds=rounds, iterations=1, warmup_rounds=3)
     _check(plan, metrics)
@@ -152,7 +171,7 @@ def test_undo_district_move(benchmark, england, state):
 
     def undo():
         hist.undo()
-        return metrics.summary()
+        return current(metrics)
 
     benchmark.pedantic(undo, setup=setup, rounds=200, iterations=1, warmup_rounds=3)
     assert plan.is_baseline()
@@ -221,19 +240,82 @@ def test_gerrychain_single_flip(benchmark, england, gerrychain_partition, state)
     assert new["population"][to] - part["population"][to] == int(england.population[u])
     if getattr(benchmark, "disabled", False):
         return
-    # the ratio, measured here the same way for both (median of many single edits)
+    # the ratio, measured here the same way for both: the median of many single edits, in
+    # alternating blocks (edit by edit interleaving would time each side with the caches the
+    # other one just filled)
     plan, metrics, hist = state
     ours, theirs = [], []
-    for _ in range(300):
-        t = time.perf_counter()
-        hist.push(MoveUnits([u], to))
-        metrics.summary()
-        ours.append(time.perf_counter() - t)
-        hist.undo()
-        t = time.perf_counter()
-        _gc_flip(part, node, to)
-        theirs.append(time.perf_counter() - t)
+    for _ in range(12):
+        for _ in range(25):
+            t = time.perf_counter()
+            hist.push(MoveUnits([u], to))
+            current(metrics)
+            ours.append(time.perf_counter() - t)
+            hist.undo()
+        for _ in range(25):
+            t = time.perf_counter()
+            _gc_flip(part, node, to)
+            theirs.append(time.perf_counter() - t)
     o, g = statistics.median(ours), statistics.median(theirs)
-    benchmark.extra_info.update({"icbmap_ms": o * 1e3, "gerrychain_ms": g * 1e3, "ratio": g / o})
+    benchmark.extra_info.update({"icbmap_ms": o * 1e3, "gerrychain_ms": g * 1e3, "ratio": g / o,
+                                 "icbmap_min_ms": min(ours) * 1e3, "gerrychain_min_ms": min(theirs) * 1e3})
+    print(f"\nfastest: icbmap {min(ours) * 1e3:.3f} ms, GerryChain {min(theirs) * 1e3:.3f} ms "
+          f"({min(theirs) / min(ours):.1f}x)")
     print(f"\nsingle-LSOA flip: icbmap {o * 1e3:.3f} ms (every metric), "
           f"GerryChain {g * 1e3:.3f} ms (population + 2 split updaters): GerryChain / icbmap = {g / o:.1f}x")
+    assert g / o >= 10      # the target is 20x: not reached yet (see the module docstring)
+
+
+# ---------------------------------------------------------------- reference geographies
+def with_references(atlas, n: int):
+    """A shallow copy of ``atlas`` carrying ``n`` reference geographies: the bundled ones,
+    repeated under new names (each is a real area table with its own board x area table)."""
+    import copy
+
+    bundled = list(atlas.references.values())
+    out = copy.copy(atlas)
+    out.set_references({f"ref:bench_{i}": bundled[i % len(bundled)] for i in range(n)})
+    return out
+
+
+def _engine(atlas):
+    plan = Plan(atlas)
+    return plan, Metrics(plan), History(plan)
+
+
+@pytest.mark.benchmark(group="references")
+@pytest.mark.parametrize("n_refs", [0, 10])
+def test_move_one_lsoa_with_references(benchmark, england, n_refs):
+    state = _engine(with_references(england, n_refs))
+    u, to = boundary_lsoa(england)
+    _bench_edit(benchmark, state, lambda: MoveUnits([u], to), rounds=300)
+    assert len(state[1].levels) == 4 + n_refs
+    assert len(state[1].summary().levels) == 3 + n_refs
+
+
+@pytest.mark.benchmark(group="references")
+def test_ten_references_cost_no_more_than_none(benchmark, england):
+    none, ten = _engine(with_references(england, 0)), _engine(with_references(england, 10))
+    u, to = boundary_lsoa(england)
+
+    def edit(state):
+        t = time.perf_counter()
+        state[2].push(MoveUnits([u], to))
+        current(state[1])
+        dt = time.perf_counter() - t
+        state[2].undo()
+        return dt
+
+    benchmark.pedantic(edit, args=(ten,), rounds=3, iterations=1)
+    _check(ten[0], ten[1])
+    if getattr(benchmark, "disabled", False):
+        return
+    times: dict[int, list[float]] = {0: [], 10: []}
+    for _ in range(20):      # alternating blocks, so the machine's load falls on both alike
+        for n, state in ((0, none), (10, ten)):
+            times[n].extend(edit(state) for _ in range(25))
+    t0, t10 = statistics.median(times[0]), statistics.median(times[10])
+    benchmark.extra_info.update({"none_ms": t0 * 1e3, "ten_ms": t10 * 1e3, "ratio": t10 / t0})
+    print(f"\none-LSOA move, every metric: no reference geography {t0 * 1e3:.3f} ms, "
+          f"ten {t10 * 1e3:.3f} ms (ten / none = {t10 / t0:.2f})")
+    assert t10 <= 1.15 * t0      # measured 1.04-1.10 on a loaded 2-core machine (2.5x before fusing)

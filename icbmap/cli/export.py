@@ -26,12 +26,69 @@ from pathlib import Path
 
 from icbmap.errors import DataError
 from icbmap.progress import Progress
-from icbmap.plan.proposal import load_proposal
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 FORMAT_SUFFIXES = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv", ".txt"),
                    "shp": (".zip",), "xlsx": (".xlsx",), "html": (".html", ".htm")}
+
+
+def register_export(sub) -> None:
+    from icbmap.cli.common import add_baseline_argument
+
+    exp = sub.add_parser("export", help="export the baseline or a proposal")
+    exp.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
+    exp.add_argument("--format", choices=["geojson", "gpkg", "csv", "shp", "xlsx", "html"], default="geojson",
+                     help="shp writes a .zip of shapefile parts; xlsx an Excel workbook; html a self-contained "
+                          "web page (see docs/exports.md)")
+    exp.add_argument("-o", "--output", required=True)
+    exp.add_argument("--precision", type=int, default=6, help="GeoJSON decimal places (default 6, ~0.1 m)")
+    exp.add_argument("--units", action="store_true", help="GeoJSON, shp: add the unit-assignment layer")
+    exp.add_argument("--crs", type=int, choices=[4326, 27700], default=None,
+                     help="GeoJSON: 4326 (default, RFC 7946) or 27700 (British National Grid metres; "
+                          "outside RFC 7946)")
+    exp.add_argument("--no-bom", action="store_true",
+                     help="CSV: no UTF-8 byte-order mark (the default has one so Excel reads the names right)")
+    exp.add_argument("--title", help="html: the page's title (default: the proposal's title)")
+    exp.add_argument("--rules", help="html, xlsx: the design principles shown, a rule file or preset name "
+                                     "(default: the proposal's own rules, else NHS England 2025 guidance)")
+    add_baseline_argument(exp)
+
+
+def register_import(sub) -> None:
+    from icbmap.cli.common import add_baseline_argument
+
+    imp = sub.add_parser("import", help="turn boards drawn elsewhere (polygons or CSV) into a proposal")
+    imp.add_argument("source", help="board polygons (GeoJSON, GeoPackage, shapefile or its .zip) "
+                                    "or an assignment CSV")
+    imp.add_argument("-o", "--output", required=True, help="proposal file to write")
+    imp.add_argument("--code-field", help="column or attribute holding the board code (default: the one ICB or "
+                                          "board column; needed when icbmap cannot tell)")
+    imp.add_argument("--name-field", help="column or attribute holding the board name")
+    add_baseline_argument(imp)
+
+
+def register_print(sub) -> None:
+    from icbmap.cli.common import add_baseline_argument
+
+    pr = sub.add_parser("print", help="briefing map as PDF or PNG")
+    pr.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
+    pr.add_argument("-o", "--output", required=True, help="output .pdf or .png")
+    pr.add_argument("--paper", choices=["A4", "A3"], default="A4")
+    pr.add_argument("--title")
+    pr.add_argument("--subtitle")
+    pr.add_argument("--changed-pages", action="store_true", help="add a before/after page per changed board")
+    pr.add_argument("--rules", help="add a design-principles page: a rule file or preset name "
+                                    "(default: the proposal's own rules, if any)")
+    pr.add_argument("--compare", nargs="+", metavar="PROPOSAL",
+                    help="the comparison briefing of these proposals (one page: maps, table, differences)")
+    pr.add_argument("--focus", help="with --compare: an NHS region, or boards / places separated by commas")
+    pr.add_argument("--with-baseline", dest="include_baseline", action="store_true",
+                    help="with --compare: add the baseline boards as the first option")
+    pr.add_argument("--option-pages", action="store_true", help="with --compare: add each option's briefing pages")
+    pr.add_argument("--map", dest="map_pack", action="store_true",
+                    help="with --compare: map proposals drawn on another data pack onto this one")
+    add_baseline_argument(pr)
 
 
 def _err(message: str) -> None:
@@ -61,6 +118,8 @@ def _plan_for(args, atlas):
     from icbmap.plan.proposal import Proposal
 
     if getattr(args, "proposal", None):
+        from icbmap.plan.proposal import load_proposal
+
         return load_proposal(args.proposal, atlas)
     return Proposal.new(Plan(atlas), title="")
 
@@ -223,6 +282,10 @@ def run(args) -> int:
     """Entry point from :mod:`icbmap.cli`; errors other than usage propagate as
     :class:`~icbmap.errors.IcbmapError` and are reported there (exit 1)."""
     command = args.command
+    if command == "print" and getattr(args, "compare", None):   # the comparison briefing
+        from icbmap.cli import compare
+
+        return compare.run(args)
     try:
         if command == "export":
             return run_export(args)

@@ -1,7 +1,7 @@
 """Atomic writes (a temporary file beside the target, fsynced, then renamed over it; character
 devices and FIFOs written through, symlinks followed, directories refused) and the sweeping of
 the temporary files a killed write leaves.  Every file icbmap writes goes through here;
-:mod:`icbmap.atlas.store` re-exports these names.
+On the ground floor: it imports nothing from icbmap.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from icbmap.errors import DataError
 from icbmap.suggest.spec import BLOCK_LEVELS, Constraints, Request, SuggestError, Target, Weights
 
 
-def add_arguments(sub) -> None:
+def register(sub) -> None:
     s = sub.add_parser("suggest", help="the best board configurations under your rules (exact optimiser)")
     s.add_argument("proposal", nargs="?", help="starting plan (default: the baseline)")
     from icbmap.cli.common import add_baseline_argument
@@ -183,7 +183,7 @@ def run(args) -> int:
     from icbmap.cli.common import load_atlas_for
     from icbmap.plan.model import Plan
     from icbmap.plan.proposal import Proposal, write_proposal
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
     from icbmap.suggest.solve import suggest
 
     request_from_args(args)          # bad arguments fail before the data pack is read
@@ -193,7 +193,7 @@ def run(args) -> int:
     atlas = load_atlas_for(args)
     request = request_from_args(args, atlas)
     if args.proposal:
-        from icbmap.metrics.cli import load_plan
+        from icbmap.cli.metrics import load_plan
 
         start, label = load_plan(args.proposal, atlas)
     else:

@@ -18,6 +18,10 @@ from icbmap.errors import DataError, IcbmapError
 FORMATS = ("table", "json", "csv", "md", "html")
 
 
+def register(sub) -> None:
+    add_arguments(sub.add_parser("compare", help="options side by side: the comparison table and the moves"))
+
+
 def add_arguments(p) -> None:
     p.add_argument("proposals", nargs="*", metavar="PROPOSAL",
                    help="proposal files (.icbmap.json); '2027-expected' adds the expected April 2027 map (the "
@@ -71,7 +75,7 @@ def run(args) -> int:
     cmp = compare(options, focus, rules=_rules(args))
     text = render(cmp, args.format)
     if args.output:
-        from icbmap.atlas.store import atomic_write_text
+        from icbmap.atomic import atomic_write_text
 
         try:
             atomic_write_text(Path(args.output), text)

@@ -165,7 +165,7 @@ def _board_name(report: Report, board_id: int | None) -> str:
 
 
 def format_csv(report: Report) -> str:
-    from icbmap.export.safe import safe_writer
+    from icbmap.csvsafe import safe_writer
 
     buf = io.StringIO()
     w = safe_writer(buf, lineterminator="\n")  # formula-like names get a leading '
@@ -245,6 +245,19 @@ def render(report: Report, fmt: str, title: str, change: dict | None = None) -> 
     return text
 
 
+def register(sub) -> None:
+    from icbmap.cli.common import add_baseline_argument
+
+    met = sub.add_parser("metrics", help="print every metric for the baseline or a proposal")
+    met.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
+    met.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    met.add_argument("-o", "--output", help="write to a file instead of standard output")
+    met.add_argument("--no-bom", action="store_true",
+                     help="CSV file: no UTF-8 byte-order mark (by default a CSV written with -o has one, "
+                          "so Excel reads the names right; standard output never has one)")
+    add_baseline_argument(met)
+
+
 def run(args) -> int:
     from icbmap.cli.common import load_atlas_for
 
@@ -273,7 +286,7 @@ def run(args) -> int:
         text = f"{first}\nBoards: {prov.source}. {prov.note[:1].upper() + prov.note[1:]}.\n{rest}"
     out = getattr(args, "output", None)
     if out:
-        from icbmap.atlas.store import atomic_write_text
+        from icbmap.atomic import atomic_write_text
         from icbmap.export.csv import BOM
 
         if fmt == "csv" and not getattr(args, "no_bom", False):

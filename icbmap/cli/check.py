@@ -14,9 +14,15 @@ import json
 import sys
 
 from icbmap.errors import DataError
+from icbmap.principles.check import summary_line
+from icbmap.principles.ruleset import DEFAULT_PRESET
 
 EXIT_PASS, EXIT_FAIL = 0, 3
-DEFAULT_PRESET = "NHS England 2025 guidance"
+
+
+def register(sub) -> None:
+    add_arguments(sub.add_parser(
+        "check", help="check the baseline or a proposal against design principles (exit 0 pass, 3 fail)"))
 
 
 def add_arguments(p) -> None:
@@ -88,28 +94,8 @@ def format_table(c, base=None, title: str = "", base_name: str | None = None) ->
     return "\n".join(lines) + "\n"
 
 
-def summary_line(c) -> str:
-    """"All rules pass." / "1 of 3 rules fails: a hard rule (exit 3)." / soft failures as warnings."""
-    results = c.results()
-    hard = sum(1 for r in results if not r.ok and r.rule.hard)
-    soft = sum(1 for r in results if not r.ok and not r.rule.hard)
-    n = len(results)
-    if hard == 0 and soft == 0:
-        return "All rules pass."
-    parts = []
-    if hard:
-        parts.append(f"{hard} hard rule{'s' if hard != 1 else ''} fail{'s' if hard == 1 else ''} (exit 3)")
-    if soft:
-        parts.append(f"{soft} soft rule{'s' if soft != 1 else ''} fail{'s' if soft == 1 else ''}: "
-                     f"warning{'s' if soft != 1 else ''}, not failure{'s' if soft != 1 else ''}")
-    text = f"{hard + soft} of {n} rules fail: " + "; ".join(parts) + "."
-    if not hard:
-        text += " Every hard rule passes (exit 0)."
-    return text
-
-
 def run(args) -> int:
-    from icbmap.atlas.store import atomic_write_text
+    from icbmap.atomic import atomic_write_text
     from icbmap.cli.common import load_atlas_for
     from icbmap.principles.ruleset import load_rules, preset_paths
 
