@@ -26,7 +26,8 @@ from icbmap.export.csv import write_csv
 from icbmap.export.facts import LOCAL_CODE, LOCAL_PREFIX, ONS_CODE
 from icbmap.export.geojson import write_geojson
 from icbmap.export.gpkg import write_gpkg
-from icbmap.export.importers import ImportError_, import_file
+from icbmap.export.import_common import ImportError_
+from icbmap.export.importers import import_file
 from icbmap.export.shp import member_base, write_shapefile_zip
 from icbmap.export.xlsx import SHEETS, write_xlsx
 from icbmap.plan.commands import CreateBoard, History, MoveUnits

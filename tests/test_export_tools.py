@@ -32,7 +32,8 @@ from icbmap.export import schema
 from icbmap.export.csv import write_csv
 from icbmap.export.geojson import write_geojson
 from icbmap.export.gpkg import write_gpkg
-from icbmap.export.importers import ImportError_, import_file
+from icbmap.export.import_common import ImportError_
+from icbmap.export.importers import import_file
 from icbmap.export.shp import member_base, write_shapefile_zip
 from icbmap.plan.commands import CreateBoard, History, MoveUnits
 from icbmap.plan.model import Plan
@@ -252,9 +253,9 @@ def _bad_crc(tmp_path):
 
 def _bomb(tmp_path, monkeypatch):
     """Unpacks past the limit (the limit is lowered so the test stays small and fast)."""
-    from icbmap.export import importers
+    from icbmap.export import import_common
 
-    monkeypatch.setattr(importers, "MAX_IMPORT_BYTES", 1 << 20)
+    monkeypatch.setattr(import_common, "MAX_IMPORT_BYTES", 1 << 20)
     return _zip_of(tmp_path, "bomb.zip", {"b.shp": b"\0" * (3 << 20), "b.shx": b"\0", "b.dbf": b"\0"})
 
 

@@ -441,7 +441,7 @@ def test_15_16_edits_refuse_control_characters_and_bad_colours(england):
 
 @pytest.mark.slow
 def test_15_import_refuses_control_characters_in_names(england, tmp_path):
-    from icbmap.export.importers import ImportError_
+    from icbmap.export.import_common import ImportError_
     from icbmap.export.importers import import_file
 
     path = tmp_path / "nul.csv"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from icbmap.export.importers import ImportError_
+from icbmap.export.import_common import ImportError_
 from icbmap.export.importers import import_file
 
 pytestmark = pytest.mark.slow
