@@ -36,6 +36,9 @@ class Problem:
     fixed_pops: list[int] = field(default_factory=list)                    # locked boards in the scope
     fixed_councils: list[int] = field(default_factory=list)                # councils each of them deals with
     names: list[str] = field(default_factory=list)
+    gid: np.ndarray | None = None         # global atom id (sub-problems of a decomposition keep them)
+    start_cluster: dict[int, int] = field(default_factory=dict)   # starting board -> 2025 cluster (index)
+    sa_level: str | None = None           # metrics level of the strategic authorities (sa_nesting)
     # Atlas problems only
     unit_atom: np.ndarray | None = None   # atom of every unit (-1: not free)
     scope_boards: list[int] = field(default_factory=list)
@@ -65,6 +68,8 @@ class Problem:
             self.n_blocks = int(len(np.unique(self.block)))
         if not self.names:
             self.names = [f"block {i}" for i in range(self.n)]
+        if self.gid is None:
+            self.gid = np.arange(self.n, dtype=np.int64)
 
 
 # ---------------------------------------------------------------- scope
@@ -126,6 +131,27 @@ def locked_ids(plan, codes) -> list[int]:
         if b.id not in out:
             out.append(b.id)
     return sorted(out)
+
+
+def _sa_level(atlas) -> str | None:
+    from icbmap.principles.check import resolve_geography
+
+    return resolve_geography(atlas, "strategic_authorities_2026")
+
+
+def start_clusters(plan, board_ids) -> dict[int, int]:
+    """Starting board id -> index of its 2025 cluster (boards not in the table: none)."""
+    from icbmap.atlas.clusters import load_clusters
+
+    table = load_clusters()
+    ids = sorted(set(table["cluster_id"]))
+    of = dict(zip(table["board_code"], table["cluster_id"]))
+    out = {}
+    for b in board_ids:
+        code = plan.boards[b].code
+        if code in of:
+            out[int(b)] = ids.index(of[code])
+    return out
 
 
 # ---------------------------------------------------------------- build
@@ -205,7 +231,9 @@ def build_problem(plan, request: Request) -> Problem:
     edges = np.unique(np.stack([lo, hi], axis=1), axis=0) if len(lo) else np.zeros((0, 2), np.int64)
 
     start = _pair_sums(ua, A[free_units].astype(np.int64), pop[free_units], n)
-    levels = ("council", "ca") + tuple(lv for lv in cons.whole_areas if lv not in ("council", "ca"))
+    sa_level = _sa_level(atlas) if "sa_nesting" in request.weights.active() else None
+    extra = list(cons.whole_areas) + [r.level for r in cons.nest + cons.soft if r.level] + ([sa_level] if sa_level else [])
+    levels = ("council", "ca") + tuple(dict.fromkeys(lv for lv in extra if lv not in ("council", "ca")))
     areas, area_pop = {}, {}
     for lvl in levels:
         try:
@@ -269,7 +297,10 @@ def build_problem(plan, request: Request) -> Problem:
             if crossing:
                 notes.append(f"{', '.join(crossing)} ({atlas.level_label(lvl)}) cross an NHS region line: with "
                              "boards nested in regions they are kept whole within each region only")
+    if "sa_nesting" in request.weights.active() and sa_level is None:
+        notes.append("the 2026 strategic authorities are not loaded in this data pack: sa_nesting counts 0")
     return Problem(pop=apop, edges=edges.astype(np.int64), block=ablock, region=areg, start=start,
+                   start_cluster=start_clusters(plan, free), sa_level=sa_level,
                    areas=areas, out_touch=out_touch, equal_possible=equal_possible, area_pop=area_pop,
                    fixed_pops=fixed_pops,
                    fixed_councils=fixed_councils, names=anames, unit_atom=unit_atom, scope_boards=scope_ids,

@@ -8,6 +8,7 @@ plan and turns every option into a plan with its figures from the metrics engine
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,8 @@ class SolveProgress:
     bound: float | None         # the solver's bound for this option (points)
     elapsed: float
     options_found: int
+    stage: int = 1              # lexicographic stage being solved (1 = the first level)
+    stages: int = 1
 
     @property
     def gap(self) -> float | None:
@@ -39,7 +42,8 @@ class SolveProgress:
         best = "none yet" if self.objective is None else f"{self.objective:,.2f}"
         bound = "-" if self.bound is None else f"{self.bound:,.2f}"
         gap = "-" if self.gap is None else f"{100 * self.gap:.2f}%"
-        return (f"option {self.option}/{self.top}: best {best}, bound {bound}, gap {gap}, "
+        stage = f" (level stage {self.stage} of {self.stages})" if self.stages > 1 else ""
+        return (f"option {self.option}/{self.top}: best {best}, bound {bound}, gap {gap}{stage}, "
                 f"{self.elapsed:.1f} s")
 
 
@@ -59,7 +63,9 @@ class Found:
     objective: float            # points
     bound: float                # points
     status: str                 # "optimal" or "feasible" (time limit or cancel before proof)
-    terms: dict[str, int] = field(default_factory=dict)   # raw term values in the model
+    terms: dict[str, int] = field(default_factory=dict)   # raw term values (terms.evaluate)
+    levels: list[float] = field(default_factory=list)      # each level's value in points
+    level_ints: list[int] = field(default_factory=list)
 
     @property
     def gap(self) -> float:
@@ -72,6 +78,7 @@ class Solved:
     status: str                 # optimal / feasible / infeasible / unknown / cancelled
     message: str
     elapsed: float
+    ties: tuple[int, bool] | None = None   # (partitions tied with option 1 on every level, count complete)
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -128,13 +135,23 @@ def _term_values(model, solver) -> dict[str, int]:
 
 
 def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: Weights, top: int = 1,
-                  time_limit: float = 60.0, workers: int = 8,
+                  time_limit: float = 60.0, workers: int | None = None,
                   progress: Callable[[SolveProgress], None] | None = None,
-                  cancel: threading.Event | None = None, hint: list[list[int]] | None = None) -> Solved:
-    """The best ``top`` distinct partitions (no-good cuts between solves).
+                  cancel: threading.Event | None = None, hint: list[list[int]] | None = None,
+                  tie_cap: int = 20) -> Solved:
+    """The best ``top`` distinct partitions in the lexicographic order of the objective's levels
+    then the fixed tie-break (no-good cuts between solves), and how many tie with the first.
 
     ``hint``: a partition to start the search from (a warm start; it need not be feasible).
     """
+    from icbmap.suggest.decompose import decomposable, solve_decomposed
+    from icbmap.suggest.lex import count_ties, lex_solve
+    from icbmap.suggest.terms import evaluate, level_values, points
+
+    workers = workers or (os.cpu_count() or 1)
+    if decomposable(problem, cons, weights):
+        return solve_decomposed(problem, cons, target, weights, top, time_limit, workers, progress, cancel,
+                                tie_cap)
     t0 = time.monotonic()
     model = build_model(problem, cons, target, weights)
     if hint:
@@ -151,27 +168,30 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             break
         state = {"obj": None, "bound": None}
 
-        def report(obj, bound, k=k):
-            if obj is not None:
-                state["obj"] = obj
-            if bound is not None:
-                state["bound"] = bound
+        def report(stage, n_stages, obj, bound, k=k):
+            if stage == 1:
+                if obj is not None:
+                    state["obj"] = obj
+                if bound is not None:
+                    state["bound"] = bound
             if progress is not None:
                 progress(SolveProgress(k, top,
-                                       None if state["obj"] is None else objective_points(state["obj"]),
-                                       None if state["bound"] is None else objective_points(state["bound"]),
-                                       time.monotonic() - t0, len(found)))
+                                       None if state["obj"] is None else points(state["obj"]),
+                                       None if state["bound"] is None else points(state["bound"]),
+                                       time.monotonic() - t0, len(found), stage=stage, stages=n_stages))
 
-        status, solver, cb = _run(model, remaining, workers, cancel, report)
+        status, lf = lex_solve(model, remaining, workers, cancel, report)
         cancelled = cancel is not None and cancel.is_set()
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            part = model.partition(lambda v: solver.BooleanValue(v))
-            obj = objective_points(solver.ObjectiveValue())
-            bound = objective_points(solver.BestObjectiveBound())
-            st = "optimal" if status == cp_model.OPTIMAL else "feasible"
-            found.append(Found(part, obj, bound if st == "feasible" else obj, st, _term_values(model, solver)))
-            model.forbid(part)
-            model.hint(part)
+        if lf is not None:
+            raw = evaluate(problem, cons, weights, lf.partition)
+            lv = level_values(weights, raw)
+            obj = points(lv[0]) if lv else 0.0
+            bound = points(lf.level_bound) if lf.level_bound is not None else obj
+            st = "optimal" if lf.proven else "feasible"
+            found.append(Found(lf.partition, obj, obj if st == "optimal" else min(bound, obj), st, raw,
+                               levels=[points(v) for v in lv], level_ints=lv))
+            model.forbid(lf.partition)
+            model.hint(lf.partition)
             if st != "optimal":
                 status_out = "feasible"
             if cancelled:
@@ -179,7 +199,7 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
                 break
             continue
         if cancelled:
-            status_out = "cancelled" if found else "cancelled"
+            status_out = "cancelled"
             message = (f"cancelled: kept the best {len(found)} option(s) found so far" if found
                        else "cancelled before any option was found")
             break
@@ -189,7 +209,6 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             else:
                 status_out, message = "infeasible", model.infeasible_reason or "infeasible"
             break
-        # UNKNOWN / MODEL_INVALID
         if found:
             status_out = "feasible"
             message = f"time limit reached after {len(found)} option(s)"
@@ -198,7 +217,20 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             message = (f"no option found within the time limit ({time_limit:g} s); "
                        "the problem is not proven infeasible: allow more time or relax a rule")
         break
-    return Solved(found, status_out, message, time.monotonic() - t0)
+    solved = Solved(found, status_out, message, time.monotonic() - t0)
+    if tie_cap > 0 and found and found[0].status == "optimal" and not (cancel is not None and cancel.is_set()):
+        listed = [f.partition for f in found if f.level_ints == found[0].level_ints]
+        remaining = max(1.0, time_limit - (time.monotonic() - t0))
+        more, complete = count_ties(model_for_ties(model), found[0].level_ints, tie_cap, remaining, workers,
+                                    cancel, exclude=[])
+        solved.ties = (len(listed) + more, complete)
+    solved.elapsed = time.monotonic() - t0
+    return solved
+
+
+def model_for_ties(model):
+    """The model with the listed options already forbidden (the cuts are in ``model.cp``)."""
+    return model
 
 
 # ------------------------------------------------------------------ over a plan
@@ -224,6 +256,7 @@ class Result:
     message: str
     elapsed: float
     explanation: list[str] = field(default_factory=list)
+    ties: tuple[int, bool] | None = None
 
     @property
     def ok(self) -> bool:
@@ -245,7 +278,7 @@ def check_request(plan, request: Request, problem: Problem) -> None:
 
 
 def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | None = None,
-            cancel: threading.Event | None = None, explain: bool = True) -> Result:
+            cancel: threading.Event | None = None, explain: bool = True, tie_cap: int = 20) -> Result:
     """Run ``request`` over ``plan``: options with their plans and figures, or why not."""
     from icbmap.suggest.figures import option_figures, option_plan
 
@@ -256,14 +289,14 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
     hint = warm_start(plan, request, problem, cancel) if request.blocks != "boards" else None
     solved = solve_problem(problem, request.constraints, request.target, request.weights, request.top,
                            request.time_limit - (time.monotonic() - t0), request.workers, progress, cancel,
-                           hint=hint)
+                           hint=hint, tie_cap=tie_cap)
     solved.elapsed = time.monotonic() - t0
     options = []
     for i, f in enumerate(solved.found, 1):
         p = option_plan(plan, problem, f.partition, title=f"Option {i}")
-        figs, violations = option_figures(plan, p, problem, request)
+        figs, violations = option_figures(plan, p, problem, request, f)
         options.append(Option(i, f, p, figs, violations))
-    result = Result(request, problem, options, solved.status, solved.message, solved.elapsed)
+    result = Result(request, problem, options, solved.status, solved.message, solved.elapsed, ties=solved.ties)
     if solved.status == "infeasible" and explain:
         result.explanation = explain_infeasible(plan, request, problem, cancel)
         result.message = result.explanation[0]
