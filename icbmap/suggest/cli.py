@@ -52,6 +52,9 @@ def add_arguments(sub) -> None:
     s.add_argument("--top", type=int, default=1, help="number of distinct options (default 1)")
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole search (default 60)")
     s.add_argument("--workers", type=int, default=None, help="solver threads (default: the number of cores)")
+    s.add_argument("--decompose", choices=["auto", "on", "off"], default="auto",
+                   help="solve region by region and combine exactly (auto: when the problem has more than 60 "
+                        "pieces and every objective term is a sum over boards; docs/suggest.md)")
     s.add_argument("--format", choices=["table", "json"], default="table")
     s.add_argument("-o", "--output", required=True, help="folder for the option proposals and summary.json")
 
@@ -114,7 +117,7 @@ def request_from_args(args, atlas=None) -> Request:
     del soft
     req = Request(blocks=args.blocks, target=Target.parse(args.boards), scope=args.scope, constraints=cons,
                   weights=weights, top=args.top, time_limit=args.time_limit,
-                  workers=args.workers or (os.cpu_count() or 1))
+                  workers=args.workers or (os.cpu_count() or 1), decompose=args.decompose)
     if not isinstance(args.ties, int) or args.ties < 0:
         raise SuggestError(f"--ties {args.ties!r}: 0 or more")
     req.check()

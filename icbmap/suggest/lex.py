@@ -13,6 +13,7 @@ each found by a feasibility solve with the previous ones forbidden.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Callable
 from ortools.sat.python import cp_model
 
 MAX_PACK = 1 << 52
+_DEBUG = bool(os.environ.get("ICBMAP_LEX_DEBUG"))
 
 
 @dataclass
@@ -30,6 +32,8 @@ class LexFound:
     level_bound: float | None          # a proven lower bound of level 1 (its integer units)
     proven: bool                        # every stage proven optimal
     cancelled: bool = False
+    level_ints: list[int] = field(default_factory=list)   # each level's value in the model
+    tie: int = 0                                          # the tie-break's value
     stages: list[str] = field(default_factory=list)
 
 
@@ -103,7 +107,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
 def lex_solve(model, time_limit: float, workers: int, cancel: threading.Event | None = None,
               report: Callable[[int, int, float | None, float | None], None] | None = None,
-              hint: list[list[int]] | None = None) -> tuple[int, LexFound | None]:
+              extra: Callable | None = None) -> tuple[int, LexFound | None]:
     """Solve ``model`` (its current constraints, cuts included) stage by stage.
 
     Returns ``(status of the first stage, found)``; ``report(stage, n_stages, value, bound)``
@@ -113,6 +117,8 @@ def lex_solve(model, time_limit: float, workers: int, cancel: threading.Event | 
     t0 = time.monotonic()
     st = stages(model)
     cp = model.cp.Clone()
+    if extra is not None:
+        extra(cp)
     values: list[int] = []
     first_bound = None
     proven = True
@@ -132,8 +138,12 @@ def lex_solve(model, time_limit: float, workers: int, cancel: threading.Event | 
             cb = _Progress(lambda v, b, rep=rep: rep(v, b), cancel)
         else:
             cb = _Progress(lambda v, b: None, cancel)
+        ts = time.monotonic()
         with _Watch(solver, cancel):
             status = solver.Solve(cp, cb)
+        if _DEBUG:
+            print(f"[lex] stage {i + 1}/{len(st)} levels {idx}: {solver.StatusName(status)} "
+                  f"{time.monotonic() - ts:.2f} s", flush=True)
         if i == 0:
             status0 = status
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -142,6 +152,8 @@ def lex_solve(model, time_limit: float, workers: int, cancel: threading.Event | 
             proven = False
             break
         part = model.partition(lambda v: solver.BooleanValue(v))
+        lv_now = [int(solver.Value(e)) for e in model.levels]
+        tie_now = int(solver.Value(model.tiebreak)) if model.tiebreak is not None else 0
         val = int(round(solver.ObjectiveValue()))
         values.append(val)
         if i == 0:
@@ -156,18 +168,23 @@ def lex_solve(model, time_limit: float, workers: int, cancel: threading.Event | 
         for (a, r), v in model.x.items():
             cp.AddHint(v, solver.BooleanValue(v))
         if cancel is not None and cancel.is_set():
-            return status0, LexFound(part, values, first_bound, False, cancelled=True)
+            return status0, LexFound(part, values, first_bound, False, cancelled=True, level_ints=lv_now,
+                                     tie=tie_now)
         if status != cp_model.OPTIMAL:
             break          # not proven: later stages would be judged against an unproven value
-    return status0, LexFound(part, values, first_bound, proven and len(values) == len(st))
+    return status0, LexFound(part, values, first_bound, proven and len(values) == len(st), level_ints=lv_now,
+                             tie=tie_now)
 
 
 def count_ties(model, level_values: list[int], cap: int, time_limit: float, workers: int,
-               cancel: threading.Event | None = None, exclude: list[list[list[int]]] = ()) -> tuple[int, bool]:
+               cancel: threading.Event | None = None, exclude: list[list[list[int]]] = (),
+               extra: Callable | None = None) -> tuple[int, bool]:
     """Partitions with exactly these level values, other than ``exclude`` (already listed):
     ``(count, complete)``; ``complete`` is False when the cap or the time limit stopped it."""
     t0 = time.monotonic()
     cp = model.cp.Clone()
+    if extra is not None:
+        extra(cp)
     for expr, v in zip(model.levels, level_values):
         cp.Add(expr == v)
     for part in exclude:

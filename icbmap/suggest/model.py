@@ -148,6 +148,8 @@ class Model:
     levels: list = field(default_factory=list)       # lexicographic levels (integer expressions)
     level_ub: list = field(default_factory=list)     # an upper bound of each level's value
     tiebreak: object = None
+    used: object = None                               # number of boards built from atoms
+    or_lits: dict = field(default_factory=dict)       # (rule key, area) -> failure literal
 
     def hint(self, partition: list[list[int]]) -> int:
         """Warm start from a partition (e.g. a coarser solution mapped onto these atoms):
@@ -251,6 +253,7 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
     # number of boards
     n_fixed = len(problem.fixed_pops)
     used = sum(x[(r, r)] for r in roots)
+    model.used = used
     m.Add(used >= target.lo - n_fixed)
     m.Add(used <= target.hi - n_fixed)
     # populations

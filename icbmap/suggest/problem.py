@@ -39,6 +39,7 @@ class Problem:
     gid: np.ndarray | None = None         # global atom id (sub-problems of a decomposition keep them)
     start_cluster: dict[int, int] = field(default_factory=dict)   # starting board -> 2025 cluster (index)
     sa_level: str | None = None           # metrics level of the strategic authorities (sa_nesting)
+    or_areas: set = field(default_factory=set)   # (level, area) counted by the decomposition itself
     # Atlas problems only
     unit_atom: np.ndarray | None = None   # atom of every unit (-1: not free)
     scope_boards: list[int] = field(default_factory=list)

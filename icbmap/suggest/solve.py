@@ -138,7 +138,7 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
                   time_limit: float = 60.0, workers: int | None = None,
                   progress: Callable[[SolveProgress], None] | None = None,
                   cancel: threading.Event | None = None, hint: list[list[int]] | None = None,
-                  tie_cap: int = 20) -> Solved:
+                  tie_cap: int = 20, decompose: str = "auto") -> Solved:
     """The best ``top`` distinct partitions in the lexicographic order of the objective's levels
     then the fixed tie-break (no-good cuts between solves), and how many tie with the first.
 
@@ -149,7 +149,9 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
     from icbmap.suggest.terms import evaluate, level_values, points
 
     workers = workers or (os.cpu_count() or 1)
-    if decomposable(problem, cons, weights):
+    if decompose not in ("auto", "on", "off"):
+        raise SuggestError(f"--decompose {decompose!r}: auto, on or off")
+    if decompose != "off" and decomposable(problem, cons, weights) and (decompose == "on" or problem.n > 60):
         return solve_decomposed(problem, cons, target, weights, top, time_limit, workers, progress, cancel,
                                 tie_cap)
     t0 = time.monotonic()
@@ -189,7 +191,7 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             bound = points(lf.level_bound) if lf.level_bound is not None else obj
             st = "optimal" if lf.proven else "feasible"
             found.append(Found(lf.partition, obj, obj if st == "optimal" else min(bound, obj), st, raw,
-                               levels=[points(v) for v in lv], level_ints=lv))
+                               levels=[points(v) for v in lv], level_ints=lf.level_ints))
             model.forbid(lf.partition)
             model.hint(lf.partition)
             if st != "optimal":
@@ -289,7 +291,7 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
     hint = warm_start(plan, request, problem, cancel) if request.blocks != "boards" else None
     solved = solve_problem(problem, request.constraints, request.target, request.weights, request.top,
                            request.time_limit - (time.monotonic() - t0), request.workers, progress, cancel,
-                           hint=hint, tie_cap=tie_cap)
+                           hint=hint, tie_cap=tie_cap, decompose=request.decompose)
     solved.elapsed = time.monotonic() - t0
     options = []
     for i, f in enumerate(solved.found, 1):

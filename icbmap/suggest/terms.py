@@ -39,6 +39,14 @@ TERM_SCALE["soft_rules"] = PER_THOUSAND // WEIGHT_SCALE
 TOL_DEN = 1_000_000
 
 
+def _fraction(tol: float) -> tuple[int, int]:
+    """``tol`` as a small exact fraction ``num / den`` (0.01 -> 1/100)."""
+    from fractions import Fraction
+
+    f = Fraction(tol).limit_denominator(TOL_DEN)
+    return f.numerator, f.denominator
+
+
 def term_scale(term: str) -> int:
     return TERM_SCALE.get(term, PER_THOUSAND)
 
@@ -132,14 +140,21 @@ class _Areas:
         return self.cache[key]
 
     def inside(self, level, tol, c, r):
-        """Board r lies inside c (forced false when it does not)."""
+        """Board r lies inside c (forced false when it does not); ``True`` when every atom that
+        can be on r lies wholly inside c."""
         key = ("inside", level, tol, c, r)
         if key not in self.cache:
+            pr = self.model.problem
+            P = pr.areas[level]
+            outs = [(a, int(pr.pop[a]) - P[a].get(c, 0)) for a in self.model.members[r]]
+            if all(o <= 0 for _a, o in outs):
+                self.cache[key] = True
+                return True
             i = self.m.NewBoolVar(f"inside[{level},{c},{r}]")
-            t = int(round(tol * TOL_DEN))
-            pop_r = self.model.board_pop[r]
-            # outside < tol * pop_r   <=>   DEN * (pop_r - share) - t * pop_r <= -1
-            self.m.Add(TOL_DEN * (pop_r - self.share(level, c, r)) - t * pop_r <= -1).OnlyEnforceIf(i)
+            num, den = _fraction(tol)
+            # people outside c < tol * people of r   <=>   den * outside - num * pop_r <= -1
+            self.m.Add(sum((den * o - num * int(pr.pop[a])) * self.model.x[(a, r)] for a, o in outs
+                           if den * o - num * int(pr.pop[a])) <= -1).OnlyEnforceIf(i)
             self.cache[key] = i
         return self.cache[key]
 
@@ -156,13 +171,19 @@ class _Areas:
                 h = self.has(level, tol, c, r)
                 if h is None:
                     continue
-                self.m.AddBoolOr([f, h.Not(), sp.Not(), self.inside(level, tol, c, r)])
+                ins = self.inside(level, tol, c, r)
+                if ins is True:
+                    continue
+                self.m.AddBoolOr([f, h.Not(), sp.Not(), ins])
             self.cache[key] = f
         return self.cache[key]
 
 
-def _rule_failures(A: _Areas, rule) -> object:
-    """Failures of one rule (an expression), as the principles checker counts them."""
+def _rule_failures(A: _Areas, rule, key=None) -> object:
+    """Failures of one rule (an expression), as the principles checker counts them.
+
+    Areas in ``problem.or_areas`` (a decomposition's areas that fail when they fail in any
+    region) are left out of the count; their failure literals go to ``model.or_lits[(key, c)]``."""
     model = A.model
     m = model.cp
     pr = model.problem
@@ -183,7 +204,14 @@ def _rule_failures(A: _Areas, rule) -> object:
     if rule.kind == "area_within_one_board":
         return sum(A.split(lvl, tol, c) for c in areas)
     if rule.kind == "nest_or_contain":
-        return sum(A.nest_fail(lvl, tol, c) for c in areas)
+        out = 0
+        for c in areas:
+            f = A.nest_fail(lvl, tol, c)
+            if (lvl, c) in pr.or_areas:
+                model.or_lits[(key, c)] = f
+            else:
+                out += f
+        return out
     if rule.kind in ("board_of_whole_areas", "max_areas"):
         out = []
         for r in model.roots:
@@ -253,8 +281,13 @@ def add_terms(model, want: set[str]) -> dict:
             kept.append(W)
         model.cont = y
         tot = sum(sum(pr.start[a][s] for a in atoms) for s, atoms in starts.items())
+        n_starts = len({s for (_r, s) in y})
         if "boundary_change" in want:
             terms["boundary_change"] = tot - sum(kept)
+            if model.cons.floor and model.used is not None:
+                # redundant: at most n_starts boards continue a starting board; every other board
+                # has at least the floor's people, all of them moved
+                m.Add(tot - sum(kept) >= model.cons.floor * (model.used - n_starts))
         by_root: dict[int, list] = {}
         for (r, s), v in y.items():
             by_root.setdefault(r, []).append((s, v))
@@ -264,7 +297,6 @@ def add_terms(model, want: set[str]) -> dict:
                 z = m.NewBoolVar(f"cont[{r}]")
                 m.Add(z <= sum(v for _s, v in lst))
                 zs.append(z)
-            n_starts = len({s for (_r, s) in y})
             terms["merges"] = n_starts - sum(zs)
         if "clusters" in want:
             parts = []
@@ -296,12 +328,12 @@ def add_terms(model, want: set[str]) -> dict:
         terms["size_band"] = sum(dev)
     if "sa_nesting" in want:
         rule = sa_rule(pr)
-        terms["sa_nesting"] = _rule_failures(A, rule) if rule is not None else 0
+        terms["sa_nesting"] = _rule_failures(A, rule, "sa") if rule is not None else 0
     if "soft_rules" in want:
         expr = 0
-        for rule in model.cons.soft:
+        for i, rule in enumerate(model.cons.soft):
             k = int(round(rule.weight * WEIGHT_SCALE))
-            expr += k * _rule_failures(A, rule)
+            expr += k * _rule_failures(A, rule, i)
         terms["soft_rules"] = expr
     return terms
 
@@ -329,23 +361,28 @@ def _real_pieces(problem, level, tol, part):
     return out, real
 
 
-def rule_failures(problem, rule, part) -> int:
+def rule_failures(problem, rule, part, only=None) -> int:
+    """Failures of ``rule`` on ``part``; ``only``: whether that one area fails nest-or-contain."""
     pops = [int(problem.pop[b].sum()) for b in part]
     if rule.kind == "population":
         return sum(1 for p in pops if (rule.lo is not None and p < rule.lo) or (rule.hi is not None and p > rule.hi))
     lvl, tol = rule.level, rule.tolerance
     allp, real = _real_pieces(problem, lvl, tol, part)
     fixed = problem.out_touch.get(lvl, {})
+    if only is not None:
+        num, den = _fraction(tol)
+        return int(only in real and (len(real[only]) + fixed.get(only, 0) > 1) and any(
+            not (pops[k] - allp[only][k]) * den < num * pops[k] for k in real[only]))
     split = {c: len(real[c]) + fixed.get(c, 0) > 1 for c in real}
     if rule.kind == "area_within_one_board":
         return sum(split.values())
     if rule.kind == "nest_or_contain":
         fails = 0
         for c in real:
-            if not split[c]:
+            if not split[c] or (lvl, c) in problem.or_areas:
                 continue
-            if any(not (pops[k] - p) * TOL_DEN < int(round(tol * TOL_DEN)) * pops[k]
-                   for k, p in ((k, allp[c][k]) for k in real[c])):
+            num, den = _fraction(tol)
+            if any(not (pops[k] - p) * den < num * pops[k] for k, p in ((k, allp[c][k]) for k in real[c])):
                 fails += 1
         return fails
     if rule.kind == "board_of_whole_areas":
