@@ -182,7 +182,7 @@ def test_cli_formats(files, fmt, capsys):
 
     assert main(["--pack", "england-offline", "compare", *map(str, files), "--format", fmt]) == 0
     text = capsys.readouterr().out
-    assert "Waverley" in text and "People moved from the baseline" in text.replace("people_moved,", "")
+    assert "Waverley" in text and "Boundary change: people whose area changes footprint" in text.replace("people_moved,", "")
 
 
 def test_cli_bad_input(files, tmp_path, capsys):

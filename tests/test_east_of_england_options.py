@@ -207,6 +207,10 @@ def test_east_of_england_models_side_by_side(qtbot, eoe, england_2024, tmp_path)
     cambs, herts = units_of_places(atlas, CAMBS), units_of_places(atlas, HERTS)
     assert cmp.row("lsoas_moved").values == [0, len(cambs), len(herts), 0]
     assert cmp.row("people_moved").values == [0, int(pop[cambs].sum()), int(pop[herts].sum()), 0]
+    # boundary change agrees here (no merger: each moved place is under half its board) and nothing merges
+    assert cmp.row("boundary_change").values == cmp.row("people_moved").values
+    assert cmp.row("merges").values == [0, 0, 0, 0]
+    assert cmp.row("boundary_change").values[1:] == [914_750, 1_178_579, 0]     # as README.md shows
     # the best value in a row is marked: fewest boards below 1,000,000 etc.
     r = cmp.row("ratio")
     assert r.best == [int(np.argmin(r.values))]

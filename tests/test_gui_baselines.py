@@ -20,7 +20,9 @@ def _new_windows(old):
 def test_new_from_baseline_menu_lists_the_configurations(qtbot, england, tmp_path):
     w = make_window(qtbot, england, tmp_path)
     texts = [a.text() for a in w.baseline_menu.actions()]
-    assert len(texts) == 3
+    assert len(texts) == 4
+    assert any(t.startswith("April 2027 (expected: 2025 clusters merged; not decided), derived, expected")
+               for t in texts)
     assert any(t.startswith("April 2026 (36 boards), derived") and "current" in t for t in texts)
     assert any(t.startswith("April 2024 (42 boards), official") for t in texts)
     assert any(t.startswith("July 2022 (42 boards), derived") for t in texts)

@@ -48,7 +48,9 @@ def test_dragging_cumbria_whole_updates_the_dock(window, england):
     assert {int(b) for b in np.unique(plan.assignment[cumbria])} == {nenc, lsc}     # split between two boards
     before_councils = _count(panel, "councils")
     before_sa = _count(panel, "strategic-authorities")
-    assert panel.rule_cell(lsc, "strategic-authorities") == "\u2717"
+    assert panel.rule_cell(lsc, "strategic-authorities") == "\u26a0"      # soft in the preset: a warning
+    assert panel.rule_cell(lsc, "population") == "\u2713"
+    assert panel.rules_table.item(panel.rules_table.row_of("strategic-authorities"), 1).text() == "\u26a0"
 
     cumberland_in_lsc = np.flatnonzero((council == "Cumberland") & (plan.assignment == lsc))
     assert len(cumberland_in_lsc)
@@ -111,6 +113,15 @@ def test_rule_dialog_rejects_bad_parameter(window):
     dlg.table.item(1, 2).setText("geography = district")
     rs = dlg.rules()
     assert rs is not None and rs.rules[1].params["geography"] == "district"
+    # hard / soft and the weight round-trip through the dialog
+    assert [r.hard for r in rs.rules] == [True, True, False]
+    assert rs.rules[2].kind == "nest_or_contain"
+    dlg.table.item(2, 4).setText("2.5")
+    assert dlg.rules().rules[2].weight == 2.5
+    dlg.table.item(2, 4).setText("nan")
+    assert dlg.rules() is None and "weight" in dlg.error.text()
+    dlg.table.item(2, 4).setText("-1")
+    assert dlg.rules() is None and "weight" in dlg.error.text()
 
 
 def test_add_reference_geography_from_the_data_menu(window, england, tmp_path, monkeypatch):

@@ -53,6 +53,23 @@ def _sa_of_district():
     return {d: name for name, codes in zip(t["area_name"], t["district_codes"]) for d in codes.split(";")}
 
 
+def _nest_failures(df, col, tol=DEFAULT_TOLERANCE):
+    """Areas shared by more than one board (above the sliver) where a sharing board reaches outside:
+    more than ``tol`` of the board's people live outside the area (written from the LSOA table)."""
+    board_pop = df.groupby("board")["pop"].sum()
+    area = df[df[col].notna()]
+    area_pop = area.groupby(col)["pop"].sum()
+    out = set()
+    for name, g in area.groupby(col):
+        pieces = g.groupby("board")["pop"].sum()
+        real = pieces[~(pieces < tol * area_pop[name])]
+        if len(real) < 2:
+            continue
+        if any(not (board_pop[b] - p) < tol * board_pop[b] for b, p in real.items()):
+            out.add(name)
+    return out
+
+
 @pytest.fixture(scope="module")
 def base(england):
     plan = Plan(england)
@@ -78,12 +95,21 @@ def test_nhse_preset_lists_match_lsoa_tables(england, base):
 
     sa = _sa_of_district()
     df["sa"] = df["district"].map(sa)
-    expect_sa = _split_areas(df[df["sa"].notna()], "sa")
-    got_sa = {t.split(":")[0].split(" (")[0] for t in c.area_failures("strategic-authorities")}
-    assert all("(established, " in t.split(":")[0] for t in c.area_failures("strategic-authorities"))
+    expect_sa = _nest_failures(df, "sa")
+    got_sa = {t.split(":")[0] for t in c.area_failures("strategic-authorities")}
     assert got_sa == expect_sa
+    assert c.result("strategic-authorities").failing == len(expect_sa)
     assert "Cumbria Combined Authority" in expect_sa          # on the April 2026 baseline
+    assert "West Midlands" in expect_sa
+    assert "Greater London Authority" not in expect_sa        # four London boards nest inside it
+    assert "Greater London Authority" in _split_areas(df[df["sa"].notna()], "sa")   # the strict reading fails it
+    assert ("West Midlands: Coventry and Warwickshire holds 12% of it and reaches outside "
+            "(63% of its people live outside)") in c.area_failures("strategic-authorities")
     assert not c.all_pass
+    # soft: the devolution rule fails as a warning; the hard floor fails as a failure
+    assert not c.result("strategic-authorities").rule.hard and c.result("strategic-authorities").warning
+    assert c.result("population").rule.hard and not c.result("population").warning
+    assert not c.hard_pass and [r.rule.id for r in c.warnings] == ["strategic-authorities"]
 
 
 def test_cumbria_made_whole_by_moves(england):
@@ -121,6 +147,7 @@ def test_live_checker_matches_fresh_after_random_edits(england):
         {"kind": "area_within_one_board", "geography": "district"},
         {"kind": "area_within_one_board", "geography": "council", "tolerance": 0.05},
         {"kind": "board_of_whole_areas", "geography": "strategic_authorities_2026", "allow_outside": False},
+        {"kind": "nest_or_contain"}, {"kind": "nest_or_contain", "geography": "council", "hard": False},
         {"kind": "one_region"}, {"kind": "contiguous"},
         {"kind": "max_areas", "geography": "council", "max": 3},
         {"kind": "min_acute_trusts", "min": 3, "include_specialist": True},
@@ -335,12 +362,47 @@ def test_check_cli_exit_codes(tmp_path):
     r = _cli("check", "--rules", str(easy))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "All rules pass." in r.stdout
+    # only a soft rule fails: a warning, exit 0, and the output says so
+    soft = tmp_path / "soft.toml"
+    soft.write_text('name = "soft"\n[[rule]]\nkind = "population"\nmin = 1\n'
+                    '[[rule]]\nid = "sa"\nkind = "nest_or_contain"\nhard = false\n')
+    r = _cli("check", "--rules", str(soft))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "[WARN]" in r.stdout and "(soft)" in r.stdout and "[FAIL]" not in r.stdout
+    assert "1 soft rule fails: warning, not failure. Every hard rule passes (exit 0)." in r.stdout
+    assert "West Midlands: Coventry and Warwickshire holds 12% of it" in r.stdout
+    assert "Greater London Authority" not in r.stdout
+    # the same rule hard: exit 3
+    soft.write_text(soft.read_text().replace("hard = false", "hard = true"))
+    r = _cli("check", "--rules", str(soft), "--format", "json")
+    assert r.returncode == 3
+    d = json.loads(r.stdout)
+    assert not d["hard_pass"] and d["results"][1]["hard"] is True
+
+
+def test_check_nhse_preset_marks_devolution_soft():
+    r = _cli("check", "--rules", NHSE)
+    lines = r.stdout.splitlines()
+    sa = next(x for x in lines if "due regard to devolution" in x and x.startswith("["))
+    assert sa.startswith("[WARN]") and "(soft)" in sa
+    assert next(x for x in lines if x.startswith("[FAIL] At least 1 million people (hard)"))
+    failing = [x for x in lines if x.startswith("    - ") and "reaches outside" in x]
+    assert {x[6:].split(":")[0] for x in failing} == {"West Midlands", "Greater Lincolnshire", "West of England",
+                                                       "York and North Yorkshire", "Cumbria Combined Authority"}
+    assert r.returncode == 3        # the hard floor fails on the April 2026 boards
+    assert "2 hard rules fail (exit 3); 1 soft rule fails" in r.stdout
 
 
 BAD_RULES = {
     "unknown.toml": ('name = "x"\n[[rule]]\nkind = "no_such_rule"\n', "unknown rule 'no_such_rule'"),
     "badparam.toml": ('name = "x"\n[[rule]]\nkind = "population"\nmin = "lots"\n', "parameter 'min'"),
     "extra.json": (json.dumps({"name": "x", "rule": [{"kind": "contiguous", "colour": 1}]}), "unknown parameter 'colour'"),
+    "badweight.toml": ('name = "x"\n[[rule]]\nkind = "contiguous"\nhard = false\nweight = nan\n',
+                       "'weight' should be a finite number above 0"),
+    "zeroweight.toml": ('name = "x"\n[[rule]]\nkind = "contiguous"\nweight = 0\n',
+                        "'weight' should be a finite number above 0"),
+    "badhard.json": (json.dumps({"name": "x", "rule": [{"kind": "contiguous", "hard": "yes"}]}),
+                     "'hard' should be true or false"),
     "missinggeo.toml": ('name = "x"\n[[rule]]\nkind = "area_within_one_board"\ngeography = "atlantis"\n',
                         "'atlantis' is not loaded"),
 }

@@ -55,6 +55,11 @@ class OptionsDocks:
         self.act_up = act("Move option &up", lambda: self.move(self.current, -1), None)
         self.act_down = act("Move option d&own", lambda: self.move(self.current, 1), None)
         self.act_close = act("&Close option", lambda: self.close_option(self.current), None)
+        from icbmap.app.expected_option import add_expected_option
+
+        self.act_expected = act("Add the expected April &2027 map", lambda: add_expected_option(self), None,
+                                "April 2027 (expected: 2025 clusters merged; not decided) as an option beside "
+                                "the others")
         self.act_open = act("&Open proposals as options\u2026", self.open_dialog, None,
                             "Open one or more proposal files side by side")
         self.act_save_ws = act("&Save workspace\u2026", self.save_workspace_dialog, None,
@@ -66,7 +71,8 @@ class OptionsDocks:
                              "One page: a small map of each option, the table and the differences (PDF)")
         menu = w.menuBar().addMenu("&Options")
         w.menuBar().insertMenu(w.data_menu.menuAction(), menu)
-        for a in (self.act_new, self.act_dup, self.act_rename, self.act_up, self.act_down, self.act_close):
+        for a in (self.act_new, self.act_dup, self.act_expected, self.act_rename, self.act_up, self.act_down,
+                  self.act_close):
             menu.addAction(a)
         menu.addSeparator()
         for a in (self.act_open, self.act_open_ws, self.act_save_ws):
@@ -181,6 +187,8 @@ class OptionsPanel(QWidget):
         for text, slot, tip, row in [
             ("New", self.m.new_from_baseline, "New option from the baseline", row1),
             ("Duplicate", lambda: self.m.duplicate(), "Duplicate the current option", row1),
+            ("2027 map", lambda: self.m.act_expected.trigger(),
+             "Add April 2027 (expected: 2025 clusters merged; not decided) as an option", row1),
             ("Rename", self.m.rename_dialog, "Rename the current option", row1),
             ("\u2191", lambda: self.m.move(self.m.current, -1), "Move the current option up", row2),
             ("\u2193", lambda: self.m.move(self.m.current, 1), "Move the current option down", row2),

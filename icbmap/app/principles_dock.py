@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QHB
                                QMessageBox, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
 
 from icbmap.app.panels import RecordsTable, fmt_int
-from icbmap.app.principles_model import DEFAULT_RULES, FAIL, NOT_CHECKED, PASS, PrinciplesModel
+from icbmap.app.principles_model import DEFAULT_RULES, FAIL, NOT_CHECKED, PASS, WARN, PrinciplesModel
 from icbmap.app.reference_areas import ReferenceAreasTab, add_reference_dialog
 from icbmap.app.reference_layers import TRUST_NOTE, install_layers
 from icbmap.app.ruleset_dialog import RuleSetDialog
@@ -52,7 +52,9 @@ class _VerdictTable(RecordsTable):
                 item.setForeground(QBrush(QColor("#c62828")))
             elif v == PASS:
                 item.setForeground(QBrush(QColor("#2e7d32")))
-            if v in (PASS, FAIL, NOT_CHECKED):
+            elif v == WARN:
+                item.setForeground(QBrush(QColor("#b26a00")))
+            if v in (PASS, FAIL, WARN, NOT_CHECKED):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             tip = self.tips.get((record[self.key], field))
             if tip:
@@ -187,10 +189,14 @@ class PrinciplesPanel(QWidget):
             if r.missing:
                 res, count = NOT_CHECKED, "not checked"
             else:
-                res = PASS if r.ok else FAIL
+                res = PASS if r.ok else (FAIL if r.rule.hard else WARN)
                 count = f"{r.failing} of {r.total} {r.subject}"
-            rules.append({"id": r.rule.id, "label": f"{i + 1}. {r.rule.label}", "result": res, "count": count})
-            self.rules_table.tips[(r.rule.id, "label")] = r.missing or KINDS[r.rule.kind].summary
+            soft = "" if r.rule.hard else "(soft) "
+            rules.append({"id": r.rule.id, "label": f"{i + 1}. {soft}{r.rule.label}", "result": res, "count": count})
+            self.rules_table.tips[(r.rule.id, "label")] = r.missing or (
+                KINDS[r.rule.kind].summary + ("" if r.rule.hard else
+                                              f"\nSoft rule (weight {r.rule.weight:g}): a failure is a warning, "
+                                              "counted and minimised by Suggest, not a failure"))
         self.rules_table.set_records(rules, flash=flash)
         boards = []
         tips = {}
@@ -205,7 +211,7 @@ class PrinciplesPanel(QWidget):
                     rec[r.rule.id] = NOT_CHECKED
                     tips[(b.id, r.rule.id)] = r.missing
                 elif r.fail[b.id]:
-                    rec[r.rule.id] = FAIL
+                    rec[r.rule.id] = FAIL if r.rule.hard else WARN
                     tips[(b.id, r.rule.id)] = "\n".join(c.board_reasons(r.rule.id, b.id))
                 else:
                     rec[r.rule.id] = PASS
@@ -237,10 +243,11 @@ class PrinciplesPanel(QWidget):
             self._show_rule()
 
     def _show_plan(self) -> None:
+        from icbmap.principles.cli import summary_line
+
         c = self.model.checker
-        n_fail = sum(1 for r in c.results() if not r.ok)
         html = [f"<b>{escape(self.model.ruleset.name)}</b>: "
-                + ("every rule passes." if n_fail == 0 else f"{n_fail} of {len(c.results())} rules fail.")
+                + escape(summary_line(c).replace(" (exit 3)", "").replace(" (exit 0)", ""))
                 + " Select a board or a rule for the reasons."]
         if self.model.ruleset.notes:
             html.append(f"<p style='color:#555'>{escape(self.model.ruleset.notes)}</p>")
@@ -259,8 +266,10 @@ class PrinciplesPanel(QWidget):
                 html.append(f"<li>{NOT_CHECKED} {escape(r.rule.label)}: {escape(r.missing)}</li>")
             elif r.fail[b]:
                 why = "; ".join(c.board_reasons(r.rule.id, b))
-                html.append(f"<li><span style='color:#c62828'>{FAIL}</span> {escape(r.rule.label)}: "
-                            f"{escape(why)}</li>")
+                mark = (f"<span style='color:#c62828'>{FAIL}</span>" if r.rule.hard
+                        else f"<span style='color:#b26a00'>{WARN}</span>")
+                soft = "" if r.rule.hard else " (soft rule: a warning)"
+                html.append(f"<li>{mark} {escape(r.rule.label)}{soft}: {escape(why)}</li>")
             else:
                 html.append(f"<li><span style='color:#2e7d32'>{PASS}</span> {escape(r.rule.label)}</li>")
         self.details.setHtml("".join(html) + "</ul>")
@@ -274,6 +283,9 @@ class PrinciplesPanel(QWidget):
         r = c.result(rid)
         fails = c.area_failures(rid) if not r.ok else []
         html = [f"<b>{escape(r.rule.label)}</b> ({escape(KINDS[r.rule.kind].summary)})"]
+        if not r.rule.hard:
+            html.append(f"<p style='color:#b26a00'>Soft rule (weight {r.rule.weight:g}): when it fails it is a "
+                        "warning, counted and minimised by Suggest, not a failure.</p>")
         html.append("<p>Passes.</p>" if r.ok else "<ul>" + "".join(f"<li>{escape(f)}</li>" for f in fails) + "</ul>")
         self.details.setHtml("".join(html))
 

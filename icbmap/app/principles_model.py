@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from icbmap.principles import Checker, RuleSet
 
 PASS, FAIL, NOT_CHECKED = "\u2713", "\u2717", "\u2013"
+WARN = "\u26a0"        # a soft rule that fails: a warning, not a failure
 DEFAULT_RULES = "NHS England 2025 guidance"
 
 
@@ -63,7 +64,7 @@ class PrinciplesModel(QObject):
         c = self.checker
         if board >= self.controller.plan.n_boards:
             return []
-        return [f"{FAIL} {_short(r.label, 20)}" for r in c.failing_boards(board)]
+        return [f"{FAIL if r.hard else WARN} {_short(r.label, 20)}" for r in c.failing_boards(board)]
 
 
 def _short(text: str, n: int = 22) -> str:

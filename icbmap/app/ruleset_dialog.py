@@ -1,11 +1,12 @@
 """The rule-set editor dialog (Principles dock ▸ Edit…): a rule set's name, source, link and
-notes, and one row per rule (kind, label, parameters); presets load into it and it saves to
+notes, and one row per rule (kind, label, parameters, hard or soft, weight); presets load into it and it saves to
 TOML or JSON.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QHeaderView, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QInputDialog, QLabel, QLineEdit, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout)
 
@@ -32,14 +33,21 @@ class RuleSetDialog(QDialog):
         form.addRow("Link", self.url)
         form.addRow("Notes", self.notes)
         lay.addLayout(form)
-        self.table = QTableWidget(0, 3, self)
-        self.table.setHorizontalHeaderLabels(["Rule", "Label", "Parameters (name = value; ...)"])
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = QTableWidget(0, 5, self)
+        self.table.setHorizontalHeaderLabels(["Rule", "Label", "Parameters (name = value; ...)", "Hard", "Weight"])
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(0, 190)
         self.table.setColumnWidth(1, 260)
+        self.table.setColumnWidth(3, 50)
+        self.table.setColumnWidth(4, 60)
+        self.table.horizontalHeaderItem(3).setToolTip(
+            "Hard: the rule must hold (a failure is a failure, and Suggest never breaks it). Unticked: soft, "
+            "a failure is a warning, counted and minimised by Suggest")
+        self.table.horizontalHeaderItem(4).setToolTip("A soft rule's weight (a number above 0) in Suggest's "
+                                                      "count of soft failures")
         lay.addWidget(self.table, 1)
         for r in ruleset.rules:
-            self._add_row(r.kind, r.label, r.params)
+            self._add_row(r.kind, r.label, r.params, r.hard, r.weight)
         row = QHBoxLayout()
         for text, slot in (("Add rule", lambda: self._add_row("population", "", {"min": 1_000_000})),
                            ("Remove rule", self._remove_row), ("Load preset\u2026", self._load_preset),
@@ -58,7 +66,7 @@ class RuleSetDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
-    def _add_row(self, kind: str, label: str, params: dict) -> None:
+    def _add_row(self, kind: str, label: str, params: dict, hard: bool = True, weight: float = 1.0) -> None:
         r = self.table.rowCount()
         self.table.insertRow(r)
         combo = QComboBox(self.table)
@@ -70,6 +78,11 @@ class RuleSetDialog(QDialog):
         self.table.setItem(r, 1, QTableWidgetItem(label))
         text = "; ".join(f"{k} = {v}" for k, v in params.items() if v is not None)
         self.table.setItem(r, 2, QTableWidgetItem(text))
+        box = QTableWidgetItem("")
+        box.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        box.setCheckState(Qt.CheckState.Checked if hard else Qt.CheckState.Unchecked)
+        self.table.setItem(r, 3, box)
+        self.table.setItem(r, 4, QTableWidgetItem(f"{weight:g}"))
 
     def _kind_changed(self, combo) -> None:
         for r in range(self.table.rowCount()):
@@ -94,7 +107,7 @@ class RuleSetDialog(QDialog):
             self.notes.setText(rs.notes)
             self.table.setRowCount(0)
             for r in rs.rules:
-                self._add_row(r.kind, r.label, r.params)
+                self._add_row(r.kind, r.label, r.params, r.hard, r.weight)
 
     def _save_file(self) -> None:
         rs = self.rules()
@@ -134,6 +147,12 @@ class RuleSetDialog(QDialog):
             for r in range(self.table.rowCount()):
                 d = {"kind": self.table.cellWidget(r, 0).currentData(), "label": self.table.item(r, 1).text().strip()}
                 d.update(self._parse(self.table.item(r, 2).text()))
+                d["hard"] = self.table.item(r, 3).checkState() == Qt.CheckState.Checked
+                w = self.table.item(r, 4).text().strip()
+                try:
+                    d["weight"] = float(w) if w else 1.0
+                except ValueError:
+                    raise RuleError(f"rule #{r + 1}: 'weight' should be a number, found {w!r}") from None
                 rules.append(make_rule({k: v for k, v in d.items() if v != ""}, r))
         except RuleError as exc:
             self.error.setText(str(exc))

@@ -162,7 +162,7 @@ def remove_user_reference(name: str) -> Path:
 
 def add_reference(atlas: Atlas, ref) -> Path:
     """Attach ``ref`` to ``atlas`` and keep it; refuses a bundled name."""
-    if ref.name in BUNDLED:
+    if ref.name in BUNDLED or ref.name == "icb_clusters_2025":
         raise DataError(None, f"{ref.name!r} is the name of a bundled reference geography; choose another")
     path = save_user_reference(atlas, ref)
     atlas.references[ref.key] = ref
@@ -180,6 +180,14 @@ def attach_references(atlas: Atlas, user: bool = True) -> None:
             warnings.warn(f"bundled reference geography {name} not attached: {exc}", UserWarning, stacklevel=2)
             continue
         refs[ref.key] = ref
+    try:      # the 2025 ICB clusters, over the April 2026 boards (icbmap.atlas.expected_2027)
+        from icbmap.atlas.expected_2027 import cluster_reference
+
+        ref = cluster_reference(atlas)
+        if ref is not None:
+            refs[ref.key] = ref
+    except DataError as exc:
+        warnings.warn(f"reference geography icb_clusters_2025 not attached: {exc}", UserWarning, stacklevel=2)
     if user:
         for p in sorted(areas_dir().glob("*.json")):
             try:

@@ -32,6 +32,10 @@ SOURCE_TEXT = ("2025 ICB clusters as reported by NHS Confederation (28 Aug 2025,
                "Written Ministerial Statement HCWS915 (9 Sep 2025) and the boards' own papers; no 2027 merger "
                "is confirmed (icb_clusters_2025.csv, see shapefiles/SOURCES.md)")
 
+#: the same, short, for the foot of a printed page
+SHORT_SOURCE = ("2025 ICB clusters (NHS Confederation, 6 Oct 2025; HCWS915, 9 Sep 2025; boards' papers) "
+                "applied to the April 2026 boards")
+
 _CODE = re.compile(r"^E54\d{6}$")
 _CLUSTER = re.compile(r"^C\d{2}$")
 

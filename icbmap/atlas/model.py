@@ -264,6 +264,8 @@ class Atlas:
     def baseline_label(self) -> str:
         """How the baseline is named everywhere it shows, e.g. "April 2026 boards (36, derived)"."""
         info = self.baseline_info()
+        if info.get("baseline_label"):      # e.g. the expected April 2027 map: its own wording
+            return str(info["baseline_label"])
         if info:
             status = info.get("status", "")
             n = info.get("boards", len(self.layers["board"]))

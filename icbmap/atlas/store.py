@@ -202,6 +202,12 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
     if not path.exists():
         raise DataError(path, "data pack not found")
     check_input(path, "data pack")  # regular file: a FIFO would hang GDAL
+    from icbmap.atlas.clusters import EXPECTED_KEY
+
+    if baseline == EXPECTED_KEY:   # derived at load from the April 2026 boards (icbmap.atlas.expected_2027)
+        from icbmap.atlas.expected_2027 import read_expected
+
+        return read_expected(path, read_atlas)
     try:
         layers_present = {row[0] for row in pyogrio.list_layers(path)}
     except Exception as exc:
@@ -214,7 +220,9 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
         default = str(meta.get("baseline", "") or "")
         keys = [str(c.get("key")) for c in meta.get("configurations", []) or []]
         if baseline and baseline != default and baseline not in keys:
-            have = ", ".join(keys) if keys else "only its own boards"
+            from icbmap.atlas.expected_2027 import offers_expected
+
+            have = ", ".join(keys + ([EXPECTED_KEY] if offers_expected(meta) else [])) if keys else "only its own boards"
             raise DataError(path, f"this data pack has no baseline {baseline!r} (it has {have})")
         switch = bool(baseline) and baseline != default
         names = {lvl: (f"{lvl}_{baseline}" if switch and lvl in CONFIG_LEVELS else lvl) for lvl in LEVELS}
@@ -264,6 +272,10 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
         for lvl in ("place", "board"):
             prov_all[lvl] = layers[lvl].provenance
     meta["path"] = str(path)
+    from icbmap.atlas.expected_2027 import configuration_info, offers_expected
+
+    if offers_expected(meta):        # the expected April 2027 map, derived at load (not stored)
+        meta["configurations"] = list(meta.get("configurations") or []) + [configuration_info()]
     adjacency = Adjacency.from_pairs(
         len(units), adj["a"].to_numpy(), adj["b"].to_numpy(), adj["shared"].to_numpy(),
         adj["bridge"].to_numpy().astype(bool))

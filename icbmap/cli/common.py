@@ -8,7 +8,8 @@ here, never from :mod:`icbmap.cli` itself, so nothing below the top-level CLI im
 from __future__ import annotations
 
 BASELINE_HELP = ("board configuration to start from: 2026 (April 2026, 36 boards; the default), "
-                 "2024 (April 2024, 42) or 2022 (July 2022, 42); a proposal uses the one it records")
+                 "2024 (April 2024, 42), 2022 (July 2022, 42) or 2027-expected (April 2027, 26: the 2025 "
+                 "clusters merged; expected, not decided); a proposal uses the one it records")
 
 
 def add_baseline_argument(parser) -> None:

@@ -17,7 +17,9 @@ FORMATS = ("table", "json", "csv", "md")
 
 
 def add_arguments(p) -> None:
-    p.add_argument("proposals", nargs="*", metavar="PROPOSAL", help="proposal files (.icbmap.json)")
+    p.add_argument("proposals", nargs="*", metavar="PROPOSAL",
+                   help="proposal files (.icbmap.json); '2027-expected' adds the expected April 2027 map (the "
+                        "2025 clusters merged; not decided) as a column")
     p.add_argument("--with-baseline", dest="include_baseline", action="store_true",
                    help="add the baseline boards as the first option")
     p.add_argument("--focus", help="an NHS region, or boards / places (codes or names) separated by commas")
@@ -88,9 +90,18 @@ def _options(args, paths):
     from icbmap.compare.loading import load_options
     from icbmap.plan.model import Plan
 
+    from icbmap.atlas.clusters import EXPECTED_KEY
+
+    expected_at = [i for i, p in enumerate(paths) if str(p) == EXPECTED_KEY and not Path(p).exists()]
+    paths = [p for i, p in enumerate(paths) if i not in expected_at]
     atlas = load_atlas_for_options(args, paths)
     focus = resolve_focus(atlas, args.focus)
     loaded = load_options(paths, atlas, map_pack=args.map_pack)
+    if expected_at:       # the expected April 2027 map as an option, where it was named
+        from icbmap.atlas.expected_2027 import expected_option_name, expected_plan
+
+        loaded.options.insert(min(expected_at[0], len(loaded.options)),
+                              Option(expected_option_name(), expected_plan(atlas)))
     for note in loaded.notes:
         print(f"icbmap: {note}", file=sys.stderr)
     options = list(loaded.options)

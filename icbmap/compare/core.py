@@ -64,6 +64,7 @@ class Context:
     baseline: Option | None
     territory: np.ndarray         # bool per unit: focus units and the units of the focus boards
     _moved: np.ndarray | None = None
+    _change: tuple | None = None      # (boundary-change mask within the focus, continuing boards)
 
     def areas(self, level: str) -> np.ndarray:
         """Column indices (area + 1) of the areas at ``level`` the focus boards touch."""
@@ -146,6 +147,27 @@ def _moved(ctx: Context, people: bool):
     return int(atlas.population[m].sum()) if people else int(m.sum())
 
 
+def _boundary(ctx: Context, what: str):
+    """Boundary change (people or LSOAs) and merges from the baseline (icbmap.metrics.change)."""
+    base = ctx.baseline
+    if base is None:
+        return None
+    from icbmap.metrics import change as ch
+
+    atlas = ctx.option.atlas
+    if ctx._change is None:
+        a, b = base.plan.assignment, ctx.option.plan.assignment
+        _p, _m, cont = ch.boundary_change(a, b, atlas.population)
+        mask = ch.moved_mask(a, b, atlas.population) & (ctx.territory | _territory(base, ctx.focus))
+        ctx._change = (mask, cont)
+    mask, cont = ctx._change
+    if what == "people":
+        return int(atlas.population[mask].sum())
+    if what == "lsoas":
+        return int(mask.sum())
+    return ch.merges_into(cont, ctx.boards)
+
+
 def _band(ctx: Context):
     return ctx.option.metrics.band
 
@@ -174,8 +196,15 @@ ROWS: list[RowSpec] = [
     RowSpec("non_contiguous", "Non-contiguous boards", _non_contiguous, "lower", "Shape"),
     RowSpec("registered", "Registered patients (GP practices)", _registered, None, "Population",
             "where the pack has GP practices"),
-    RowSpec("people_moved", "People moved from the baseline", lambda c: _moved(c, True), "lower", "Change"),
-    RowSpec("lsoas_moved", "LSOAs moved from the baseline", lambda c: _moved(c, False), "lower", "Change"),
+    RowSpec("boundary_change", "Boundary change: people whose area changes footprint",
+            lambda c: _boundary(c, "people"), "lower", "Change",
+            "each baseline board continues in the board holding most of its people; a pure merger moves nobody"),
+    RowSpec("boundary_lsoas", "Boundary change: LSOAs", lambda c: _boundary(c, "lsoas"), "lower", "Change"),
+    RowSpec("merges", "Merges: baseline boards absorbed into another's continuation",
+            lambda c: _boundary(c, "merges"), None, "Change", "organisational change, counted apart from boundary change"),
+    RowSpec("people_moved", "People moved, boards matched one to one (a merger counts)", lambda c: _moved(c, True),
+            "lower", "Change", "each baseline board matched to at most one board: the people of absorbed boards count"),
+    RowSpec("lsoas_moved", "LSOAs moved, boards matched one to one", lambda c: _moved(c, False), "lower", "Change"),
 ]
 
 
@@ -412,7 +441,8 @@ def principle_rows(contexts: list[Context], rules) -> list[Row]:
             texts.append(f"{n:,} of {total:,}" if n else "\u2713 all pass")
         note = (f"{rules.name}: {rule.label}; failing {subject}" +
                 ("" if subject == "boards" else " in the whole plan"))
-        rows.append(Row(f"rule:{rule.id}", f"Principle: {rule.label}", "Principles", "lower", vals, texts,
+        soft = "" if getattr(rule, "hard", True) else " (soft)"
+        rows.append(Row(f"rule:{rule.id}", f"Principle{soft}: {rule.label}", "Principles", "lower", vals, texts,
                         _best(vals, "lower"), note))
     return rows
 

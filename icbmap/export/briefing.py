@@ -416,6 +416,8 @@ def _resolve(plan, title, subtitle):
     if title is None:
         title = ("Integrated care boards: current boundaries" if plan.is_baseline()
                  else "Integrated care boards: proposed boundaries")
+        if plan.is_baseline() and plan.atlas.baseline == "2027-expected":   # icbmap.atlas.expected_2027
+            title = "Integrated care boards: expected April 2027 boundaries (not decided)"
     if subtitle is None:
         parts = [f"Prepared by {proposal.author}"] if proposal is not None and proposal.author else []
         parts.append(f"Baseline: {plan.atlas.baseline_label}")

@@ -80,6 +80,10 @@ def attribution_text(atlas) -> list[str]:
         p = prov.get(key)
         if p is not None:
             parts.append(f"{label}: {p.source} ({p.vintage})")
+    if atlas.baseline == "2027-expected" and prov.get("board") is not None:   # icbmap.atlas.expected_2027
+        from icbmap.atlas.clusters import SHORT_SOURCE
+
+        parts.append(f"Boards: {atlas.baseline_label}: {SHORT_SOURCE}")
     if parts:
         lines.append("; ".join(parts) + ".")
     basis = atlas.population_basis

@@ -35,6 +35,8 @@ def document_meta(plan, title: str = "") -> dict:
         **document_members(),
         "generator": f"icbmap {__version__}",
         "data_pack": {"name": atlas.name, "content_hash": atlas.content_hash},
+        # e.g. "April 2027 (expected: 2025 clusters merged; not decided)": said wherever the boards go
+        "baseline": {"key": atlas.baseline, "label": atlas.baseline_label},
         "population_basis": atlas.population_basis,
         "attribution": attribution_lines(atlas),
     }

@@ -13,6 +13,7 @@ INK = "#222222"
 FAINT = "#666666"
 RED = "#b71c1c"
 GREEN = "#2e7d32"
+AMBER = "#b26a00"       # a soft rule that fails: a warning
 
 
 def principles_rows(plan, ruleset):
@@ -50,10 +51,15 @@ def draw_principles_page(fig, ctx, ruleset, header, footer, page: int, pages: in
         def verdict(x):
             if x.missing:
                 return "not checked", FAINT
-            return ("\u2713 passes" if x.ok else f"\u2717 {x.failing} of {x.total} {x.subject} fail"), (GREEN if x.ok else RED)
+            if x.ok:
+                return "\u2713 passes", GREEN
+            if not x.rule.hard:
+                return f"\u26a0 {x.failing} of {x.total} {x.subject} fail (warning)", AMBER
+            return f"\u2717 {x.failing} of {x.total} {x.subject} fail", RED
         t, col = verdict(r)
         tb, colb = verdict(b)
-        ax.text(0.0, y, f"{i + 1}. {r.rule.label}", fontsize=fs, va="top", color=INK)
+        soft = "" if r.rule.hard else " (soft)"
+        ax.text(0.0, y, f"{i + 1}. {r.rule.label}{soft}", fontsize=fs, va="top", color=INK)
         ax.text(0.62, y, t, fontsize=fs, va="top", ha="right", color=col)
         ax.text(0.78, y, tb, fontsize=fs, va="top", ha="right", color=colb)
         y -= 0.03
@@ -85,12 +91,13 @@ def draw_principles_page(fig, ctx, ruleset, header, footer, page: int, pages: in
                 if r.fail is None:
                     mark, col = "\u2013", FAINT
                 elif r.fail[bd.id]:
-                    mark, col = "\u2717", RED
+                    mark, col = ("\u2717", RED) if r.rule.hard else ("\u26a0", AMBER)
                 else:
                     mark, col = "\u2713", GREEN
                 ax.text(x0 + 0.30 + j * 0.03, yy, mark, fontsize=fs * 0.9, va="top", ha="center", color=col)
             yy -= row_h
-    note = ("Counts are of boards, or of areas for 'within one board' rules. Pieces under 1% of an area's people "
+    note = ("Counts are of boards, or of areas for 'within one board' and nesting rules. A soft rule (marked "
+            "(soft), \u26a0 when it fails) is weighed, not required: its failures are warnings. Pieces under 1% of an area's people "
             "are slivers and do not count. Acute trusts are counted by headquarters postcode: headquarters are "
             "not catchments. Definitions: docs/principles.md.")
     ax.text(0.0, 0.0, "\n".join(textwrap.wrap(note, 200)), fontsize=fs * 0.8, color=FAINT, va="bottom")

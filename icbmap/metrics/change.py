@@ -59,9 +59,58 @@ def boundary_change(baseline_assignment, assignment, population) -> tuple[int, i
     return people, merges, continuing
 
 
+def moved_mask(baseline_assignment, assignment, population) -> np.ndarray:
+    """Bool per unit: its area changes footprint (assigned in both plans, and its proposed board is
+    not the continuing board of its baseline board).  ``population[mask].sum()`` is the boundary
+    change of :func:`boundary_change`."""
+    base = np.asarray(baseline_assignment, dtype=np.int64)
+    prop = np.asarray(assignment, dtype=np.int64)
+    _people, _merges, continuing = boundary_change(base, prop, population)
+    ok = (base >= 0) & (prop >= 0)
+    if not len(continuing):
+        return np.zeros(base.shape, bool)
+    return ok & (prop != continuing[np.clip(base, 0, len(continuing) - 1)])
+
+
+def merges_into(continuing: np.ndarray, boards) -> int:
+    """Merges counted over the proposed boards ``boards`` only (e.g. a comparison's focus)."""
+    cont = np.asarray(continuing, dtype=np.int64)
+    cont = cont[cont >= 0]
+    if not len(cont):
+        return 0
+    counts = np.bincount(cont)
+    b = np.asarray(boards, dtype=np.int64)
+    b = b[(b >= 0) & (b < len(counts))]
+    return int(np.maximum(counts[b] - 1, 0).sum())
+
+
+def change_summary(plan) -> dict:
+    """Boundary change and merges of ``plan`` against its own baseline, as plain data: ``people``,
+    ``lsoas``, ``merges``, ``population`` and ``merged`` (per proposed board continuing more than one
+    baseline board: its code and name and the baseline boards it continues)."""
+    atlas = plan.atlas
+    base, prop, pop = plan.baseline_assignment, plan.assignment, atlas.population
+    people, merges, cont = boundary_change(base, prop, pop)
+    mask = moved_mask(base, prop, pop)
+    t = atlas.layers["board"].table
+    base_codes, base_names = t["code"].astype(str).tolist(), t["name"].astype(str).tolist()
+    merged = []
+    for p in sorted({int(c) for c in cont if c >= 0}):
+        from_ = [int(b) for b in np.flatnonzero(cont == p)]
+        if len(from_) > 1:
+            bd = plan.boards[p]
+            merged.append({"code": bd.code, "name": bd.name,
+                           "continues": [{"code": base_codes[b], "name": base_names[b]} for b in from_]})
+    return {"people": int(people), "lsoas": int(mask.sum()), "merges": int(merges),
+            "population": int(pop.sum()), "merged": merged,
+            "definition": "each baseline board continues in the board holding most of its people (ties: the "
+                          "lowest board id); boundary change counts the people outside their board's continuation; "
+                          "merges count the baseline boards beyond the first that continue in one board"}
+
+
 def change(baseline_assignment, assignment, population) -> Change:
     """:func:`boundary_change` as a :class:`Change`."""
     return Change(*boundary_change(baseline_assignment, assignment, population))
 
 
-__all__ = ["Change", "boundary_change", "change"]
+__all__ = ["Change", "boundary_change", "change", "change_summary", "merges_into", "moved_mask"]

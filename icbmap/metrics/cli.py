@@ -213,14 +213,35 @@ def format_csv(report: Report) -> str:
     return buf.getvalue()
 
 
-def render(report: Report, fmt: str, title: str) -> str:
+def format_change(c: dict) -> str:
+    """The CHANGE FROM THE BASELINE section (icbmap.metrics.change)."""
+    lines = ["CHANGE FROM THE BASELINE",
+             f"Boundary change: {c['people']:,} people ({c['lsoas']:,} LSOAs) whose area changes footprint",
+             f"Merges (organisational change): {c['merges']}"]
+    for m in c["merged"]:
+        lines.append(f"  {_short(m['name'])} continues " + ", ".join(_short(x["name"]) for x in m["continues"]))
+    lines.append("A pure merger moves nobody: " + c["definition"] + " (docs/metrics.md).")
+    return "\n".join(lines) + "\n\n"
+
+
+def render(report: Report, fmt: str, title: str, change: dict | None = None) -> str:
     if fmt == "json":
         d = report.to_dict()
         d["meta"]["plan"] = title
+        if change is not None:
+            d["change"] = change
         return json.dumps(d, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     if fmt == "csv":
-        return format_csv(report)
-    return format_table(report, title)
+        text = format_csv(report)
+        if change is not None:
+            text += ("\nsection,change\nmetric,value\n" + f"boundary_change_people,{change['people']}\n"
+                     f"boundary_change_lsoas,{change['lsoas']}\nmerges,{change['merges']}\n")
+        return text
+    text = format_table(report, title)
+    if change is not None:
+        head, sep, rest = text.partition("\nCOTERMINOSITY\n")
+        text = head + "\n" + format_change(change).rstrip("\n") + "\n" + sep + rest if sep else text + format_change(change)
+    return text
 
 
 def run(args) -> int:
@@ -240,7 +261,15 @@ def run(args) -> int:
     else:
         plan, title = Plan(atlas), f"baseline: {atlas.baseline_label}"
     metrics = Metrics(plan, observe=False)
-    text = render(metrics.report(), fmt, title)
+    from icbmap.metrics.change import change_summary
+
+    text = render(metrics.report(), fmt, title, change_summary(plan) if getattr(args, "proposal", None) else None)
+    from icbmap.atlas.clusters import EXPECTED_KEY
+
+    if atlas.baseline == EXPECTED_KEY and fmt == "table":   # expected, not decided: say so, with the sources
+        prov = atlas.provenance["board"]
+        first, _, rest = text.partition("\n")
+        text = f"{first}\nBoards: {prov.source}. {prov.note[:1].upper() + prov.note[1:]}.\n{rest}"
     out = getattr(args, "output", None)
     if out:
         from icbmap.atlas.store import atomic_write_text

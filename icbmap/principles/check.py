@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from icbmap.listeners import Listeners
+from icbmap.names import short_board_name
 from icbmap.principles.rules import BUILTIN_GEOGRAPHIES, Rule
 from icbmap.principles.ruleset import RuleSet
 
@@ -101,9 +102,19 @@ class RuleResult:
     def ok(self) -> bool:
         return not self.missing and self.failing == 0
 
+    @property
+    def hard(self) -> bool:
+        return self.rule.hard
+
+    @property
+    def warning(self) -> bool:
+        """A soft rule that fails: reported as a warning, not a failure."""
+        return not self.rule.hard and not self.missing and self.failing > 0
+
     def to_dict(self) -> dict:
         return {"id": self.rule.id, "kind": self.rule.kind, "label": self.rule.label,
                 "params": dict(self.rule.params), "subject": self.subject,
+                "hard": self.rule.hard, "weight": self.rule.weight,
                 "failing": self.failing, "total": self.total, "passed": self.ok,
                 "missing": self.missing}
 
@@ -236,6 +247,12 @@ class Checker(Listeners):
                 fail &= active
                 s.result = RuleResult(r, fail, int(g.split.sum()), len(g.split) - 1, "areas", level=s.level)
                 continue
+            elif k == "nest_or_contain":
+                g = self.geos[s.geo]
+                offend = self._offenders(s)
+                fail = offend.any(1) & active
+                s.result = RuleResult(r, fail, int(offend.any(0).sum()), len(g.split) - 1, "areas", level=s.level)
+                continue
             elif k == "board_of_whole_areas":
                 g = self.geos[s.geo]
                 fail = g.held_split[:n] > 0
@@ -259,6 +276,36 @@ class Checker(Listeners):
             fail &= active
             s.result = RuleResult(r, fail, int(fail.sum()), n_active, "boards", level=s.level)
 
+    def _offenders(self, s: _Slot) -> np.ndarray:
+        """Boards x area columns (board id rows): the board holds more than a sliver of a shared
+        area and more than a sliver of its own people live outside it (it neither nests nor contains)."""
+        g = self.geos[s.geo]
+        m = self.metrics
+        n = self.plan.n_boards
+        L = m.levels[s.level]
+        bp = m.board_pop[1:n + 1].astype(np.float64)
+        outside = bp[:, None] - L.pop[1:n + 1, :]
+        reaches = ~(outside < g.tol * bp[:, None])
+        offend = g.real[:n] & g.split[None, :] & reaches
+        offend[:, 0] = False
+        return offend
+
+    def _nest_text(self, s: _Slot, col: int, boards) -> str:
+        """``"West Midlands: Coventry and Warwickshire holds 12% of it and reaches outside (63% of its
+        people live outside)"`` for the boards of ``boards`` that hold area ``col`` and reach outside."""
+        m = self.metrics
+        L = m.levels[s.level]
+        t = self.atlas.level_layer(s.level).table
+        name = str(t["name"].iat[col - 1])
+        ap = int(L.area_pop[col])
+        parts = []
+        for b in sorted(boards, key=lambda b: (-int(L.pop[b + 1, col]), b)):
+            inside = int(L.pop[b + 1, col])
+            bp = int(m.board_pop[b + 1])
+            parts.append(f"{short_board_name(self.plan.boards[b].name)} holds {_pct(inside / ap if ap else 0.0)} of it and reaches "
+                         f"outside ({_pct((bp - inside) / bp if bp else 0.0)} of its people live outside)")
+        return f"{name}: " + "; ".join(parts)
+
     # -------------------------------------------------------------- results
     def results(self) -> list[RuleResult]:
         return [s.result for s in self.slots]
@@ -275,6 +322,16 @@ class Checker(Listeners):
     @property
     def all_pass(self) -> bool:
         return all(r.ok for r in self.results())
+
+    @property
+    def hard_pass(self) -> bool:
+        """Every hard rule passes (soft rules may fail: they are warnings)."""
+        return all(r.ok for r in self.results() if r.rule.hard)
+
+    @property
+    def warnings(self) -> list[RuleResult]:
+        """The soft rules that fail."""
+        return [r for r in self.results() if r.warning]
 
     @property
     def missing(self) -> list[RuleResult]:
@@ -323,6 +380,11 @@ class Checker(Listeners):
             cols = np.flatnonzero(g.split)
             cols = sorted(cols, key=lambda c: -int(L.area_pop[c]))
             return [self._area_text(s.level, int(c), g.tol) for c in cols]
+        if s.rule.kind == "nest_or_contain":
+            offend = self._offenders(s)
+            L = self.metrics.levels[s.level]
+            cols = sorted(np.flatnonzero(offend.any(0)), key=lambda c: (-int(L.area_pop[c]), c))
+            return [self._nest_text(s, int(c), np.flatnonzero(offend[:, c])) for c in cols]
         out = []
         for b in np.flatnonzero(r.fail):
             out.append(f"{self.plan.boards[b].name}: " + "; ".join(self.board_reasons(rule_id, int(b))))
@@ -352,6 +414,9 @@ class Checker(Listeners):
                 if bp and not outside < g.tol * bp:
                     out.append(f"{_pct(outside / bp)} of its people live outside every area")
             return out
+        if k == "nest_or_contain":
+            offend = self._offenders(s)
+            return [self._nest_text(s, int(c), [board]) for c in np.flatnonzero(offend[board])]
         if k == "one_region":
             R = m.levels["region"]
             names = self.atlas.layers["region"].table["name"].astype(str).tolist()
@@ -402,7 +467,8 @@ class Checker(Listeners):
             rules.append(d)
         rs = self.ruleset
         return {"rules": {"name": rs.name, "source": rs.source, "url": rs.url, "notes": rs.notes},
-                "all_pass": self.all_pass, "results": rules, "boards": boards}
+                "all_pass": self.all_pass, "hard_pass": self.hard_pass,
+                "warnings": [r.rule.id for r in self.warnings], "results": rules, "boards": boards}
 
 
 def check(metrics, ruleset: RuleSet) -> Checker:

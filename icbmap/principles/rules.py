@@ -56,7 +56,7 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
          (_GEO, _TOL),
          "each area of the geography (council, district, strategic authority ...) works with only one "
          "board: at most one board holds more than a sliver of its people"),
-    Kind("nest_or_contain", "Each area nests in boards or lies in one", "areas",
+    Kind("nest_or_contain", "Nest or contain (areas and boards)", "areas",
          (Param("geography", str, "strategic_authorities_2026",
                 help="strategic_authorities_2026 (default), ca, council, district, or a reference geography's name"),
           _TOL),

@@ -334,6 +334,14 @@ def _principles_cases() -> list[Case]:
         Case("check-rules-deep-toml", (1,), "check --rules",
              cmd(rules, lambda d: write(d / "rules.toml", "x = " + "[" * 100_000 + "]" * 100_000 + "\n")),
              r"nested too deeply", output=None),
+        Case("check-rules-nan-weight", (0,), "check --rules",
+             cmd(rules, lambda d: write(d / "rules.toml", 'name = "x"\n[[rule]]\nkind = "nest_or_contain"\n'
+                                                          'hard = false\nweight = nan\n')),
+             r"'weight' should be a finite number above 0", output=None),
+        Case("check-rules-inf-weight", (0,), "check --rules",
+             cmd(rules, lambda d: write(d / "rules.toml", 'name = "x"\n[[rule]]\nkind = "contiguous"\n'
+                                                          'weight = inf\n')),
+             r"'weight' should be a finite number above 0", output=None),
         Case("check-rules-dev-urandom", (5,), "check --rules",
              cmd(rules, lambda d: link(d / "rules.json", "/dev/urandom")), r"character device", output=None),
         Case("check-compare-fifo", (3,), "check --compare",
