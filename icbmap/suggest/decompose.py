@@ -98,13 +98,51 @@ def decomposable(problem: Problem, cons, weights) -> bool:
     reg = _region_of_atoms(problem)
     if (reg < 0).any() or len(np.unique(reg)) < 2:
         return False
-    where: dict[int, int] = {}
-    for a, d in enumerate(problem.start):
-        for s in d:
-            if where.setdefault(s, int(reg[a])) != int(reg[a]):
-                return False
+    if start_homes(problem) is None:
+        return False
     ok, _forced = crossing(problem, cons, weights)
     return ok
+
+
+def start_homes(problem: Problem) -> dict[int, int] | None:
+    """Starting board -> the region its continuing board is certainly in, or None when a
+    starting board's region cannot be told in advance.
+
+    A starting board in several regions (a straddling block took some of its people across a
+    region line) continues in its main region when its people elsewhere are fewer than its
+    main region's people divided by its atoms there: some board in the main region then
+    holds a bigger piece than all the other regions together.  Its people elsewhere always
+    count as boundary change, a constant, so the other regions leave it out."""
+    reg = _region_of_atoms(problem)
+    per: dict[int, dict[int, int]] = {}
+    atoms_in: dict[tuple[int, int], int] = {}
+    for a, d in enumerate(problem.start):
+        for s, p in d.items():
+            g = int(reg[a])
+            per.setdefault(s, {}).setdefault(g, 0)
+            per[s][g] += p
+            atoms_in[(s, g)] = atoms_in.get((s, g), 0) + 1
+    homes = {}
+    for s, by in per.items():
+        main = max(sorted(by), key=lambda g: by[g])
+        rest = sum(p for g, p in by.items() if g != main)
+        if rest and not rest * atoms_in[(s, main)] < by[main]:
+            return None
+        homes[s] = main
+    return homes
+
+
+def _level_lb(weights, k: int, n_starts: int, cons, pop: int = 0) -> list[int]:
+    """A lower bound of each level for a region with ``k`` boards and ``n_starts`` starting
+    boards: at most ``n_starts`` boards continue one, so ``k - n_starts`` boards (each at
+    least the floor) move all their people, and ``n_starts - k`` boards at least merge."""
+    from icbmap.suggest.terms import level_coefs
+
+    lo, hi = weights.band
+    # the boards' distances from the band add up to at least the distance of their total
+    lb = {"boundary_change": (cons.floor or 0) * max(0, k - n_starts), "merges": max(0, n_starts - k),
+          "size_band": max(0, lo * k - pop) + max(0, pop - hi * k)}
+    return [sum(c * lb.get(t, 0) for t, c in lv.items()) for lv in level_coefs(weights)]
 
 
 def sub_problem(problem: Problem, atoms: np.ndarray, forced: dict, g: int) -> Problem:
@@ -123,8 +161,10 @@ def sub_problem(problem: Problem, atoms: np.ndarray, forced: dict, g: int) -> Pr
             or_areas.add((lv, c))
     eqp = {c: [local[a] for a in at] for c, at in problem.equal_possible.items() if all(a in local for a in at)}
     _u, blk = np.unique(problem.block[atoms], return_inverse=True)
+    homes = start_homes(problem) or {}
+    start = [{s: p for s, p in problem.start[int(a)].items() if homes.get(s, g) == g} for a in atoms]
     return Problem(pop=problem.pop[atoms], edges=edges, block=blk.astype(np.int64), region=problem.region[atoms],
-                   start=[problem.start[int(a)] for a in atoms], areas=areas, out_touch=out_touch,
+                   start=start, areas=areas, out_touch=out_touch,
                    equal_possible=eqp, area_pop=problem.area_pop, names=[problem.names[int(a)] for a in atoms],
                    gid=problem.gid[atoms], start_cluster=problem.start_cluster, sa_level=problem.sa_level,
                    or_areas=or_areas)
@@ -159,7 +199,13 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
     level_of = {t: i for i, lv in enumerate(weights.levels) for t in lv}
     from icbmap.suggest.spec import WEIGHT_SCALE
 
+    from icbmap.suggest.terms import level_divisor
+
     def or_cost(key) -> tuple[int, int]:
+        lvl, cost = _or_cost(key)
+        return lvl, cost // level_divisor(weights, lvl)
+
+    def _or_cost(key) -> tuple[int, int]:
         if key == "sa":
             return level_of["sa_nesting"], int(round(weights.levels[level_of["sa_nesting"]]["sa_nesting"]
                                                      * WEIGHT_SCALE)) * term_scale("sa_nesting")
@@ -168,10 +214,10 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         return lvl, int(round(weights.levels[lvl]["soft_rules"] * WEIGHT_SCALE)) * term_scale("soft_rules") * w
 
     n_levels = len(weights.levels)
-    tables: list[dict] = []      # per region: (k, pattern) -> list of (vec, partition, fails, model, extra)
     proven = True
     status_msg = ""
     solves = 0
+    tables: list[dict] = []
     for gi, g in enumerate(regions):
         atoms = np.flatnonzero(reg == g)
         sub = sub_problem(problem, atoms, forced, g)
@@ -181,82 +227,125 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         if k_hi < 1:
             return Solved([], "infeasible", "too few boards for one in every region", time.monotonic() - t0)
         model = build_model(sub, cons, Target(1, k_hi), weights)
-        table: dict = {}
+        starts = sorted({s_ for d in sub.start for s_ in d})
+        by_start: dict[int, list[int]] = {}
+        for a, d in enumerate(sub.start):
+            by_start.setdefault(max(d, key=d.get) if d else -1, []).append(a)
+        model.hint(sorted(by_start.values(), key=min))
+        lbs = {}
         for k in range(1, k_hi + 1):
-            for pattern in itertools.product((0, 1), repeat=len(keys)):
-                found_here = []
-                for _rank in range(top):
-                    remaining = time_limit - (time.monotonic() - t0)
-                    if remaining <= 0 or (cancel is not None and cancel.is_set()):
-                        proven = False
-                        break
+            lbs[k] = tuple(_level_lb(weights, k, len(starts), cons, int(sub.pop.sum()))) + (0,)
+        tables.append({"sub": sub, "model": model, "keys": keys, "table": {}, "solved": set(), "lb": lbs})
 
-                    def extra(cp, k=k, pattern=pattern, found_here=found_here, model=model, keys=keys):
-                        cp.Add(model.used == k)
-                        for (key, c), allow in zip(keys, pattern):
-                            lit = model.or_lits.get((key, c))
-                            if lit is not None and not isinstance(lit, int) and not allow:
-                                cp.Add(lit == 0)
-                        for part in found_here:
-                            lits = [model.x[(a, min(b))] for b in part for a in b]
-                            cp.Add(sum(lits) <= len(lits) - 1)
+    def solve_entry(gi: int, k: int) -> None:
+        nonlocal proven, solves
+        T = tables[gi]
+        model, keys, sub = T["model"], T["keys"], T["sub"]
+        T["solved"].add(k)
+        for pattern in itertools.product((0, 1), repeat=len(keys)):
+            found_here = []
+            for _rank in range(top):
+                remaining = time_limit - (time.monotonic() - t0)
+                if remaining <= 0 or (cancel is not None and cancel.is_set()):
+                    proven = False
+                    break
 
-                    status, lf = lex_solve(model, remaining, workers, cancel, None, extra=extra)
-                    solves += 1
-                    if lf is None:
-                        if status != cp_model.INFEASIBLE:
-                            proven = False
-                        break
-                    if not lf.proven:
+                def extra(cp, k=k, pattern=pattern, found_here=found_here):
+                    cp.Add(model.used == k)
+                    for (key, c), allow in zip(keys, pattern):
+                        lit = model.or_lits.get((key, c))
+                        if lit is not None and not isinstance(lit, int) and not allow:
+                            cp.Add(lit == 0)
+                    for part in found_here:
+                        lits = [model.x[(a, min(b))] for b in part for a in b]
+                        cp.Add(sum(lits) <= len(lits) - 1)
+
+                w_here = workers if sub.n > 40 else 1
+                ts = time.monotonic()
+                status, lf = lex_solve(model, remaining, w_here, cancel, None, extra=extra)
+                if os.environ.get("ICBMAP_LEX_DEBUG"):
+                    print(f"[decompose] region {regions[gi]} ({sub.n} atoms) k={k} pattern={pattern}: "
+                          f"{'-' if lf is None else lf.level_ints} {time.monotonic() - ts:.2f} s", flush=True)
+                solves += 1
+                if lf is None:
+                    if status != cp_model.INFEASIBLE:
                         proven = False
-                    found_here.append(lf.partition)
-                    vec = tuple(lf.level_ints) + (lf.tie,)
-                    gpart = [[int(sub.gid[a]) for a in b] for b in lf.partition]
-                    fails = frozenset(kc for kc, allow in zip(keys, pattern) if allow)
-                    table.setdefault((k, pattern), []).append((vec, gpart, fails, lf.partition))
-                if progress is not None:
-                    progress(SolveProgress(1, top, None, None, time.monotonic() - t0, 0, stage=gi + 1, stages=G))
-        tables.append({"sub": sub, "model": model, "keys": keys, "table": table})
-    # dynamic programme over regions: state (boards so far, failed crossing areas) -> K best
-    states: dict[tuple[int, frozenset], list[_Entry]] = {(0, frozenset()): [_Entry((0,) * (n_levels + 1), (), frozenset(), ())]}
-    for gi, T in enumerate(tables):
-        nxt: dict[tuple[int, frozenset], list[_Entry]] = {}
-        rest_min = G - gi - 1
-        for (ksum, mask), entries in states.items():
-            for (k, pattern), lst in T["table"].items():
-                ks = ksum + k
-                if ks + rest_min > hi_all:
-                    continue
-                for vec, gpart, fails, _lp in lst:
+                    break
+                if not lf.proven:
+                    proven = False
+                found_here.append(lf.partition)
+                vec = tuple(lf.level_ints) + (lf.tie,)
+                gpart = [[int(sub.gid[a]) for a in b] for b in lf.partition]
+                fails = frozenset(kc for kc, allow in zip(keys, pattern) if allow)
+                T["table"].setdefault((k, pattern), []).append((vec, gpart, fails, lf.partition))
+        if progress is not None:
+            progress(SolveProgress(1, top, None, None, time.monotonic() - t0, 0, stage=len(
+                [1 for t in tables for _ in t["solved"]]), stages=sum(len(t["lb"]) for t in tables)))
+
+    def dp():
+        """The K best combinations; entries not solved yet stand in with their lower bound."""
+        states = {(0, frozenset()): [_Entry((0,) * (n_levels + 1), (), frozenset(), ())]}
+        for gi, T in enumerate(tables):
+            nxt: dict = {}
+            rest_min = G - gi - 1
+            options = []
+            for k, lb in T["lb"].items():
+                if k in T["solved"]:
+                    for (k2, pattern), lst in T["table"].items():
+                        if k2 == k:
+                            options += [(k, pattern, vec, gpart, fails) for vec, gpart, fails, _lp in lst]
+                else:
+                    options.append((k, None, lb, None, frozenset()))
+            for (ksum, mask), entries in states.items():
+                for k, pattern, vec, gpart, fails in options:
+                    ks = ksum + k
+                    if ks + rest_min > hi_all:
+                        continue
                     m2 = mask | fails
                     for e in entries:
                         v = tuple(a + b for a, b in zip(e.vec, vec))
-                        nxt.setdefault((ks, m2), []).append(_Entry(v, e.parts + (gpart,), m2, e.picks + ((k, pattern),)))
-        states = {}
-        for key, lst in nxt.items():
-            lst.sort(key=lambda e: (e.vec, e.picks))
-            # distinct plans only
-            seen, keep = set(), []
-            for e in lst:
-                sig = tuple(tuple(map(tuple, p)) for p in e.parts)
-                if sig in seen:
-                    continue
-                seen.add(sig)
-                keep.append(e)
-                if len(keep) >= top:
-                    break
-            states[key] = keep
-    finals = []
-    for (ks, mask), entries in states.items():
-        if not lo_all <= ks <= hi_all:
-            continue
-        extra_vec = [0] * (n_levels + 1)
-        for key, _c in mask:
-            lvl, cost = or_cost(key)
-            extra_vec[lvl] += cost
-        for e in entries:
-            finals.append((tuple(a + b for a, b in zip(e.vec, extra_vec)), e))
-    finals.sort(key=lambda t: (t[0], t[1].picks))
+                        nxt.setdefault((ks, m2), []).append(
+                            _Entry(v, e.parts + (gpart,), m2, e.picks + ((k, pattern),)))
+            states = {}
+            for key, lst in nxt.items():
+                lst.sort(key=lambda e: (e.vec, str(e.picks)))
+                seen, keep = set(), []
+                for e in lst:
+                    sig = str(e.parts) if all(p is not None for p in e.parts) else str(e.picks)
+                    if sig in seen:
+                        continue
+                    seen.add(sig)
+                    keep.append(e)
+                    if len(keep) >= top + 1:
+                        break
+                states[key] = keep
+        finals = []
+        for (ks, mask), entries in states.items():
+            if not lo_all <= ks <= hi_all:
+                continue
+            extra_vec = [0] * (n_levels + 1)
+            for key, _c in mask:
+                lvl, cost = or_cost(key)
+                extra_vec[lvl] += cost
+            for e in entries:
+                finals.append((tuple(a + b for a, b in zip(e.vec, extra_vec)), e))
+        finals.sort(key=lambda t: (t[0], str(t[1].picks)))
+        return finals
+
+    while True:
+        finals = dp()
+        head = finals[:top + 1]
+        todo = sorted({(gi, k) for _v, e in head for gi, (k, pattern) in enumerate(e.picks) if pattern is None})
+        # also entries that could tie with the best on every level
+        if finals:
+            best = finals[0][0][:n_levels]
+            todo += sorted({(gi, k) for v, e in finals if v[:n_levels] <= best
+                            for gi, (k, pattern) in enumerate(e.picks) if pattern is None} - set(todo))
+        if not todo or (cancel is not None and cancel.is_set()) or time.monotonic() - t0 > time_limit:
+            break
+        for gi, k in todo:
+            solve_entry(gi, k)
+    finals = [(v, e) for v, e in finals if all(p is not None for _k, p in e.picks)]
     out, seen = [], set()
     for vec, e in finals:
         part = sorted((sorted(b) for p in e.parts for b in p), key=min)

@@ -181,9 +181,15 @@ def violations(start, plan, problem, request: Request, report, scope_ids, areas_
             out.append(f"{b.name}: {b.population:,} people, above the ceiling {cons.ceiling:,}")
         if cons.contiguity and not b.contiguous:
             out.append(f"{b.name} is not in one piece")
-        if cons.region_nesting and len(b.regions) > 1:
-            out.append(f"{b.name} spans {len(b.regions)} NHS regions")
     region = atlas.unit_level("region")
+    ur = getattr(problem, "unit_region", None)
+    if ur is not None:   # regions follow boards: a straddling block counts in the region it went to
+        region = np.where(problem.unit_atom >= 0, ur, region)
+    for i in scope_ids:
+        b = by_id[i]
+        n_reg = len(np.unique(region[plan.assignment == i]))
+        if cons.region_nesting and n_reg > 1:
+            out.append(f"{b.name} spans {n_reg} NHS regions")
     pop = atlas.population
     free_units = problem.unit_atom >= 0
     whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \

@@ -410,10 +410,11 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
         terms["ca_coterminosity"] = len(ca_atoms) - sum(eqs)
     model.terms = terms
     if objective == "weighted":
-        for lv in weights.levels:
+        from icbmap.suggest.terms import level_coefs
+
+        for lv in level_coefs(weights):
             expr, ub = 0, 0
-            for term, w in lv.items():
-                k = int(round(w * 100)) * term_scale(term)
+            for term, k in lv.items():
                 expr += k * terms[term]
                 ub += k * _upper(m, terms[term])
             model.levels.append(expr)

@@ -40,6 +40,7 @@ class Problem:
     start_cluster: dict[int, int] = field(default_factory=dict)   # starting board -> 2025 cluster (index)
     sa_level: str | None = None           # metrics level of the strategic authorities (sa_nesting)
     or_areas: set = field(default_factory=set)   # (level, area) counted by the decomposition itself
+    unit_region: np.ndarray | None = None  # NHS region of every unit as the boards' regions follow them
     # Atlas problems only
     unit_atom: np.ndarray | None = None   # atom of every unit (-1: not free)
     scope_boards: list[int] = field(default_factory=list)
@@ -193,6 +194,19 @@ def build_problem(plan, request: Request) -> Problem:
     key = A.astype(np.int64) if level == "plan-board" else atlas.unit_level(level).astype(np.int64)
     region = atlas.unit_level("region").astype(np.int64)
     n_reg = len(atlas.layers["region"])
+    unit_region = region
+    n_straddle = 0
+    if cons.region_nesting and cons.regions_follow_boards:
+        # regions follow boards: a block that straddles a region line goes whole with the region
+        # holding most of its people (ties: the lowest region number)
+        fu = np.flatnonzero(is_free)
+        bk, binv = np.unique(key[fu], return_inverse=True)
+        w = np.zeros((len(bk), n_reg))
+        np.add.at(w, (binv, region[fu]), pop[fu] + 1e-6)
+        breg = np.argmax(w, axis=1)
+        n_straddle = int(((w > 0).sum(axis=1) > 1).sum())
+        region = region.copy()
+        region[fu] = breg[binv]
     key2 = key * (n_reg + 1) + region if cons.region_nesting else key
     n_units = atlas.n_units
 
@@ -281,13 +295,16 @@ def build_problem(plan, request: Request) -> Problem:
     per_block = np.bincount(ablock, minlength=len(ukey))
     anames = [block_names[int(b)] + (" (part)" if per_block[b] > 1 else "") for b in ablock]
     notes = []
-    if cons.region_nesting and level not in ("plan-board", "place"):
+    if n_straddle:
+        notes.append(f"{n_straddle} {request.blocks} straddle an NHS region line: each goes whole with the region "
+                     "holding most of its people (regions follow boards)")
+    if cons.region_nesting and not cons.regions_follow_boards and level not in ("plan-board", "place"):
         base = key[free_units]
         cut = len(np.unique(base)) != len(ukey)
         if cut:
             notes.append(f"{len(ukey) - len(np.unique(base))} {request.blocks} cross an NHS region line and are "
                          "cut along it so that boards can nest in regions")
-    if cons.region_nesting:
+    if cons.region_nesting and not cons.regions_follow_boards:
         whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \
             + [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
         for lvl in whole:
@@ -306,4 +323,4 @@ def build_problem(plan, request: Request) -> Problem:
                    fixed_pops=fixed_pops,
                    fixed_councils=fixed_councils, names=anames, unit_atom=unit_atom, scope_boards=scope_ids,
                    locked_boards=locked_in, free_boards=free, scope_label=scope_label,
-                   n_blocks=len(ukey), notes=notes)
+                   n_blocks=len(ukey), notes=notes, unit_region=region)

@@ -288,7 +288,13 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
     t0 = time.monotonic()
     problem = build_problem(plan, request)
     check_request(plan, request, problem)
-    hint = warm_start(plan, request, problem, cancel) if request.blocks != "boards" else None
+    from icbmap.suggest.decompose import decomposable
+
+    split = request.decompose == "on" or (request.decompose == "auto" and problem.n > 60)
+    if request.blocks == "boards" or (split and decomposable(problem, request.constraints, request.weights)):
+        hint = None
+    else:
+        hint = warm_start(plan, request, problem, cancel)
     solved = solve_problem(problem, request.constraints, request.target, request.weights, request.top,
                            request.time_limit - (time.monotonic() - t0), request.workers, progress, cancel,
                            hint=hint, tie_cap=tie_cap, decompose=request.decompose)

@@ -92,6 +92,7 @@ class Constraints:
     floor: int | None = None            # every board in the scope has at least this many people
     ceiling: int | None = None          # ... and at most this many
     region_nesting: bool = True         # every board inside one NHS region
+    regions_follow_boards: bool = True  # a block straddling a region line goes whole to one region
     contiguity: bool = True             # every board in one piece over the block adjacency
     councils_whole: bool = False        # no council split between boards (within a region when nesting)
     cas_whole: bool = False             # no combined authority split between boards
@@ -149,7 +150,7 @@ class Constraints:
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
                     raise SuggestError(f"{where}: {name} should be a whole number of people, not {v!r}")
                 kw[name] = int(v)
-        for name in ("region_nesting", "contiguity", "councils_whole", "cas_whole"):
+        for name in ("region_nesting", "regions_follow_boards", "contiguity", "councils_whole", "cas_whole"):
             if name in kw and not isinstance(kw[name], bool):
                 raise SuggestError(f"{where}: {name} should be true or false, not {kw[name]!r}")
         for name in ("locked", "whole_areas"):

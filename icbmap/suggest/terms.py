@@ -442,8 +442,30 @@ def evaluate(problem, cons, weights, part: list[list[int]]) -> dict[str, int]:
     return out
 
 
+def level_coefs(weights) -> list[dict[str, int]]:
+    """Integer coefficient of each term in its level, divided by the level's common divisor
+    (a level of one term then counts it in its own units: the order is the same, the numbers
+    smaller, which keeps more levels in one solver stage)."""
+    out = []
+    for lv in weights.levels:
+        c = {t: int(round(w * WEIGHT_SCALE)) * term_scale(t) for t, w in lv.items()}
+        g = 0
+        for v in c.values():
+            g = math.gcd(g, v)
+        out.append({t: v // max(g, 1) for t, v in c.items()})
+    return out
+
+
+def level_divisor(weights, i: int) -> int:
+    lv = weights.levels[i]
+    g = 0
+    for t, w in lv.items():
+        g = math.gcd(g, int(round(w * WEIGHT_SCALE)) * term_scale(t))
+    return max(g, 1)
+
+
 def level_values(weights, raw: dict[str, int]) -> list[int]:
-    """Integer value of each level for these raw term values."""
+    """Integer value of each level for these raw term values (before the level's divisor)."""
     return [sum(int(round(w * WEIGHT_SCALE)) * term_scale(t) * raw[t] for t, w in lv.items())
             for lv in weights.levels]
 
