@@ -162,6 +162,12 @@ def summary_dict(result, files: list[str], plan_label: str) -> dict:
     }
 
 
+def add_checks(summary: dict) -> dict:
+    for o in summary["options"]:
+        o["checks"] = checks_text(o)
+    return summary
+
+
 def checks_text(o: dict) -> str:
     """One verdict per option that never says "all rules met" beside a failing principle."""
     pr = o["figures"].get("principles")
@@ -222,7 +228,7 @@ def format_table(summary: dict) -> str:
             v = o["terms"][t]
             vals.append(f"{v:,}" if isinstance(v, int) else f"{v:,.2f}")
         rows.append([str(o["rank"]), o["status"], str(f["boards"]), f"{f['smallest']:,}", f"{f['largest']:,}"]
-                    + vals + [checks_text(o), o["file"]])
+                    + vals + [o.get("checks") or checks_text(o), o["file"]])
     if rows:
         widths = [max(len(h), *(len(x[i]) for x in rows)) for i, h in enumerate(head)]
         lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip())
@@ -328,7 +334,7 @@ def run(args) -> int:
                                           f"{f['boards']} boards", notes=notes)
         write_proposal(out / name, prop)
         files.append(name)
-    summary = summary_dict(result, files, label if not args.proposal else str(args.proposal))
+    summary = add_checks(summary_dict(result, files, label if not args.proposal else str(args.proposal)))
     text_json = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     atomic_write_text(out / "summary.json", text_json)
     # options left from an earlier run in this folder would be taken for this run's
