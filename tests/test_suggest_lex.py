@@ -191,9 +191,12 @@ def test_pure_merger_moves_nobody_and_terms_match_metrics(england):
 def test_boundary_change_in_the_model_is_the_agreed_definition(england):
     """Councils of two regions regrouped (boards do change): the optimiser's own figure (on its
     pieces) equals icbmap.metrics.change.boundary_change of the written plan, option by option."""
+    from icbmap.suggest.problem import resolve_scope
+
     plan = Plan(england)
-    req = Request(blocks="councils", target=Target(5, 5), scope="South West",
-                  constraints=Constraints(floor=500_000), weights=Weights.parse("boundary_change > merges"),
+    n = len(resolve_scope(plan, "South West")[0]) + 1     # one board more than now: someone must move
+    req = Request(blocks="councils", target=Target(n, n), scope="South West",
+                  constraints=Constraints(floor=200_000), weights=Weights.parse("boundary_change > merges"),
                   top=3, time_limit=60, workers=2)
     r = suggest(plan, req, explain=False)
     assert r.options
