@@ -237,7 +237,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
             lbs[k] = tuple(_level_lb(weights, k, len(starts), cons, int(sub.pop.sum()))) + (0,)
         tables.append({"sub": sub, "model": model, "keys": keys, "table": {}, "solved": set(), "lb": lbs})
 
-    def solve_entry(gi: int, k: int) -> None:
+    def solve_entry(gi: int, k: int, budget: float) -> None:
         nonlocal proven, solves
         T = tables[gi]
         model, keys, sub = T["model"], T["keys"], T["sub"]
@@ -245,7 +245,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         for pattern in itertools.product((0, 1), repeat=len(keys)):
             found_here = []
             for _rank in range(top):
-                remaining = time_limit - (time.monotonic() - t0)
+                remaining = min(budget, time_limit - (time.monotonic() - t0))
                 if remaining <= 0 or (cancel is not None and cancel.is_set()):
                     proven = False
                     break
@@ -282,7 +282,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
             progress(SolveProgress(1, top, None, None, time.monotonic() - t0, 0, stage=len(
                 [1 for t in tables for _ in t["solved"]]), stages=sum(len(t["lb"]) for t in tables)))
 
-    def dp():
+    def dp(solved_only: bool = False):
         """The K best combinations; entries not solved yet stand in with their lower bound."""
         states = {(0, frozenset()): [_Entry((0,) * (n_levels + 1), (), frozenset(), ())]}
         for gi, T in enumerate(tables):
@@ -294,7 +294,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                     for (k2, pattern), lst in T["table"].items():
                         if k2 == k:
                             options += [(k, pattern, vec, gpart, fails) for vec, gpart, fails, _lp in lst]
-                else:
+                elif not solved_only:
                     options.append((k, None, lb, None, frozenset()))
             for (ksum, mask), entries in states.items():
                 for k, pattern, vec, gpart, fails in options:
@@ -341,10 +341,28 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
             best = finals[0][0][:n_levels]
             todo += sorted({(gi, k) for v, e in finals if v[:n_levels] <= best
                             for gi, (k, pattern) in enumerate(e.picks) if pattern is None} - set(todo))
-        if not todo or (cancel is not None and cancel.is_set()) or time.monotonic() - t0 > time_limit:
+        if not todo:
             break
-        for gi, k in todo:
-            solve_entry(gi, k)
+        if (cancel is not None and cancel.is_set()) or time.monotonic() - t0 > time_limit:
+            proven = False
+            break
+        for i, (gi, k) in enumerate(todo):
+            # share the time left between the entries still to solve (at least 2 s each)
+            left = time_limit - (time.monotonic() - t0)
+            solve_entry(gi, k, max(2.0, left / max(1, len(todo) - i)))
+            if cancel is not None and cancel.is_set():
+                break
+            if progress is not None and all(t["table"] for t in tables):
+                sf = dp(solved_only=True)
+                if sf:
+                    from icbmap.suggest.terms import level_divisor
+
+                    d = level_divisor(weights, 0)
+                    lbv = finals[0][0][0] * d if finals else None
+                    progress(SolveProgress(1, top, points(sf[0][0][0] * d), None if lbv is None else points(lbv),
+                                           time.monotonic() - t0, 0, stage=1, stages=1))
+    if not proven or todo:
+        finals = dp(solved_only=True)
     finals = [(v, e) for v, e in finals if all(p is not None for _k, p in e.picks)]
     out, seen = [], set()
     for vec, e in finals:
@@ -358,6 +376,8 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
             break
     elapsed = time.monotonic() - t0
     if not out:
+        if cancel is not None and cancel.is_set():
+            return Solved([], "cancelled", "cancelled before any option was found", elapsed)
         if not proven:
             return Solved([], "unknown", f"no option found within the time limit ({time_limit:g} s); the problem is "
                           "not proven infeasible: allow more time or relax a rule", elapsed)
@@ -370,6 +390,10 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         found.append(Found(part, obj, obj, "optimal" if proven else "feasible", raw,
                            levels=[points(v) for v in lv], level_ints=list(vec[:n_levels])))
     status = "optimal" if proven else "feasible"
+    if cancel is not None and cancel.is_set():
+        status, status_msg = "cancelled", f"cancelled: kept the best {len(found)} option(s) found so far"
+    elif not proven:
+        status_msg = "time limit reached: the best found so far, not proven optimal"
     if len(found) < top and proven:
         status_msg = f"only {len(found)} distinct option(s) meet the rules"
     solved = Solved(found, status, status_msg, elapsed)
