@@ -354,6 +354,64 @@ def _relaxed(plan, request: Request, group: str, problem: Problem):
     return plan, replace(request, constraints=cons, target=target)
 
 
+def _largest_area_sentence(plan, request: Request, problem: Problem, levels) -> str:
+    """"no option with 26 boards keeps every strategic authority in one board: the Greater
+    London Authority alone has 8.8M people" (names and figures from the data)."""
+    atlas = plan.atlas
+    best = None
+    for lvl in levels:
+        pops = problem.area_pop.get(lvl, {})
+        for c in sorted(pops):
+            if best is None or pops[c] > best[2]:
+                best = (lvl, c, pops[c])
+    if best is None:
+        return ""
+    lvl, c, pop = best
+    name = str(atlas.level_layer(lvl).names[c])
+    label = atlas.level_label(lvl)
+    return (f"no option with {request.target} boards keeps every area of {label} in one board: "
+            f"the {name} alone has {pop / 1e6:.1f}M people")
+
+
+def _plain_reason(plan, request: Request, problem: Problem) -> str:
+    """A plain sentence when areas kept whole leave too few groups for the number of boards
+    (figures from the data): "no option with 26 boards keeps every strategic authority in one
+    board: that joins the blocks into at most 19 groups; the Greater London Authority alone
+    has 8.8M people"."""
+    from icbmap.suggest.model import together_groups
+
+    cons = request.constraints
+    whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \
+        + [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
+    if not whole:
+        return ""
+    groups = together_groups(problem, cons)
+    most = len(groups) + len(problem.locked_boards)
+    if most >= request.target.lo:
+        return ""
+    atlas = plan.atlas
+    # the largest area kept whole, and the level whose rule joins the most
+    best = None
+    for lvl in whole:
+        base = replace(cons, councils_whole=lvl == "council", cas_whole=lvl == "ca",
+                       whole_areas=tuple(x for x in cons.whole_areas if x == lvl))
+        n_g = len(together_groups(problem, base))
+        pops = problem.area_pop.get(lvl, {})
+        if not pops:
+            continue
+        c = max(sorted(pops), key=lambda k: pops[k])
+        if best is None or n_g < best[0]:
+            best = (n_g, lvl, c, pops[c])
+    if best is None:
+        return ""
+    _n, lvl, c, pop = best
+    name = str(atlas.level_layer(lvl).names[c])
+    what = atlas.level_label(lvl).lower()
+    return (f"no option with {request.target} boards keeps every {what.rstrip('s')} in one board: that joins "
+            f"the {request.blocks} of {problem.scope_label} into at most {most} groups; the {name} alone has "
+            f"{pop / 1e6:.1f}M people (relax that rule, make it soft, or ask for at most {most} boards)")
+
+
 def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) -> list[str]:
     """Relax one constraint group at a time; say which one makes the problem feasible.
 
@@ -362,6 +420,9 @@ def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) ->
     cons = request.constraints
     groups = cons.active_groups(bool(problem.locked_boards))
     labels = [GROUP_LABELS[g] for g in groups]
+    plain = _plain_reason(plan, request, problem)
+    if plain:
+        return [plain]
     head = (f"no option with {request.target} boards for {problem.scope_label} from {request.blocks} meets "
             f"every rule ({', '.join(labels)})")
     budget = max(2.0, min(20.0, request.time_limit / max(len(groups), 1)))
@@ -402,6 +463,14 @@ def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) ->
             lines.append(f"dropping the {GROUP_LABELS[g]} rule: not settled within {budget:.0f} s")
     if fixes:
         head += "; relaxing one rule at a time: " + "; ".join(fixes)
+        whole_fix = [g for g in groups if g in ("councils_whole", "cas_whole", "whole_areas")
+                     and any(f.startswith(f"without the {GROUP_LABELS[g]} rule") for f in fixes)]
+        if whole_fix:
+            lvl = {"councils_whole": "council", "cas_whole": "ca"}.get(whole_fix[0])
+            lvls = [lvl] if lvl else [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
+            sentence = _largest_area_sentence(plan, request, problem, lvls)
+            if sentence:
+                head = sentence + ". In full: " + head
     else:
         head += "; no single rule is to blame: at least two rules conflict"
     return [head] + lines
