@@ -53,8 +53,8 @@ def add_arguments(sub) -> None:
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole search (default 60)")
     s.add_argument("--workers", type=int, default=None, help="solver threads (default: the number of cores)")
     s.add_argument("--decompose", choices=["auto", "on", "off"], default="auto",
-                   help="solve region by region and combine exactly (auto: when the problem has more than 60 "
-                        "pieces and every objective term is a sum over boards; docs/suggest.md)")
+                   help="solve region by region and combine exactly (auto: when the problem has 61-200 pieces "
+                        "and every objective term is a sum over boards; docs/suggest.md)")
     s.add_argument("--format", choices=["table", "json"], default="table")
     s.add_argument("-o", "--output", required=True, help="folder for the option proposals and summary.json")
 

@@ -151,7 +151,8 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
     workers = workers or (os.cpu_count() or 1)
     if decompose not in ("auto", "on", "off"):
         raise SuggestError(f"--decompose {decompose!r}: auto, on or off")
-    if decompose != "off" and decomposable(problem, cons, weights) and (decompose == "on" or problem.n > 60):
+    if decompose != "off" and decomposable(problem, cons, weights) and (decompose == "on"
+                                                                          or 60 < problem.n <= 200):
         return solve_decomposed(problem, cons, target, weights, top, time_limit, workers, progress, cancel,
                                 tie_cap)
     t0 = time.monotonic()
@@ -259,6 +260,7 @@ class Result:
     elapsed: float
     explanation: list[str] = field(default_factory=list)
     ties: tuple[int, bool] | None = None
+    solver_seconds: float = 0.0      # the search itself (model, solves, ties), without the figures
 
     @property
     def ok(self) -> bool:
@@ -290,7 +292,7 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
     check_request(plan, request, problem)
     from icbmap.suggest.decompose import decomposable
 
-    split = request.decompose == "on" or (request.decompose == "auto" and problem.n > 60)
+    split = request.decompose == "on" or (request.decompose == "auto" and 60 < problem.n <= 200)
     if request.blocks == "boards" or (split and decomposable(problem, request.constraints, request.weights)):
         hint = None
     else:
@@ -298,6 +300,7 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
     solved = solve_problem(problem, request.constraints, request.target, request.weights, request.top,
                            request.time_limit - (time.monotonic() - t0), request.workers, progress, cancel,
                            hint=hint, tie_cap=tie_cap, decompose=request.decompose)
+    solver_seconds = solved.elapsed
     solved.elapsed = time.monotonic() - t0
     options = []
     for i, f in enumerate(solved.found, 1):
@@ -305,6 +308,7 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
         figs, violations = option_figures(plan, p, problem, request, f)
         options.append(Option(i, f, p, figs, violations))
     result = Result(request, problem, options, solved.status, solved.message, solved.elapsed, ties=solved.ties)
+    result.solver_seconds = solver_seconds
     if solved.status == "infeasible" and explain:
         result.explanation = explain_infeasible(plan, request, problem, cancel)
         result.message = result.explanation[0]

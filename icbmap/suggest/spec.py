@@ -306,7 +306,7 @@ class Request:
     top: int = 1
     time_limit: float = 60.0
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    decompose: str = "auto"           # split by region: auto (when it pays: more than 60 atoms), on, off
+    decompose: str = "auto"           # split by region: auto (61-200 atoms), on, off
 
     def check(self) -> None:
         if self.blocks not in BLOCK_LEVELS:
