@@ -142,3 +142,32 @@ def test_labels_do_not_collide_at_england_scale(england, thames_plan, paper):
         clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
                    if a[2] is b[2] and a[1].overlaps(b[1])]
         assert clashes == []
+
+
+def test_expected_2027_briefing_says_expected_with_sources_and_soft_warnings(tmp_path):
+    """The expected April 2027 baseline's briefing: its title and subtitle say expected, not decided,
+    the foot names the cluster sources; the NHS England preset's devolution rule shows as a soft
+    warning (⚠ ... (warning)) on the principles page (issue 20)."""
+    from icbmap.atlas.store import load_atlas
+    from icbmap.principles import load_rules
+
+    atlas = load_atlas(baseline="2027-expected")
+    pdf = render_briefing(Plan(atlas), tmp_path / "b27.pdf", rules=load_rules("NHS England 2025 guidance"))[0]
+    text = " ".join(_pdftext(pdf).split())
+    for needle in ("expected April 2027 boundaries (not decided)",
+                   "April 2027 (expected: 2025 clusters merged; not decided)", "HCWS915",
+                   "(due regard to devolution) (soft)", "5 of 20 areas fail (warning)", "Page 2 of 2"):
+        assert needle in text, needle
+
+
+def test_pure_merger_briefing_hatches_nothing_and_counts_one_merge(england, tmp_path):
+    """A pure merger moves nobody: no area hatched as moved; the summary line says boundary change 0
+    and one merge (issue 20)."""
+    from icbmap.export.briefing import _context
+    from icbmap.plan.commands import MergeBoards
+
+    plan = Plan(england)
+    History(plan).push(MergeBoards(plan.board_by_code("E54000062").id, plan.board_by_code("E54000055").id))
+    assert _context(plan, "A4", "t", "", "d").moved is None
+    text = " ".join(_pdftext(render_briefing(plan, tmp_path / "m.pdf")[0]).split())
+    assert "boundary change 0 people · 1 merge" in text

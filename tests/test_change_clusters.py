@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import itertools
 import math
 from pathlib import Path
 

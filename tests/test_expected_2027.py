@@ -88,8 +88,8 @@ def test_cluster_reference_geography(england, expected):
 
 
 def test_expected_plan_beside_the_april_2026_boards(england, expected):
-    from icbmap.atlas.expected_2027 import expected_plan
     from icbmap.metrics.change import boundary_change
+    from icbmap.plan.expected import expected_plan
 
     plan = expected_plan(england)
     assert len(plan.active_ids()) == 26
@@ -207,3 +207,46 @@ def test_a_proposal_drawn_on_the_expected_map_reopens_on_it(expected, tmp_path):
     assert d["change"]["people"] == int(expected.population[units].sum()) and d["change"]["merges"] == 0
     r = _cli("metrics", str(path), "--baseline", "2026")
     assert r.returncode == 1 and "2027-expected" in r.stderr
+
+
+@pytest.mark.slow
+def test_comparison_briefing_with_the_expected_map(england, tmp_path):
+    import shutil
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    from icbmap.compare.core import Option
+    from icbmap.export.compare_brief import render_comparison
+    from icbmap.plan.expected import expected_plan
+    from icbmap.plan.model import Plan
+
+    out = render_comparison([Option("Baseline", Plan(england), baseline=True),
+                             Option(EXPECTED_LABEL, expected_plan(england))], tmp_path / "c.pdf")[0]
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+    flat = " ".join(text.split())
+    merges = next(line for line in text.splitlines() if "Merges: baseline boards absorbed" in line)
+    assert merges.split()[-2:] == ["0", "10"]
+    boards = next(line for line in text.splitlines() if line.strip().startswith("Boards ") and "36" in line)
+    assert boards.split()[-2:] == ["36", "26"]
+    assert "April 2027 (expected: 2025 clusters merged; not decided)" in flat or (
+        "April 2027 (expected: 2025" in flat and "clusters merged; not decided)" in flat)
+
+
+def test_a_pack_without_the_april_2026_boards_is_refused_naming_the_cluster_table(tmp_path, monkeypatch, capsys):
+    """A pack imported from a lookup whose boards are not the April 2026 ones (here a 2-board
+    fixture): --baseline 2027-expected exits 1 with one message naming the cluster table and the
+    board the pack lacks; nothing is written."""
+    from test_official_import import fixture_files
+
+    from icbmap import cli
+    from icbmap.atlas.clusters import clusters_path
+    from icbmap.atlas.official import import_pack
+
+    monkeypatch.setenv("ICBMAP_HOME", str(tmp_path / "home"))
+    import_pack("test-fixture-2027", **fixture_files(tmp_path))
+    out = tmp_path / "m.txt"
+    rc = cli.main(["--pack", "test-fixture-2027", "metrics", "--baseline", EXPECTED_KEY, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err
+    assert str(clusters_path()) in err and "E54000008" in err and "lacks" in err
+    assert not out.exists()

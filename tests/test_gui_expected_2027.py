@@ -7,9 +7,9 @@ import os
 
 import pytest
 from PySide6.QtWidgets import QApplication, QPushButton
+from test_gui_options import make_window
 
 from icbmap.atlas.clusters import EXPECTED_KEY, EXPECTED_LABEL
-from test_gui_options import make_window
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 SHOTS = os.environ.get("ICBMAP_SHOTS")      # a folder: grab the windows there to look at them

@@ -16,8 +16,9 @@ from icbmap.errors import IcbmapError
 def add_expected_option(manager, ask=None):
     """Add (or switch to) the expected April 2027 map as an option; returns it, or None."""
     from icbmap.atlas.clusters import EXPECTED_LABEL
-    from icbmap.atlas.expected_2027 import expected_plan, provenance
+    from icbmap.atlas.expected_2027 import provenance
     from icbmap.plan import proposal as prop
+    from icbmap.plan.expected import expected_plan
 
     for i, o in enumerate(manager.options):
         if o.name == EXPECTED_LABEL:

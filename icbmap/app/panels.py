@@ -213,7 +213,8 @@ def flag_cell(item, text: str) -> None:
 
 
 FLAG_HELP = ("< 0.5m, < 1m: population below 500,000 or one million; > 3m: above three million; "
-             "N pieces: not contiguous; N regions: spans NHS regions")
+             "N pieces: not contiguous; N regions: spans NHS regions; \u2717 rule: a hard principle fails; "
+             "\u26a0 rule: a soft principle fails (a warning)")
 
 
 class BoardsPanel(RecordsTable):

@@ -14,7 +14,8 @@ Nothing is stored in the pack: the configuration is derived at load time from th
 :func:`cluster_reference` makes the clusters a reference geography (``ref:icb_clusters_2025``):
 each LSOA belongs to the cluster of its April 2026 board, so the map can outline the clusters
 and a rule can name them (``max_areas`` with ``geography = "icb_clusters_2025"`` and ``max = 1``
-prefers merges within clusters).
+prefers merges within clusters).  The same map as an option beside others, over the April 2026
+boards: :func:`icbmap.plan.expected.expected_plan`.
 """
 
 from __future__ import annotations
@@ -73,15 +74,15 @@ def offers_expected(meta: dict) -> bool:
     return BASE_KEY in keys or str(meta.get("baseline", "") or "") == BASE_KEY
 
 
-def _groups(board_codes, clusters: pd.DataFrame, path) -> list[list[int]]:
+def groups_by_cluster(board_codes, clusters: pd.DataFrame, path) -> list[list[int]]:
     """Board indices grouped by cluster, each group in the order of its lowest board index."""
     codes = [str(c) for c in board_codes]
     index = {c: i for i, c in enumerate(codes)}
     missing = sorted(set(clusters["board_code"]) - set(index))
     if missing:
-        raise DataError(path, f"the cluster table names the board {missing[0]}, which this data pack's April 2026 "
-                              f"boards lack ({len(missing)} such board{'s' if len(missing) > 1 else ''}); the "
-                              "expected April 2027 map needs the April 2026 boards")
+        raise DataError(path, f"the cluster table names the board {missing[0]}, which this data pack lacks "
+                              f"({len(missing)} such board{'s' if len(missing) > 1 else ''}); the expected April "
+                              "2027 map is built from the April 2026 boards")
     cluster_of = dict(zip(clusters["board_code"], clusters["cluster_id"]))
     groups: dict[str, list[int]] = {}
     for i, c in enumerate(codes):
@@ -97,9 +98,10 @@ def merge_boards(atlas, clusters: pd.DataFrame | None = None, path=None):
         clusters = load_clusters(path)
     board = atlas.layers["board"]
     t = board.table
-    groups = _groups(t["code"].astype(str), clusters, path)
+    groups = groups_by_cluster(t["code"].astype(str), clusters, path)
     names = dict(zip(clusters["board_code"], clusters["cluster_name"]))
     cid = dict(zip(clusters["board_code"], clusters["cluster_id"]))
+    atlas.board_codes_2026 = t["code"].astype(str).to_numpy(dtype=object)[atlas.units["board"].to_numpy()]
     new_of_old = np.full(len(t), -1, np.int64)
     rows, geoms = [], []
     for j, g in enumerate(groups):
@@ -142,12 +144,10 @@ def merge_boards(atlas, clusters: pd.DataFrame | None = None, path=None):
     return atlas
 
 
-def read_expected(path, read):
-    """The pack at ``path`` drawn with the expected April 2027 boards; ``read(path, baseline)``
-    reads a configuration of it (:func:`icbmap.atlas.store.read_atlas`)."""
-    from icbmap.atlas.store import read_meta
-
-    key = base_key(read_meta(path))
+def read_expected(path, read, meta: dict):
+    """The pack at ``path`` (its ``meta`` table given) drawn with the expected April 2027 boards;
+    ``read(path, baseline)`` reads a configuration of it (:func:`icbmap.atlas.store.read_atlas`)."""
+    key = base_key(meta)
     if key is None:
         raise DataError(path, f"this data pack has no April 2026 boards to derive the baseline {EXPECTED_KEY!r} from")
     atlas = read(path, key or None)
@@ -156,31 +156,15 @@ def read_expected(path, read):
 
 # ------------------------------------------------------------------ reference geography
 def _april_2026_codes(atlas) -> np.ndarray | None:
-    """Each unit's April 2026 board code, or None when the pack does not hold those boards."""
-    t = atlas.layers["board"].table
+    """Each unit's April 2026 board code, or None when the pack does not hold those boards
+    (``atlas.board_codes_2026`` is set at load when the atlas is drawn with another of its
+    configurations: :func:`icbmap.atlas.store.read_atlas`)."""
+    if atlas.board_codes_2026 is not None:
+        return atlas.board_codes_2026
     if atlas.baseline == BASE_KEY or (atlas.baseline == "" and not atlas.baselines):
+        t = atlas.layers["board"].table
         return t["code"].astype(str).to_numpy(dtype=object)[atlas.units["board"].to_numpy()]
-    path = atlas.meta.get("path")
-    if not path or not offers_expected(atlas.meta):
-        return None
-    from icbmap.atlas.store import read_table
-
-    try:
-        ucfg = read_table(path, "unit_configs")
-        layer = "board" if _pack_default(path) == BASE_KEY else f"board_{BASE_KEY}"
-        codes = read_table(path, layer)["code"].astype(str).to_numpy(dtype=object)
-        idx = ucfg[f"board_{BASE_KEY}"].to_numpy(np.int64)
-    except Exception:          # an old or partial pack: no cluster outlines, nothing else changes
-        return None
-    if len(idx) != atlas.n_units:
-        return None
-    return codes[idx]
-
-
-def _pack_default(path) -> str:
-    from icbmap.atlas.store import read_meta
-
-    return str(read_meta(path).get("baseline", "") or "")
+    return None
 
 
 def cluster_reference(atlas, clusters: pd.DataFrame | None = None):
@@ -212,49 +196,10 @@ def cluster_reference(atlas, clusters: pd.DataFrame | None = None):
                       licence="paraphrased public statements (sources in shapefiles/SOURCES.md)",
                       attribution="", note="each LSOA follows its April 2026 board; " + NOTE)
     return make_reference(atlas, REFERENCE_NAME, REFERENCE_LABEL, table, unit_area, prov, source="bundled",
-                          report={"boards": int(len(clusters))})
+                          report={"boards": len(clusters)})
 
 
 
 
-# ------------------------------------------------------------------ as an option beside others
-def expected_plan(atlas, clusters: pd.DataFrame | None = None):
-    """The expected April 2027 map as a :class:`~icbmap.plan.model.Plan` over ``atlas`` (drawn with
-    the April 2026 boards, or with the expected map itself), to set beside proposals: each
-    multi-board cluster's boards merged into its first board, renamed and recoded as in
-    :func:`merge_boards`.  Other baselines: :class:`DataError`."""
-    from icbmap.plan.model import Plan
-
-    plan = Plan(atlas)
-    if atlas.baseline == EXPECTED_KEY:
-        return plan
-    path = clusters_path()
-    clusters = load_clusters(path) if clusters is None else clusters
-    codes = [b.code for b in plan.boards]
-    if not set(clusters["board_code"]) <= set(codes):
-        raise DataError(path, f"the expected April 2027 map is built from the April 2026 boards; this window's "
-                              f"baseline is {atlas.baseline_label} (open it with --baseline 2026 or "
-                              f"--baseline {EXPECTED_KEY})")
-    groups = _groups(codes, clusters, path)
-    names = dict(zip(clusters["board_code"], clusters["cluster_name"]))
-    cid = dict(zip(clusters["board_code"], clusters["cluster_id"]))
-    for g in groups:
-        if len(g) < 2:
-            continue
-        keep = g[0]
-        code = codes[keep]
-        for other in g[1:]:
-            units = plan.board_units(other)
-            prac = np.flatnonzero(plan.practice_assignment == other)
-            plan.move(units, prac, keep)
-            plan.set_active(other, False)
-        plan.update_board(keep, code=f"{cid[code]}-expected", name=f"NHS {names[code]} (expected 2027) ICB")
-    return plan
-
-
-def expected_option_name() -> str:
-    return EXPECTED_LABEL
-
-
-__all__ = ["BASE_KEY", "REFERENCE_NAME", "cluster_reference", "configuration_info", "expected_option_name",
-           "expected_plan", "merge_boards", "offers_expected", "provenance", "read_expected"]
+__all__ = ["BASE_KEY", "REFERENCE_NAME", "cluster_reference", "configuration_info", "groups_by_cluster",
+           "merge_boards", "offers_expected", "provenance", "read_expected"]

@@ -227,6 +227,9 @@ class Atlas:
     references: dict = field(default_factory=dict)
     #: NHS trusts placed by headquarters postcode (attached at load time), or None
     trusts: pd.DataFrame | None = None
+    #: per unit, its April 2026 board code when the atlas is drawn with another configuration of a
+    #: pack holding them (set at load; the 2025 clusters follow it: icbmap.atlas.expected_2027)
+    board_codes_2026: np.ndarray | None = None
 
     # ------------------------------------------------------------------ basics
     @property

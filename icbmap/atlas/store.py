@@ -207,7 +207,7 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
     if baseline == EXPECTED_KEY:   # derived at load from the April 2026 boards (icbmap.atlas.expected_2027)
         from icbmap.atlas.expected_2027 import read_expected
 
-        return read_expected(path, read_atlas)
+        return read_expected(path, read_atlas, read_meta(path))
     try:
         layers_present = {row[0] for row in pyogrio.list_layers(path)}
     except Exception as exc:
@@ -222,7 +222,8 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
         if baseline and baseline != default and baseline not in keys:
             from icbmap.atlas.expected_2027 import offers_expected
 
-            have = ", ".join(keys + ([EXPECTED_KEY] if offers_expected(meta) else [])) if keys else "only its own boards"
+            offered = keys + ([EXPECTED_KEY] if offers_expected(meta) else [])
+            have = ", ".join(offered) if keys else "only its own boards"
             raise DataError(path, f"this data pack has no baseline {baseline!r} (it has {have})")
         switch = bool(baseline) and baseline != default
         names = {lvl: (f"{lvl}_{baseline}" if switch and lvl in CONFIG_LEVELS else lvl) for lvl in LEVELS}
@@ -279,8 +280,16 @@ def read_atlas(path: Path, baseline: str | None = None) -> Atlas:
     adjacency = Adjacency.from_pairs(
         len(units), adj["a"].to_numpy(), adj["b"].to_numpy(), adj["shared"].to_numpy(),
         adj["bridge"].to_numpy().astype(bool))
-    return Atlas(units=units, layers=layers, adjacency=adjacency, provenance=prov_all, meta=meta,
-                 practices=practices)
+    atlas = Atlas(units=units, layers=layers, adjacency=adjacency, provenance=prov_all, meta=meta,
+                  practices=practices)
+    if switch and offers_expected(meta):  # each unit's April 2026 board, for the 2025 clusters' outlines
+        try:
+            layer = "board" if default == "2026" else "board_2026"
+            codes = read_table(path, layer)["code"].astype(str).to_numpy(dtype=object)
+            atlas.board_codes_2026 = codes[ucfg["board_2026"].to_numpy(np.int64)]
+        except Exception:   # an older pack without them: no cluster outlines, nothing else changes
+            atlas.board_codes_2026 = None
+    return atlas
 
 
 def _arrow() -> bool:

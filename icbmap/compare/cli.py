@@ -98,7 +98,7 @@ def _options(args, paths):
     focus = resolve_focus(atlas, args.focus)
     loaded = load_options(paths, atlas, map_pack=args.map_pack)
     if expected_at:       # the expected April 2027 map as an option, where it was named
-        from icbmap.atlas.expected_2027 import expected_option_name, expected_plan
+        from icbmap.plan.expected import expected_option_name, expected_plan
 
         loaded.options.insert(min(expected_at[0], len(loaded.options)),
                               Option(expected_option_name(), expected_plan(atlas)))

@@ -119,7 +119,10 @@ def _context(plan, paper, title, subtitle, date_text) -> _Ctx:
     base_report = facts_mod.metrics_report(base_plan)
     shapes = facts_mod.board_shapes(plan)
     base_shapes = atlas.layers["board"].geometry
-    moved_idx = np.flatnonzero(plan.assignment != plan.baseline_assignment)
+    # hatched: areas whose board's footprint changes (boundary change); a pure merger moves nobody
+    from icbmap.metrics.change import moved_mask
+
+    moved_idx = np.flatnonzero(moved_mask(plan.baseline_assignment, plan.assignment, atlas.population))
     moved = (shapely.coverage_union_all(atlas.units.geometry.to_numpy()[moved_idx])
              if len(moved_idx) else None)
     ca_geoms = atlas.layers["ca"].geometry
@@ -230,7 +233,7 @@ def _legend(ax, ctx: _Ctx, loc=(0.015, 0.985)) -> None:
         Line2D([0], [0], color=INK, lw=0.8, linestyle=(0, (3, 2)), label="Combined authority / GLA"),
     ]
     if ctx.moved is not None:
-        handles.append(Patch(facecolor="none", edgecolor=INK, lw=0.4, label="Moved from its baseline board"))
+        handles.append(Patch(facecolor="none", edgecolor=INK, lw=0.4, label="Moved to another board's footprint"))
     handler_map = {handles[-1]: _HatchHandler()} if ctx.moved is not None else {}
     leg = ax.legend(handles=handles, handler_map=handler_map, loc="upper left", bbox_to_anchor=loc, fontsize=6.5 * s,
                     frameon=True, framealpha=0.9, edgecolor="#cccccc", title="Legend",
@@ -254,6 +257,11 @@ def _overview_page(ctx: _Ctx, page: int, pages: int) -> Figure:
         line += f" \u00b7 {cl.split} of {cl.areas} councils split"
     if summ.unassigned_units:
         line += f" \u00b7 {summ.unassigned_units:,} LSOAs unassigned"
+    if not ctx.plan.is_baseline():
+        from icbmap.metrics.change import boundary_change
+
+        people, merges, _ = boundary_change(ctx.plan.baseline_assignment, ctx.plan.assignment, ctx.atlas.population)
+        line += f" \u00b7 boundary change {people:,} people \u00b7 {merges} merge{'s' if merges != 1 else ''}"
     summary = fig.text(0.025, 0.877 if subtitle else 0.905, one_line(line, 2 * MAX_TEXT_CHARS), fontsize=7.5 * s,
                        color=INK, va="top")
     fit_text(summary, 0.975 * fig.bbox.width)

@@ -122,14 +122,16 @@ def _table(fig, cmp, rect, s) -> None:
                 text = r.texts[i]
             cells.append(textwrap.wrap(text, wrap_cols) or [""])
         rows.append((textwrap.wrap(r.label, wrap_label), cells, r.best))
+    heads = [textwrap.wrap(o.name, wrap_cols)[:2] for o in cmp.options]
+    head_h = max(len(h) for h in heads) + 0.4          # a long name (the expected 2027 map) takes two lines
     lines = [max([len(lab)] + [len(c) for c in cells]) for lab, cells, _ in rows] + [1]
-    total = sum(lines) + 1.4
+    total = sum(lines) + head_h
     line_h = 1.0 / total
     y = 1.0
-    for i, o in enumerate(cmp.options):
-        ax.text(label_w + (i + 1) * col_w - 0.006, y, "\n".join(textwrap.wrap(o.name, wrap_cols)[:2]),
-                fontsize=fs, fontweight="bold", ha="right", va="top", color=INK)
-    y -= line_h * 1.4
+    for i, head in enumerate(heads):
+        ax.text(label_w + (i + 1) * col_w - 0.006, y, "\n".join(head),
+                fontsize=fs, fontweight="bold", ha="right", va="top", color=INK, linespacing=1.0)
+    y -= line_h * head_h
     ax.plot([0, 1], [y + line_h * 0.15] * 2, color=INK, lw=0.5)
     for k, (lab, cells, best) in enumerate(rows):
         h = max([len(lab)] + [len(c) for c in cells])

@@ -97,7 +97,8 @@ def draw_principles_page(fig, ctx, ruleset, header, footer, page: int, pages: in
                 ax.text(x0 + 0.30 + j * 0.03, yy, mark, fontsize=fs * 0.9, va="top", ha="center", color=col)
             yy -= row_h
     note = ("Counts are of boards, or of areas for 'within one board' and nesting rules. A soft rule (marked "
-            "(soft), \u26a0 when it fails) is weighed, not required: its failures are warnings. Pieces under 1% of an area's people "
+            "(soft), \u26a0 when it fails) is weighed, not required: its failures are warnings. "
+            "Pieces under 1% of an area's people "
             "are slivers and do not count. Acute trusts are counted by headquarters postcode: headquarters are "
             "not catchments. Definitions: docs/principles.md.")
     ax.text(0.0, 0.0, "\n".join(textwrap.wrap(note, 200)), fontsize=fs * 0.8, color=FAINT, va="bottom")

@@ -240,7 +240,8 @@ def render(report: Report, fmt: str, title: str, change: dict | None = None) -> 
     text = format_table(report, title)
     if change is not None:
         head, sep, rest = text.partition("\nCOTERMINOSITY\n")
-        text = head + "\n" + format_change(change).rstrip("\n") + "\n" + sep + rest if sep else text + format_change(change)
+        block = format_change(change)
+        text = head + "\n" + block.rstrip("\n") + "\n" + sep + rest if sep else text + block
     return text
 
 

@@ -302,8 +302,9 @@ class Checker(Listeners):
         for b in sorted(boards, key=lambda b: (-int(L.pop[b + 1, col]), b)):
             inside = int(L.pop[b + 1, col])
             bp = int(m.board_pop[b + 1])
-            parts.append(f"{short_board_name(self.plan.boards[b].name)} holds {_pct(inside / ap if ap else 0.0)} of it and reaches "
-                         f"outside ({_pct((bp - inside) / bp if bp else 0.0)} of its people live outside)")
+            parts.append(f"{short_board_name(self.plan.boards[b].name)} holds {_pct(inside / ap if ap else 0.0)} "
+                         f"of it and reaches outside ({_pct((bp - inside) / bp if bp else 0.0)} of its people "
+                         "live outside)")
         return f"{name}: " + "; ".join(parts)
 
     # -------------------------------------------------------------- results

@@ -43,7 +43,7 @@ def _plan_for(atlas, path):
     from icbmap.atlas.clusters import EXPECTED_KEY
 
     if path == EXPECTED_KEY and not __import__("pathlib").Path(path).exists():
-        from icbmap.atlas.expected_2027 import expected_plan
+        from icbmap.plan.expected import expected_plan
 
         return expected_plan(atlas), None
     prop = load_proposal(path, atlas)
