@@ -128,6 +128,10 @@ def test_first_click_on_the_april_2026_baseline(qtbot, england, tmp_path):
     assert r.status in ("optimal", "feasible")
     assert dlg.results.rowCount() == len(r.options)
     assert "No option" not in dlg.status.text()
+    # one verdict: the checks column never says "all rules met" beside a failing principle
+    for row, o in enumerate(r.options):
+        failing = [x for x in o.figures["principles"]["rules"] if not x["passed"]]
+        assert (dlg.results.item(row, 8).text() == "all rules met") == (not failing and not o.violations)
     if OUT.exists():
         dlg.grab().save(str(OUT / "suggest_dialog_2026.png"))
     dlg.results.selectRow(0)

@@ -4,17 +4,15 @@ or not), tie counts, pure mergers, the agreed boundary-change definition, and ba
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 
 import numpy as np
 import pytest
 
 from icbmap.metrics.change import boundary_change
 from icbmap.plan.model import Plan
-from icbmap.suggest.problem import Problem, build_problem
-from icbmap.suggest.solve import solve_problem, suggest
+from icbmap.suggest.problem import Problem
+from icbmap.suggest.solve import suggest
 from icbmap.suggest.spec import Constraints, Request, SuggestError, Target, Weights
 
 NHSE = "NHS England 2025 guidance"

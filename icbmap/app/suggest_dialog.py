@@ -9,24 +9,48 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout)
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from icbmap.errors import IcbmapError
-from icbmap.suggest.spec import (BLOCK_LEVELS, SHORT_LABELS, TERM_LABELS, TERMS, Constraints, Request, Target,
-                                 Weights)
+from icbmap.suggest.spec import (
+    BLOCK_LEVELS,
+    SHORT_LABELS,
+    TERM_LABELS,
+    TERMS,
+    Constraints,
+    Request,
+    Target,
+    Weights,
+)
 
 
 class _SuggestWorker(QObject):
     progressed = Signal(object)      # SolveProgress
     done = Signal(object, object)    # Result, exception
 
-    def __init__(self, plan, request, cancel):
+    def __init__(self, plan, request, cancel, ruleset=None):
         super().__init__()
-        self.plan, self.request, self.cancel = plan, request, cancel
+        self.plan, self.request, self.cancel, self.ruleset = plan, request, cancel, ruleset
 
     @Slot()
     def run(self) -> None:
@@ -34,6 +58,15 @@ class _SuggestWorker(QObject):
 
         try:
             result = suggest(self.plan, self.request, progress=self.progressed.emit, cancel=self.cancel)
+            if self.ruleset is not None:   # the same verdicts as the Principles dock, one line per option
+                from icbmap.suggest.rules import check_option
+
+                hard_of = {r.id: getattr(r, "hard", True) for r in self.ruleset.rules}
+                for o in result.options:
+                    rules = check_option(o.plan, self.ruleset)
+                    for r in rules:
+                        r.setdefault("hard", hard_of.get(r["id"], True))
+                    o.figures["principles"] = {"rule_set": self.ruleset.name, "rules": rules}
         except BaseException as exc:  # shown in the UI thread
             self.done.emit(None, exc)
             return
@@ -274,7 +307,8 @@ class SuggestDialog(QDialog):
         self.result = None
         self._cancel = threading.Event()
         plan = self.w.controller.plan.copy()
-        self._worker = _SuggestWorker(plan, req, self._cancel)
+        ruleset = getattr(getattr(self.w, "principles", None), "ruleset", None)
+        self._worker = _SuggestWorker(plan, req, self._cancel, ruleset)
         self._thread = QThread(self)
         self._worker.moveToThread(self._thread)
         self._worker.progressed.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
@@ -331,7 +365,9 @@ class SuggestDialog(QDialog):
 
             terms = "; ".join(f"{SHORT_LABELS[t]} {display_value(t, f['terms'][t]):,}"
                               for t in result.request.weights.active())
-            checks = "all rules met" if not o.violations else f"{len(o.violations)} broken"
+            from icbmap.suggest.cli import checks_text
+
+            checks = checks_text({"figures": f, "violations": o.violations})
             cells = [str(o.rank), o.found.status, str(f["boards"]), f"{f['smallest']:,}", f"{f['largest']:,}",
                      f"{f['terms']['boundary_change']:,}", str(f["terms"]["merges"]), terms, checks,
                      f"{100 * o.found.gap:.2f}%"]
@@ -371,7 +407,7 @@ class SuggestDialog(QDialog):
         self.w.statusBar().showMessage(f"Opened suggested option {o.rank}", 5000)
         return True
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         if self.running:
             self._cancel.set()
             self._thread.quit()

@@ -21,7 +21,14 @@ import time
 from pathlib import Path
 
 from icbmap.errors import DataError
-from icbmap.suggest.spec import BLOCK_LEVELS, Constraints, Request, SuggestError, Target, Weights
+from icbmap.suggest.spec import (
+    BLOCK_LEVELS,
+    Constraints,
+    Request,
+    SuggestError,
+    Target,
+    Weights,
+)
 
 
 def add_arguments(sub) -> None:
@@ -261,10 +268,10 @@ def format_table(summary: dict) -> str:
 
 
 def run(args) -> int:
+    from icbmap.atlas.store import atomic_write_text
     from icbmap.cli.common import load_atlas_for
     from icbmap.plan.model import Plan
     from icbmap.plan.proposal import Proposal, write_proposal
-    from icbmap.atlas.store import atomic_write_text
     from icbmap.suggest.solve import suggest
 
     request_from_args(args)          # bad arguments fail before the data pack is read

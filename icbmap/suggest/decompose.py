@@ -30,13 +30,13 @@ import itertools
 import os
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from icbmap.suggest.problem import Problem
-from icbmap.suggest.terms import sliver_threshold, tie_weight
+from icbmap.suggest.terms import sliver_threshold
 
 
 def _region_of_atoms(problem: Problem) -> np.ndarray:
@@ -198,7 +198,6 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
     # level of each crossing failure and its weight there
     level_of = {t: i for i, lv in enumerate(weights.levels) for t in lv}
     from icbmap.suggest.spec import WEIGHT_SCALE
-
     from icbmap.suggest.terms import level_divisor
 
     def or_cost(key) -> tuple[int, int]:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ortools.sat.python import cp_model
 
@@ -132,7 +132,7 @@ def lex_solve(model, time_limit: float, workers: int, cancel: threading.Event | 
         cp.Minimize(expr)
         solver = _solver(max(remaining, 0.05), workers)
         if model.objective is not None and report is not None:
-            def rep(v, b, i=i):
+            def rep(v, b, i=i, lead=lead):
                 report(i + 1, len(st), v / lead if v is not None else None, b / lead if b is not None else None)
             solver.best_bound_callback = lambda b, rep=rep: rep(None, b)
             cb = _Progress(lambda v, b, rep=rep: rep(v, b), cancel)

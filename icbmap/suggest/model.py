@@ -18,7 +18,13 @@ from ortools.sat.python import cp_model
 
 from icbmap.suggest.problem import Problem
 from icbmap.suggest.spec import Constraints, Target, Weights
-from icbmap.suggest.terms import PER_THOUSAND, _Areas, add_hard_nesting, add_terms, term_scale, tie_break
+from icbmap.suggest.terms import (
+    PER_THOUSAND,
+    _Areas,
+    add_hard_nesting,
+    add_terms,
+    tie_break,
+)
 
 
 class _DSU:

@@ -67,7 +67,7 @@ class Problem:
 
     def __post_init__(self):
         if self.n_blocks == 0 and len(self.block):
-            self.n_blocks = int(len(np.unique(self.block)))
+            self.n_blocks = len(np.unique(self.block))
         if not self.names:
             self.names = [f"block {i}" for i in range(self.n)]
         if self.gid is None:
@@ -194,7 +194,6 @@ def build_problem(plan, request: Request) -> Problem:
     key = A.astype(np.int64) if level == "plan-board" else atlas.unit_level(level).astype(np.int64)
     region = atlas.unit_level("region").astype(np.int64)
     n_reg = len(atlas.layers["region"])
-    unit_region = region
     n_straddle = 0
     if cons.region_nesting and cons.regions_follow_boards:
         # regions follow boards: a block that straddles a region line goes whole with the region
@@ -285,7 +284,7 @@ def build_problem(plan, request: Request) -> Problem:
     # locked boards inside the scope
     council_u = atlas.unit_level("council")
     fixed_pops = [int(pop[A == b].sum()) for b in locked_in]
-    fixed_councils = [int(len(np.unique(council_u[A == b]))) for b in locked_in]
+    fixed_councils = [len(np.unique(council_u[A == b])) for b in locked_in]
     # names
     if level == "plan-board":
         block_names = {i: plan.boards[int(k // (n_reg + 1) if cons.region_nesting else k)].name for i, k in enumerate(ukey)}

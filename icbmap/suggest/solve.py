@@ -11,14 +11,21 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from icbmap.suggest.model import build_model, objective_points, partition_from_units
+from icbmap.suggest.model import build_model, partition_from_units
 from icbmap.suggest.problem import Problem, build_problem
-from icbmap.suggest.spec import GROUP_LABELS, Constraints, Request, SuggestError, Target, Weights
+from icbmap.suggest.spec import (
+    GROUP_LABELS,
+    Constraints,
+    Request,
+    SuggestError,
+    Target,
+    Weights,
+)
 
 
 @dataclass

@@ -46,7 +46,7 @@ class Target:
     hi: int
 
     @classmethod
-    def parse(cls, text: str | int) -> "Target":
+    def parse(cls, text: str | int) -> Target:
         s = str(text).strip()
         lo_s, sep, hi_s = s.partition("-")
         try:
@@ -136,7 +136,7 @@ class Constraints:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "rules") -> "Constraints":
+    def from_dict(cls, d: dict, where: str = "rules") -> Constraints:
         if not isinstance(d, dict):
             raise SuggestError(f"{where}: expected an object of constraint settings")
         known = {f.name for f in fields(cls)} - {"nest", "soft"}
@@ -243,7 +243,7 @@ class Weights:
             raise SuggestError(f"--band {lo:,}-{hi:,}: the floor of the size band is above its ceiling")
 
     @classmethod
-    def parse(cls, text: str | None, band: tuple[int, int] | None = None, option: str = "--objective") -> "Weights":
+    def parse(cls, text: str | None, band: tuple[int, int] | None = None, option: str = "--objective") -> Weights:
         """``None`` or empty gives the default order."""
         if text is None or not str(text).strip():
             return cls(band=band, option=option)

@@ -248,7 +248,6 @@ def add_terms(model, want: set[str]) -> dict:
     m, pr, x = model.cp, model.problem, model.x
     A = model.areas_helper
     terms: dict = {}
-    members = model.members
     n = pr.n
     if want & {"boundary_change", "merges", "clusters"}:
         starts: dict[int, list[int]] = {}

@@ -190,7 +190,7 @@ def _gerrychain_best(problem, k: int, floor: int, seconds: float, seed: int = 1,
     except RuntimeError as exc:
         pytest.skip(f"GerryChain found no starting plan for ReCom ({exc})")
     init = gc.Partition(graph, assignment, updaters={"population": gc.updaters.Tally("population", "population")})
-    proposal = lambda p: recom(p, "population", ideal, eps, rng=rng)  # noqa: E731
+    proposal = lambda p: recom(p, "population", ideal, eps, rng=rng)
     opt = SingleMetricOptimizer(proposal, [contiguous, within_percent_of_ideal_population(init, eps)], init,
                                 disruption, maximize=False, rng=rng)
     t0 = time.monotonic()
