@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
 import threading
 import time
 from dataclasses import dataclass
@@ -213,6 +214,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         return lvl, int(round(weights.levels[lvl]["soft_rules"] * WEIGHT_SCALE)) * term_scale("soft_rules") * w
 
     n_levels = len(weights.levels)
+    lock = threading.Lock()
     proven = True
     status_msg = ""
     solves = 0
@@ -240,7 +242,8 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         nonlocal proven, solves
         T = tables[gi]
         model, keys, sub = T["model"], T["keys"], T["sub"]
-        T["solved"].add(k)
+        with lock:
+            T["solved"].add(k)
         for pattern in itertools.product((0, 1), repeat=len(keys)):
             found_here = []
             for _rank in range(top):
@@ -259,7 +262,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                         lits = [model.x[(a, min(b))] for b in part for a in b]
                         cp.Add(sum(lits) <= len(lits) - 1)
 
-                w_here = workers if sub.n > 40 else 1
+                w_here = 1
                 ts = time.monotonic()
                 status, lf = lex_solve(model, remaining, w_here, cancel, None, extra=extra)
                 if os.environ.get("ICBMAP_LEX_DEBUG"):
@@ -276,7 +279,8 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                 vec = tuple(lf.level_ints) + (lf.tie,)
                 gpart = [[int(sub.gid[a]) for a in b] for b in lf.partition]
                 fails = frozenset(kc for kc, allow in zip(keys, pattern) if allow)
-                T["table"].setdefault((k, pattern), []).append((vec, gpart, fails, lf.partition))
+                with lock:
+                    T["table"].setdefault((k, pattern), []).append((vec, gpart, fails, lf.partition))
         if progress is not None:
             progress(SolveProgress(1, top, None, None, time.monotonic() - t0, 0, stage=len(
                 [1 for t in tables for _ in t["solved"]]), stages=sum(len(t["lb"]) for t in tables)))
@@ -345,21 +349,28 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         if (cancel is not None and cancel.is_set()) or time.monotonic() - t0 > time_limit:
             proven = False
             break
-        for i, (gi, k) in enumerate(todo):
-            # share the time left between the entries still to solve (at least 2 s each)
-            left = time_limit - (time.monotonic() - t0)
-            solve_entry(gi, k, max(2.0, left / max(1, len(todo) - i)))
-            if cancel is not None and cancel.is_set():
-                break
-            if progress is not None and all(t["table"] for t in tables):
-                sf = dp(solved_only=True)
-                if sf:
-                    from icbmap.suggest.terms import level_divisor
+        # entries are independent: solve them side by side, one solver thread each (a region's
+        # model is small), as many at once as there are threads; each result is proven and
+        # tie-broken, so the order does not change the answer
+        par = max(1, min(workers, len(todo)))
+        left = time_limit - (time.monotonic() - t0)
+        budget = max(2.0, left / max(1, -(-len(todo) // par)))
+        with ThreadPoolExecutor(max_workers=par) as pool:
+            futures = [pool.submit(solve_entry, gi, k, budget) for gi, k in todo]
+            for fut in as_completed(futures):
+                fut.result()
+                if progress is not None and all(t["table"] for t in tables) and not (
+                        cancel is not None and cancel.is_set()):
+                    with lock:
+                        sf = dp(solved_only=True)
+                    if sf:
+                        from icbmap.suggest.terms import level_divisor
 
-                    d = level_divisor(weights, 0)
-                    lbv = finals[0][0][0] * d if finals else None
-                    progress(SolveProgress(1, top, points(sf[0][0][0] * d), None if lbv is None else points(lbv),
-                                           time.monotonic() - t0, 0, stage=1, stages=1))
+                        d = level_divisor(weights, 0)
+                        lbv = finals[0][0][0] * d if finals else None
+                        progress(SolveProgress(1, top, points(sf[0][0][0] * d),
+                                               None if lbv is None else points(lbv),
+                                               time.monotonic() - t0, 0, stage=1, stages=1))
     if not proven or todo:
         finals = dp(solved_only=True)
     finals = [(v, e) for v, e in finals if all(p is not None for _k, p in e.picks)]
