@@ -134,7 +134,6 @@ def option_figures(start, plan, problem, request: Request, found=None) -> tuple[
         "ca_coterminosity": ca_not_equal,
     })
     terms.setdefault("soft_rules", 0)
-    terms.setdefault("sa_nesting", 0)
     from icbmap.suggest.terms import level_values, points
 
     levels = [points(v) for v in level_values(request.weights, terms)]

@@ -435,7 +435,8 @@ def evaluate(problem, cons, weights, part: list[list[int]]) -> dict[str, int]:
             eq += 1
     out["ca_coterminosity"] = len(ca_atoms) - eq
     rule = sa_rule(problem)
-    out["sa_nesting"] = rule_failures(problem, rule, part) if rule is not None else 0
+    if rule is not None:     # counted only when asked for (the strategic authorities loaded)
+        out["sa_nesting"] = rule_failures(problem, rule, part)
     out["soft_rules"] = sum(int(round(r.weight * WEIGHT_SCALE)) * rule_failures(problem, r, part)
                             for r in cons.soft)
     return out
@@ -465,7 +466,7 @@ def level_divisor(weights, i: int) -> int:
 
 def level_values(weights, raw: dict[str, int]) -> list[int]:
     """Integer value of each level for these raw term values (before the level's divisor)."""
-    return [sum(int(round(w * WEIGHT_SCALE)) * term_scale(t) * raw[t] for t, w in lv.items())
+    return [sum(int(round(w * WEIGHT_SCALE)) * term_scale(t) * raw.get(t, 0) for t, w in lv.items())
             for lv in weights.levels]
 
 
