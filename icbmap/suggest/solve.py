@@ -162,8 +162,11 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
                                                                           or 60 < problem.n <= 200):
         return solve_decomposed(problem, cons, target, weights, top, time_limit, workers, progress, cancel,
                                 tie_cap)
+    from icbmap.suggest.terms import level_divisor
+
     t0 = time.monotonic()
     model = build_model(problem, cons, target, weights)
+    div0 = level_divisor(weights, 0) if weights.levels else 1   # the model's levels are divided by it
     if hint:
         model.hint(hint)
     found: list[Found] = []
@@ -186,8 +189,8 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
                     state["bound"] = bound
             if progress is not None:
                 progress(SolveProgress(k, top,
-                                       None if state["obj"] is None else points(state["obj"]),
-                                       None if state["bound"] is None else points(state["bound"]),
+                                       None if state["obj"] is None else points(state["obj"] * div0),
+                                       None if state["bound"] is None else points(state["bound"] * div0),
                                        time.monotonic() - t0, len(found), stage=stage, stages=n_stages))
 
         status, lf = lex_solve(model, remaining, workers, cancel, report)
@@ -196,7 +199,7 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             raw = evaluate(problem, cons, weights, lf.partition)
             lv = level_values(weights, raw)
             obj = points(lv[0]) if lv else 0.0
-            bound = points(lf.level_bound) if lf.level_bound is not None else obj
+            bound = points(lf.level_bound * div0) if lf.level_bound is not None else obj
             st = "optimal" if lf.proven else "feasible"
             found.append(Found(lf.partition, obj, obj if st == "optimal" else min(bound, obj), st, raw,
                                levels=[points(v) for v in lv], level_ints=lf.level_ints))
