@@ -12,7 +12,7 @@ import pytest
 from icbmap.metrics.change import boundary_change
 from icbmap.plan.model import Plan
 from icbmap.suggest.problem import Problem
-from icbmap.suggest.solve import suggest
+from icbmap.suggest.solve import solve_problem, suggest
 from icbmap.suggest.spec import Constraints, Request, SuggestError, Target, Weights
 
 NHSE = "NHS England 2025 guidance"
@@ -285,3 +285,51 @@ def test_cli_nhse_boards_26_prints_terms_and_ties(england, tmp_path, capsys):
         assert (o["checks"] == "all rules met") == (not failing and not o["violations"])
         if any(not r["hard"] for r in failing):
             assert "soft rule(s) fail" in o["checks"]
+
+
+# ------------------------------------------------------------------ soft rules in the model
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["nest_or_contain", "area_within_one_board", "board_of_whole_areas",
+                                  "population"])
+def test_soft_rule_failures_in_the_model_equal_plain_counts(seed, kind):
+    """On small grids, the least soft failures the solver proves equals the least over every
+    partition counted by plain arithmetic (terms.rule_failures, the checker's definitions), and
+    a hard nest-or-contain rule leaves exactly the partitions with no failure."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_suggest import connected, grid_problem, partitions
+
+    from icbmap.suggest.spec import AreaRule
+    from icbmap.suggest.terms import rule_failures
+
+    problem = grid_problem(seed)
+    rng = np.random.default_rng(seed + 10)
+    area = rng.integers(0, 3, problem.n)
+    problem.areas["ref:x"] = [{int(area[a]): int(problem.pop[a])} for a in range(problem.n)]
+    problem.area_pop["ref:x"] = {int(c): int(problem.pop[area == c].sum()) for c in np.unique(area)}
+    problem.out_touch["ref:x"] = {}
+    total = int(problem.pop.sum())
+    if kind == "population":
+        rule = AreaRule("population", None, 0.0, 1.0, "p", lo=total // 3, hi=total // 2)
+    else:
+        rule = AreaRule(kind, "ref:x", 0.01, 1.0, "r")
+    cons = Constraints(region_nesting=False, soft=(rule,))
+    nb = problem.neighbours()
+    best = min(rule_failures(problem, rule, part) for part in partitions(list(range(problem.n)), 3)
+               if all(connected(b, nb) for b in part))
+    solved = solve_problem(problem, cons, Target(3, 3), Weights.parse("soft_rules"), time_limit=30, workers=1,
+                           tie_cap=0)
+    assert solved.status == "optimal"
+    assert solved.found[0].terms["soft_rules"] == 100 * best
+    if kind == "nest_or_contain":
+        hard = Constraints(region_nesting=False, nest=(rule,))
+        n_ok = sum(1 for part in partitions(list(range(problem.n)), 3)
+                   if all(connected(b, nb) for b in part) and rule_failures(problem, rule, part) == 0)
+        s2 = solve_problem(problem, hard, Target(3, 3), Weights.parse("size_band"), time_limit=30, workers=1,
+                           tie_cap=10_000)
+        if n_ok == 0:
+            assert s2.status == "infeasible"
+        else:
+            assert s2.status == "optimal" and rule_failures(problem, rule, s2.found[0].partition) == 0
