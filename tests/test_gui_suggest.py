@@ -45,7 +45,7 @@ def test_find_show_and_open_an_option(qtbot, window):
     r = dlg.result
     assert r.status == "optimal" and len(r.options) == 3
     assert dlg.results.rowCount() == 3
-    assert dlg.results.item(0, 1).text() == "optimal" and dlg.results.item(0, 4).text() == "0.00%"
+    assert dlg.results.item(0, 1).text() == "optimal" and dlg.results.item(0, 9).text() == "0.00%"
     assert "Proven optimal" in dlg.status.text()
     if OUT.exists():
         dlg.grab().save(str(OUT / "suggest_dialog.png"))
@@ -112,3 +112,30 @@ def test_rules_prefilled_from_the_principles_in_use(qtbot, window):
     assert req.constraints.councils_whole == ("council" in geos)
     if geos - {"council", "ca", "district"}:
         assert dlg.whole_areas.isVisible() and req.constraints.whole_areas
+
+
+def test_first_click_on_the_april_2026_baseline(qtbot, england, tmp_path):
+    """Issue 20: on the April 2026 baseline the dialog's defaults (the principles in use, the
+    default objective) return options; one opens as an option beside the baseline."""
+    win = main_window(qtbot, england, tmp_path, size=(1200, 800))
+    dlg = _dialog(qtbot, win)
+    seen = []
+    with qtbot.waitSignal(dlg.finished_search, timeout=180_000):
+        dlg.find_button.click()
+        qtbot.waitUntil(lambda: seen.append(dlg.status.text()) or not dlg.running, timeout=170_000)
+    r = dlg.result
+    assert r is not None and r.options, dlg.status.text()
+    assert r.status in ("optimal", "feasible")
+    assert dlg.results.rowCount() == len(r.options)
+    assert "No option" not in dlg.status.text()
+    # one verdict: the checks column never says "all rules met" beside a failing principle
+    for row, o in enumerate(r.options):
+        failing = [x for x in o.figures["principles"]["rules"] if not x["passed"]]
+        assert (dlg.results.item(row, 8).text() == "all rules met") == (not failing and not o.violations)
+    if OUT.exists():
+        dlg.grab().save(str(OUT / "suggest_dialog_2026.png"))
+    dlg.results.selectRow(0)
+    dlg.open_button.click()
+    opened = win.options.current_option
+    assert opened.name.startswith("Suggested option 1")
+    assert np.array_equal(win.controller.plan.assignment, r.options[0].plan.assignment)

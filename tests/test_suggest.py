@@ -147,9 +147,9 @@ def test_top_k_equals_brute_force(seed, objective):
 def test_infeasible_synthetic_is_reported():
     problem = grid_problem(5)
     cons = Constraints(floor=int(problem.pop.sum() // 2) + 1, region_nesting=False)
-    solved = solve_problem(problem, cons, Target(3, 3), Weights(), time_limit=20, workers=2)
+    solved = solve_problem(problem, cons, Target(3, 3), Weights.parse("disruption=1"), time_limit=20, workers=2)
     assert solved.status == "infeasible" and not solved.found
-    assert brute_force(problem, cons, 3, Weights()) == []
+    assert brute_force(problem, cons, 3, Weights.parse("disruption=1")) == []
 
 
 def path_problem() -> Problem:
@@ -171,7 +171,7 @@ def path_problem() -> Problem:
 def test_contiguity_where_a_naive_model_gives_a_disconnected_board():
     problem = path_problem()
     nb = problem.neighbours()
-    w = Weights()
+    w = Weights.parse("disruption=1")
     # the naive rule (every block has a neighbour on its board) admits the disconnected start plan
     naive = []
     for part in partitions(list(range(problem.n)), 2):

@@ -9,24 +9,51 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from icbmap.app.screenfit import scrolling
 from icbmap.errors import IcbmapError
-from icbmap.suggest.spec import (BLOCK_LEVELS, TERM_LABELS, TERMS, Constraints, Request, Target, Weights)
+from icbmap.suggest.spec import (
+    BLOCK_LEVELS,
+    SHORT_LABELS,
+    TERM_LABELS,
+    TERMS,
+    Constraints,
+    Request,
+    Target,
+    Weights,
+)
 
 
 class _SuggestWorker(QObject):
     progressed = Signal(object)      # SolveProgress
     done = Signal(object, object)    # Result, exception
 
-    def __init__(self, plan, request, cancel):
+    def __init__(self, plan, request, cancel, ruleset=None):
         super().__init__()
-        self.plan, self.request, self.cancel = plan, request, cancel
+        self.plan, self.request, self.cancel, self.ruleset = plan, request, cancel, ruleset
 
     @Slot()
     def run(self) -> None:
@@ -34,6 +61,15 @@ class _SuggestWorker(QObject):
 
         try:
             result = suggest(self.plan, self.request, progress=self.progressed.emit, cancel=self.cancel)
+            if self.ruleset is not None:   # the same verdicts as the Principles dock, one line per option
+                from icbmap.suggest.rules import check_option
+
+                hard_of = {r.id: getattr(r, "hard", True) for r in self.ruleset.rules}
+                for o in result.options:
+                    rules = check_option(o.plan, self.ruleset)
+                    for r in rules:
+                        r.setdefault("hard", hard_of.get(r["id"], True))
+                    o.figures["principles"] = {"rule_set": self.ruleset.name, "rules": rules}
         except BaseException as exc:  # shown in the UI thread
             self.done.emit(None, exc)
             return
@@ -75,7 +111,9 @@ class SuggestDialog(QDialog):
         for b in BLOCK_LEVELS:
             self.blocks.addItem(b)
         form.addRow("&Blocks (moved whole):", self.blocks)
-        self.target = QLineEdit(str(max(1, len(plan.active_boards()) - 1)))
+        # a range by default: the objective (fewest merges, ...) picks the count, so the first click
+        # answers "the least change that meets the rules"
+        self.target = QLineEdit(f"1-{max(1, len(plan.active_boards()) - 1)}")
         self.target.setToolTip("Number of boards in the scope: N, or a range N-M")
         form.addRow("Number of &boards:", self.target)
 
@@ -115,17 +153,48 @@ class SuggestDialog(QDialog):
         rl.addWidget(QLabel("Locked boards stay as they are: " + (", ".join(locked) if locked else "none locked")),
                      3, 0, 1, 4)
 
-        obj = QGroupBox("Objective weights (people terms per 1,000 people, counts per item)")
-        ol = QFormLayout(obj)
+        obj = QGroupBox("Objective: priority (1 first; terms with the same priority are added with their "
+                        "weights, per 1,000 people or per item; 0 = off), then a fixed tie-break")
+        ol = QGridLayout(obj)
+        ol.setContentsMargins(6, 4, 6, 4)
+        ol.setVerticalSpacing(2)
+        self.priority: dict[str, QSpinBox] = {}
         self.weights: dict[str, QDoubleSpinBox] = {}
         default = Weights()
-        for t in TERMS:
+        for i, t in enumerate(TERMS):
+            pr = QSpinBox()
+            pr.setRange(0, len(TERMS))
+            pr.setSpecialValueText("off")
+            pr.setToolTip(TERM_LABELS[t])
+            pr.setValue(next((j + 1 for j, lv in enumerate(default.levels) if t in lv), 0))
             sp = QDoubleSpinBox()
             sp.setRange(0, 100_000)
             sp.setDecimals(2)
-            sp.setValue(getattr(default, t))
-            self.weights[t] = sp
-            ol.addRow(TERM_LABELS[t] + ":", sp)
+            sp.setValue(default.levels[pr.value() - 1][t] if pr.value() else 1.0)
+            sp.setToolTip(TERM_LABELS[t])
+            self.priority[t], self.weights[t] = pr, sp
+            label = QLabel(SHORT_LABELS[t] + ":")
+            label.setToolTip(TERM_LABELS[t])
+            row, col = divmod(i, 2)
+            ol.addWidget(label, row, 3 * col)
+            ol.addWidget(pr, row, 3 * col + 1)
+            ol.addWidget(sp, row, 3 * col + 2)
+        self.band_lo = QSpinBox()
+        self.band_hi = QSpinBox()
+        for sb, v in ((self.band_lo, default.band[0]), (self.band_hi, default.band[1])):
+            sb.setRange(0, 60_000_000)
+            sb.setSingleStep(100_000)
+            sb.setGroupSeparatorShown(True)
+            sb.setValue(v)
+        band = QHBoxLayout()
+        band.addWidget(QLabel("Size band (outside band): from"))
+        band.addWidget(self.band_lo)
+        band.addWidget(QLabel("to"))
+        band.addWidget(self.band_hi)
+        band.addStretch(1)
+        ol.addLayout(band, (len(TERMS) + 1) // 2, 0, 1, 6)
+        self._nest: tuple = ()
+        self._soft: tuple = ()
 
         run = QHBoxLayout()
         self.top = QSpinBox()
@@ -151,9 +220,10 @@ class SuggestDialog(QDialog):
         self.status = QLabel("Set the rules and press Find options.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.results = QTableWidget(0, 9)
-        self.results.setHorizontalHeaderLabels(["Option", "Status", "Objective", "Bound", "Gap", "Boards",
-                                                "Smallest", "Largest", "People moved"])
+        self.results = QTableWidget(0, 10)
+        self.results.setHorizontalHeaderLabels(["Option", "Status", "Boards", "Smallest", "Largest",
+                                                "Boundary change", "Merges", "Terms (by priority)", "Checks",
+                                                "Gap"])
         self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -215,6 +285,10 @@ class SuggestDialog(QDialog):
         self.councils_whole.setChecked(cons.councils_whole)
         self.cas_whole.setChecked(cons.cas_whole)
         self._whole_levels, self._tolerance = cons.whole_areas, cons.tolerance
+        self._nest, self._soft = cons.nest, cons.soft
+        if cons.soft:
+            notes = list(notes) + ["Soft rules (their failures are counted and minimised first): "
+                                   + "; ".join(r.label or r.kind for r in cons.soft)]
         if cons.whole_areas:
             labels = ", ".join(self.w.atlas.level_label(lv) for lv in cons.whole_areas)
             self.whole_areas.setText(f"Kept whole too: {labels}")
@@ -229,11 +303,17 @@ class SuggestDialog(QDialog):
                            region_nesting=self.nesting.isChecked(), contiguity=self.contiguity.isChecked(),
                            councils_whole=self.councils_whole.isChecked(), cas_whole=self.cas_whole.isChecked(),
                            whole_areas=self._whole_levels if self.whole_areas.isChecked() else (),
-                           tolerance=self._tolerance)
-        text = ",".join(f"{t}={sp.value():g}" for t, sp in self.weights.items())
+                           tolerance=self._tolerance, nest=self._nest, soft=self._soft)
+        levels: dict[int, dict[str, float]] = {}
+        for t in TERMS:
+            p = self.priority[t].value()
+            if p:
+                levels.setdefault(p, {})[t] = self.weights[t].value()
+        weights = Weights([levels[p] for p in sorted(levels)], band=(self.band_lo.value(), self.band_hi.value()),
+                          option="objective")
         req = Request(blocks=self.blocks.currentText(), target=Target.parse(self.target.text()),
                       scope=self.scope.currentText().strip() or "england", constraints=cons,
-                      weights=Weights.parse(text), top=self.top.value(), time_limit=float(self.time_limit.value()))
+                      weights=weights, top=self.top.value(), time_limit=float(self.time_limit.value()))
         req.check()
         return req
 
@@ -255,7 +335,8 @@ class SuggestDialog(QDialog):
         self.result = None
         self._cancel = threading.Event()
         plan = self.w.controller.plan.copy()
-        self._worker = _SuggestWorker(plan, req, self._cancel)
+        ruleset = getattr(getattr(self.w, "principles", None), "ruleset", None)
+        self._worker = _SuggestWorker(plan, req, self._cancel, ruleset)
         self._thread = QThread(self)
         self._worker.moveToThread(self._thread)
         self._worker.progressed.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
@@ -295,6 +376,11 @@ class SuggestDialog(QDialog):
                 "unknown": "No option found"}.get(result.status, result.status)
         n = len(result.options)
         lines = [f"{head}: {'no' if n == 0 else n} option{'' if n == 1 else 's'} in {result.elapsed:.1f} s."]
+        if result.ties and result.options:
+            n, complete = result.ties
+            lines.append("Option 1 is the only optimum." if n <= 1 and complete else
+                         f"{'' if complete else 'At least '}{n} options tie on every priority; the fixed "
+                         "tie-break chose option 1 (the same on any machine); the others are listed next.")
         if result.message:
             lines.append(sentence(result.message))
         lines += [sentence(x) for x in result.explanation[1:]]
@@ -304,12 +390,19 @@ class SuggestDialog(QDialog):
             f = o.figures
             r = self.results.rowCount()
             self.results.insertRow(r)
-            cells = [str(o.rank), o.found.status, f"{f['objective']:,.2f}", f"{o.found.bound:,.2f}",
-                     f"{100 * o.found.gap:.2f}%", str(f["boards"]), f"{f['smallest']:,}", f"{f['largest']:,}",
-                     f"{f['people_moved']:,}"]
+            from icbmap.suggest.terms import display_value
+
+            terms = "; ".join(f"{SHORT_LABELS[t]} {display_value(t, f['terms'][t]):,}"
+                              for t in result.request.weights.active())
+            from icbmap.suggest.figures import checks_text
+
+            checks = checks_text({"figures": f, "violations": o.violations})
+            cells = [str(o.rank), o.found.status, str(f["boards"]), f"{f['smallest']:,}", f"{f['largest']:,}",
+                     f"{f['terms']['boundary_change']:,}", str(f["terms"]["merges"]), terms, checks,
+                     f"{100 * o.found.gap:.2f}%"]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c >= 2:
+                if c in (2, 3, 4, 5, 6, 9):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.results.setItem(r, c, item)
         self.results.resizeColumnsToContents()
@@ -343,7 +436,7 @@ class SuggestDialog(QDialog):
         self.w.statusBar().showMessage(f"Opened suggested option {o.rank}", 5000)
         return True
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         if self.running:
             self._cancel.set()
             self._thread.quit()

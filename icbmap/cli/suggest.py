@@ -14,13 +14,22 @@ Ctrl-C stops the search and keeps the best options found so far.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
 from pathlib import Path
 
 from icbmap.errors import DataError
-from icbmap.suggest.spec import BLOCK_LEVELS, Constraints, Request, SuggestError, Target, Weights
+from icbmap.suggest.figures import checks_text
+from icbmap.suggest.spec import (
+    BLOCK_LEVELS,
+    Constraints,
+    Request,
+    SuggestError,
+    Target,
+    Weights,
+)
 
 
 def register(sub) -> None:
@@ -41,10 +50,19 @@ def register(sub) -> None:
     s.add_argument("--councils-whole", action="store_true", help="no council split between boards")
     s.add_argument("--cas-whole", action="store_true", help="no combined authority split between boards")
     s.add_argument("--lock", help="board codes kept as they are (A,B,...)")
-    s.add_argument("--objective", help="weights, e.g. disruption=1,balance=0.2 (default: disruption=1)")
+    s.add_argument("--objective", help="lexicographic levels of weighted terms, most important first, e.g. "
+                                       "'soft_rules > boundary_change > merges > size_band=1,clusters=500' "
+                                       "(default: soft_rules > boundary_change > merges > council_splits > "
+                                       "size_band > clusters; docs/suggest.md)")
+    s.add_argument("--band", help="target size band of the size_band term, LO-HI people (default 1M-3M)")
+    s.add_argument("--ties", type=int, default=20, help="count optima tied with option 1 up to this many "
+                                                        "(default 20; 0: do not count)")
     s.add_argument("--top", type=int, default=1, help="number of distinct options (default 1)")
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole search (default 60)")
-    s.add_argument("--workers", type=int, default=8, help="solver threads (default 8)")
+    s.add_argument("--workers", type=int, default=None, help="solver threads (default: the number of cores)")
+    s.add_argument("--decompose", choices=["auto", "on", "off"], default="auto",
+                   help="solve region by region and combine exactly (auto: when the problem has 61-200 pieces "
+                        "and every objective term is a sum over boards; docs/suggest.md)")
     s.add_argument("--format", choices=["table", "json"], default="table")
     s.add_argument("-o", "--output", required=True, help="folder for the option proposals and summary.json")
 
@@ -92,9 +110,24 @@ def request_from_args(args, atlas=None) -> Request:
     from dataclasses import replace
 
     cons = replace(cons, **kw)
+    band = None
+    if args.band is not None:
+        lo_s, sep, hi_s = str(args.band).partition("-")
+        if not sep:
+            raise SuggestError(f"--band {args.band!r}: expected LO-HI, e.g. 1M-3M")
+        band = (parse_people(lo_s, "band"), parse_people(hi_s, "band"))
+    weights = Weights.parse(args.objective, band=band)
+    soft = [r for r in cons.soft]
+    if args.rules and atlas is not None and args._ruleset is not None:
+        from icbmap.suggest.rules import check_soft_only
+
+        check_soft_only(args._ruleset, args.rules, cons, weights)
+    del soft
     req = Request(blocks=args.blocks, target=Target.parse(args.boards), scope=args.scope, constraints=cons,
-                  weights=Weights.parse(args.objective), top=args.top, time_limit=args.time_limit,
-                  workers=args.workers)
+                  weights=weights, top=args.top, time_limit=args.time_limit,
+                  workers=args.workers or (os.cpu_count() or 1), decompose=args.decompose)
+    if not isinstance(args.ties, int) or args.ties < 0:
+        raise SuggestError(f"--ties {args.ties!r}: 0 or more")
     req.check()
     return req
 
@@ -104,6 +137,9 @@ def _fmt_gap(g) -> str:
 
 
 def summary_dict(result, files: list[str], plan_label: str) -> dict:
+    from icbmap.suggest.terms import display_value
+
+    ties = result.ties
     return {
         "format": "icbmap-suggest",
         "start": plan_label,
@@ -115,40 +151,69 @@ def summary_dict(result, files: list[str], plan_label: str) -> dict:
         "status": result.status,
         "message": result.message,
         "elapsed_seconds": round(result.elapsed, 2),
+        "solver_seconds": round(getattr(result, "solver_seconds", result.elapsed), 2),
+        "ties": None if ties is None else {"count": ties[0], "complete": ties[1]},
         "explanation": result.explanation,
         "options": [{
             "rank": o.rank,
             "file": f,
             "status": o.found.status,
             "objective": o.figures["objective"],
+            "levels": o.figures["levels"],
             "solver_objective": o.found.objective,
             "bound": o.found.bound,
             "gap": o.found.gap,
+            "terms": {t: display_value(t, v) for t, v in o.figures["terms"].items()},
             "violations": o.violations,
             "figures": o.figures,
         } for o, f in zip(result.options, files)],
     }
 
 
+def add_checks(summary: dict) -> dict:
+    for o in summary["options"]:
+        o["checks"] = checks_text(o)
+    return summary
+
+
 def format_table(summary: dict) -> str:
+    from icbmap.suggest.spec import SHORT_LABELS
+
     r = summary["request"]
+    obj = r["objective"]
+    levels = obj["levels"]
     lines = [f"icbmap suggest: {summary['scope']}, {r['blocks']} -> {r['target']} boards, start: {summary['start']}",
              "Rules: " + ", ".join(f"{k}={v}" for k, v in r["constraints"].items() if v not in (None, (), [])),
-             "Objective: " + ", ".join(f"{k}={v:g}" for k, v in r["objective"].items() if v),
+             "Objective (lexicographic, first matters most): "
+             + " > ".join(",".join(f"{t}" + (f"={w:g}" if w != 1 else "") for t, w in lv.items()) for lv in levels)
+             + (f"; size band {obj['band'][0]:,}-{obj['band'][1]:,}" if any("size_band" in lv for lv in levels)
+                else "") + "; then a fixed tie-break",
              f"{summary['blocks']} blocks ({summary['atoms']} pieces); status: {summary['status']}"
              + (f" ({summary['message']})" if summary["message"] else "") + f"; {summary['elapsed_seconds']:.1f} s"]
+    ties = summary.get("ties")
+    if ties and summary["options"]:
+        n, complete = ties["count"], ties["complete"]
+        if n <= 1 and complete:
+            lines.append("Ties: option 1 is the only optimum (every level and the tie-break decide it)")
+        else:
+            lines.append(f"Ties: {'' if complete else 'at least '}{n} distinct options tie with option 1 on every "
+                         "level; the fixed tie-break chooses option 1" + ("" if complete else
+                                                                           " (counting stopped at the cap)"))
     lines += [f"Note: {n}" for n in summary["notes"]]
     lines.append("")
-    head = ["Option", "Status", "Objective", "Bound", "Gap", "Boards", "Smallest", "Largest", "People moved",
-            "Councils split", "CAs split", "Checks", "File"]
+    terms = [t for lv in levels for t in lv]
+    shown = terms + [t for t in ("boundary_change", "merges") if t not in terms]
+    head = ["Option", "Status", "Boards", "Smallest", "Largest"] + [SHORT_LABELS[t] for t in shown] \
+        + ["Checks", "File"]
     rows = []
     for o in summary["options"]:
         f = o["figures"]
-        rows.append([str(o["rank"]), o["status"], f"{o['objective']:,.2f}", f"{o['bound']:,.2f}", _fmt_gap(o["gap"]),
-                     str(f["boards"]), f"{f['smallest']:,}", f"{f['largest']:,}", f"{f['people_moved']:,}",
-                     str(f["councils_split"]), str(f["cas_split"]),
-                     "all rules met" if not o["violations"] else f"{len(o['violations'])} broken",
-                     o["file"]])
+        vals = []
+        for t in shown:
+            v = o["terms"][t]
+            vals.append(f"{v:,}" if isinstance(v, int) else f"{v:,.2f}")
+        rows.append([str(o["rank"]), o["status"], str(f["boards"]), f"{f['smallest']:,}", f"{f['largest']:,}"]
+                    + vals + [o.get("checks") or checks_text(o), o["file"]])
     if rows:
         widths = [max(len(h), *(len(x[i]) for x in rows)) for i, h in enumerate(head)]
         lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip())
@@ -169,13 +234,14 @@ def format_table(summary: dict) -> str:
             lines.append(f"  Principles ({pr['rule_set']}): {ok} of {len(rules)} rules pass (icbmap check)")
             for r in rules:
                 if not r["passed"]:
-                    lines.append(f"    FAILS: {r['label']}: {r['missing'] or str(r['failing']) + ' ' + r['subject']}")
+                    what = "FAILS" if r.get("hard", True) else "WARNING (soft rule)"
+                    lines.append(f"    {what}: {r['label']}: {r['missing'] or str(r['failing']) + ' ' + r['subject']}")
     if summary["explanation"]:
         lines.append("")
         lines += summary["explanation"]
     lines.append("")
-    lines.append("Objective in points: weight x thousands of people (disruption, balance) or x items (the counts); "
-                 "bound = the solver's proof that no option scores lower; docs/suggest.md.")
+    lines.append("Terms: people (boundary change, outside band, range, people moved) or counts; the levels are "
+                 "compared in order, weights within a level are per 1,000 people or per item; docs/suggest.md.")
     return "\n".join(lines) + "\n"
 
 
@@ -211,7 +277,7 @@ def run(args) -> int:
 
     def work():
         try:
-            box["result"] = suggest(start, request, progress=progress, cancel=cancel)
+            box["result"] = suggest(start, request, progress=progress, cancel=cancel, tie_cap=args.ties)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             box["error"] = exc
 
@@ -236,6 +302,9 @@ def run(args) -> int:
 
         for o in result.options:
             o.figures["principles"] = {"rule_set": args._ruleset.name, "rules": check_option(o.plan, args._ruleset)}
+            hard_of = {r.id: getattr(r, "hard", True) for r in args._ruleset.rules}
+            for rr in o.figures["principles"]["rules"]:
+                rr.setdefault("hard", hard_of.get(rr["id"], True))
     result.problem.notes.extend(args._rule_notes)
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -250,7 +319,7 @@ def run(args) -> int:
                                           f"{f['boards']} boards", notes=notes)
         write_proposal(out / name, prop)
         files.append(name)
-    summary = summary_dict(result, files, label if not args.proposal else str(args.proposal))
+    summary = add_checks(summary_dict(result, files, label if not args.proposal else str(args.proposal)))
     text_json = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     atomic_write_text(out / "summary.json", text_json)
     # options left from an earlier run in this folder would be taken for this run's

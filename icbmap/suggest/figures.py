@@ -16,8 +16,7 @@ from scipy.optimize import linear_sum_assignment
 from icbmap.metrics.engine import Metrics
 from icbmap.names import short_board_name
 from icbmap.plan.model import Board
-from icbmap.suggest.model import PER_THOUSAND
-from icbmap.suggest.spec import PEOPLE_TERMS, TERMS, WEIGHT_SCALE, Request
+from icbmap.suggest.spec import Request
 
 
 def option_plan(start, problem, partition: list[list[int]], title: str = ""):
@@ -90,7 +89,7 @@ def option_plan(start, problem, partition: list[list[int]], title: str = ""):
     return p
 
 
-def option_figures(start, plan, problem, request: Request) -> tuple[dict, list[str]]:
+def option_figures(start, plan, problem, request: Request, found=None) -> tuple[dict, list[str]]:
     """Figures of an option, all read from the metrics engine's report, and the hard
     constraints it breaks (an empty list when it meets every rule)."""
     atlas = start.atlas
@@ -111,17 +110,34 @@ def option_figures(start, plan, problem, request: Request) -> tuple[dict, list[s
     ca_splits = sum(rows["ca"][c].n_boards - 1 for c in areas_touched["ca"])
     ca_not_equal = sum(1 for c in areas_touched["ca"] if rows["ca"][c].equals_board is None)
     councils_per_board = max(len(by_id[i].councils_whole) + len(by_id[i].councils_part) for i in scope_ids)
-    terms = {
+    from icbmap.metrics.change import boundary_change
+
+    people, merges, continuing = boundary_change(start.assignment, plan.assignment, pop)
+    lo, hi = request.weights.band
+    band = sum(max(0, lo - p) + max(0, p - hi) for i, p in pops.items() if i not in problem.locked_boards)
+    cluster_of = getattr(problem, "start_cluster", {}) or {}
+    cross = 0
+    for P in set(int(c) for c in continuing if c >= 0):
+        ks = {cluster_of.get(b, -1 - b) for b in range(len(continuing)) if continuing[b] == P}
+        cross += max(0, len(ks) - 1)
+    terms = dict(found.terms) if found is not None else {}
+    terms.update({
+        "boundary_change": int(people),
+        "merges": int(merges),
+        "size_band": int(band),
+        "clusters": int(cross),
         "disruption": moved,
         "balance": max(pops.values()) - min(pops.values()),
         "council_splits": council_splits,
         "ca_splits": ca_splits,
         "councils_per_board": councils_per_board,
         "ca_coterminosity": ca_not_equal,
-    }
-    w = request.weights
-    objective = sum(w.coef(t) * (terms[t] if t in PEOPLE_TERMS else PER_THOUSAND * terms[t]) for t in TERMS)
-    objective = objective / (WEIGHT_SCALE * PER_THOUSAND)
+    })
+    terms.setdefault("soft_rules", 0)
+    from icbmap.suggest.terms import level_values, points
+
+    levels = [points(v) for v in level_values(request.weights, terms)]
+    objective = levels[0] if levels else 0.0
     boards = [{"id": i, "code": by_id[i].code, "name": by_id[i].name, "population": by_id[i].population,
                "locked": i in problem.locked_boards, "contiguous": by_id[i].contiguous,
                "regions": by_id[i].regions,
@@ -134,6 +150,9 @@ def option_figures(start, plan, problem, request: Request) -> tuple[dict, list[s
         "people_moved": moved,
         "terms": terms,
         "objective": objective,
+        "levels": levels,
+        "boundary_change": int(people),
+        "merges": int(merges),
         "non_contiguous": sum(1 for i in scope_ids if not by_id[i].contiguous),
         "multi_region": sum(1 for i in scope_ids if len(by_id[i].regions) > 1),
         "councils_split": sum(1 for c in areas_touched["council"] if rows["council"][c].n_boards > 1),
@@ -161,9 +180,15 @@ def violations(start, plan, problem, request: Request, report, scope_ids, areas_
             out.append(f"{b.name}: {b.population:,} people, above the ceiling {cons.ceiling:,}")
         if cons.contiguity and not b.contiguous:
             out.append(f"{b.name} is not in one piece")
-        if cons.region_nesting and len(b.regions) > 1:
-            out.append(f"{b.name} spans {len(b.regions)} NHS regions")
     region = atlas.unit_level("region")
+    ur = getattr(problem, "unit_region", None)
+    if ur is not None:   # regions follow boards: a straddling block counts in the region it went to
+        region = np.where(problem.unit_atom >= 0, ur, region)
+    for i in scope_ids:
+        b = by_id[i]
+        n_reg = len(np.unique(region[plan.assignment == i]))
+        if cons.region_nesting and n_reg > 1:
+            out.append(f"{b.name} spans {n_reg} NHS regions")
     pop = atlas.population
     free_units = problem.unit_atom >= 0
     whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \
@@ -188,3 +213,26 @@ def violations(start, plan, problem, request: Request, report, scope_ids, areas_
         if not plan.boards[i].active or not np.array_equal(plan.assignment == i, start.assignment == i):
             out.append(f"locked board {plan.boards[i].name} changed")
     return out
+
+
+def checks_text(o: dict) -> str:
+    """One verdict per option that never says "all rules met" beside a failing principle."""
+    pr = o["figures"].get("principles")
+    hard = len(o["violations"])
+    soft = 0
+    if pr:
+        for r in pr["rules"]:
+            if r["passed"] or r.get("missing"):
+                continue
+            if r.get("hard", True):
+                hard += 1
+            else:
+                soft += 1
+    if not hard and not soft:
+        return "all rules met"
+    parts = []
+    if hard:
+        parts.append(f"{hard} rule{'s' if hard != 1 else ''} broken")
+    if soft:
+        parts.append(f"{soft} soft rule{'s' if soft != 1 else ''} fail{'s' if soft == 1 else ''}")
+    return "; ".join(parts)

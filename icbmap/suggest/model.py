@@ -17,10 +17,14 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from icbmap.suggest.problem import Problem
-from icbmap.suggest.spec import PEOPLE_TERMS, TERMS, Constraints, Target, Weights
-
-#: People terms are per person; weights are per thousand people (and per item for counts).
-PER_THOUSAND = 1000
+from icbmap.suggest.spec import Constraints, Target, Weights
+from icbmap.suggest.terms import (
+    PER_THOUSAND,
+    _Areas,
+    add_hard_nesting,
+    add_terms,
+    tie_break,
+)
 
 
 class _DSU:
@@ -143,6 +147,15 @@ class Model:
     parents: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     keeps: dict[tuple[int, int], tuple] = field(default_factory=dict)   # (root, start board) -> (m, w)
     depth: list = field(default_factory=list)
+    members: dict = field(default_factory=dict)
+    board_pop: dict = field(default_factory=dict)
+    areas_helper: object = None
+    cont: dict = field(default_factory=dict)
+    levels: list = field(default_factory=list)       # lexicographic levels (integer expressions)
+    level_ub: list = field(default_factory=list)     # an upper bound of each level's value
+    tiebreak: object = None
+    used: object = None                               # number of boards built from atoms
+    or_lits: dict = field(default_factory=dict)       # (rule key, area) -> failure literal
 
     def hint(self, partition: list[list[int]]) -> int:
         """Warm start from a partition (e.g. a coarser solution mapped onto these atoms):
@@ -224,7 +237,7 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
     members: dict[int, list[int]] = {r: [] for r in roots}
     for (a, r) in x:
         members[r].append(a)
-    model = Model(problem, cons, target, weights, m, x, cand, roots)
+    model = Model(problem, cons, target, weights, m, x, cand, roots, members=members)
     empty = [a for a in range(n) if not cand[a]]
     if empty:
         model.infeasible_reason = f"{problem.names[empty[0]]} cannot be placed on any board"
@@ -246,10 +259,12 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
     # number of boards
     n_fixed = len(problem.fixed_pops)
     used = sum(x[(r, r)] for r in roots)
+    model.used = used
     m.Add(used >= target.lo - n_fixed)
     m.Add(used <= target.hi - n_fixed)
     # populations
     board_pop = {r: sum(int(pop[a]) * x[(a, r)] for a in members[r]) for r in roots}
+    model.board_pop = board_pop
     for r in roots:
         if cons.floor is not None:
             m.Add(board_pop[r] >= cons.floor * x[(r, r)])
@@ -290,8 +305,11 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
             if root_lit:
                 m.Add(depth[a] == 0).OnlyEnforceIf(root_lit[0])
     # ---------------------------------------------------------------- objective terms
+    model.areas_helper = _Areas(model)
+    add_hard_nesting(model)
     terms: dict[str, cp_model.LinearExpr] = {}
     want = set(weights.active()) if objective == "weighted" else set()
+    terms.update(add_terms(model, want))
     if "disruption" in want:
         # m[r, s]: the board rooted at r continues starting board s (each s at most once)
         starts_pop: dict[int, int] = {}
@@ -398,18 +416,35 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
         terms["ca_coterminosity"] = len(ca_atoms) - sum(eqs)
     model.terms = terms
     if objective == "weighted":
-        expr = 0
-        for term in TERMS:
-            if term in terms:
-                k = weights.coef(term)
-                expr += k * terms[term] if term in PEOPLE_TERMS else k * PER_THOUSAND * terms[term]
-        model.objective = expr
-        m.Minimize(expr)
+        from icbmap.suggest.terms import level_coefs
+
+        for lv in level_coefs(weights):
+            expr, ub = 0, 0
+            for term, k in lv.items():
+                expr += k * terms[term]
+                ub += k * _upper(m, terms[term])
+            model.levels.append(expr)
+            model.level_ub.append(ub)
+        model.tiebreak = tie_break(model)
+        model.objective = model.levels[0] if model.levels else None
     elif objective == "max_min_pop":
         m.Maximize(model.min_pop)
     elif objective == "min_max_pop":
         m.Minimize(model.max_pop)
     return model
+
+
+def _upper(m: cp_model.CpModel, expr) -> int:
+    """An upper bound of a linear expression from its variables' domains."""
+    if isinstance(expr, (int, np.integer)):
+        return int(expr)
+    flat = cp_model.FlatIntExpr(expr)
+    proto = m.Proto()
+    ub = int(flat.offset)
+    for v, c in zip(flat.vars, flat.coeffs):
+        dom = list(proto.variables[v.index].domain)   # (a negative index on the proto field reads 0)
+        ub += int(c) * int(dom[-1] if c > 0 else dom[0])
+    return ub
 
 
 def partition_from_units(problem: Problem, cons: Constraints, unit_board: np.ndarray,
@@ -434,6 +469,4 @@ def partition_from_units(problem: Problem, cons: Constraints, unit_board: np.nda
 
 def objective_points(value: float) -> float:
     """An integer objective value in points (weight x thousands of people, or x items)."""
-    from icbmap.suggest.spec import WEIGHT_SCALE
-
-    return value / (WEIGHT_SCALE * PER_THOUSAND)
+    return value / (100 * PER_THOUSAND)

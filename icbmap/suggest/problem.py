@@ -36,6 +36,11 @@ class Problem:
     fixed_pops: list[int] = field(default_factory=list)                    # locked boards in the scope
     fixed_councils: list[int] = field(default_factory=list)                # councils each of them deals with
     names: list[str] = field(default_factory=list)
+    gid: np.ndarray | None = None         # global atom id (sub-problems of a decomposition keep them)
+    start_cluster: dict[int, int] = field(default_factory=dict)   # starting board -> 2025 cluster (index)
+    sa_level: str | None = None           # metrics level of the strategic authorities (sa_nesting)
+    or_areas: set = field(default_factory=set)   # (level, area) counted by the decomposition itself
+    unit_region: np.ndarray | None = None  # NHS region of every unit as the boards' regions follow them
     # Atlas problems only
     unit_atom: np.ndarray | None = None   # atom of every unit (-1: not free)
     scope_boards: list[int] = field(default_factory=list)
@@ -62,9 +67,11 @@ class Problem:
 
     def __post_init__(self):
         if self.n_blocks == 0 and len(self.block):
-            self.n_blocks = int(len(np.unique(self.block)))
+            self.n_blocks = len(np.unique(self.block))
         if not self.names:
             self.names = [f"block {i}" for i in range(self.n)]
+        if self.gid is None:
+            self.gid = np.arange(self.n, dtype=np.int64)
 
 
 # ---------------------------------------------------------------- scope
@@ -128,6 +135,27 @@ def locked_ids(plan, codes) -> list[int]:
     return sorted(out)
 
 
+def _sa_level(atlas) -> str | None:
+    from icbmap.principles.check import resolve_geography
+
+    return resolve_geography(atlas, "strategic_authorities_2026")
+
+
+def start_clusters(plan, board_ids) -> dict[int, int]:
+    """Starting board id -> index of its 2025 cluster (boards not in the table: none)."""
+    from icbmap.atlas.clusters import load_clusters
+
+    table = load_clusters()
+    ids = sorted(set(table["cluster_id"]))
+    of = dict(zip(table["board_code"], table["cluster_id"]))
+    out = {}
+    for b in board_ids:
+        code = plan.boards[b].code
+        if code in of:
+            out[int(b)] = ids.index(of[code])
+    return out
+
+
 # ---------------------------------------------------------------- build
 def _dense(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     uniq, inv = np.unique(keys, return_inverse=True)
@@ -166,6 +194,18 @@ def build_problem(plan, request: Request) -> Problem:
     key = A.astype(np.int64) if level == "plan-board" else atlas.unit_level(level).astype(np.int64)
     region = atlas.unit_level("region").astype(np.int64)
     n_reg = len(atlas.layers["region"])
+    n_straddle = 0
+    if cons.region_nesting and cons.regions_follow_boards:
+        # regions follow boards: a block that straddles a region line goes whole with the region
+        # holding most of its people (ties: the lowest region number)
+        fu = np.flatnonzero(is_free)
+        bk, binv = np.unique(key[fu], return_inverse=True)
+        w = np.zeros((len(bk), n_reg))
+        np.add.at(w, (binv, region[fu]), pop[fu] + 1e-6)
+        breg = np.argmax(w, axis=1)
+        n_straddle = int(((w > 0).sum(axis=1) > 1).sum())
+        region = region.copy()
+        region[fu] = breg[binv]
     key2 = key * (n_reg + 1) + region if cons.region_nesting else key
     n_units = atlas.n_units
 
@@ -205,7 +245,9 @@ def build_problem(plan, request: Request) -> Problem:
     edges = np.unique(np.stack([lo, hi], axis=1), axis=0) if len(lo) else np.zeros((0, 2), np.int64)
 
     start = _pair_sums(ua, A[free_units].astype(np.int64), pop[free_units], n)
-    levels = ("council", "ca") + tuple(lv for lv in cons.whole_areas if lv not in ("council", "ca"))
+    sa_level = _sa_level(atlas) if "sa_nesting" in request.weights.active() else None
+    extra = list(cons.whole_areas) + [r.level for r in cons.nest + cons.soft if r.level] + ([sa_level] if sa_level else [])
+    levels = ("council", "ca") + tuple(dict.fromkeys(lv for lv in extra if lv not in ("council", "ca")))
     areas, area_pop = {}, {}
     for lvl in levels:
         try:
@@ -242,7 +284,7 @@ def build_problem(plan, request: Request) -> Problem:
     # locked boards inside the scope
     council_u = atlas.unit_level("council")
     fixed_pops = [int(pop[A == b].sum()) for b in locked_in]
-    fixed_councils = [int(len(np.unique(council_u[A == b]))) for b in locked_in]
+    fixed_councils = [len(np.unique(council_u[A == b])) for b in locked_in]
     # names
     if level == "plan-board":
         block_names = {i: plan.boards[int(k // (n_reg + 1) if cons.region_nesting else k)].name for i, k in enumerate(ukey)}
@@ -252,7 +294,10 @@ def build_problem(plan, request: Request) -> Problem:
     per_block = np.bincount(ablock, minlength=len(ukey))
     anames = [block_names[int(b)] + (" (part)" if per_block[b] > 1 else "") for b in ablock]
     notes = []
-    if cons.region_nesting and level not in ("plan-board", "place"):
+    if n_straddle:
+        notes.append(f"{n_straddle} {request.blocks} straddle an NHS region line: each goes whole with the region "
+                     "holding most of its people (regions follow boards)")
+    if cons.region_nesting and not cons.regions_follow_boards and level not in ("plan-board", "place"):
         base = key[free_units]
         cut = len(np.unique(base)) != len(ukey)
         if cut:
@@ -269,9 +314,12 @@ def build_problem(plan, request: Request) -> Problem:
             if crossing:
                 notes.append(f"{', '.join(crossing)} ({atlas.level_label(lvl)}) cross an NHS region line: with "
                              "boards nested in regions they are kept whole within each region only")
+    if "sa_nesting" in request.weights.active() and sa_level is None:
+        notes.append("the 2026 strategic authorities are not loaded in this data pack: sa_nesting counts 0")
     return Problem(pop=apop, edges=edges.astype(np.int64), block=ablock, region=areg, start=start,
+                   start_cluster=start_clusters(plan, free), sa_level=sa_level,
                    areas=areas, out_touch=out_touch, equal_possible=equal_possible, area_pop=area_pop,
                    fixed_pops=fixed_pops,
                    fixed_councils=fixed_councils, names=anames, unit_atom=unit_atom, scope_boards=scope_ids,
                    locked_boards=locked_in, free_boards=free, scope_label=scope_label,
-                   n_blocks=len(ukey), notes=notes)
+                   n_blocks=len(ukey), notes=notes, unit_region=region)

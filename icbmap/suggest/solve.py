@@ -8,16 +8,24 @@ plan and turns every option into a plan with its figures from the metrics engine
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from icbmap.suggest.model import build_model, objective_points, partition_from_units
+from icbmap.suggest.model import build_model, partition_from_units
 from icbmap.suggest.problem import Problem, build_problem
-from icbmap.suggest.spec import GROUP_LABELS, Constraints, Request, SuggestError, Target, Weights
+from icbmap.suggest.spec import (
+    GROUP_LABELS,
+    Constraints,
+    Request,
+    SuggestError,
+    Target,
+    Weights,
+)
 
 
 @dataclass
@@ -30,6 +38,8 @@ class SolveProgress:
     bound: float | None         # the solver's bound for this option (points)
     elapsed: float
     options_found: int
+    stage: int = 1              # lexicographic stage being solved (1 = the first level)
+    stages: int = 1
 
     @property
     def gap(self) -> float | None:
@@ -39,7 +49,8 @@ class SolveProgress:
         best = "none yet" if self.objective is None else f"{self.objective:,.2f}"
         bound = "-" if self.bound is None else f"{self.bound:,.2f}"
         gap = "-" if self.gap is None else f"{100 * self.gap:.2f}%"
-        return (f"option {self.option}/{self.top}: best {best}, bound {bound}, gap {gap}, "
+        stage = f" (level stage {self.stage} of {self.stages})" if self.stages > 1 else ""
+        return (f"option {self.option}/{self.top}: best {best}, bound {bound}, gap {gap}{stage}, "
                 f"{self.elapsed:.1f} s")
 
 
@@ -59,7 +70,9 @@ class Found:
     objective: float            # points
     bound: float                # points
     status: str                 # "optimal" or "feasible" (time limit or cancel before proof)
-    terms: dict[str, int] = field(default_factory=dict)   # raw term values in the model
+    terms: dict[str, int] = field(default_factory=dict)   # raw term values (terms.evaluate)
+    levels: list[float] = field(default_factory=list)      # each level's value in points
+    level_ints: list[int] = field(default_factory=list)
 
     @property
     def gap(self) -> float:
@@ -72,6 +85,7 @@ class Solved:
     status: str                 # optimal / feasible / infeasible / unknown / cancelled
     message: str
     elapsed: float
+    ties: tuple[int, bool] | None = None   # (partitions tied with option 1 on every level, count complete)
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -128,15 +142,31 @@ def _term_values(model, solver) -> dict[str, int]:
 
 
 def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: Weights, top: int = 1,
-                  time_limit: float = 60.0, workers: int = 8,
+                  time_limit: float = 60.0, workers: int | None = None,
                   progress: Callable[[SolveProgress], None] | None = None,
-                  cancel: threading.Event | None = None, hint: list[list[int]] | None = None) -> Solved:
-    """The best ``top`` distinct partitions (no-good cuts between solves).
+                  cancel: threading.Event | None = None, hint: list[list[int]] | None = None,
+                  tie_cap: int = 20, decompose: str = "auto") -> Solved:
+    """The best ``top`` distinct partitions in the lexicographic order of the objective's levels
+    then the fixed tie-break (no-good cuts between solves), and how many tie with the first.
 
     ``hint``: a partition to start the search from (a warm start; it need not be feasible).
     """
+    from icbmap.suggest.decompose import decomposable, solve_decomposed
+    from icbmap.suggest.lex import count_ties, lex_solve
+    from icbmap.suggest.terms import evaluate, level_values, points
+
+    workers = workers or (os.cpu_count() or 1)
+    if decompose not in ("auto", "on", "off"):
+        raise SuggestError(f"--decompose {decompose!r}: auto, on or off")
+    if decompose != "off" and decomposable(problem, cons, weights) and (decompose == "on"
+                                                                          or 60 < problem.n <= 200):
+        return solve_decomposed(problem, cons, target, weights, top, time_limit, workers, progress, cancel,
+                                tie_cap)
+    from icbmap.suggest.terms import level_divisor
+
     t0 = time.monotonic()
     model = build_model(problem, cons, target, weights)
+    div0 = level_divisor(weights, 0) if weights.levels else 1   # the model's levels are divided by it
     if hint:
         model.hint(hint)
     found: list[Found] = []
@@ -151,27 +181,30 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             break
         state = {"obj": None, "bound": None}
 
-        def report(obj, bound, k=k):
-            if obj is not None:
-                state["obj"] = obj
-            if bound is not None:
-                state["bound"] = bound
+        def report(stage, n_stages, obj, bound, k=k):
+            if stage == 1:
+                if obj is not None:
+                    state["obj"] = obj
+                if bound is not None:
+                    state["bound"] = bound
             if progress is not None:
                 progress(SolveProgress(k, top,
-                                       None if state["obj"] is None else objective_points(state["obj"]),
-                                       None if state["bound"] is None else objective_points(state["bound"]),
-                                       time.monotonic() - t0, len(found)))
+                                       None if state["obj"] is None else points(state["obj"] * div0),
+                                       None if state["bound"] is None else points(state["bound"] * div0),
+                                       time.monotonic() - t0, len(found), stage=stage, stages=n_stages))
 
-        status, solver, cb = _run(model, remaining, workers, cancel, report)
+        status, lf = lex_solve(model, remaining, workers, cancel, report)
         cancelled = cancel is not None and cancel.is_set()
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            part = model.partition(lambda v: solver.BooleanValue(v))
-            obj = objective_points(solver.ObjectiveValue())
-            bound = objective_points(solver.BestObjectiveBound())
-            st = "optimal" if status == cp_model.OPTIMAL else "feasible"
-            found.append(Found(part, obj, bound if st == "feasible" else obj, st, _term_values(model, solver)))
-            model.forbid(part)
-            model.hint(part)
+        if lf is not None:
+            raw = evaluate(problem, cons, weights, lf.partition)
+            lv = level_values(weights, raw)
+            obj = points(lv[0]) if lv else 0.0
+            bound = points(lf.level_bound * div0) if lf.level_bound is not None else obj
+            st = "optimal" if lf.proven else "feasible"
+            found.append(Found(lf.partition, obj, obj if st == "optimal" else min(bound, obj), st, raw,
+                               levels=[points(v) for v in lv], level_ints=lf.level_ints))
+            model.forbid(lf.partition)
+            model.hint(lf.partition)
             if st != "optimal":
                 status_out = "feasible"
             if cancelled:
@@ -179,7 +212,7 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
                 break
             continue
         if cancelled:
-            status_out = "cancelled" if found else "cancelled"
+            status_out = "cancelled"
             message = (f"cancelled: kept the best {len(found)} option(s) found so far" if found
                        else "cancelled before any option was found")
             break
@@ -189,7 +222,6 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             else:
                 status_out, message = "infeasible", model.infeasible_reason or "infeasible"
             break
-        # UNKNOWN / MODEL_INVALID
         if found:
             status_out = "feasible"
             message = f"time limit reached after {len(found)} option(s)"
@@ -198,7 +230,20 @@ def solve_problem(problem: Problem, cons: Constraints, target: Target, weights: 
             message = (f"no option found within the time limit ({time_limit:g} s); "
                        "the problem is not proven infeasible: allow more time or relax a rule")
         break
-    return Solved(found, status_out, message, time.monotonic() - t0)
+    solved = Solved(found, status_out, message, time.monotonic() - t0)
+    if tie_cap > 0 and found and found[0].status == "optimal" and not (cancel is not None and cancel.is_set()):
+        listed = [f.partition for f in found if f.level_ints == found[0].level_ints]
+        remaining = max(1.0, time_limit - (time.monotonic() - t0))
+        more, complete = count_ties(model_for_ties(model), found[0].level_ints, tie_cap, remaining, workers,
+                                    cancel, exclude=[])
+        solved.ties = (len(listed) + more, complete)
+    solved.elapsed = time.monotonic() - t0
+    return solved
+
+
+def model_for_ties(model):
+    """The model with the listed options already forbidden (the cuts are in ``model.cp``)."""
+    return model
 
 
 # ------------------------------------------------------------------ over a plan
@@ -224,6 +269,8 @@ class Result:
     message: str
     elapsed: float
     explanation: list[str] = field(default_factory=list)
+    ties: tuple[int, bool] | None = None
+    solver_seconds: float = 0.0      # the search itself (model, solves, ties), without the figures
 
     @property
     def ok(self) -> bool:
@@ -245,7 +292,7 @@ def check_request(plan, request: Request, problem: Problem) -> None:
 
 
 def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | None = None,
-            cancel: threading.Event | None = None, explain: bool = True) -> Result:
+            cancel: threading.Event | None = None, explain: bool = True, tie_cap: int = 20) -> Result:
     """Run ``request`` over ``plan``: options with their plans and figures, or why not."""
     from icbmap.suggest.figures import option_figures, option_plan
 
@@ -253,17 +300,25 @@ def suggest(plan, request: Request, progress: Callable[[SolveProgress], None] | 
     t0 = time.monotonic()
     problem = build_problem(plan, request)
     check_request(plan, request, problem)
-    hint = warm_start(plan, request, problem, cancel) if request.blocks != "boards" else None
+    from icbmap.suggest.decompose import decomposable
+
+    split = request.decompose == "on" or (request.decompose == "auto" and 60 < problem.n <= 200)
+    if request.blocks == "boards" or (split and decomposable(problem, request.constraints, request.weights)):
+        hint = None
+    else:
+        hint = warm_start(plan, request, problem, cancel)
     solved = solve_problem(problem, request.constraints, request.target, request.weights, request.top,
                            request.time_limit - (time.monotonic() - t0), request.workers, progress, cancel,
-                           hint=hint)
+                           hint=hint, tie_cap=tie_cap, decompose=request.decompose)
+    solver_seconds = solved.elapsed
     solved.elapsed = time.monotonic() - t0
     options = []
     for i, f in enumerate(solved.found, 1):
         p = option_plan(plan, problem, f.partition, title=f"Option {i}")
-        figs, violations = option_figures(plan, p, problem, request)
+        figs, violations = option_figures(plan, p, problem, request, f)
         options.append(Option(i, f, p, figs, violations))
-    result = Result(request, problem, options, solved.status, solved.message, solved.elapsed)
+    result = Result(request, problem, options, solved.status, solved.message, solved.elapsed, ties=solved.ties)
+    result.solver_seconds = solver_seconds
     if solved.status == "infeasible" and explain:
         result.explanation = explain_infeasible(plan, request, problem, cancel)
         result.message = result.explanation[0]
@@ -313,6 +368,64 @@ def _relaxed(plan, request: Request, group: str, problem: Problem):
     return plan, replace(request, constraints=cons, target=target)
 
 
+def _largest_area_sentence(plan, request: Request, problem: Problem, levels) -> str:
+    """"no option with 26 boards keeps every strategic authority in one board: the Greater
+    London Authority alone has 8.8M people" (names and figures from the data)."""
+    atlas = plan.atlas
+    best = None
+    for lvl in levels:
+        pops = problem.area_pop.get(lvl, {})
+        for c in sorted(pops):
+            if best is None or pops[c] > best[2]:
+                best = (lvl, c, pops[c])
+    if best is None:
+        return ""
+    lvl, c, pop = best
+    name = str(atlas.level_layer(lvl).names[c])
+    label = atlas.level_label(lvl)
+    return (f"no option with {request.target} boards keeps every area of {label} in one board: "
+            f"the {name} alone has {pop / 1e6:.1f}M people")
+
+
+def _plain_reason(plan, request: Request, problem: Problem) -> str:
+    """A plain sentence when areas kept whole leave too few groups for the number of boards
+    (figures from the data): "no option with 26 boards keeps every strategic authority in one
+    board: that joins the blocks into at most 19 groups; the Greater London Authority alone
+    has 8.8M people"."""
+    from icbmap.suggest.model import together_groups
+
+    cons = request.constraints
+    whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \
+        + [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
+    if not whole:
+        return ""
+    groups = together_groups(problem, cons)
+    most = len(groups) + len(problem.locked_boards)
+    if most >= request.target.lo:
+        return ""
+    atlas = plan.atlas
+    # the largest area kept whole, and the level whose rule joins the most
+    best = None
+    for lvl in whole:
+        base = replace(cons, councils_whole=lvl == "council", cas_whole=lvl == "ca",
+                       whole_areas=tuple(x for x in cons.whole_areas if x == lvl))
+        n_g = len(together_groups(problem, base))
+        pops = problem.area_pop.get(lvl, {})
+        if not pops:
+            continue
+        c = max(sorted(pops), key=lambda k: pops[k])
+        if best is None or n_g < best[0]:
+            best = (n_g, lvl, c, pops[c])
+    if best is None:
+        return ""
+    _n, lvl, c, pop = best
+    name = str(atlas.level_layer(lvl).names[c])
+    what = atlas.level_label(lvl).lower()
+    return (f"no option with {request.target} boards keeps every {what.rstrip('s')} in one board: that joins "
+            f"the {request.blocks} of {problem.scope_label} into at most {most} groups; the {name} alone has "
+            f"{pop / 1e6:.1f}M people (relax that rule, make it soft, or ask for at most {most} boards)")
+
+
 def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) -> list[str]:
     """Relax one constraint group at a time; say which one makes the problem feasible.
 
@@ -321,6 +434,9 @@ def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) ->
     cons = request.constraints
     groups = cons.active_groups(bool(problem.locked_boards))
     labels = [GROUP_LABELS[g] for g in groups]
+    plain = _plain_reason(plan, request, problem)
+    if plain:
+        return [plain]
     head = (f"no option with {request.target} boards for {problem.scope_label} from {request.blocks} meets "
             f"every rule ({', '.join(labels)})")
     budget = max(2.0, min(20.0, request.time_limit / max(len(groups), 1)))
@@ -361,6 +477,14 @@ def explain_infeasible(plan, request: Request, problem: Problem, cancel=None) ->
             lines.append(f"dropping the {GROUP_LABELS[g]} rule: not settled within {budget:.0f} s")
     if fixes:
         head += "; relaxing one rule at a time: " + "; ".join(fixes)
+        whole_fix = [g for g in groups if g in ("councils_whole", "cas_whole", "whole_areas")
+                     and any(f.startswith(f"without the {GROUP_LABELS[g]} rule") for f in fixes)]
+        if whole_fix:
+            lvl = {"councils_whole": "council", "cas_whole": "ca"}.get(whole_fix[0])
+            lvls = [lvl] if lvl else [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
+            sentence = _largest_area_sentence(plan, request, problem, lvls)
+            if sentence:
+                head = sentence + ". In full: " + head
     else:
         head += "; no single rule is to blame: at least two rules conflict"
     return [head] + lines

@@ -92,11 +92,72 @@ def test_councils_england_within_1pct_in_120s(benchmark, england):
     assert r.options[0].violations == []
 
 
+# ---------------------------------------------------------------- issue 20 targets (NHS England preset)
+def _nhse(atlas, blocks: str, n: int, time_limit: float) -> Request:
+    from icbmap.suggest.rules import constraints_from_rules
+
+    cons, _rs, _notes = constraints_from_rules(atlas, "NHS England 2025 guidance")
+    return Request(blocks=blocks, target=Target(n, n), constraints=cons, weights=Weights(), top=1,
+                   time_limit=time_limit)
+
+
+def _run_cpu(benchmark, plan, request):
+    """Like _run, and prints the process CPU time (the targets are CPU seconds on 2 cores)."""
+    import time
+
+    box = {}
+
+    def go():
+        c0 = time.process_time()
+        box["r"] = suggest(plan, request, explain=False)
+        box["cpu"] = time.process_time() - c0
+
+    benchmark.pedantic(go, rounds=1, iterations=1)
+    r = box["r"]
+    o = r.options[0] if r.options else None
+    print(f"\n{request.blocks} -> {request.target} (NHS England preset, default objective): {r.status}, "
+          f"{r.elapsed:.2f} s wall ({r.solver_seconds:.2f} s solving), {box['cpu']:.2f} s CPU, {r.problem.n} atoms, ties {r.ties}"
+          + (f", levels {o.figures['levels']}" if o else ""))
+    return r, box["cpu"]
+
+
+@pytest.mark.benchmark(group="suggest-issue-20")
+def test_nhse_whole_boards_26(benchmark, england):
+    """Target: whole boards 36 -> 26 with the preset, proven optimal in <= 0.5 s of solver time
+    (the assertion allows the shared machine 4x)."""
+    r, cpu = _run_cpu(benchmark, Plan(england), _nhse(england, "boards", 26, 30))
+    assert r.status == "optimal"
+    assert r.solver_seconds < 2.0
+
+
+@pytest.mark.skipif(not os.environ.get("ICBMAP_SLOW_BENCH"), reason="minutes: set ICBMAP_SLOW_BENCH=1")
+@pytest.mark.benchmark(group="suggest-issue-20")
+def test_nhse_councils_26(benchmark, england):
+    """Target: councils -> 26 with the preset, proven optimal in <= 5 s CPU (not met yet:
+    docs/suggest.md gives the measured figure)."""
+    r, cpu = _run_cpu(benchmark, Plan(england), _nhse(england, "councils", 26, 300))
+    assert r.options
+
+
+@pytest.mark.skipif(not os.environ.get("ICBMAP_SLOW_BENCH"), reason="minutes: set ICBMAP_SLOW_BENCH=1")
+@pytest.mark.benchmark(group="suggest-issue-20")
+def test_nhse_districts_26(benchmark, england):
+    """Target: districts -> 26, <= 60 s CPU (not met yet: docs/suggest.md gives the figure)."""
+    req = _nhse(england, "districts", 26, 300)
+    req.decompose = "on"
+    r, cpu = _run_cpu(benchmark, Plan(england), req)
+    assert r.options
+
+
 # ---------------------------------------------------------------- GerryChain anchor
-def _gerrychain_best(problem, k: int, floor: int, seconds: float, seed: int = 1):
+def _gerrychain_best(problem, k: int, floor: int, seconds: float, seed: int = 1, target: float | None = None):
     """GerryChain's SingleMetricOptimizer (ReCom short bursts) on the same atoms, minimising the
-    same disruption (people whose board changes, best continuation matching), for ``seconds``."""
+    same disruption (people whose board changes, best continuation matching), for ``seconds``
+    or until it reaches ``target``.  One ``random.Random`` is shared by the starting plan, the
+    proposal and the optimiser, as GerryChain's documentation says: an integer seed passed to
+    ``recom`` would restart the random stream on every step (the chain then repeats itself)."""
     gc = pytest.importorskip("gerrychain", reason="GerryChain is not installed (pip install gerrychain)")
+    import random
     import time
 
     import networkx as nx
@@ -125,21 +186,26 @@ def _gerrychain_best(problem, k: int, floor: int, seconds: float, seed: int = 1)
         r, c = linear_sum_assignment(-W)
         return float(total - W[r, c].sum())
 
+    rng = random.Random(seed)
     try:
-        assignment = recursive_tree_part(graph, range(k), ideal, "population", eps, rng=seed)
+        assignment = recursive_tree_part(graph, range(k), ideal, "population", eps, rng=rng)
     except RuntimeError as exc:
         pytest.skip(f"GerryChain found no starting plan for ReCom ({exc})")
     init = gc.Partition(graph, assignment, updaters={"population": gc.updaters.Tally("population", "population")})
-    proposal = lambda p: recom(p, "population", ideal, eps, rng=seed)  # noqa: E731
+    proposal = lambda p: recom(p, "population", ideal, eps, rng=rng)
     opt = SingleMetricOptimizer(proposal, [contiguous, within_percent_of_ideal_population(init, eps)], init,
-                                disruption, maximize=False, rng=seed)
+                                disruption, maximize=False, rng=rng)
     t0 = time.monotonic()
     steps = 0
+    reached = None
     for _ in opt.short_bursts(5, 10**9):
         steps += 1
+        if reached is None and target is not None and opt.best_score <= target:
+            reached = time.monotonic() - t0
+            break
         if time.monotonic() - t0 > seconds:
             break
-    return opt.best_score, steps, time.monotonic() - t0
+    return opt.best_score, steps, time.monotonic() - t0, reached
 
 
 @pytest.mark.benchmark(group="suggest-vs-gerrychain")
@@ -158,7 +224,9 @@ def test_places_against_gerrychain(benchmark, england_2024, region, floor):
     if r.problem.n != r.problem.n_blocks:
         pytest.skip("a place is in several pieces here; ReCom cannot keep pieces together")
     ours = r.options[0].figures["terms"]["disruption"]
-    theirs, steps, secs = _gerrychain_best(r.problem, k, floor, max(2.0, r.elapsed))
-    print(f"{region}: icbmap {ours:,} people moved (proven optimal, {r.elapsed:.1f} s); "
-          f"GerryChain ReCom short bursts {theirs:,.0f} after {steps} steps in {secs:.1f} s")
-    assert ours <= theirs
+    for seed in (1, 2, 3):
+        theirs, steps, secs, reached = _gerrychain_best(r.problem, k, floor, 30.0, seed=seed, target=ours)
+        print(f"{region}: icbmap {ours:,} people moved (proven optimal, {r.elapsed:.1f} s); GerryChain ReCom "
+              f"short bursts (seed {seed}) {theirs:,.0f} after {steps} steps in {secs:.1f} s"
+              + (f" (reached the optimum after {reached:.2f} s)" if reached is not None else ""))
+        assert ours <= theirs

@@ -440,6 +440,12 @@ def _principles_cases() -> list[Case]:
              cmd(lambda p: ["suggest", "--rules", str(p), "--blocks", "councils", "--boards", "3", "--scope",
                             "E54000007", "-o", str(p.parent / "sug")], lambda d: fifo(d / "rules.toml")),
              r"FIFO", output=None),
+        Case("suggest-rules-all-soft", (0,), "suggest --rules",
+             cmd(lambda p: ["suggest", "--rules", str(p), "--blocks", "boards", "--boards", "3", "--scope",
+                            "E54000007", "-o", str(p.parent / "sug")],
+                 lambda d: write(d / "rules.toml", 'name = "x"\n[[rule]]\nkind = "population"\nmin = 0\n'
+                                                    'hard = false\n[[rule]]\nkind = "contiguous"\nhard = false\n')),
+             r"every rule is soft", output=None),
         Case("trusts-fifo-ae", (3,), "data trusts --ae",
              cmd(lambda p: ["data", "trusts", str(p.parent / "etr.csv"), "--ae", str(p)],
                  lambda d: (write(d / "etr.csv", "x\n"), fifo(d / "ae.csv"))[1]), r"FIFO", output=None),
