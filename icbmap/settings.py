@@ -54,7 +54,7 @@ def write_settings(settings: dict) -> None:
     """Replace the whole settings file; prefer :func:`update_settings`, which does not lose
     another process's change made since this one read the file."""
     with _settings_lock():
-        atomic_write_text(settings_path(), json.dumps(settings, indent=2))
+        atomic_write_text(settings_path(), json.dumps(settings, indent=2, allow_nan=False))
 
 
 @contextmanager

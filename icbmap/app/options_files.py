@@ -113,7 +113,7 @@ class WorkspaceFiles:
         from icbmap.atlas.store import atomic_write_text
 
         try:
-            atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+            atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
         except OSError as exc:
             QMessageBox.warning(self.w, "Workspace not saved", f"{path}: {exc.strerror or exc}")
             return False

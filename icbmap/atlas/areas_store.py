@@ -107,7 +107,7 @@ def save_user_reference(atlas: Atlas, ref) -> Path:
            "members": members[["member", "code", "name", "status", "date", "code_kind"]].astype(str)
            .to_dict("list")}
     path = user_path(ref.name)
-    atomic_write_text(path, json.dumps(doc, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
     return path
 
 

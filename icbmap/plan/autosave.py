@@ -386,7 +386,7 @@ class Autosaver:
             "session": self.session,
             **info,
         }
-        atomic_write_text(self.marker_path, json.dumps(marker, indent=1))
+        atomic_write_text(self.marker_path, json.dumps(marker, indent=1, allow_nan=False))
 
     def discard_current(self) -> None:
         """Forget the current autosave (e.g. after the user saved); the session stays open."""

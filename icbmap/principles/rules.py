@@ -9,6 +9,8 @@ problem.  Definitions and worked examples: ``docs/principles.md``.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 from icbmap.errors import IcbmapError
@@ -111,6 +113,8 @@ def _check_value(kind: Kind, p: Param, value):
             raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} should be true or false, found {value!r}")
         return value
     if want is int:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} is {value}: give a finite number")
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
             raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} should be a whole number, found {value!r}")
         value = int(value)
@@ -118,7 +122,9 @@ def _check_value(kind: Kind, p: Param, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} should be a number, found {value!r}")
         value = float(value)
-    elif want is str:
+    if want in (int, float) and not math.isfinite(value):
+        raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} is {value}: give a finite number")
+    if want is str:
         if not isinstance(value, str) or not value.strip():
             raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} should be a name, found {value!r}")
         return value.strip()

@@ -244,7 +244,7 @@ def run(args) -> int:
         f = o.figures
         notes = (f"Suggested by icbmap suggest ({result.problem.scope_label}, {request.blocks} -> "
                  f"{request.target} boards; objective {f['objective']:,.2f}, bound {o.found.bound:,.2f}, "
-                 f"{o.found.status}). Rules: {json.dumps(request.constraints.to_dict())}. "
+                 f"{o.found.status}). Rules: {json.dumps(request.constraints.to_dict(), allow_nan=False)}. "
                  f"Objective weights: {request.weights}.")
         prop = Proposal.new(o.plan, title=f"Suggested option {o.rank}: {result.problem.scope_label}, "
                                           f"{f['boards']} boards", notes=notes)
