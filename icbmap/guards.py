@@ -192,6 +192,13 @@ def command_inputs(args) -> list[str]:
                 if item.lower().endswith(".shp"):
                     stem = item[:-4]
                     out.extend(stem + ext for ext in _SHAPEFILE_PARTS if os.path.lexists(stem + ext))
+    return out + protected_files()
+
+
+def protected_files() -> list[str]:
+    """icbmap's own data every command and the app reads: the data packs (yours and the
+    bundled one) and the bundled tables.  No output may replace them."""
+    out: list[str] = []
     try:
         from icbmap.paths import data_dir, shapefiles_dir
 
@@ -227,5 +234,5 @@ def output_name_problem(output: str) -> str | None:
 
 
 __all__ = ["BIDI", "MAX_NAME", "check_command_outputs", "clean_text", "command_inputs", "echo", "nonfinite_path",
-           "number", "output_name_problem", "output_problem", "refuse_nonfinite", "refuse_output_over_inputs",
+           "number", "output_name_problem", "output_problem", "protected_files", "refuse_nonfinite", "refuse_output_over_inputs",
            "text_problem"]

@@ -325,6 +325,9 @@ class ProposalManager(ProposalExports, QObject):
                 QMessageBox.warning(self.w, "Cannot import", str(exc))
                 return None
         self.set_proposal(result.to_proposal(), clean=False)
+        options = getattr(self.w, "options", None)
+        if options is not None:
+            options.current_option.origin = "imported"   # named so in the quit question
         if show_report:
             box = QMessageBox(QMessageBox.Icon.Information, "Import report",
                               result.report.summary().splitlines()[0], parent=self.w)

@@ -42,6 +42,11 @@ def build_reference(atlas, name, path, level=None, name_field=None, code_field=N
         raise DataError(path, exc.problem) from None
     if not path.exists():
         raise DataError(path, "no such file")
+    from icbmap.guards import text_problem
+
+    problem = label is not None and text_problem(label, "the label")
+    if problem:
+        raise DataError("--label", problem)
     if path.suffix.lower() in POLYGON_SUFFIXES:
         return from_polygons(atlas, name, path, name_field, code_field, label)
     return read_area_csv(atlas, name, path, level, name_field, code_field, label)
@@ -85,8 +90,9 @@ def run_areas(args) -> int:
         atlas = load_atlas_for(args)
         ref = build_reference(atlas, args.name, args.file, args.level, args.name_field, args.code_field,
                                      args.label)
+        text = describe(ref)            # before saving: a failure saves nothing
         path = areas_store.add_reference(atlas, ref)
-        print(describe(ref))
+        print(text)
         print(f"saved as {path}")
         return 0
     print(f"unknown areas action {cmd}", file=sys.stderr)
