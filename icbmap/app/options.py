@@ -182,6 +182,11 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
 
     def rename(self, index: int, name: str) -> None:
         o = self.options[index]
+        from icbmap.guards import clean_text
+
+        name, note = clean_text(name)      # no control or bidi characters, at most 200 characters
+        if note:
+            self.w.statusBar().showMessage(f"Option name: {note}", 8000)
         if o.baseline or not name.strip():
             return
         o.name = self._unique(name.strip(), exclude=o)

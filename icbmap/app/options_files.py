@@ -152,8 +152,13 @@ class WorkspaceFiles:
         there).  Returns the problems (files refused); the good options open."""
         path = Path(path)
         try:
+            from icbmap.safeio import loads_json
+
             data = prop.read_bytes_limited(path, 4 * 1024 * 1024, "workspace file")
-            doc = json.loads(data.decode("utf-8-sig"))
+            doc = loads_json(data, path, "workspace file")   # deep nesting, NaN, huge numbers: a message
+            from icbmap.guards import refuse_nonfinite
+
+            refuse_nonfinite(doc, path, "workspace file")
         except DataError as exc:
             problems = [str(exc)]
         except (ValueError, UnicodeDecodeError) as exc:
@@ -178,6 +183,13 @@ class WorkspaceFiles:
             f = e.get("file")
             if not isinstance(f, str):
                 problems.append(f"{path}: option #{pos} names no file")
+                continue
+            from icbmap.guards import text_problem
+
+            bad = text_problem(f, f"option #{pos}'s file name", limit=4096) or (
+                isinstance(e.get("name"), str) and text_problem(e["name"], f"option #{pos}'s name"))
+            if bad:   # a NUL in a path is a ValueError from the OS layer; a bidi name misleads
+                problems.append(f"{path}: {bad}")
                 continue
             fp = (path.parent / f) if not Path(f).is_absolute() else Path(f)
             existing, proposal = self._existing_or_read(fp, problems, notes)
