@@ -8,6 +8,8 @@ keeps as asked.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from conftest import main_window
@@ -34,12 +36,21 @@ def edge_units(atlas, k=40):
 
 @pytest.fixture
 def windows(qtbot):
-    """Windows made by a test: at teardown they quit without a question (a failed test must
-    not leave the real, modal quit question waiting)."""
-    made = []
-    yield made
-    for w in made:
-        w.options.ask_quit = lambda items: "discard"
+    """Windows made by a test (see :func:`settled`)."""
+    return []
+
+
+def settled(test):
+    """Whatever the test's outcome, its windows then quit without a question: pytest-qt
+    closes them before fixtures are torn down, and the real quit question is modal."""
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        try:
+            return test(*args, **kwargs)
+        finally:
+            for w in kwargs["windows"]:
+                w.options.ask_quit = lambda items: "discard"
+    return run
 
 
 def three_kinds(qtbot, atlas, tmp_path, auto, windows):
@@ -79,6 +90,7 @@ def answer_quit(qtbot, press):
     return seen
 
 
+@settled
 def test_quit_lists_every_kind_and_keeps_them_for_the_next_start(qtbot, england, tmp_path, windows):
     auto = tmp_path / "autosave"
     w, units, target = three_kinds(qtbot, england, tmp_path, auto, windows)
@@ -106,6 +118,7 @@ def test_quit_lists_every_kind_and_keeps_them_for_the_next_start(qtbot, england,
     assert len(unsaved_options(w2.options)) == 3
 
 
+@settled
 def test_discard_all_removes_exactly_what_it_listed(qtbot, england, tmp_path, windows):
     auto = tmp_path / "autosave"
     w, _units, _target = three_kinds(qtbot, england, tmp_path, auto, windows)
@@ -119,6 +132,7 @@ def test_discard_all_removes_exactly_what_it_listed(qtbot, england, tmp_path, wi
     assert not list(auto.glob("*.icbmap.json")) and not find_recoverable(auto)
 
 
+@settled
 def test_cancel_keeps_the_window_and_choices_per_option(qtbot, england, tmp_path, windows):
     auto = tmp_path / "autosave"
     w, units, target = three_kinds(qtbot, england, tmp_path, auto, windows)
@@ -139,3 +153,32 @@ def test_cancel_keeps_the_window_and_choices_per_option(qtbot, england, tmp_path
     assert seen["rows"][0] == ("Edited", "edited", str(saved))
     assert (read_proposal(saved, england).plan.assignment[units[30:35]] == target).all()   # saved
     assert [r.title for r in find_recoverable(auto)] == ["Suggested option 1: test scope"]  # kept; copy discarded
+
+
+@settled
+def test_save_as_and_export_never_replace_an_open_option(qtbot, england, tmp_path, windows, monkeypatch):
+    """Issue 21 (1) in the app: Save As onto another option's file, or an export onto an
+    open proposal, is refused with a message and the file is unchanged; the option's own
+    file is saved over as usual."""
+    from PySide6.QtWidgets import QMessageBox
+
+    w, units, target = three_kinds(qtbot, england, tmp_path, tmp_path / "autosave", windows)
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: warnings.append(a[2])))
+    first = tmp_path / "first.icbmap.json"
+    assert w.options.save_option(1, first)
+    before = first.read_bytes()
+    assert not w.options.save_option(2, first)                          # Save As over option 1's file
+    hard = tmp_path / "hard.icbmap.json"
+    import os
+
+    os.link(first, hard)
+    assert not w.options.save_option(3, hard)                           # ... or a hard link to it
+    w.options.switch_to(2)
+    assert w.proposals.export("geojson", first) is None                  # an export over it
+    assert first.read_bytes() == before and len(warnings) == 3
+    assert all("is an input of this command" in m for m in warnings), warnings
+    w.options.switch_to(1)
+    w.controller.move_units(units[30:35], target)
+    assert w.options.save_option(1)                                     # its own file: saved
+    assert first.read_bytes() != before

@@ -253,6 +253,12 @@ class ProposalManager(ProposalExports, QObject):
         geographies it names, mark ``stack`` clean, add the file to the recent list and
         refresh ``autosaver``; a failure is a message and False.  File > Save and saving an
         option both come here."""
+        from icbmap.app.unsaved import app_output_problem
+
+        problem = app_output_problem(self.w, path, own=proposal.path)   # never over a pack or another option
+        if problem:
+            QMessageBox.warning(self.w, f"{what} not saved", f"{path}: {problem}\n\nYour work is still open.")
+            return False
         principles = getattr(self.w, "principles", None)
         if principles is not None:
             proposal.rules = principles.ruleset
