@@ -218,7 +218,10 @@ def check_command_outputs(args) -> None:
     output = getattr(args, "output", None)
     if not isinstance(output, str) or not output:
         return
-    problem = output_name_problem(output) or output_problem(output, command_inputs(args))
+    problem = output_name_problem(output)
+    if problem:
+        raise DataError(f"-o {output!r}", problem)     # repr: the message stays one line
+    problem = output_problem(output, command_inputs(args))
     if problem:
         raise DataError(f"-o {output}", problem)
 

@@ -127,12 +127,17 @@ def check_geojson(path: Path, name_field: str | None = None) -> None:
         return   # a bare geometry or something else: GDAL's message
     if not features:
         raise DataError(path, "no features")
+    first = features[0].get("properties") if isinstance(features[0], dict) else None
+    field = name_field or next((k for k in ("name", "area", "area_name") if isinstance(first, dict) and k in first),
+                               None)
     for i, f in enumerate(features):
         if not isinstance(f, dict):
             raise DataError(path, f"feature #{i + 1} is not an object")
         props = f.get("properties") if isinstance(f.get("properties"), dict) else {}
         where = _feature(i, props, name_field)
         problem = geometry_problem(f.get("geometry"), where)
+        if problem is None and field is not None:
+            problem = name_problem(props.get(field), f"feature #{i + 1}", field)
         if problem:
             raise DataError(path, problem)
 
