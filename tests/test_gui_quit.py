@@ -182,3 +182,29 @@ def test_save_as_and_export_never_replace_an_open_option(qtbot, england, tmp_pat
     w.controller.move_units(units[30:35], target)
     assert w.options.save_option(1)                                     # its own file: saved
     assert first.read_bytes() != before
+
+
+@settled
+def test_workspace_nested_deep_or_with_a_nul_file_name_is_a_message(qtbot, england, tmp_path, windows):
+    """Issue 21 (10): Options ▸ Open workspace on a file nested 100,000 deep, or naming an
+    option file with a NUL in it, lists the problem (no RecursionError, no ValueError)."""
+    import json
+
+    w = main_window(qtbot, england, tmp_path, autosave_dir=tmp_path / "autosave")
+    windows.append(w)
+    deep = tmp_path / "deep.icbmap-workspace.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    got = []
+    assert w.options.open_workspace(deep, report=lambda problems, notes: got.append(problems))
+    assert got[-1] == [f"{deep}: not valid JSON: nested too deeply"]
+    nul = tmp_path / "nul.icbmap-workspace.json"
+    nul.write_text(json.dumps({"format": "icbmap-workspace", "version": 1, "options": [
+        {"name": "A", "file": "a\x00b.icbmap.json"}, {"name": "B\u202e", "file": "b.icbmap.json"},
+        {"name": "C", "file": "c.icbmap.json", "weight": 1.5}]}).replace("1.5", "1e400"))  # parses as inf
+    problems = w.options.open_workspace(nul, report=lambda problems, notes: None)
+    assert len(problems) == 1 and "finite" in problems[0]               # the infinity refuses the file
+    nul.write_text(json.dumps({"format": "icbmap-workspace", "version": 1, "options": [
+        {"name": "A", "file": "a\x00b.icbmap.json"}, {"name": "B\u202e", "file": "b.icbmap.json"}]}))
+    problems = w.options.open_workspace(nul, report=lambda problems, notes: None)
+    assert "control character (U+0000)" in problems[0] and "U+202E" in problems[1], problems
+    assert len(w.options.options) == 2                                   # nothing opened

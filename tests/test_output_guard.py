@@ -111,3 +111,24 @@ def test_output_problem_is_none_for_other_files(tmp_path):
     b.write_text("x")
     assert output_problem(b, [a]) is None and output_problem(tmp_path / "new", [a]) is None
     assert output_problem(a, [b, a])
+
+
+def test_compare_md_escapes_pipes_backslashes_and_line_breaks(england):
+    """Issue 21 (15): a ``|`` in an option's name (its proposal title) or a code no longer
+    breaks the markdown table's rows."""
+    from icbmap.compare.core import Option, compare
+    from icbmap.compare.render import format_md
+    from icbmap.metrics.engine import Metrics
+    from icbmap.plan.model import Plan
+
+    plans = [Plan(england), Plan(england)]
+    options = [Option("Base|line", plans[0], Metrics(plans[0]), None, baseline=True),
+               Option("A|B\\C\nD", plans[1], Metrics(plans[1]), None)]
+    md = format_md(compare(options))
+    header = next(line for line in md.splitlines() if line.startswith("| Figure"))
+    assert header == "| Figure | Base\\|line | A\\|B\\\\C D |"
+    lines = md.splitlines()
+    start = lines.index(header)
+    table = lines[start:lines.index("", start)]
+    widths = {line.replace("\\|", "").count("|") for line in table}
+    assert len(table) > 5 and widths == {4}, widths        # every row of the comparison table has its 3 cells
