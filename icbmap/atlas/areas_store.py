@@ -119,7 +119,11 @@ def _read_doc(path):
     """A saved reference geography's JSON, read safely: a FIFO, device, huge or deeply nested
     file is a DataError naming it (the folder is read at every start), never a hang."""
     data = read_input(path, "reference geography", MAX_DOC_BYTES)
-    return loads_json(data, path, "reference geography")
+    doc = loads_json(data, path, "reference geography")
+    from icbmap.guards import refuse_nonfinite
+
+    refuse_nonfinite(doc, path, "reference geography")   # 1e400 parses as inf (issue 21)
+    return doc
 
 
 def read_user_reference(atlas: Atlas, path: Path):

@@ -530,6 +530,17 @@ def _issue21_cases() -> list[Case]:
                     r"records the baseline '\.\./\.\./\.\./\.\./etc/passwd', which is not a baseline key",
                     output=None, issue21=(12,)))
 
+    # 4, 5. a proposal with 1e400 (parses as infinity) and one with a bidi-override title
+    def inf_proposal(d):
+        return write(d / "inf.icbmap.json", json.dumps(envelope([board(1)])).replace('"id": 1', '"id": 1e400'))
+    out.append(Case("i21-metrics-proposal-1e400", (0,), "metrics",
+                    _with(inf_proposal, lambda p, d: ["metrics", str(p), "--format", "csv", "-o", str(d / "out.csv")]),
+                    r"'plan\.boards\[0\]\.id' is not a finite number", issue21=(4,)))
+    out.append(Case("i21-export-proposal-bidi-title", (0,), "export",
+                    _with(lambda d: write(d / "t.icbmap.json", dict(envelope(), title="\u202eevil")),
+                          lambda p, d: ["export", str(p), "--format", "csv", "-o", str(d / "out.csv")]),
+                    r"the proposal's title .*U\+202E", issue21=(5, 17)))
+
     # 16. a 100,000-character --focus is not echoed whole
     out.append(Case("i21-compare-huge-focus", (0,), "compare",
                     lambda d: (["compare", "--with-baseline", "--focus", "x" * 100_000], None),
