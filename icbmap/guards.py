@@ -226,6 +226,21 @@ def check_command_outputs(args) -> None:
         raise DataError(f"-o {output}", problem)
 
 
+#: free-text options printed into outputs (briefing titles, area labels)
+TEXT_OPTIONS = ("title", "subtitle", "label")
+
+
+def check_command_text(args) -> None:
+    """Free text given on the command line that ends up in an output (a briefing's title, a
+    reference geography's label): one printable line of at most :data:`MAX_NAME` characters."""
+    for name in TEXT_OPTIONS:
+        v = getattr(args, name, None)
+        if isinstance(v, str):
+            problem = text_problem(v, f"the {name}")
+            if problem:
+                raise DataError(f"--{name}", problem)
+
+
 def output_name_problem(output: str) -> str | None:
     """An output name holding a control or bidi character (``a\\nb.zip``) is refused rather
     than silently rewritten."""
@@ -236,6 +251,6 @@ def output_name_problem(output: str) -> str | None:
     return None
 
 
-__all__ = ["BIDI", "MAX_NAME", "check_command_outputs", "clean_text", "command_inputs", "echo", "nonfinite_path",
+__all__ = ["BIDI", "MAX_NAME", "check_command_outputs", "check_command_text", "clean_text", "command_inputs", "echo", "nonfinite_path",
            "number", "output_name_problem", "output_problem", "protected_files", "refuse_nonfinite", "refuse_output_over_inputs",
            "text_problem"]

@@ -71,7 +71,7 @@ def check_arguments(args) -> None:
             raise SuggestError(f"--boards {boards}: at most {MAX_BOARDS} boards")
     number(args.workers, "--workers", lo=1, hi=MAX_WORKERS, integer=True, error=lambda _p, m: SuggestError(m))
     number(args.top, "--top", lo=1, hi=MAX_TOP, integer=True, error=lambda _p, m: SuggestError(m))
-    number(args.time_limit, "--time-limit", lo=0.001, hi=MAX_TIME, unit=" s", error=lambda _p, m: SuggestError(m))
+    number(args.time_limit, "--time-limit", hi=MAX_TIME, unit=" s", error=lambda _p, m: SuggestError(m))  # <= 0: spec
     for opt in ("scope", "lock", "objective"):
         v = getattr(args, opt, None)
         if isinstance(v, str) and len(v) > 10_000:

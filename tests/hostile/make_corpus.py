@@ -541,6 +541,10 @@ def _issue21_cases() -> list[Case]:
                           lambda p, d: ["export", str(p), "--format", "csv", "-o", str(d / "out.csv")]),
                     r"the proposal's title .*U\+202E", issue21=(5, 17)))
 
+    out.append(Case("i21-print-bidi-title", (0,), "print",
+                    lambda d: (["print", "--title", "\u202eevil\u202c.exe", "-o", str(d / "out.pdf")], None),
+                    r"--title: the title .*U\+202E", output="out.pdf", issue21=(17,)))
+
     # 16. a 100,000-character --focus is not echoed whole
     out.append(Case("i21-compare-huge-focus", (0,), "compare",
                     lambda d: (["compare", "--with-baseline", "--focus", "x" * 100_000], None),
