@@ -10,7 +10,7 @@ inputs, numbers that are finite and in range, names of bounded length and printa
   where it came from.  :func:`nonfinite_path` finds the first NaN/inf in parsed JSON/TOML.
 * :func:`text_problem`: names are at most :data:`MAX_NAME` characters, with no control
   characters (NUL, newline...) and no bidirectional overrides (U+202E makes
-  ``‮evil‬.exe`` read as ``exe.live``); :func:`clean_text` strips them instead, saying so.
+  ``U+202E evil U+202C .exe`` read as ``exe.live``); :func:`clean_text` strips them instead, saying so.
 
 Model code only: no Qt, no pandas, imports nothing heavy.
 """

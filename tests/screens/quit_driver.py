@@ -20,9 +20,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60)
     args = ap.parse_args()
     import numpy as np
+    from driver import run_events
     from PySide6.QtCore import QSettings, QTimer
 
-    from driver import run_events
     from icbmap.app.main import _application
 
     app = _application()
