@@ -75,7 +75,7 @@ class UnsavedDialog(QDialog):
         self.decision: str | dict = "cancel"
         lay = QVBoxLayout(self)
         n = len(items)
-        lay.addWidget(QLabel(f"{n} option{'s have' if n != 1 else ' has'} work that is in no file. "
+        lay.addWidget(QLabel(f"{n} option{'s have' if n != 1 else ' has'} unsaved work. "
                              "Choose for each, or use Save all / Discard all.\n"
                              "Kept options are offered back the next time icbmap starts."))
         self.table = QTableWidget(n, 4, self)
@@ -87,7 +87,9 @@ class UnsavedDialog(QDialog):
         for row, it in enumerate(items):
             self.table.setItem(row, 0, QTableWidgetItem(it.name))
             self.table.setItem(row, 1, QTableWidgetItem(it.kind))
-            self.table.setItem(row, 2, QTableWidgetItem(it.file or "never saved"))
+            cell = QTableWidgetItem(it.file or "never saved")
+            cell.setToolTip(it.file or "This option has never been saved to a file")
+            self.table.setItem(row, 2, cell)
             combo = QComboBox(self.table)
             for key, label in CHOICES:
                 combo.addItem(label, key)
@@ -99,7 +101,7 @@ class UnsavedDialog(QDialog):
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         for c in (1, 3):
             hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumWidth(560)
+        self.table.setMinimumWidth(640)
         self.table.setMaximumHeight(60 + 30 * min(n, 10))
         lay.addWidget(self.table)
         box = QDialogButtonBox(self)
