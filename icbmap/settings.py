@@ -9,6 +9,7 @@ under a file lock, re-read before writing, so concurrent processes keep each oth
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def write_settings(settings: dict) -> None:
     """Replace the whole settings file; prefer :func:`update_settings`, which does not lose
     another process's change made since this one read the file."""
     with _settings_lock():
-        atomic_write_text(settings_path(), json.dumps(settings, indent=2))
+        atomic_write_text(settings_path(), json.dumps(settings, indent=2, allow_nan=False))
 
 
 @contextmanager
@@ -73,7 +74,7 @@ def _settings_lock():
         import fcntl
     except ImportError:  # pragma: no cover - Windows: settings writes are still atomic
         fcntl = None
-    fh = open(config_dir() / "settings.json.lock", "a+b")
+    fh = _open_lock_file(config_dir() / "settings.json.lock")
     try:
         if fcntl is not None:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -87,6 +88,28 @@ def _settings_lock():
 
 
 _LOCK_DEPTH = [0]
+
+
+def _open_lock_file(path):
+    """The lock file, opened without blocking and checked on the open descriptor: a folder,
+    FIFO or device in its place is one message naming it (issue 21), never a hang."""
+    import stat
+
+    from icbmap.errors import DataError
+    from icbmap.safeio import file_kind
+
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except IsADirectoryError:
+        raise DataError(path, "is a folder, not the settings lock file; remove it") from None
+    except OSError as exc:
+        raise DataError(path, f"cannot open the settings lock file: {exc.strerror or exc}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise DataError(path, f"is {file_kind(st.st_mode)}, not the settings lock file; remove it")
+    return os.fdopen(fd, "a+b")
 
 
 @contextmanager

@@ -24,7 +24,7 @@ def xserver():
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (apt install xvfb openbox xdotool)")
-    display = f":{170 + os.getpid() % 60}"
+    display = os.environ.get("ICBMAP_XVFB_DISPLAY") or f":{170 + os.getpid() % 60}"  # a helper's own display
     x = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)
@@ -128,3 +128,72 @@ def test_map_tools_with_a_real_mouse_under_x(xserver):
         app.terminate()
         _out, err = app.communicate(timeout=20)
     assert "Traceback" not in err, err
+
+
+def _read_until(proc, prefix: str, seconds: float = 90) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"driver ended before {prefix}: {proc.stderr.read()[-3000:]}")
+        if line.startswith(prefix):
+            return line.strip()
+    raise AssertionError(f"no {prefix} within {seconds} s")
+
+
+def _wait_window(env, name: str, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name], env=env,
+                           capture_output=True, text=True)
+        if r.stdout.strip():
+            return r.stdout.split()[-1]
+        time.sleep(0.3)
+    raise AssertionError(f"no window {name!r} within {seconds} s")
+
+
+def test_quit_with_three_kinds_of_unsaved_option_and_restart(xserver, tmp_path):
+    """Issue 21: Ctrl+Q with an edited, a duplicated and a suggested option (none saved)
+    shows one question listing all three; Alt+Q (quit, each kept: the default) closes the
+    app and keeps their autosaves; a restart offers them back (Return: Recover) and all
+    three are open again, still unsaved; then Ctrl+Q and Alt+D (Discard all) remove them."""
+    env = dict(xserver, QT_QPA_PLATFORM="xcb")
+    driver = [sys.executable, str(ROOT / "tests" / "screens" / "quit_driver.py"), "--home", str(tmp_path)]
+
+    def key(k: str) -> None:
+        subprocess.run(["xdotool", "key", "--clearmodifiers", k], env=xserver, check=True)
+        time.sleep(0.3)
+
+    first = subprocess.Popen(driver, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        ready = _read_until(first, "READY")
+        assert ready == "READY Edited:new|Edited copy:duplicated|Suggested option 1: test scope:suggested", ready
+        time.sleep(0.5)
+        key("ctrl+q")
+        _wait_window(xserver, "Unsaved work")
+        key("alt+q")
+        assert _read_until(first, "CLOSED", 30) == "CLOSED"
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.communicate(timeout=20)
+    kept = sorted(p.name for p in (tmp_path / "a").glob("*.icbmap.json"))
+    assert len(kept) == 3, kept                                   # the autosaves stay
+
+    second = subprocess.Popen(driver + ["--restart"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT)
+    try:
+        _wait_window(xserver, "Recover unsaved work")
+        key("Return")
+        options = _read_until(second, "OPTIONS")
+        names = sorted(item.rsplit(":", 1)[0] for item in options[len("OPTIONS "):].split("|"))
+        assert names == ["Edited", "Edited copy", "Suggested option 1: test scope"], options
+        key("ctrl+q")
+        _wait_window(xserver, "Unsaved work")
+        key("alt+d")                                              # Discard all
+        assert _read_until(second, "CLOSED", 30) == "CLOSED"
+    finally:
+        if second.poll() is None:
+            second.kill()
+        second.communicate(timeout=20)
+    assert not list((tmp_path / "a").glob("*.icbmap.json"))       # discarded there: gone

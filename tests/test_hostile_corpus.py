@@ -129,3 +129,13 @@ def test_every_reading_entry_and_item_is_covered():
             "saved reference geographies", "saved trusts table", "import .xlsx"} <= entries
     items = {i for c in CASES for i in c.items}
     assert {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 16} <= items
+
+
+def test_every_issue21_finding_is_in_the_corpus():
+    """Issue 21: each finding a file or an option can trigger is a case (2 and 10 are app
+    behaviours: tests/test_gui_quit.py; 15 is a rendering fix: tests/test_strict_json.py)."""
+    found = {i for c in CASES for i in c.issue21}
+    assert {1, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 16, 17} <= found
+    outputs = {c.entry for c in CASES if "output-over-input" in c.id}
+    assert outputs == {"compare -o", "metrics -o", "export -o", "check -o", "import -o", "print --compare -o",
+                       "suggest -o"}

@@ -68,6 +68,7 @@ class AppOption:
     stack: object
     autosaver: object
     baseline: bool = False
+    origin: str = ""    # suggested, duplicated, imported, new (issue 21: named in the quit question)
 
     @property
     def plan(self) -> Plan:
@@ -142,28 +143,50 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
         return name
 
     def add_option(self, plan: Plan, name: str, proposal: prop.Proposal | None = None,
-                   switch: bool = True) -> AppOption:
+                   switch: bool = True, origin: str = "") -> AppOption:
         """A new option holding ``plan`` (its own metrics, undo stack and autosave)."""
         name = self._unique(name)
+        if not origin and proposal is not None and proposal.path is None \
+                and (proposal.title or "").startswith("Suggested option"):
+            origin = "suggested"
         proposal = proposal or prop.Proposal.new(plan, title=name)
-        opt = AppOption(name, proposal, Metrics(plan), self.w.controller.new_stack(), self._new_autosaver())
+        opt = AppOption(name, proposal, Metrics(plan), self.w.controller.new_stack(), self._new_autosaver(),
+                        origin=origin or ("opened" if proposal.path is not None else "new"))
         self.options.append(opt)
         self._tag(opt)
+        self._autosave_unsaved(opt)
         self.optionsChanged.emit()
         if switch:
             self.switch_to(len(self.options) - 1)
         return opt
 
+    def _autosave_unsaved(self, opt: AppOption) -> None:
+        """Work that is in no file (a suggested or duplicated option) is autosaved at once, so
+        that a crash or a quit keeps it until the user discards it."""
+        from icbmap.app.unsaved import has_unsaved_work
+
+        try:
+            if has_unsaved_work(opt):
+                opt.autosaver.save_now(opt.proposal)
+        except Exception:  # noqa: BLE001 - autosave must never break opening an option
+            pass
+
     def new_from_baseline(self) -> AppOption:
-        return self.add_option(Plan(self.w.atlas), f"Option {len(self.options) + 1}")
+        return self.add_option(Plan(self.w.atlas), f"Option {len(self.options) + 1}", origin="new")
 
     def duplicate(self, index: int | None = None) -> AppOption:
         src = self.options[self.current if index is None else index]
         plan = Plan.from_dict(self.w.atlas, src.plan.to_dict())
-        return self.add_option(plan, f"{src.name} copy" if not src.baseline else f"Option {len(self.options) + 1}")
+        return self.add_option(plan, f"{src.name} copy" if not src.baseline else f"Option {len(self.options) + 1}",
+                               origin="duplicated" if not src.baseline else "new")
 
     def rename(self, index: int, name: str) -> None:
         o = self.options[index]
+        from icbmap.guards import clean_text
+
+        name, note = clean_text(name)      # no control or bidi characters, at most 200 characters
+        if note:
+            self.w.statusBar().showMessage(f"Option name: {note}", 8000)
         if o.baseline or not name.strip():
             return
         o.name = self._unique(name.strip(), exclude=o)
@@ -301,13 +324,21 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
         c = self.w.controller
         o.proposal, o.metrics, o.stack = proposal, c.metrics, c.stack
         o.name = self._unique(proposal.display_name, exclude=o)
+        o.origin = "opened" if proposal.path is not None else (o.origin if o.origin != "opened" else "new")
         self._tag(o)
+        self._autosave_unsaved(o)
         self.optionsChanged.emit()
         self.currentChanged.emit(self.current)
 
     def close(self) -> None:
+        """Clean exit: each option's autosave is removed, except those the user chose to keep
+        in the quit question (``kept``: offered back at the next start)."""
+        kept = getattr(self, "kept", set())
         for o in self.options:
             try:
-                o.autosaver.close()
+                if id(o) in kept and hasattr(o.autosaver, "keep"):
+                    o.autosaver.keep(o.proposal)
+                else:
+                    o.autosaver.close()
             except Exception:
                 pass

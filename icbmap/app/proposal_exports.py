@@ -40,6 +40,12 @@ class ProposalExports:
         from icbmap.export import csv as csv_mod
         from icbmap.export import geojson, gpkg, shp
 
+        from icbmap.app.unsaved import app_output_problem
+
+        problem = app_output_problem(self.w, path)   # an export never replaces a proposal or a data pack
+        if problem:
+            QMessageBox.warning(self.w, "Export refused", f"{path}: {problem}")
+            return None
         plan = snapshot(self.w.controller.plan)
         title = self.proposal.title
         principles = getattr(self.w, "principles", None)
@@ -87,8 +93,13 @@ class ProposalExports:
             self.write_briefing(path)
 
     def write_briefing(self, path, paper: str = "A4", changed_pages: bool = False):
+        from icbmap.app.unsaved import app_output_problem
         from icbmap.export.briefing import render_briefing
 
+        problem = app_output_problem(self.w, path)
+        if problem:
+            QMessageBox.warning(self.w, "Briefing not written", f"{path}: {problem}")
+            return None
         plan = snapshot(self.w.controller.plan)
         kwargs = self._briefing_kwargs()
         try:

@@ -258,6 +258,12 @@ class ProposalManager(ProposalExports, QObject):
         geographies it names, mark ``stack`` clean, add the file to the recent list and
         refresh ``autosaver``; a failure is a message and False.  File > Save and saving an
         option both come here."""
+        from icbmap.app.unsaved import app_output_problem
+
+        problem = app_output_problem(self.w, path, own=proposal.path)   # never over a pack or another option
+        if problem:
+            QMessageBox.warning(self.w, f"{what} not saved", f"{path}: {problem}\n\nYour work is still open.")
+            return False
         principles = getattr(self.w, "principles", None)
         if principles is not None:
             proposal.rules = principles.ruleset
@@ -330,6 +336,9 @@ class ProposalManager(ProposalExports, QObject):
                 QMessageBox.warning(self.w, "Cannot import", str(exc))
                 return None
         self.set_proposal(result.to_proposal(), clean=False)
+        options = getattr(self.w, "options", None)
+        if options is not None:
+            options.current_option.origin = "imported"   # named so in the quit question
         if show_report:
             box = QMessageBox(QMessageBox.Icon.Information, "Import report",
                               result.report.summary().splitlines()[0], parent=self.w)

@@ -430,7 +430,7 @@ class SuggestDialog(QDialog):
         proposal = Proposal.new(o.plan.copy(), title=f"Suggested option {o.rank}: {self.result.problem.scope_label}",
                                 notes=notes)
         if workspace is not None:   # the options workspace: a new option beside the others
-            workspace.add_option(proposal.plan, proposal.title, proposal)
+            workspace.add_option(proposal.plan, proposal.title, proposal, origin="suggested")
         else:
             self.w.proposals.set_proposal(proposal, clean=False)
         self.w.statusBar().showMessage(f"Opened suggested option {o.rank}", 5000)

@@ -107,7 +107,7 @@ def save_user_reference(atlas: Atlas, ref) -> Path:
            "members": members[["member", "code", "name", "status", "date", "code_kind"]].astype(str)
            .to_dict("list")}
     path = user_path(ref.name)
-    atomic_write_text(path, json.dumps(doc, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
     return path
 
 
@@ -119,7 +119,11 @@ def _read_doc(path):
     """A saved reference geography's JSON, read safely: a FIFO, device, huge or deeply nested
     file is a DataError naming it (the folder is read at every start), never a hang."""
     data = read_input(path, "reference geography", MAX_DOC_BYTES)
-    return loads_json(data, path, "reference geography")
+    doc = loads_json(data, path, "reference geography")
+    from icbmap.guards import refuse_nonfinite
+
+    refuse_nonfinite(doc, path, "reference geography")   # 1e400 parses as inf (issue 21)
+    return doc
 
 
 def read_user_reference(atlas: Atlas, path: Path):

@@ -208,6 +208,12 @@ def read_area_csv(atlas, name: str, path, level: str | None = None, name_field: 
     if (members["name"] == "").any():
         bad = int((members["name"] == "").sum())
         raise DataError(path, f"{bad} row{'s have' if bad != 1 else ' has'} no area name in column {ncol!r}")
+    from icbmap.guards import text_problem
+
+    for i, n in enumerate(members["name"].tolist()):
+        problem = text_problem(n, f"row {i + 2}'s area name")
+        if problem:
+            raise DataError(path, problem)
     if ccol:
         members["code"] = df[ccol].astype(str).str.strip()
         members["code_kind"] = np.where(members["code"] == "", LOCAL_CODE_KIND, "as supplied")
@@ -229,13 +235,24 @@ def read_polygons(path, name_field: str | None = None, code_field: str | None = 
 
     path = Path(path)
     check_input(path, "polygon file", MAX_POLYGON_BYTES)  # GDAL would hang on a FIFO
+    from icbmap.atlas.geomcheck import check_geojson, check_names
+
+    check_geojson(path, name_field)  # null, empty, unclosed, non-finite, unknown CRS: each its message
     try:
         gdf = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
         raise DataError(path, f"cannot read polygons ({str(exc).splitlines()[0]})") from None
+    except shapely.errors.ShapelyError as exc:   # GEOS: an unclosed ring, too few points
+        raise DataError(path, f"invalid polygon geometry ({str(exc).splitlines()[0][:200]})") from None
     if gdf.empty:
         raise DataError(path, "no features")
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    for i, g in enumerate(gdf.geometry.to_numpy()):
+        if g is None:
+            raise DataError(path, f"feature #{i + 1} has no geometry (null)")
+        if g.is_empty:
+            raise DataError(path, f"feature #{i + 1} is an empty polygon")
+        if not np.all(np.isfinite(g.bounds)):
+            raise DataError(path, f"feature #{i + 1} has a coordinate that is not a finite number")
     kinds = set(gdf.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise DataError(path, f"expected polygons, found {', '.join(sorted(kinds))}")
@@ -250,6 +267,7 @@ def read_polygons(path, name_field: str | None = None, code_field: str | None = 
             ncol = ends[0]
     if ncol is None:
         raise DataError(path, f"no field naming the areas: give --name-field (fields: {', '.join(map(str, cols))})")
+    check_names(gdf, ncol, path)
     ccol = _pick(cols, ["code", "area_code"], path, "code", code_field)
     if gdf.crs.is_geographic:
         b = gdf.total_bounds
@@ -364,6 +382,11 @@ def build_reference(atlas, name, path, level=None, name_field=None, code_field=N
         raise DataError(path, exc.problem) from None
     if not path.exists():
         raise DataError(path, "no such file")
+    from icbmap.guards import text_problem
+
+    problem = label is not None and text_problem(label, "the label")
+    if problem:
+        raise DataError("--label", problem)
     if path.suffix.lower() in POLYGON_SUFFIXES:
         return from_polygons(atlas, name, path, name_field, code_field, label)
     return read_area_csv(atlas, name, path, level, name_field, code_field, label)

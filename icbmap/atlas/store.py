@@ -139,7 +139,7 @@ def write_atlas(atlas: Atlas, path: Path, progress: Progress | None = None,
             ptab = pd.DataFrame([{"key": k, **v.to_dict()} for k, v in prov.items()])
             put(ptab, "provenance")
             meta = {k: v for k, v in atlas.meta.items() if k != "path"}
-            mtab = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, sort_keys=True) for v in meta.values()]})
+            mtab = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, sort_keys=True, allow_nan=False) for v in meta.values()]})
             put(mtab, "meta")
             if atlas.practices is not None and len(atlas.practices):
                 put(pd.DataFrame(atlas.practices), "practices")

@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None, open_app: Callable[..., int] | None = No
         from icbmap.settings import sweep_on_start
 
         sweep_on_start()  # temporary files left by a killed write, older than a day
+        from icbmap.guards import check_command_outputs, check_command_text
+
+        check_command_outputs(args)  # -o never names a file the command reads (issue 21)
+        check_command_text(args)     # --title & co: printable, capped
         if args.command in (None, "app"):
             if open_app is None:
                 print("icbmap: the desktop app opens from the `icbmap` command (icbmap.main)", file=sys.stderr)

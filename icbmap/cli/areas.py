@@ -48,8 +48,9 @@ def run_areas(args) -> int:
         atlas = load_atlas_for(args)
         ref = build_reference(atlas, args.name, args.file, args.level, args.name_field, args.code_field,
                               args.label)
+        text = describe_reference(ref)  # before saving: a failure saves nothing
         path = areas_store.add_reference(atlas, ref)
-        print(describe_reference(ref))
+        print(text)
         print(f"saved as {path}")
         return 0
     print(f"unknown areas action {cmd}", file=sys.stderr)

@@ -129,7 +129,7 @@ def run(args) -> int:
         d["proposal"] = title
         if base is not None:
             d["compare"] = {"name": args.compare, "results": base.counts()}
-        text = json.dumps(d, indent=1, ensure_ascii=False) + "\n"
+        text = json.dumps(d, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     else:
         text = format_table(c, base, title, args.compare)
     if args.output:

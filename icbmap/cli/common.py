@@ -27,10 +27,23 @@ def load_atlas_for(args, progress=None):
     baseline = getattr(args, "baseline", None) or None
     path = getattr(args, "proposal", None)
     if path:
+        import re
+
         recorded = proposal_baseline(path)
+        if recorded and not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", recorded) or recorded in (".", ".."):
+            from icbmap.guards import echo
+
+            raise DataError(path, f"the proposal records the baseline {echo(recorded, 40)}, which is not a "
+                                  "baseline key (such as 2026, 2024 or 2022)")
         if baseline and recorded and recorded != baseline:
             raise DataError(path, f"the proposal is drawn on the baseline {recorded!r}, not {baseline!r}; "
                                   "drop --baseline to use the proposal's own")
         baseline = baseline or recorded or None
-    return load_atlas(getattr(args, "pack", None), rebuild=getattr(args, "rebuild", False),
-                      progress=progress or Progress.stderr("data pack"), baseline=baseline)
+    try:
+        return load_atlas(getattr(args, "pack", None), rebuild=getattr(args, "rebuild", False),
+                          progress=progress or Progress.stderr("data pack"), baseline=baseline)
+    except DataError as exc:
+        if path and baseline and not getattr(args, "baseline", None) and "has no baseline" in exc.problem:
+            raise DataError(path, f"the proposal is drawn on the baseline {baseline!r}, which the data pack "
+                                  f"does not have ({exc.problem.split('(', 1)[-1].rstrip(')')})") from None
+        raise

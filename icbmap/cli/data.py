@@ -60,7 +60,7 @@ def run(args) -> int:
                                   "count": len(atlas.practices),
                                   "registered": int(atlas.practices["patients"].sum()),
                                   "extract_date": sorted(set(atlas.practices["extract_date"]))}),
-                              "layers": info_rows(atlas)}, indent=2))
+                              "layers": info_rows(atlas)}, indent=2, allow_nan=False))
         else:
             print(format_info(atlas))
         return 0

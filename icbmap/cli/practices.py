@@ -55,7 +55,7 @@ def run_practices(args) -> int:
     stored = save_practices_for(atlas, report)
     if getattr(args, "format", "table") == "json":
         print(json.dumps({"pack": atlas.name, "content_hash": atlas.content_hash,
-                          "stored": str(stored), **report.to_dict()}, indent=2))
+                          "stored": str(stored), **report.to_dict()}, indent=2, allow_nan=False))
     else:
         print(f"Data pack: {atlas.name} (content hash {atlas.content_hash})")
         print("\n".join(report.lines()))

@@ -67,6 +67,35 @@ def register(sub) -> None:
     s.add_argument("-o", "--output", required=True, help="folder for the option proposals and summary.json")
 
 
+MAX_WORKERS = 64
+MAX_TOP = 100
+MAX_TIME = 7 * 24 * 3600.0
+
+
+def check_arguments(args) -> None:
+    """Every number and list given on the command line, finite and in range (issue 21),
+    before the solver sees it: one line naming the option."""
+    from icbmap.guards import ECHO, echo, number
+    from icbmap.plan.model import MAX_BOARDS
+
+    for opt in ("floor", "ceiling"):
+        if getattr(args, opt, None) is not None:
+            parse_people(getattr(args, opt), opt)
+    boards = str(args.boards)
+    if len(boards) > 20:
+        raise SuggestError(f"--boards {echo(boards, 20)}: expected N or N-M boards, at most {MAX_BOARDS}")
+    for part in boards.strip().split("-", 1):
+        if part.strip().isdigit() and int(part) > MAX_BOARDS:
+            raise SuggestError(f"--boards {boards}: at most {MAX_BOARDS} boards")
+    number(args.workers, "--workers", lo=1, hi=MAX_WORKERS, integer=True, error=lambda _p, m: SuggestError(m))
+    number(args.top, "--top", lo=1, hi=MAX_TOP, integer=True, error=lambda _p, m: SuggestError(m))
+    number(args.time_limit, "--time-limit", hi=MAX_TIME, unit=" s", error=lambda _p, m: SuggestError(m))  # <= 0: spec
+    for opt in ("scope", "lock", "objective"):
+        v = getattr(args, opt, None)
+        if isinstance(v, str) and len(v) > 10_000:
+            raise SuggestError(f"--{opt} {echo(v, ECHO)}: {len(v):,} characters, too long")
+
+
 def parse_people(text: str, what: str) -> int:
     s = str(text).strip().replace(",", "").replace("_", "").lower()
     mult = 1
@@ -74,12 +103,21 @@ def parse_people(text: str, what: str) -> int:
         s, mult = s[:-1], 1_000_000
     elif s.endswith("k"):
         s, mult = s[:-1], 1_000
+    from icbmap.guards import echo
+
+    if len(s) > 40:
+        raise SuggestError(f"--{what} {echo(text, 20)}: expected a population such as 1000000 or 1M "
+                           f"({len(str(text)):,} characters)")
     try:
         v = float(s) * mult
     except ValueError:
-        raise SuggestError(f"--{what} {text!r}: expected a population such as 1000000 or 1M") from None
-    if v < 0 or v != v:
-        raise SuggestError(f"--{what} {text!r}: a population cannot be negative")
+        raise SuggestError(f"--{what} {echo(text)}: expected a population such as 1000000 or 1M") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise SuggestError(f"--{what} {echo(text)}: not a finite number; give a population such as 1M")
+    if v < 0:
+        raise SuggestError(f"--{what} {echo(text)}: a population cannot be negative")
+    if v > 100_000_000:
+        raise SuggestError(f"--{what} {echo(text)}: more than 100 million people (England has about 57 million)")
     return int(round(v))
 
 
@@ -252,6 +290,7 @@ def run(args) -> int:
     from icbmap.atomic import atomic_write_text
     from icbmap.suggest.solve import suggest
 
+    check_arguments(args)
     request_from_args(args)          # bad arguments fail before the data pack is read
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -306,6 +345,13 @@ def run(args) -> int:
             for rr in o.figures["principles"]["rules"]:
                 rr.setdefault("hard", hard_of.get(rr["id"], True))
     result.problem.notes.extend(args._rule_notes)
+    from icbmap.guards import command_inputs
+    from icbmap.suggest.outdir import plan_output, sha256
+
+    where = plan_output(out, len(result.options), command_inputs(args))  # never over the user's files
+    out = where.folder
+    if where.note:
+        print(f"icbmap: note: {where.note}", file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for o in result.options:
@@ -313,19 +359,20 @@ def run(args) -> int:
         f = o.figures
         notes = (f"Suggested by icbmap suggest ({result.problem.scope_label}, {request.blocks} -> "
                  f"{request.target} boards; objective {f['objective']:,.2f}, bound {o.found.bound:,.2f}, "
-                 f"{o.found.status}). Rules: {json.dumps(request.constraints.to_dict())}. "
+                 f"{o.found.status}). Rules: {json.dumps(request.constraints.to_dict(), allow_nan=False)}. "
                  f"Objective weights: {request.weights}.")
         prop = Proposal.new(o.plan, title=f"Suggested option {o.rank}: {result.problem.scope_label}, "
                                           f"{f['boards']} boards", notes=notes)
         write_proposal(out / name, prop)
         files.append(name)
     summary = add_checks(summary_dict(result, files, label if not args.proposal else str(args.proposal)))
+    for entry in summary["options"]:   # what this run wrote: a rerun replaces only these, unchanged
+        entry["sha256"] = sha256(out / entry["file"])
     text_json = json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     atomic_write_text(out / "summary.json", text_json)
-    # options left from an earlier run in this folder would be taken for this run's
-    for old in out.glob("option-*.icbmap.json"):
-        if old.name not in files and old.name[len("option-"):-len(".icbmap.json")].isdigit():
-            old.unlink(missing_ok=True)
+    # options left from an earlier run would be taken for this run's: removed when unchanged
+    for old in where.stale:
+        old.unlink(missing_ok=True)
     sys.stdout.write(text_json if args.format == "json" else format_table(summary))
     print(f"{len(files)} option(s) written to {out}", file=sys.stderr)
     return 130 if interrupted else 0

@@ -89,8 +89,11 @@ def resolve_focus(atlas, spec: str | None) -> Focus:
         mask[atlas.members(lvl, i)] = True
     if missing:
         regions = ", ".join(atlas.layers["region"].table["name"].astype(str))
+        from icbmap.guards import echo
+
+        shown = ", ".join(echo(m) for m in missing[:5]) + (f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
         raise FocusError(
-            f"focus {', '.join(repr(m) for m in missing)} names no NHS region, board or place of data pack "
+            f"focus {shown} names no NHS region, board or place of data pack "
             f"{atlas.name!r}. Give a region ({regions}), or board / place codes or names separated by commas")
     if len(named) == 1:
         label = short_board_name(named[0][2])

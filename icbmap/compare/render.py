@@ -102,7 +102,7 @@ def _moves_text(cmp) -> list[str]:
 
 def format_md(cmp) -> str:
     names = [o.name for o in cmp.options]
-    esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+    esc = lambda s: " ".join(str(s).replace("\\", "\\\\").replace("|", "\\|").split())  # noqa: E731
     lines = [f"# {esc(_header(cmp)[0])}", "", esc(_header(cmp)[1]), "",
              "| Figure | " + " | ".join(esc(n) for n in names) + " |",
              "|---|" + "---:|" * len(names)]
@@ -114,7 +114,7 @@ def format_md(cmp) -> str:
         lines += [f"## Boards in the focus: {esc(o.name)}", "",
                   "| Code | Board | Population | Councils whole/part |", "|---|---|---:|---:|"]
         for b in cmp.boards[i]:
-            lines.append(f"| {b.code} | {esc(short_board_name(b.name))} | {b.population:,} | "
+            lines.append(f"| {esc(b.code)} | {esc(short_board_name(b.name))} | {b.population:,} | "
                          f"{len(b.councils_whole)}/{len(b.councils_part)} |")
         lines.append("")
     for i, j in _pairs(cmp):

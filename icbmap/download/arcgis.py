@@ -190,13 +190,13 @@ def download_layer(client: HttpClient, layer: Layer, dest: Path, *, manifest: Ma
         else:
             stored = {"fields": [f.get("name") for f in page.get("fields") or [] if isinstance(f, dict)],
                       "rows": [f.get("attributes") or {} for f in features]}
-        _atomic_write_text(pages_dir / name, json.dumps(stored, separators=(",", ":")))
+        _atomic_write_text(pages_dir / name, json.dumps(stored, separators=(",", ":"), allow_nan=False))
         offset += n
         ckpt["pages"].append(name)
         ckpt["rows"] += n
         ckpt["next_offset"] = offset
         ckpt["done"] = not more_pages(page, n, page_size)
-        _atomic_write_text(ckpt_path, json.dumps(ckpt, indent=1))
+        _atomic_write_text(ckpt_path, json.dumps(ckpt, indent=1, allow_nan=False))
         total_txt = f" of {expected:,}" if expected else ""
         progress.step(min(0.99, ckpt["rows"] / expected) if expected else 0.0,
                       f"{label}: {ckpt['rows']:,}{total_txt} features")
@@ -242,7 +242,7 @@ def _assemble(layer: Layer, pages_dir: Path, names: list[str], dest: Path) -> No
                     page = json.loads((pages_dir / name).read_text("utf-8"))
                     for feat in page["features"]:
                         check((feat.get("properties") or {}).get(key) if key else None)
-                        out.write(("" if first else ",\n") + json.dumps(feat, separators=(",", ":")))
+                        out.write(("" if first else ",\n") + json.dumps(feat, separators=(",", ":"), allow_nan=False))
                         first = False
                 out.write("\n]}\n")
         else:

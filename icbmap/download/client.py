@@ -334,7 +334,7 @@ class HttpClient:
             return meta if meta.get("url") == full else None
 
         def write_meta(meta: dict) -> None:
-            _atomic_write_text(meta_path, json.dumps(meta, indent=2))
+            _atomic_write_text(meta_path, json.dumps(meta, indent=2, allow_nan=False))
 
         def drop_partial() -> None:
             for p in (part, meta_path):

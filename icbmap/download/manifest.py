@@ -85,7 +85,7 @@ class Manifest:
 
     def save(self) -> None:
         data = {"version": MANIFEST_VERSION, "files": self.files, "packs": self.packs}
-        _atomic_write_text(self.path, json.dumps(data, indent=2, sort_keys=True))
+        _atomic_write_text(self.path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False))
 
     def verify(self, path: Path) -> bool:
         """True when ``path`` exists with the bytes and sha256 the manifest recorded."""

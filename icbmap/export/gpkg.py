@@ -48,7 +48,7 @@ def _flat(value):
     if isinstance(value, (list, tuple)):
         return "; ".join(str(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value)
+        return json.dumps(value, allow_nan=False)
     return value
 
 
@@ -176,9 +176,9 @@ def metrics_tables(plan, report) -> dict[str, pd.DataFrame]:
             for lvl, ls in value.items():
                 for k2, v2 in vars(ls).items():
                     if k2 != "level":
-                        summary.append({"key": f"{lvl}.{k2}", "value": json.dumps(v2)})
+                        summary.append({"key": f"{lvl}.{k2}", "value": json.dumps(v2, allow_nan=False)})
         else:
-            summary.append({"key": key, "value": json.dumps(value)})
+            summary.append({"key": key, "value": json.dumps(value, allow_nan=False)})
     tables["summary"] = pd.DataFrame(summary)
     return tables
 

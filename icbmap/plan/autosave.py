@@ -301,6 +301,20 @@ class Autosaver:
         except FileNotFoundError:
             pass
 
+    def keep(self, proposal: Proposal | None = None) -> None:
+        """Exit, keeping this session's autosave for the next start (the user chose *Keep* on
+        quit, issue 21): ``proposal`` is autosaved first, then the lock is released and the
+        files stay, so :func:`find_recoverable` offers them."""
+        if self._closed:
+            return
+        if proposal is not None:
+            self.save_now(proposal)
+        self.flush()
+        self._closed = True
+        with self._cond:
+            self._cond.notify_all()
+        self._lock.release()
+
     # -------------------------------------------------------------- saving
     def edited(self, proposal: Proposal, n: int = 1) -> bool:
         """Count ``n`` edits; saves (and returns True) once ``every`` have accumulated."""
@@ -386,7 +400,7 @@ class Autosaver:
             "session": self.session,
             **info,
         }
-        atomic_write_text(self.marker_path, json.dumps(marker, indent=1))
+        atomic_write_text(self.marker_path, json.dumps(marker, indent=1, allow_nan=False))
 
     def discard_current(self) -> None:
         """Forget the current autosave (e.g. after the user saved); the session stays open."""

@@ -47,14 +47,11 @@ def colour_problem(colour: object) -> str | None:
 
 
 def name_problem(name: object, what: str = "name") -> str | None:
-    """Why ``name`` cannot be a board name (control characters: NUL, newline, tab...), or ``None``."""
-    if not isinstance(name, str):
-        return f"{what} should be text"
-    m = _CONTROL_RE.search(name)
-    if m:
-        return (f"{what} {name[:40]!r} contains a control character (U+{ord(m.group()):04X}); "
-                "names are one line of printable text")
-    return None
+    """Why ``name`` cannot be a board name (control or bidi-override characters: NUL, newline,
+    U+202E...; longer than 200 characters), or ``None``; see :func:`icbmap.guards.text_problem`."""
+    from icbmap.guards import text_problem
+
+    return text_problem(name, what)
 
 
 class PlanError(IcbmapError):

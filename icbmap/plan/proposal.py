@@ -239,6 +239,13 @@ def parse_proposal_bytes(data: bytes, path) -> dict:
     obj = loads_json(text, path, "proposal", ProposalError)
     if not isinstance(obj, dict):
         raise ProposalError(path, f"not an icbmap proposal: the file holds {_kind(obj)}, not an object")
+    from icbmap.guards import refuse_nonfinite, text_problem
+
+    refuse_nonfinite(obj, path, "proposal", ProposalError)   # 1e400 parses as inf (issue 21)
+    for key in ("title", "author"):
+        problem = isinstance(obj.get(key), str) and text_problem(obj[key], f"the proposal's {key}", limit=500)
+        if problem:
+            raise ProposalError(path, problem)
     fmt = obj.get("format")
     if fmt != FORMAT:
         if obj.get("type") in ("FeatureCollection", "Feature"):

@@ -64,7 +64,7 @@ def save_practices_for(atlas: Atlas, report=None) -> Path:
     }
     if report is not None:
         meta["report"] = {k: v for k, v in report.to_dict().items() if k != "provenance"}
-    mtab = pd.DataFrame({"key": list(meta), "value": [json.dumps(v) for v in meta.values()]})
+    mtab = pd.DataFrame({"key": list(meta), "value": [json.dumps(v, allow_nan=False) for v in meta.values()]})
     with atomic_file(path, ".gpkg") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pyogrio.write_dataframe(table, tmp, layer="practices", driver="GPKG")

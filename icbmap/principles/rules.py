@@ -129,6 +129,8 @@ def _check_value(kind: Kind, p: Param, value):
             raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} should be true or false, found {value!r}")
         return value
     if want is int:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} is {value}: give a finite number")
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
             raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} should be a whole number, found {value!r}")
         value = int(value)
@@ -136,7 +138,9 @@ def _check_value(kind: Kind, p: Param, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} should be a number, found {value!r}")
         value = float(value)
-    elif want is str:
+    if want in (int, float) and not math.isfinite(value):
+        raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} is {value}: give a finite number")
+    if want is str:
         if not isinstance(value, str) or not value.strip():
             raise RuleError(f"rule {kind.kind!r}: parameter {p.name!r} should be a name, found {value!r}")
         return value.strip()

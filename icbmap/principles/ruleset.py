@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from icbmap.errors import DataError
+from icbmap.guards import refuse_nonfinite, text_problem
 from icbmap.paths import resources_dir
 from icbmap.principles.rules import Rule, RuleError, make_rule
 from icbmap.safeio import loads_json, read_input
@@ -58,6 +59,7 @@ class RuleSet:
     def from_dict(cls, d: dict, path=None) -> "RuleSet":
         if not isinstance(d, dict):
             raise DataError(path, "a rule set should be a table with a name and [[rule]] entries")
+        refuse_nonfinite(d, path, "rule set")  # NaN/inf in any key, today's or a future one (issue 21)
         unknown = sorted(set(d) - {"name", "source", "url", "notes", "rule", "rules"})
         if unknown:
             raise DataError(path, f"unknown key {unknown[0]!r} in the rule set (keys: name, source, url, notes, rule)")
@@ -76,13 +78,19 @@ class RuleSet:
         for key in ("name", "source", "url", "notes"):
             if key in d and not isinstance(d[key], str):
                 raise DataError(path, f"'{key}' should be text")
+        problem = text_problem(str(name), "the rule set's name")
+        for r in made:
+            problem = problem or text_problem(r.label, f"rule {r.id[:40]!r}'s label", limit=500) \
+                or text_problem(r.id, "a rule id")
+        if problem:
+            raise DataError(path, problem)
         return cls(str(name), made, d.get("source", ""), d.get("url", ""), d.get("notes", ""))
 
     def to_toml(self) -> str:
         return dumps_toml(self.to_dict())
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
+        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # ------------------------------------------------------------------ TOML writing (our schema only)
@@ -93,7 +101,7 @@ def _toml_value(v) -> str:
         return str(v)
     if isinstance(v, float):
         return repr(v)
-    return json.dumps(str(v), ensure_ascii=False)   # a JSON string is a valid TOML basic string
+    return json.dumps(str(v), ensure_ascii=False, allow_nan=False)   # a JSON string is a valid TOML basic string
 
 
 def dumps_toml(d: dict) -> str:
@@ -145,7 +153,11 @@ def read_rules_file(path: str | Path) -> RuleSet:
             raise DataError(path, "not valid TOML: nested too deeply") from None
         except ValueError as exc:  # a 4,300+ digit number
             raise DataError(path, f"not valid TOML: {str(exc).split(';')[0]}") from None
-    return RuleSet.from_dict(d, path)
+    rules = RuleSet.from_dict(d, path)
+    if not rules.rules:
+        raise DataError(path, "the rule file holds no rules ([[rule]] tables); a check of nothing "
+                              "would pass whatever the plan")
+    return rules
 
 
 def load_rules(name_or_path: str | Path) -> RuleSet:

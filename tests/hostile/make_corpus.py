@@ -116,6 +116,7 @@ class Case:
     expect: str = "error"          # "error": exit 1 with one line; otherwise see the test
     output: str | None = "out.csv"  # an earlier output that must survive (None: none)
     home: bool = False             # run with ICBMAP_HOME=<folder>/home (a hostile pack folder)
+    issue21: tuple[int, ...] = ()  # issue 21 findings this case covers
 
     def make(self, folder: Path) -> tuple[list[str], Path]:
         folder.mkdir(parents=True, exist_ok=True)
@@ -460,9 +461,178 @@ def _principles_cases() -> list[Case]:
     ]
 
 
+def _issue21_cases() -> list[Case]:
+    """Issue 21: outputs over inputs, NaN rules, huge names, bad suggest options, bad
+    polygons for ``data areas add``, a folder/FIFO settings lock, a proposal's bad baseline,
+    empty rule files, a huge --focus, bidi names and control characters in -o."""
+    out: list[Case] = []
+
+    def proposal(d: Path, name: str = "a.icbmap.json", **kw) -> Path:
+        return write(d / name, envelope(**kw))
+
+    # 1. -o naming an input: the same path, a symlink to it, a hard link to it
+    over = {
+        "compare": lambda a, b, d: ["compare", str(a), str(b), "-o", str(b)],
+        "metrics": lambda a, b, d: ["metrics", str(a), "-o", str(a)],
+        "export": lambda a, b, d: ["export", str(a), "--format", "geojson", "-o", str(a)],
+        "check": lambda a, b, d: ["check", str(a), "--rules", str(b), "-o", str(b)],
+        "import": lambda a, b, d: ["import", str(a), "-o", str(a)],
+        "print --compare": lambda a, b, d: ["print", "--compare", str(a), str(b), "-o", str(a)],
+        "suggest": lambda a, b, d: ["suggest", str(a), "--blocks", "councils", "--boards", "3", "-o", str(a)],
+    }
+    for cmd, argv in over.items():
+        def build(d, argv=argv, cmd=cmd):
+            a = proposal(d)
+            b = write(d / "rules.toml", '[[rule]]\nkind = "population"\nmin = 1\n') if cmd == "check" \
+                else proposal(d, "b.icbmap.json", title="b")
+            args = argv(a, b, d)
+            return args, Path(args[-1])
+        out.append(Case(f"i21-output-over-input-{cmd.replace(' ', '-')}", (0,), cmd + " -o", build,
+                        r"-o .*: is an input of this command", output=None, issue21=(1,)))
+
+    def linked(kind):
+        def build(d):
+            a = proposal(d)
+            o = d / "out.csv"
+            os.symlink(a, o) if kind == "symlink" else os.link(a, o)
+            return ["metrics", str(a), "--format", "csv", "-o", str(o)], a
+        return build
+    out += [Case(f"i21-output-{k}-to-input", (0,), "metrics -o", linked(k), r"is an input of this command",
+                 output=None, issue21=(1,)) for k in ("symlink", "hardlink")]
+    out.append(Case("i21-output-name-newline", (0,), "export -o",
+                    lambda d: (["export", "--format", "shp", "-o", str(d / "a\nb.zip")], None),
+                    r"control or bidirectional character \(U\+000A\)", output=None, issue21=(17,)))
+
+    # 3, 4, 16. rule files: NaN, inf, a 30-digit number, empty, rule = []
+    rules = {
+        "nan-tolerance": '[[rule]]\nkind = "max_areas"\ngeography = "council"\nmax = 3\ntolerance = nan\n',
+        "inf-min": '[[rule]]\nkind = "population"\nmin = inf\n',
+        "huge-min": '[[rule]]\nkind = "population"\nmin = 1' + "0" * 30 + "\n",
+        "nan-weight": '[[rule]]\nkind = "population"\nmin = 1\nweight = nan\n',
+        "empty": "",
+        "no-rules": "rule = []\n",
+        "bidi-label": '[[rule]]\nkind = "population"\nmin = 1\nlabel = "\u202eevil"\n',
+    }
+    for name, text in rules.items():
+        msg = r"holds no rules" if name in ("empty", "no-rules") else (
+            r"U\+202E" if name == "bidi-label" else r"finite")
+        for cmd in ("check", "compare", "suggest"):
+            if cmd != "check" and name not in ("nan-tolerance", "empty"):
+                continue
+            argv = {"check": lambda p: ["check", "--rules", str(p)],
+                    "compare": lambda p: ["compare", "--with-baseline", "--rules", str(p)],
+                    "suggest": lambda p: ["suggest", "--rules", str(p), "--blocks", "councils", "--boards", "5-7",
+                                          "--scope", "East of England", "-o", str(p.parent / "sug")]}[cmd]
+            out.append(Case(f"i21-{cmd}-rules-{name}", (0,), f"{cmd} --rules",
+                            _with(lambda d, text=text: write(d / "rules.toml", text), lambda p, d, argv=argv: argv(p)),
+                            msg, output=None, issue21=(3, 4) if name not in ("empty", "no-rules") else (16,)))
+
+    # 5, 17. a 1 MB board name, a bidi-override name
+    out.append(Case("i21-export-1mb-board-name", (0,), "export",
+                    _with(lambda d: write(d / "long.icbmap.json", envelope([board(0, "x" * 1_000_000)])),
+                          lambda p, d: ["export", str(p), "--format", "csv", "-o", str(d / "out.csv")]),
+                    r"1,000,000 characters long, more than the 200", issue21=(5,)))
+    out.append(Case("i21-export-bidi-board-name", (0,), "export",
+                    _with(lambda d: write(d / "bidi.icbmap.json", envelope([board(0, "\u202eevil\u202c.exe")])),
+                          lambda p, d: ["export", str(p), "--format", "shp", "-o", str(d / "out.zip")]),
+                    r"bidirectional control character \(U\+202E\)", output="out.zip", issue21=(17,)))
+
+    # 6, 7, 14. suggest options
+    sug = ["suggest", "--blocks", "councils", "--scope", "East of England"]
+    options = {
+        "floor-inf": (["--boards", "3", "--floor", "inf"], r"--floor 'inf': not a finite number"),
+        "floor-1e400": (["--boards", "3", "--floor", "1e400"], r"--floor '1e400': not a finite number"),
+        "floor-5000-digits": (["--boards", "3", "--floor", "9" * 5000], r"--floor .*5,000 characters"),
+        "floor-nan": (["--boards", "3", "--floor", "nan"], r"--floor 'nan': not a finite number"),
+        "boards-400-digits": (["--boards", "1-" + "9" * 400], r"--boards .*at most 1000"),
+        "workers-100000": (["--boards", "3", "--workers", "100000"], r"--workers is 100,000: it should be at most 64"),
+        "time-limit-nan": (["--boards", "3", "--time-limit", "nan"], r"--time-limit is nan"),
+    }
+    for name, (extra, msg) in options.items():
+        out.append(Case(f"i21-suggest-{name}", (0,), "suggest",
+                        lambda d, extra=extra: (sug + extra + ["-o", str(d / "sug")], None), msg, output=None,
+                        issue21=(14,) if name in ("floor-nan", "workers-100000") else ((7,) if "boards" in name else (6,))))
+
+    # 8, 9, 13. data areas add: bad polygons and names
+    def square(x0=450000, y0=250000, s=5000):
+        return [[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s], [x0, y0]]
+
+    def fc(features, crs="EPSG:27700"):
+        return json.dumps({"type": "FeatureCollection",
+                           "crs": {"type": "name", "properties": {"name": crs}}, "features": features})
+
+    def feat(geom, name="Area A"):
+        return {"type": "Feature", "properties": {"name": name}, "geometry": geom}
+
+    poly = lambda ring: {"type": "Polygon", "coordinates": [ring]}  # noqa: E731
+    areas = {
+        "null-geometry": (fc([feat(poly(square())), feat(None, "Area B")]), r"feature #2 \('Area B'\) has no geometry"),
+        "empty-polygon": (fc([feat({"type": "Polygon", "coordinates": []})]), r"is an empty polygon"),
+        "nan-coordinate": (fc([feat(poly(square()))]).replace("450000", "NaN", 1), r"NaN is not allowed"),
+        "inf-coordinate": (fc([feat(poly(square()))]).replace("450000", "1e400", 1), r"is inf, not a finite number"),
+        "two-point-ring": (fc([feat(poly(square()[:2]))]), r"a ring has 2 points"),
+        "unclosed-ring": (fc([feat(poly(square()[:4] + [[1, 2]]))]), r"a ring is not closed"),
+        "unknown-crs": (fc([feat(poly(square()))], crs="EPSG:999999"), r"unknown coordinate reference system 'EPSG:999999'"),
+        "null-name": (fc([feat(poly(square())), feat(poly(square(460000))), ]).replace('"Area A"', "null", 1),
+                      r"has no name \(null"),
+        "number-name": (fc([feat(poly(square()), "Area A"), feat(poly(square(460000)), "Area B")]).replace('"Area B"', "5"),
+                        r"feature #2: the name in field 'name' is int 5, not text"),
+        "bidi-name": (fc([feat(poly(square()), "\u202eevil")]), r"U\+202E"),
+    }
+    for name, (text, msg) in areas.items():
+        out.append(Case(f"i21-areas-add-{name}", (0,), "data areas add",
+                        _with(lambda d, text=text: write(d / "areas.geojson", text),
+                              lambda p, d: ["data", "areas", "add", "hostile", str(p)]),
+                        msg, output=None, home=True,
+                        issue21=(13,) if name in ("null-geometry", "empty-polygon", "unknown-crs") else
+                        ((9,) if "name" in name else (8,))))
+
+    # 11. the settings lock as a folder or a FIFO
+    def lock(kind):
+        def build(d):
+            folder = d / "home" / "config"
+            folder.mkdir(parents=True)
+            p = folder / "settings.json.lock"
+            p.mkdir() if kind == "folder" else os.mkfifo(p)
+            return ["data", "use", "england-offline"], p
+        return build
+    out += [Case(f"i21-settings-lock-{k}", (0,), "settings", lock(k), r"not the settings lock file|is a folder",
+                 output=None, home=True, issue21=(11,)) for k in ("folder", "fifo")]
+
+    # 12. a proposal's baseline that is a path
+    out.append(Case("i21-proposal-baseline-path", (0,), "metrics",
+                    _with(lambda d: write(d / "base.icbmap.json",
+                                          dict(envelope(), pack={"name": "england-offline", "content_hash": "0" * 16,
+                                                                 "baseline": "../../../../etc/passwd"})),
+                          lambda p, d: ["metrics", str(p)]),
+                    r"records the baseline '\.\./\.\./\.\./\.\./etc/passwd', which is not a baseline key",
+                    output=None, issue21=(12,)))
+
+    # 4, 5. a proposal with 1e400 (parses as infinity) and one with a bidi-override title
+    def inf_proposal(d):
+        return write(d / "inf.icbmap.json", json.dumps(envelope([board(1)])).replace('"id": 1', '"id": 1e400'))
+    out.append(Case("i21-metrics-proposal-1e400", (0,), "metrics",
+                    _with(inf_proposal, lambda p, d: ["metrics", str(p), "--format", "csv", "-o", str(d / "out.csv")]),
+                    r"'plan\.boards\[0\]\.id' is not a finite number", issue21=(4,)))
+    out.append(Case("i21-export-proposal-bidi-title", (0,), "export",
+                    _with(lambda d: write(d / "t.icbmap.json", dict(envelope(), title="\u202eevil")),
+                          lambda p, d: ["export", str(p), "--format", "csv", "-o", str(d / "out.csv")]),
+                    r"the proposal's title .*U\+202E", issue21=(5, 17)))
+
+    out.append(Case("i21-print-bidi-title", (0,), "print",
+                    lambda d: (["print", "--title", "\u202eevil\u202c.exe", "-o", str(d / "out.pdf")], None),
+                    r"--title: the title .*U\+202E", output="out.pdf", issue21=(17,)))
+
+    # 16. a 100,000-character --focus is not echoed whole
+    out.append(Case("i21-compare-huge-focus", (0,), "compare",
+                    lambda d: (["compare", "--with-baseline", "--focus", "x" * 100_000], None),
+                    r"^.{0,600}$", output=None, issue21=(16,)))
+    return out
+
+
 def cases() -> list[Case]:
     return (_proposal_cases() + _import_cases() + _data_import_cases() + _practices_cases() + _output_cases()
-            + _pack_cases() + _principles_cases())
+            + _pack_cases() + _principles_cases() + _issue21_cases())
 
 
 if __name__ == "__main__":
