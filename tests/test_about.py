@@ -9,7 +9,7 @@ pytestmark = pytest.mark.gui
 
 def test_about_without_atlas(qtbot):
     from icbmap import __version__
-    from icbmap.app.about import AboutDialog
+    from icbmap.app.dialogs.about import AboutDialog
 
     dlg = AboutDialog(None, None)
     qtbot.addWidget(dlg)
@@ -29,7 +29,7 @@ def test_about_without_atlas(qtbot):
 
 @pytest.mark.slow
 def test_about_with_atlas_lists_its_provenance(qtbot, england):
-    from icbmap.app.about import AboutDialog
+    from icbmap.app.dialogs.about import AboutDialog
 
     dlg = AboutDialog(None, england)
     qtbot.addWidget(dlg)
@@ -47,7 +47,7 @@ def test_show_about_is_modal_and_closes(qtbot, monkeypatch):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from icbmap.app import about
+    from icbmap.app.dialogs.common import about
 
     shown = []
 

@@ -69,7 +69,7 @@ def test_board_labels_at_england_view_on_a_laptop_map(qtbot, england, tmp_path, 
 
 
 def test_label_variants_shrink_and_abbreviate():
-    from icbmap.app.maplabels import Label, _board_variants
+    from icbmap.app.map.labels import Label, _board_variants
     from icbmap.names import board_initials, compact_board_name
 
     assert compact_board_name("NHS North East and North Cumbria Integrated Care Board") == "NE & N Cumbria"

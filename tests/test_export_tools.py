@@ -591,7 +591,7 @@ def test_gpkg_style_uses_the_apps_drawing(qtbot):
     from PySide6.QtCore import QRectF
 
     from icbmap import mapstyle
-    from icbmap.app import layers
+    from icbmap.app.map import layers
 
     assert layers.OUTLINE_STYLE is mapstyle.OUTLINE_STYLE
     fill = layers.BoardFillLayer(QRectF(0, 0, 1, 1))

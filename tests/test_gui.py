@@ -435,7 +435,7 @@ def test_build_official_pack_from_the_data_menu(window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
     from conftest import shared_file
-    from icbmap.app.datadialogs import OfficialImportDialog
+    from icbmap.app.dialogs.data import OfficialImportDialog
 
     monkeypatch.setenv("ICBMAP_HOME", str(tmp_path / "home"))
     shown = []

@@ -209,7 +209,7 @@ def test_f6_moves_between_toolbar_map_and_panels(window, qtbot):
 def test_keyboard_only_workflow(window, england, qtbot, tmp_path):
     """docs/keyboard.md: search a district, select it, move it to a neighbouring board,
     undo, export, with key events only."""
-    from icbmap.app.dialogs import neighbour_boards
+    from icbmap.app.dialogs.common import neighbour_boards
 
     c = window.controller
     waverley = england.members("district", district(england, "Waverley"))
@@ -268,7 +268,7 @@ def test_keyboard_only_workflow(window, england, qtbot, tmp_path):
     keys(window.map, "Ctrl+E")
     assert "error" not in done, done.get("error")
     qtbot.waitUntil(out.exists, timeout=20_000)
-    from icbmap.app.dialogs import documents_dir
+    from icbmap.app.dialogs.common import documents_dir
 
     assert os.path.realpath(seen["dir"]) == os.path.realpath(documents_dir())
 
@@ -280,7 +280,7 @@ def test_map_labels_keep_aa_contrast_on_every_board_colour(window):
     Without the halo, dark boards fail this."""
     from PySide6.QtGui import QImage, QPainter
 
-    from icbmap.app.maplabels import Label
+    from icbmap.app.map.labels import Label
 
     def lum(rgb):
         v = rgb / 255.0
@@ -468,7 +468,7 @@ def test_history_first_line_names_what_it_is(window, england, tmp_path):
 def test_dialog_wording_and_start_folders(window, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QFileDialog
 
-    from icbmap.app.dialogs import documents_dir
+    from icbmap.app.dialogs.common import documents_dir
 
     asked = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append(a[1:3]), ("", ""))[1])

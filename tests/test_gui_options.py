@@ -242,7 +242,7 @@ def test_comparison_reads_docked_on_a_laptop(qtbot, england, tmp_path):
     """Issue 22: docked at 1366 px (about 530 px wide) the row names took 410 px, the option
     names were out of sight and one column of values showed in part.  Now three options
     show whole, with short row names whose tooltips hold the full name and definition."""
-    from icbmap.app.compare_view import ROW_NAME_CHARS
+    from icbmap.app.options.compare_view import ROW_NAME_CHARS
 
     units, target = edge_units(england, k=60)
     a = saved_option(england, tmp_path, "Option A", units[:20], target)

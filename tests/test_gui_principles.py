@@ -105,7 +105,7 @@ def test_rule_set_choice_flags_and_layers(window, england, tmp_path):
 
 
 def test_rule_dialog_rejects_bad_parameter(window):
-    from icbmap.app.ruleset_dialog import RuleSetDialog
+    from icbmap.app.principles.ruleset_dialog import RuleSetDialog
 
     dlg = RuleSetDialog(window.principles.ruleset, window)
     dlg.table.item(1, 2).setText("geography = council; tolerance = 3")
@@ -125,7 +125,7 @@ def test_rule_dialog_rejects_bad_parameter(window):
 
 
 def test_add_reference_geography_from_the_data_menu(window, england, tmp_path, monkeypatch):
-    from icbmap.app import reference_areas
+    from icbmap.app.principles import reference_areas
 
     lad = england.layers["district"].table
     path = tmp_path / "two.csv"

@@ -16,7 +16,7 @@ from conftest import main_window
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from icbmap.app.unsaved import UnsavedDialog, unsaved_options
+from icbmap.app.dialogs.unsaved import UnsavedDialog, unsaved_options
 from icbmap.plan.autosave import find_recoverable
 from icbmap.plan.commands import History, MoveUnits
 from icbmap.plan.model import Plan

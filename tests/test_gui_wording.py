@@ -52,7 +52,7 @@ def test_a_new_option_is_named_for_its_place_in_the_list(window):
 
 
 def test_suggest_messages_are_sentences():
-    from icbmap.app.suggest_dialog import sentence
+    from icbmap.app.dialogs.suggest import sentence
 
     assert sentence("no option found within the time limit (60 s)") == "No option found within the time limit (60 s)"
     assert sentence("") == ""
@@ -97,7 +97,7 @@ def test_editing_the_baseline_is_refused_before_any_question(qtbot, window):
 def test_text_boxes_and_progress_titles_show_whole(qtbot, window):
     from PySide6.QtWidgets import QInputDialog, QProgressDialog
 
-    from icbmap.app.dialogs import fit_title_and_text
+    from icbmap.app.dialogs.common import fit_title_and_text
 
     long_name = "NHS Bedfordshire, Luton, Milton Keynes, Cambridgeshire and Peterborough ICB"
     dlg = QInputDialog(window)

@@ -187,7 +187,7 @@ def test_the_circle_finder_finds_a_circle():
 
 def test_no_import_circle_anywhere_in_the_package():
     """Not even through a lazy import inside a function or a ``TYPE_CHECKING`` import (the
-    map view's parts see it through ``icbmap.app.canvas.MapCanvas``; the proposal reader and
+    map view's parts see it through ``icbmap.app.map.canvas.MapCanvas``; the proposal reader and
     the legacy mapping share ``icbmap.plan.packmap``; a baseline change makes a window of the
     running window's own class)."""
     assert import_circles(import_graph()) == []
@@ -223,16 +223,31 @@ def test_the_package_circle_finder_sees_a_circle_between_packages():
 def test_the_map_view_provides_the_canvas_its_parts_use(qapp, england):
     """The map tools, keyboard cursor and labels depend on the ``MapCanvas`` protocol; the
     view must provide every member of it."""
-    from icbmap.app.canvas import MapCanvas
-    from icbmap.app.mapview import MapView
+    from icbmap.app.map.canvas import MapCanvas
+    from icbmap.app.map.view import MapView
 
     members = set(MapCanvas.__annotations__) | {
         n for n, v in vars(MapCanvas).items() if callable(v) and not n.startswith("_")}
     view = MapView(england)
     missing = sorted(m for m in members if not hasattr(view, m))
     assert missing == []
-    for part in ("maptools", "mapcursor", "maplabels", "mapshapes", "layers"):
-        assert not any(m.startswith("icbmap.app.mapview") for m in imported_modules(PACKAGE / "app" / f"{part}.py"))
+    for part in ("tools", "cursor", "labels", "shapes", "layers"):
+        assert not any(m.startswith("icbmap.app.map.view") for m in imported_modules(PACKAGE / "app" / "map" / f"{part}.py"))
+
+
+def test_the_app_is_rooms_each_saying_what_lives_there():
+    """app/ is sub-packages a reader finds by feature (map, options, principles, actions, files,
+    dialogs), each with a one-line docstring; only window-wide modules stay at its top."""
+    import ast
+
+    app = PACKAGE / "app"
+    rooms = sorted(p.parent.name for p in app.glob("*/__init__.py"))
+    assert rooms == ["actions", "dialogs", "files", "map", "options", "principles"]
+    for room in rooms:
+        doc = ast.get_docstring(ast.parse((app / room / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and "\n" not in doc.strip(), room
+    top = sorted(p.stem for p in app.glob("*.py") if p.stem != "__init__")
+    assert len(top) <= 14, top        # window-wide parts only; features live in their rooms
 
 
 def test_the_status_texts_need_no_qt():
@@ -256,3 +271,56 @@ def test_the_entry_point_opens_the_app_the_cli_does_not_import(monkeypatch, caps
                      {"proposal": None, "rebuild": False, "pack": None}]
     assert cli.main(["app"]) == 2 and "opens from the `icbmap` command" in capsys.readouterr().err
     assert not any(m.startswith("icbmap.app") for m in imported_modules(PACKAGE / "cli" / "__init__.py"))
+
+
+MIXINS = [("icbmap/app/options/docks.py", "OptionsDocks", "icbmap.app.options.manager", "OptionsManager"),
+          ("icbmap/app/options/files.py", "WorkspaceFiles", "icbmap.app.options.manager", "OptionsManager"),
+          ("icbmap/app/files/exports.py", "ProposalExports", "icbmap.app.files.proposals", "ProposalManager")]
+
+
+def _self_uses(path, cls_name):
+    """Attributes a class reads on ``self`` that it neither defines nor assigns itself."""
+    import ast
+
+    tree = ast.parse((PACKAGE.parent / path).read_text(encoding="utf-8"))
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name)
+    defined = {n.name for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    defined |= {t.id for n in cls.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    used, assigned = set(), set()
+    for n in ast.walk(cls):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+            (assigned if isinstance(n.ctx, ast.Store) else used).add(n.attr)
+    return used - defined - assigned
+
+
+def _protocol_members(dotted):
+    import importlib
+
+    mod, name = dotted.rsplit(".", 1)
+    proto = getattr(importlib.import_module(mod), name)
+    members = set()
+    for klass in proto.__mro__:
+        if klass.__name__ in ("Protocol", "Generic", "object"):
+            continue
+        members |= set(getattr(klass, "__annotations__", {}))
+        members |= {n for n in vars(klass) if not n.startswith("__")}
+    return members - {"_is_protocol", "_abc_impl", "_is_runtime_protocol"}
+
+
+@pytest.mark.parametrize("path,mixin,host_module,host", MIXINS)
+def test_mixins_use_only_what_their_protocol_declares_and_the_host_provides_it(qapp, path, mixin, host_module, host):
+    """A part mixed into a manager says what it needs (its HOST protocol) and uses nothing
+    else of ``self``; the manager provides every member of that protocol."""
+    import ast
+    import importlib
+
+    mixin_cls = getattr(importlib.import_module(path[:-3].replace("/", ".")), mixin)
+    members = _protocol_members(mixin_cls.HOST)
+    unsaid = sorted(_self_uses(path, mixin) - members)
+    assert unsaid == [], f"{mixin} uses {unsaid} of its manager without its protocol saying so"
+    host_cls = getattr(importlib.import_module(host_module), host)
+    tree = ast.parse((PACKAGE.parent / (host_module.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+    init_sets = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                 and isinstance(n.value, ast.Name) and n.value.id == "self"}
+    missing = sorted(m for m in members if not hasattr(host_cls, m) and m not in init_sets)
+    assert missing == [], f"{host} lacks {missing} that {mixin} is promised"

@@ -4,7 +4,7 @@ outside the viewport, long board names wrapped before they are given up."""
 import shapely
 from PySide6.QtCore import QPointF, QRectF
 
-from icbmap.app.maplabels import Label, LabelPainter, label_point, label_points, place_labels
+from icbmap.app.map.labels import Label, LabelPainter, label_point, label_points, place_labels
 
 
 def _fixed(w, h):

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from test_gui import board_id, district, drag, hide_practices, view_point, window  # noqa: F401 - fixture
 
-from icbmap.app.maptools import PICKABLE, DragMoveTool, LassoTool, MapTool, PanTool, RectangleTool, SelectTool
+from icbmap.app.map.tools import PICKABLE, DragMoveTool, LassoTool, MapTool, PanTool, RectangleTool, SelectTool
 
 TOOLS = tuple(c.name for c in PICKABLE)
 

@@ -6,10 +6,10 @@ every edit, follows the selection and the mouse in the status bar, switches laye
 the selection level, and saves its geometry and the map view between sessions. What it is
 made of lives beside it:
 
-* :mod:`~icbmap.app.menus` — the actions, toolbars and menus, with their shortcuts;
+* :mod:`~icbmap.app.actions.menus` — the actions, toolbars and menus, with their shortcuts;
 * :mod:`~icbmap.app.search_box` — the Find box and going to what it finds;
-* :mod:`~icbmap.app.board_actions` — the Edit and Boards menu items (move, merge, rename…);
-* :mod:`~icbmap.app.data_actions` — the Data menu items (build, download, import practices);
+* :mod:`~icbmap.app.actions.boards` — the Edit and Boards menu items (move, merge, rename…);
+* :mod:`~icbmap.app.actions.data` — the Data menu items (build, download, import practices);
 * :mod:`~icbmap.app.describe` — the words for what is hovered or selected;
 * :mod:`~icbmap.app.layout` — where the docks go for the screen.
 
@@ -28,12 +28,15 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QUndoView, QWidget
 
 from icbmap import __version__
-from icbmap.app import a11y, board_actions, data_actions, layout, menus, metrics_view
-from icbmap.app.action_factory import make_action
+from icbmap.app import a11y, layout, metrics_view
+from icbmap.app.actions import boards as board_actions
+from icbmap.app.actions import data as data_actions
+from icbmap.app.actions import menus
+from icbmap.app.actions.factory import make_action
 from icbmap.app.controller import Controller
 from icbmap.app.describe import describe_practice, describe_unit, selection_summary
 from icbmap.app.icons import icon as ui_icon
-from icbmap.app.mapview import SELECT_LEVELS, MapView
+from icbmap.app.map.view import SELECT_LEVELS, MapView
 from icbmap.app.panels import BoardsPanel, ElidedLabel, LayersPanel, LegendPanel
 from icbmap.app.search_box import SearchBox
 from icbmap.atlas.model import LEVEL_LABELS
@@ -69,13 +72,13 @@ class MainWindow(QMainWindow):
         menus.build_menus(self)
         self._build_status()
         self._connect()
-        from icbmap.app.proposals import ProposalManager
+        from icbmap.app.files.proposals import ProposalManager
 
         self.proposals = ProposalManager(self, autosave_dir=autosave_dir)
-        from icbmap.app.principles_dock import install as install_principles
+        from icbmap.app.principles.dock import install as install_principles
 
         install_principles(self)   # Principles dock, reference geographies, trusts (own module)
-        from icbmap.app.options import OptionsManager  # options side by side
+        from icbmap.app.options.manager import OptionsManager  # options side by side
 
         self.options = OptionsManager(self)
 
@@ -361,7 +364,7 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         try:
-            from icbmap.app.about import show_about
+            from icbmap.app.dialogs.about import show_about
         except ImportError:
             QMessageBox.about(self, "About icbmap", f"icbmap {__version__}")
             return

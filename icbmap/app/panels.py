@@ -496,7 +496,7 @@ class LegendPanel(QTextBrowser):
         self.setAccessibleDescription("What the colours, lines and flags mean; the data sources")
 
     def set_content(self, atlas, boards: list[dict]) -> None:
-        from icbmap.app.layers import OUTLINE_STYLE
+        from icbmap.app.map.layers import OUTLINE_STYLE
 
         rows = []
         names = {"region": "NHS region boundary", "ca": "Combined authority (GLA included)",

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QCompleter, QLabel, QLineEdit, QMainWindow, QToolBar
 
-from icbmap.app.mapview import SELECT_LEVELS
+from icbmap.app.map.view import SELECT_LEVELS
 from icbmap.atlas.search import SearchIndex
 
 

@@ -66,7 +66,7 @@ def run_with_progress(parent, title: str, fn: Callable[[Progress], Any], *,
                       min_duration_ms: int = 400, label: str | None = None) -> Any:
     dialog = QProgressDialog(label or title, "Cancel", 0, 1000, parent)
     dialog.setWindowTitle(title)
-    from icbmap.app.dialogs import fit_title_and_text
+    from icbmap.app.dialogs.common import fit_title_and_text
 
     fit_title_and_text(dialog, title, label or title)   # "Rendering… e briefing" was cut
     dialog.setWindowModality(Qt.WindowModality.WindowModal if parent else Qt.WindowModality.ApplicationModal)

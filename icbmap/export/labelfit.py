@@ -1,5 +1,5 @@
 """Whether a label sits on its own board: shared by the Qt map labels
-(:mod:`icbmap.app.maplabels`) and the printed briefing (:mod:`icbmap.export.drawing`).  Qt-free."""
+(:mod:`icbmap.app.map.labels`) and the printed briefing (:mod:`icbmap.export.drawing`).  Qt-free."""
 
 from __future__ import annotations
 

@@ -184,7 +184,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
     """:func:`~icbmap.suggest.solve.solve_problem` by regions (see the module docstring)."""
     from icbmap.suggest.lex import count_ties, lex_solve
     from icbmap.suggest.model import build_model
-    from icbmap.suggest.solve import Found, Solved, SolveProgress
+    from icbmap.suggest.results import Found, Solved, SolveProgress
     from icbmap.suggest.spec import Target
     from icbmap.suggest.terms import evaluate, level_values, points, term_scale
 

@@ -24,8 +24,8 @@ class _FirstPage(Exception):
 def test_bench_preview_first_page(benchmark, qtbot, england, tmp_path):
     from PySide6.QtPrintSupport import QPrintPreviewWidget
 
-    from icbmap.app.preview import PreviewPages
-    from icbmap.app.printing import briefing_images
+    from icbmap.app.files.preview import PreviewPages
+    from icbmap.app.files.printing import briefing_images
     from icbmap.app.workers import snapshot
 
     w = main_window(qtbot, england, tmp_path)

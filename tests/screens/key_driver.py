@@ -18,7 +18,7 @@ def main() -> int:
     from driver import main_window, run_events
 
     app, atlas, w = main_window("icbmap-keys-")
-    from icbmap.app.dialogs import neighbour_boards
+    from icbmap.app.dialogs.common import neighbour_boards
 
     w.show()
     c = w.controller

@@ -27,7 +27,7 @@ def main() -> int:
 
     app = _application()
     from icbmap.app.mainwindow import MainWindow
-    from icbmap.app.unsaved import unsaved_options
+    from icbmap.app.dialogs.unsaved import unsaved_options
     from icbmap.atlas.store import OFFLINE, load_atlas
     from icbmap.plan.commands import History, MoveUnits
     from icbmap.plan.model import Plan

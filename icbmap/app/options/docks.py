@@ -3,9 +3,8 @@ options and buttons for the common actions), the Comparison and Differences dock
 Options menu and Alt+1…9, and the dialogs behind them (rename, open, save and open
 workspace, print comparison).
 
-:class:`OptionsDocks` is mixed into :class:`~icbmap.app.options.OptionsManager`, which
-provides ``w`` (the main window), ``options``, ``current``, ``current_option`` and the
-actions the menu and buttons call.
+:class:`OptionsDocks` is mixed into :class:`~icbmap.app.options.manager.OptionsManager`; what it
+uses of the manager is said by :class:`~icbmap.app.options.host.DocksHost` (checked by a test).
 """
 
 from __future__ import annotations
@@ -15,20 +14,23 @@ from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QListWidget, QListWidgetItem,
                                QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
-from icbmap.app.dialogs import ask_text
-from icbmap.app.dialogs import PROPOSAL_FILTER, start_dir, suggested_path
-from icbmap.app.action_factory import make_action
-from icbmap.app.options_files import WORKSPACE_FILTER, WORKSPACE_SUFFIX
+from icbmap.app.dialogs.common import ask_text
+from icbmap.app.dialogs.common import PROPOSAL_FILTER, start_dir, suggested_path
+from icbmap.app.actions.factory import make_action
+from icbmap.app.options.files import WORKSPACE_FILTER, WORKSPACE_SUFFIX
 from icbmap.compare.core import Option
 from icbmap.errors import IcbmapError
 
 
 class OptionsDocks:
-    """The docks, menu and dialogs of the options; see the module doc."""
+    """The docks, menu and dialogs of the options; see the module doc.  Needs of ``self``
+    what :class:`~icbmap.app.options.host.DocksHost` declares, nothing more."""
+
+    HOST = "icbmap.app.options.host.DocksHost"
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
-        from icbmap.app.compare_view import ComparisonPanel, DifferencePanel
+        from icbmap.app.options.compare_view import ComparisonPanel, DifferencePanel
 
         w = self.w
         self.panel = OptionsPanel(self)
@@ -56,7 +58,7 @@ class OptionsDocks:
         self.act_up = act("Move option &up", lambda: self.move(self.current, -1), None)
         self.act_down = act("Move option d&own", lambda: self.move(self.current, 1), None)
         self.act_close = act("&Close option", lambda: self.close_option(self.current), None)
-        from icbmap.app.expected_option import add_expected_option
+        from icbmap.app.options.expected import add_expected_option
 
         self.act_expected = act("Add the expected April &2027 map", lambda: add_expected_option(self), None,
                                 "April 2027 (expected: 2025 clusters merged; not decided) as an option beside "

@@ -9,7 +9,7 @@ window-wide keys with no menu item (1-5 for the selection level, Ctrl+F for Find
 
 No two actions share a shortcut (Qt makes an ambiguous shortcut do nothing): Redo carries
 the platform's own Redo keys only. The slots are the window's methods or the functions of
-:mod:`~icbmap.app.board_actions` and :mod:`~icbmap.app.data_actions`, given the window.
+:mod:`~icbmap.app.actions.boards` and :mod:`~icbmap.app.actions.data`, given the window.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 
-from icbmap.app import a11y, board_actions, data_actions, layout
-from icbmap.app.action_factory import make_action
+from icbmap.app import a11y, layout
+from icbmap.app.actions import boards as board_actions
+from icbmap.app.actions import data as data_actions
+from icbmap.app.actions.factory import make_action
 from icbmap.app.icons import icon as ui_icon
-from icbmap.app.maptools import PICKABLE
-from icbmap.app.mapview import SELECT_LEVELS
+from icbmap.app.map.tools import PICKABLE
+from icbmap.app.map.view import SELECT_LEVELS
 from icbmap.atlas.model import LEVEL_LABELS
 
 LEVEL_SHORTCUTS = {"unit": "1", "district": "2", "council": "3", "place": "4", "board": "5"}

@@ -11,9 +11,9 @@
 * a **Reference areas** Metrics tab (the same figures as the council tab);
 * **Data ▸ Add reference geography…**.
 
-The live state is in :mod:`~icbmap.app.principles_model`, the rule-set editor in
-:mod:`~icbmap.app.ruleset_dialog`, the map layers in :mod:`~icbmap.app.reference_layers`,
-the Metrics tab and adding a reference geography in :mod:`~icbmap.app.reference_areas`.
+The live state is in :mod:`~icbmap.app.principles.model`, the rule-set editor in
+:mod:`~icbmap.app.principles.ruleset_dialog`, the map layers in :mod:`~icbmap.app.principles.reference_layers`,
+the Metrics tab and adding a reference geography in :mod:`~icbmap.app.principles.reference_areas`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDockWidget, QFileDialog, QHB
                                QMessageBox, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
 
 from icbmap.app.panels import RecordsTable, fmt_int
-from icbmap.app.principles_model import DEFAULT_RULES, FAIL, NOT_CHECKED, PASS, WARN, PrinciplesModel
-from icbmap.app.reference_areas import ReferenceAreasTab, add_reference_dialog
-from icbmap.app.reference_layers import TRUST_NOTE, install_layers
-from icbmap.app.ruleset_dialog import RuleSetDialog
+from icbmap.app.principles.model import DEFAULT_RULES, FAIL, NOT_CHECKED, PASS, WARN, PrinciplesModel
+from icbmap.app.principles.reference_areas import ReferenceAreasTab, add_reference_dialog
+from icbmap.app.principles.reference_layers import TRUST_NOTE, install_layers
+from icbmap.app.principles.ruleset_dialog import RuleSetDialog
 from icbmap.errors import IcbmapError
 from icbmap.names import short_board_name
 from icbmap.principles import KINDS, RuleSet, load_rules, preset_names, read_rules_file
@@ -135,7 +135,7 @@ class PrinciplesPanel(QWidget):
             self.model.set_rules(dlg.result_rules)
 
     def open_rules(self) -> None:
-        from icbmap.app.dialogs import start_dir
+        from icbmap.app.dialogs.common import start_dir
 
         path, _ = QFileDialog.getOpenFileName(self, "Open rule set", start_dir(self.window), "Rule sets (*.toml *.json)")
         if path:

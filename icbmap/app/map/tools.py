@@ -13,7 +13,7 @@ it (:attr:`MapTool.pickable`), its keys (:meth:`MapTool.key_press`) and the coor
 helpers of the base class.  The view only routes mouse and key events to the tool.
 
 Tools change the view only through its public methods (selection, highlight layer, zoom
-and pan, signals) and its :class:`~icbmap.app.mapshapes.MapShapes` (what is where); the
+and pan, signals) and its :class:`~icbmap.app.map.shapes.MapShapes` (what is where); the
 view knows nothing of plans or commands.
 """
 
@@ -25,9 +25,9 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QRubberBand
 
-from icbmap.app import geomqt
-from icbmap.app.action_factory import make_action
-from icbmap.app.canvas import MapCanvas
+from icbmap.app.map import geomqt
+from icbmap.app.actions.factory import make_action
+from icbmap.app.map.canvas import MapCanvas
 from icbmap.app.icons import icon as ui_icon
 from icbmap.names import short_board_name
 

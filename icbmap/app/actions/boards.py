@@ -17,7 +17,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QInputDialog, QMainWindow, QMessageBox
 
-from icbmap.app.dialogs import ask_text
+from icbmap.app.dialogs.common import ask_text
 from icbmap.app.describe import and_join, describe_selection
 from icbmap.names import short_board_name
 
@@ -35,7 +35,7 @@ def chosen_board(window: QMainWindow) -> int | None:
 def board_choice(window: QMainWindow, title: str, label: str, exclude: set[int] | None = None,
                  default: int | None = None) -> int | None:
     """A board picked from a list of short names (A to Z), ``default`` preselected."""
-    from icbmap.app.dialogs import BoardChoiceDialog
+    from icbmap.app.dialogs.common import BoardChoiceDialog
 
     boards = [b for b in window.controller.active_boards() if not exclude or b.id not in exclude]
     if not boards:
@@ -55,7 +55,7 @@ def _chosen_or_picked(window: QMainWindow, title: str, label: str = "Board:") ->
 def move_target_default(window: QMainWindow, units) -> int | None:
     """The sensible target for moving ``units``: the neighbouring board sharing the
     longest border with them (not one they are already in)."""
-    from icbmap.app.dialogs import neighbour_boards
+    from icbmap.app.dialogs.common import neighbour_boards
 
     ranked = neighbour_boards(window.atlas, window.controller.plan.assignment, units)
     return ranked[0] if ranked else None
@@ -221,7 +221,7 @@ def choose_paint_board(window: QMainWindow) -> None:
 
 def suggest(window: QMainWindow):
     """Boards ▸ Suggest options: the optimiser's dialog (kept as ``window._suggest``)."""
-    from icbmap.app.suggest_dialog import show_suggest_dialog
+    from icbmap.app.dialogs.suggest import show_suggest_dialog
 
     window._suggest = show_suggest_dialog(window)
     return window._suggest

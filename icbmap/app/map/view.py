@@ -1,18 +1,18 @@
 """The England map: a Qt Graphics View in British National Grid with level of detail.
 
-Layers are a handful of custom ``QGraphicsItem``s (``icbmap.app.layers``), not one item per
+Layers are a handful of custom ``QGraphicsItem``s (``icbmap.app.map.layers``), not one item per
 LSOA: board fills (one cached path per board, re-dissolved only for the boards an edit
 touched), outlines of regions, combined authorities, councils and districts, LSOA lines
 only when zoomed in, practices, and the highlight (selection, hover, drag ghost, cursor).
 
 The view is the hub; the work is done by its parts, as in QGIS's map canvas:
 
-* :mod:`icbmap.app.maptools` - the interactions (select, rectangle, lasso, paint, pan,
+* :mod:`icbmap.app.map.tools` - the interactions (select, rectangle, lasso, paint, pan,
   drag-move): the view routes mouse events to the active tool;
-* :mod:`icbmap.app.mapshapes` - what is where: spatial index, cached paths, label points,
+* :mod:`icbmap.app.map.shapes` - what is where: spatial index, cached paths, label points,
   board shapes;
-* :mod:`icbmap.app.maplabels` - label placement and painting;
-* :mod:`icbmap.app.mapcursor` - the keyboard cursor and what a screen reader hears.
+* :mod:`icbmap.app.map.labels` - label placement and painting;
+* :mod:`icbmap.app.map.cursor` - the keyboard cursor and what a screen reader hears.
 
 The view knows nothing of plans or commands: it is told the assignment and the board
 colours, and it emits signals (hover, selection, move requests, paint strokes) that the
@@ -29,12 +29,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
-from icbmap.app import a11y, geomqt
-from icbmap.app.layers import add_layers
-from icbmap.app.mapcursor import KeyboardCursor
-from icbmap.app.maplabels import BoardFit, LabelPainter, Placed, map_label_candidates, place_labels
-from icbmap.app.mapshapes import MapShapes
-from icbmap.app.maptools import TOOL_CLASSES, MapTool
+from icbmap.app import a11y
+from icbmap.app.map import geomqt
+from icbmap.app.map.layers import add_layers
+from icbmap.app.map.cursor import KeyboardCursor
+from icbmap.app.map.labels import BoardFit, LabelPainter, Placed, map_label_candidates, place_labels
+from icbmap.app.map.shapes import MapShapes
+from icbmap.app.map.tools import TOOL_CLASSES, MapTool
 
 SELECT_LEVELS = ("unit", "district", "council", "place", "board")
 

@@ -17,8 +17,8 @@
   and the option's place, and recovery offers the whole set back.
 
 This module holds the options and the current one; the dock, menu and dialogs are in
-:mod:`~icbmap.app.options_dock`, the files (saving, workspace, opening, recovery) in
-:mod:`~icbmap.app.options_files`, the dissolved-shape cache in :mod:`~icbmap.app.options_shapes`.
+:mod:`~icbmap.app.options.docks`, the files (saving, workspace, opening, recovery) in
+:mod:`~icbmap.app.options.files`, the dissolved-shape cache in :mod:`~icbmap.app.options.shapes`.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from icbmap.app.options_dock import OptionsDocks
-from icbmap.app.options_files import WorkspaceFiles, _same
-from icbmap.app.options_shapes import BoardShapeCache
+from icbmap.app.options.docks import OptionsDocks
+from icbmap.app.options.files import WorkspaceFiles, _same
+from icbmap.app.options.shapes import BoardShapeCache
 from icbmap.compare.core import Option
 from icbmap.metrics.engine import Metrics
 from icbmap.plan import proposal as prop
@@ -163,7 +163,7 @@ class OptionsManager(OptionsDocks, WorkspaceFiles, QObject):
     def _autosave_unsaved(self, opt: AppOption) -> None:
         """Work that is in no file (a suggested or duplicated option) is autosaved at once, so
         that a crash or a quit keeps it until the user discards it."""
-        from icbmap.app.unsaved import has_unsaved_work
+        from icbmap.app.dialogs.unsaved import has_unsaved_work
 
         try:
             if has_unsaved_work(opt):

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
-from icbmap.app import geomqt
+from icbmap.app.map import geomqt
 from icbmap.mapstyle import OUTLINE_STYLE  # noqa: F401 - shared with the GeoPackage export
 
 

@@ -113,7 +113,7 @@ class RuleSetDialog(QDialog):
         rs = self.rules()
         if rs is None:
             return
-        from icbmap.app.dialogs import suggested_path
+        from icbmap.app.dialogs.common import suggested_path
 
         path, _ = QFileDialog.getSaveFileName(self, "Save rule set", suggested_path(self.parent(), rs.name, ".toml"),
                                               "TOML (*.toml);;JSON (*.json)")

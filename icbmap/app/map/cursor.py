@@ -2,7 +2,7 @@
 neighbouring area with the arrow keys, adding its area to the selection, keeping it in
 view, and the sentence a screen reader says about it.
 
-The neighbour search itself (Qt-free) is :mod:`icbmap.app.keycursor`; the view draws the
+The neighbour search itself (Qt-free) is :mod:`icbmap.app.map.keycursor`; the view draws the
 cursor on its highlight layer and announces what this module describes.
 """
 
@@ -12,8 +12,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPainterPath
 
-from icbmap.app import keycursor
-from icbmap.app.canvas import MapCanvas
+from icbmap.app.map import keycursor
+from icbmap.app.map.canvas import MapCanvas
 from icbmap.names import short_board_name
 
 ARROWS = {Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right", Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down"}

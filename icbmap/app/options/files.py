@@ -3,9 +3,8 @@ about unsaved options, the workspace file (``.icbmap-workspace.json``, listing t
 proposal files in order), opening proposal files as options, and crash recovery of a whole
 set of options.
 
-:class:`WorkspaceFiles` is mixed into :class:`~icbmap.app.options.OptionsManager`, which
-provides ``w`` (the main window), ``options``, ``current``, ``switch_to``, ``add_option``,
-``close_option``, ``warm`` and ``_pristine``.
+:class:`WorkspaceFiles` is mixed into :class:`~icbmap.app.options.manager.OptionsManager`; what it
+uses of the manager is said by :class:`~icbmap.app.options.host.FilesHost` (checked by a test).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from icbmap.app.dialogs import PROPOSAL_FILTER, suggested_path
+from icbmap.app.dialogs.common import PROPOSAL_FILTER, suggested_path
 from icbmap.errors import DataError, IcbmapError
 from icbmap.plan import proposal as prop
 from icbmap.plan.autosave import find_recoverable
@@ -27,7 +26,10 @@ WORKSPACE_FILTER = "icbmap workspaces (*.icbmap-workspace.json);;All files (*)"
 
 
 class WorkspaceFiles:
-    """Saving and opening the options' files; see the module doc."""
+    """Saving and opening the options' files; see the module doc.  Needs of ``self`` what
+    :class:`~icbmap.app.options.host.FilesHost` declares, nothing more."""
+
+    HOST = "icbmap.app.options.host.FilesHost"
 
     # ------------------------------------------------------------------ saving
     def save_option(self, index: int, path: str | Path | None = None) -> bool:
@@ -55,7 +57,7 @@ class WorkspaceFiles:
         (edited, or never saved: suggested, duplicated, imported, new), issue 21.  Each is
         saved, discarded or kept for the next start as the user says; a kept option's
         autosave stays (``self.kept``, used by :meth:`close`)."""
-        from icbmap.app.unsaved import unsaved_options
+        from icbmap.app.dialogs.unsaved import unsaved_options
 
         items = unsaved_options(self)
         self.kept = set()
@@ -79,7 +81,7 @@ class WorkspaceFiles:
         return True
 
     def ask_quit(self, items):
-        """The quit question (:class:`~icbmap.app.unsaved.UnsavedDialog`): ``"save"``,
+        """The quit question (:class:`~icbmap.app.dialogs.unsaved.UnsavedDialog`): ``"save"``,
         ``"discard"``, ``"cancel"`` or ``{index: "keep" | "save" | "discard"}``.  Tests
         replace it; a test that replaced the older ``ask_unsaved_all`` (or the proposal
         manager's ``ask_unsaved``) gets its answer for every option."""
@@ -88,7 +90,7 @@ class WorkspaceFiles:
             legacy = lambda _names: self.w.proposals.ask_unsaved()  # noqa: E731
         if legacy is not None:
             return legacy([it.name for it in items])
-        from icbmap.app.unsaved import ask_quit
+        from icbmap.app.dialogs.unsaved import ask_quit
 
         return ask_quit(self.w, items)
 
@@ -297,7 +299,7 @@ class WorkspaceFiles:
                 if not follow_baseline or recovered:
                     QMessageBox.warning(self.w, "Cannot recover", str(exc))
                     continue
-                from icbmap.app.baselines import replace_window
+                from icbmap.app.files.baselines import replace_window
 
                 return replace_window(self.w, exc.baseline, then=lambda w: w.options.offer_recovery(
                     choose=lambda _group: "recover", follow_baseline=False)) is not None
@@ -316,7 +318,7 @@ class WorkspaceFiles:
         return bool(recovered)
 
     def _ask_recover(self, group) -> str:
-        from icbmap.app.dialogs import ask_recover
+        from icbmap.app.dialogs.common import ask_recover
 
         return ask_recover(self.w, "Recover " + "; ".join(r.describe() for r in group) + "?")
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QWidget
 
-from icbmap.app.layers import _Layer
+from icbmap.app.map.layers import _Layer
 
 TRUST_NOTE = "Headquarters are not catchments: a trust serves people far beyond the LSOA of its head office."
 
@@ -84,7 +84,7 @@ class ReferenceLayer(_Layer):
     """A reference geography: dark teal outlines and labels (name, status, date)."""
 
     def __init__(self, rect: QRectF, atlas, ref):
-        from icbmap.app import geomqt
+        from icbmap.app.map import geomqt
         from icbmap.atlas.references import reference_geometry
 
         super().__init__(rect)

@@ -3,18 +3,19 @@ shapefiles, assignment CSV, Excel workbook, web page), the briefing map (PDF/PNG
 
 Each runs off the UI thread on a :func:`~icbmap.app.workers.snapshot` of the plan, with a
 progress dialog and Cancel, through the model's atomic writers.  :class:`ProposalExports`
-is mixed into :class:`~icbmap.app.proposals.ProposalManager`, which provides ``w`` (the main
-window), ``proposal`` and ``title()``.
+is mixed into :class:`~icbmap.app.files.proposals.ProposalManager`, which provides what
+:class:`ExportsHost` declares (checked by a test).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from icbmap.app.dialogs import suggested_path
+from icbmap.app.dialogs.common import suggested_path
 from icbmap.app.workers import run_with_progress, snapshot
 from icbmap.errors import Cancelled, IcbmapError
 
@@ -24,8 +25,20 @@ FORMAT_NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "csv": "assignment C
 SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv", "shp": ".zip", "xlsx": ".xlsx", "html": ".html"}
 
 
+class ExportsHost(Protocol):
+    """What the exports need of the ``ProposalManager`` they are mixed into."""
+
+    w: Any                      # the main window
+    proposal: Any               # the proposal on screen
+
+    def title(self) -> str: ...
+
+
 class ProposalExports:
-    """Exports, the briefing and printing; see the module doc."""
+    """Exports, the briefing and printing; see the module doc.  Needs of ``self`` what
+    :class:`ExportsHost` declares, nothing more."""
+
+    HOST = "icbmap.app.files.exports.ExportsHost"
 
     # ------------------------------------------------------------------ export
     def export_dialog(self, fmt: str) -> None:
@@ -40,7 +53,7 @@ class ProposalExports:
         from icbmap.export import csv as csv_mod
         from icbmap.export import geojson, gpkg, shp
 
-        from icbmap.app.unsaved import app_output_problem
+        from icbmap.app.dialogs.unsaved import app_output_problem
 
         problem = app_output_problem(self.w, path)   # an export never replaces a proposal or a data pack
         if problem:
@@ -93,7 +106,7 @@ class ProposalExports:
             self.write_briefing(path)
 
     def write_briefing(self, path, paper: str = "A4", changed_pages: bool = False):
-        from icbmap.app.unsaved import app_output_problem
+        from icbmap.app.dialogs.unsaved import app_output_problem
         from icbmap.export.briefing import render_briefing
 
         problem = app_output_problem(self.w, path)
@@ -114,7 +127,7 @@ class ProposalExports:
     def _paint_briefing(self, printer) -> None:
         """Draw the briefing pages on ``printer`` as vector graphics (matplotlib SVG), drawn
         in a worker with progress and Cancel."""
-        from icbmap.app.printing import paint_svgs, pdf_file_target
+        from icbmap.app.files.printing import paint_svgs, pdf_file_target
 
         target = pdf_file_target(printer)
         if target:  # print to file: the vector PDF of Export briefing, not Qt's expansion
@@ -144,7 +157,7 @@ class ProposalExports:
     def preview_pages(self, paper: str = "A4") -> list[bytes] | None:
         """The briefing's pages for the print preview, drawn in a worker thread behind a
         progress dialog with Cancel (issue 22); None when cancelled or failed (said)."""
-        from icbmap.app.printing import briefing_svgs
+        from icbmap.app.files.printing import briefing_svgs
 
         plan = snapshot(self.w.controller.plan)
         kwargs = self._briefing_kwargs()
@@ -162,8 +175,8 @@ class ProposalExports:
     def print_preview(self):
         """File > Print preview: the pages are drawn in a worker (progress and Cancel until
         page 1 is ready); the preview opens on page 1 while the others are drawn."""
-        from icbmap.app.preview import show_preview
-        from icbmap.app.printing import briefing_images
+        from icbmap.app.files.preview import show_preview
+        from icbmap.app.files.printing import briefing_images
 
         printer = self.make_printer()
         plan = snapshot(self.w.controller.plan)

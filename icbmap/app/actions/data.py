@@ -19,11 +19,11 @@ import os
 
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from icbmap.app.dialogs import ask_text
+from icbmap.app.dialogs.common import ask_text
 
 
 def official_import_dialog(window: QMainWindow) -> None:
-    from icbmap.app.datadialogs import OfficialImportDialog
+    from icbmap.app.dialogs.data import OfficialImportDialog
 
     dlg = OfficialImportDialog(window)
     if dlg.exec() == dlg.DialogCode.Accepted:
@@ -51,7 +51,7 @@ def build_official_pack(window: QMainWindow, name: str, use: bool = False, **fil
 def import_practices_dialog(window: QMainWindow) -> None:
     from PySide6.QtWidgets import QFileDialog
 
-    from icbmap.app.dialogs import start_dir
+    from icbmap.app.dialogs.common import start_dir
 
     path, _ = QFileDialog.getOpenFileName(window, "GP practice registrations (gp-reg-pat-prac-all.csv)",
                                           start_dir(window), "CSV files (*.csv *.zip);;All files (*)")
@@ -143,7 +143,7 @@ def download_dialog(window: QMainWindow) -> None:
 
 def show_data_info(window: QMainWindow) -> None:
     """The data pack's layers, counts, population and sources (``icbmap data info``)."""
-    from icbmap.app.dialogs import TextDialog
+    from icbmap.app.dialogs.common import TextDialog
     from icbmap.atlas.info import format_info
 
     atlas = window.atlas

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout,
                                QWidget)
 
-from icbmap.app.dialogs import ask_text
+from icbmap.app.dialogs.common import ask_text
 from icbmap.app.panels import RecordsTable, fmt_float, fmt_int, fmt_list, fmt_pct
 from icbmap.errors import IcbmapError
 
@@ -103,7 +103,7 @@ def add_reference(window, name: str, path: str, **kwargs):
 
 
 def add_reference_dialog(window) -> None:
-    from icbmap.app.dialogs import start_dir
+    from icbmap.app.dialogs.common import start_dir
 
     path, _ = QFileDialog.getOpenFileName(
         window, "Add reference geography", start_dir(window),

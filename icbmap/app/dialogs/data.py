@@ -52,7 +52,7 @@ class OfficialImportDialog(QDialog):
         self._validate()
 
     def _browse(self, edit: QLineEdit, title: str, filt: str) -> None:
-        from icbmap.app.dialogs import start_dir
+        from icbmap.app.dialogs.common import start_dir
 
         path, _ = QFileDialog.getOpenFileName(self, title, start_dir(self.parent()), filt)
         if path:

@@ -1,5 +1,5 @@
 """The map canvas as its parts see it: the one contract between the map view
-(:class:`icbmap.app.mapview.MapView`, which provides all of it) and the modules that work
+(:class:`icbmap.app.map.view.MapView`, which provides all of it) and the modules that work
 on it - the map tools, the keyboard cursor and the label placement.
 
 The parts depend on this protocol, never on the view's module, so there is no import
@@ -37,7 +37,7 @@ class MapCanvas(Protocol):
     gesture: Any                            # the MapTool running the gesture under way, or None
     dropTargetQuery: Callable[[Any], int | None] | None
     # ---- parts and layers
-    shapes: Any                             # icbmap.app.mapshapes.MapShapes
+    shapes: Any                             # icbmap.app.map.shapes.MapShapes
     fill: Any                               # layers.BoardFillLayer
     highlight: Any                          # layers.HighlightLayer
     outlines: dict[str, Any]                # level -> layers.OutlineLayer

@@ -34,7 +34,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 
-from icbmap.app.canvas import MapCanvas
+from icbmap.app.map.canvas import MapCanvas
 from icbmap.export.labelfit import OTHER_BOARD_MAX, BoardFit  # noqa: F401 (Qt-free, shared with the PDF)
 from icbmap.names import board_initials, compact_board_name, format_population, short_board_name
 

@@ -1,6 +1,6 @@
 """The File menu: proposals (new, open, recent, save, save as, properties), autosave and
 crash recovery, import of boards drawn elsewhere; exports, the briefing and printing are in
-:mod:`~icbmap.app.proposal_exports`.
+:mod:`~icbmap.app.files.exports`.
 
 Everything that writes runs through the model's atomic writers; long work (exports,
 imports, the briefing) runs off the UI thread with a progress dialog and Cancel.  A file
@@ -16,9 +16,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLineEdit,
                                QMessageBox, QPlainTextEdit)
 
-from icbmap.app.dialogs import PROPOSAL_FILTER, start_dir, suggested_path
-from icbmap.app.action_factory import make_action
-from icbmap.app.proposal_exports import ProposalExports
+from icbmap.app.dialogs.common import PROPOSAL_FILTER, start_dir, suggested_path
+from icbmap.app.actions.factory import make_action
+from icbmap.app.files.exports import ProposalExports
 from icbmap.app.workers import run_with_progress
 from icbmap.errors import Cancelled, IcbmapError
 from icbmap.plan import proposal as prop
@@ -80,7 +80,7 @@ class ProposalManager(ProposalExports, QObject):
                                    "A4 or A3 landscape briefing map with metrics and attribution")
         self.act_quit = self._act("&Quit", self.w.close, S.Quit)
         m.addAction(self.act_new)
-        from icbmap.app.baselines import add_menu
+        from icbmap.app.files.baselines import add_menu
 
         add_menu(self.w, m)
         m.addAction(self.act_open)
@@ -220,7 +220,7 @@ class ProposalManager(ProposalExports, QObject):
     def _reopen_on_baseline(self, path, exc) -> bool:
         """The proposal is drawn against another configuration of this pack: reopen the
         window on that baseline (the user's work was saved or discarded already)."""
-        from icbmap.app.baselines import replace_window
+        from icbmap.app.files.baselines import replace_window
 
         r = QMessageBox.question(self.w, "Another baseline",
                                  f"{exc}\n\nReopen the window on that baseline and open the proposal?")
@@ -258,7 +258,7 @@ class ProposalManager(ProposalExports, QObject):
         geographies it names, mark ``stack`` clean, add the file to the recent list and
         refresh ``autosaver``; a failure is a message and False.  File > Save and saving an
         option both come here."""
-        from icbmap.app.unsaved import app_output_problem
+        from icbmap.app.dialogs.unsaved import app_output_problem
 
         problem = app_output_problem(self.w, path, own=proposal.path)   # never over a pack or another option
         if problem:

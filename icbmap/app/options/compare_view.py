@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
                                QTableWidget, QTableWidgetItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
                                QWidget)
 
-from icbmap.app import geomqt
-from icbmap.app.layers import _Layer
+from icbmap.app.map import geomqt
+from icbmap.app.map.layers import _Layer
 from icbmap.atlas.geometry import dissolve_units
 from icbmap.compare.core import compare
 from icbmap.compare.focus import FocusError, resolve_focus
@@ -456,7 +456,7 @@ class DifferencePanel(QWidget):
     # ------------------------------------------------------------------ side by side
     def set_side_by_side(self, on: bool) -> None:
         if on and self.side_map is None:
-            from icbmap.app.mapview import MapView
+            from icbmap.app.map.view import MapView
 
             self.side_map = MapView(self.w.atlas, self.w)
             self.side_map.setToolTip("The 'from' option; pan and zoom follow the main map")

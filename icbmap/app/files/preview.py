@@ -163,7 +163,7 @@ def start_with_progress(parent, fn, title: str = "Preparing the print preview") 
     pages = PreviewPages(fn)
     dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
     dialog.setWindowTitle(title)
-    from icbmap.app.dialogs import fit_title_and_text
+    from icbmap.app.dialogs.common import fit_title_and_text
 
     fit_title_and_text(dialog, title, "Checking the design principles")
     dialog.setWindowModality(Qt.WindowModality.WindowModal if parent else Qt.WindowModality.ApplicationModal)

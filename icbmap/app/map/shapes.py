@@ -20,9 +20,9 @@ import shapely
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainterPath
 
-from icbmap.app import geomqt
+from icbmap.app.map import geomqt
 from icbmap.atlas.geometry import dissolve_units
-from icbmap.app.maplabels import label_point, label_points
+from icbmap.app.map.labels import label_point, label_points
 
 #: inside(x, y) -> bool array, for BNG coordinate arrays
 Inside = Callable[[np.ndarray, np.ndarray], np.ndarray]

@@ -1,0 +1,1 @@
+"""The menus and the actions behind them, one module per menu."""

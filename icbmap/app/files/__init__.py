@@ -1,0 +1,1 @@
+"""Proposal files: new, open, save, autosave, exports, printing and baselines."""

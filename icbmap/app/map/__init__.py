@@ -1,0 +1,1 @@
+"""The map view and its parts: view, tools, shapes, labels, keyboard cursor, layers."""

@@ -1,0 +1,1 @@
+"""The options workspace: the options, their docks, files and the comparison view."""
