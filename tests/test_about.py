@@ -47,7 +47,7 @@ def test_show_about_is_modal_and_closes(qtbot, monkeypatch):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from icbmap.app.dialogs.common import about
+    from icbmap.app.dialogs import about
 
     shown = []
 

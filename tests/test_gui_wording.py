@@ -56,7 +56,7 @@ def test_suggest_messages_are_sentences():
 
     assert sentence("no option found within the time limit (60 s)") == "No option found within the time limit (60 s)"
     assert sentence("") == ""
-    src = (ROOT / "icbmap" / "app" / "suggest_dialog.py").read_text()
+    src = (ROOT / "icbmap" / "app" / "dialogs" / "suggest.py").read_text()
     assert "option(s)" not in src
 
 
