@@ -24,14 +24,17 @@ from pathlib import Path
 
 from icbmap.errors import DataError
 
-#: Longest board, option, area or rule-set name (England's longest ICB name is 73 characters).
-MAX_NAME = 200
+#: Longest board, option, area or rule-set name (England's longest ICB name is 73 characters;
+#: 300 leaves room for a long local name while keeping every output bounded).
+MAX_NAME = 300
 #: Longest free text echoed back in a message.
 ECHO = 60
 
 #: C0/C1 controls, line/paragraph separators, and the bidirectional embedding, override and
-#: isolate characters (plus the zero-width marks), which can make text read backwards.
-BIDI = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+#: isolate characters, which can make the text around a name read backwards.  The plain
+#: direction marks (U+200E LRM, U+200F RLM, U+061C ALM) stay allowed: right-to-left names
+#: need them, and they reverse nothing outside the name.
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _BAD_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029" + BIDI + "]")
 
 

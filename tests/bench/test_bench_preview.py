@@ -33,7 +33,7 @@ def test_bench_preview_first_page(benchmark, qtbot, england, tmp_path):
     exports = w.proposals
     printer = exports.make_printer()
     kwargs = exports._briefing_kwargs()
-    assert kwargs["rules"] is not None  # the principles page follows: two pages in all
+    assert kwargs["rules"] is not None  # the principles pages follow (every reason in full: one or more)
 
     def first_page():
         plan = snapshot(w.controller.plan)
@@ -55,6 +55,6 @@ def test_bench_preview_first_page(benchmark, qtbot, england, tmp_path):
         return got[0][:2], preview.pageCount()
 
     (number, total), painted = benchmark.pedantic(first_page, rounds=3, iterations=1, warmup_rounds=1)
-    assert (number, total) == (1, 2) and painted == 2  # page 1, and a "Preparing page 2" page
+    assert number == 1 and total >= 2 and painted == total  # page 1, then "Preparing page N" pages
     if benchmark.stats is not None and benchmark.stats.stats.mean:
         assert benchmark.stats.stats.mean <= 1.5
