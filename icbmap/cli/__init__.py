@@ -2,8 +2,8 @@
 
 The parser and ``main`` live here; every subcommand is a module of this package that registers
 its own parser and arguments and runs it (:func:`commands`): ``app``, ``data`` (with ``areas``,
-``practices`` and ``trusts`` beside it), ``metrics``, ``check``, ``export`` (also ``import`` and
-``print``), ``compare``, ``suggest``.  ``icbmap.cli.common`` holds the helpers they share (they
+``practices`` and ``trusts`` beside it), ``metrics``, ``check``, ``export``, ``import`` (``imports``),
+``print`` (``briefing``), ``compare``, ``suggest``.  ``icbmap.cli.common`` holds the helpers they share (they
 import it, never this module).  Building the parser imports no heavy module (geopandas, Qt):
 handlers import lazily.
 
@@ -27,12 +27,12 @@ def commands() -> tuple:
     """The subcommands in the order ``icbmap --help`` lists them: ``(command, register, run)``.
     Each module of this package registers its own parser and arguments (``register(sub)``)
     and runs it (``run(args)``); importing them loads no geopandas and no Qt."""
-    from icbmap.cli import app, check, compare, data, export, metrics, suggest
+    from icbmap.cli import app, briefing, check, compare, data, export, imports, metrics, suggest
 
     return (("app", app.register, None), ("data", data.register, data.run),
             ("metrics", metrics.register, metrics.run), ("check", check.register, check.run),
-            ("export", export.register_export, export.run), ("import", export.register_import, export.run),
-            ("compare", compare.register, compare.run), ("print", export.register_print, export.run),
+            ("export", export.register, export.run), ("import", imports.register, imports.run),
+            ("compare", compare.register, compare.run), ("print", briefing.register, briefing.run),
             ("suggest", suggest.register, suggest.run))
 
 

@@ -7,6 +7,12 @@ here, never from :mod:`icbmap.cli` itself, so nothing below the top-level CLI im
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
 BASELINE_HELP = ("board configuration to start from: 2026 (April 2026, 36 boards; the default), "
                  "2024 (April 2024, 42), 2022 (July 2022, 42) or 2027-expected (April 2027, 26: the 2025 "
                  "clusters merged; expected, not decided); a proposal uses the one it records")
@@ -47,3 +53,61 @@ def load_atlas_for(args, progress=None):
             raise DataError(path, f"the proposal is drawn on the baseline {baseline!r}, which the data pack "
                                   f"does not have ({exc.problem.split('(', 1)[-1].rstrip(')')})") from None
         raise
+
+
+def _err(message: str) -> None:
+    print(f"icbmap: error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"icbmap: warning: {message}", file=sys.stderr)
+
+
+def _usage(message: str) -> int:
+    print(f"icbmap: usage error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _atlas(args):
+    from icbmap.cli.common import load_atlas_for
+    from icbmap.plan.proposal import precheck_proposal
+
+    if getattr(args, "proposal", None):
+        precheck_proposal(args.proposal)  # a bad file fails before the pack loads
+    return load_atlas_for(args)
+
+
+def _plan_for(args, atlas):
+    from icbmap.plan.model import Plan
+    from icbmap.plan.proposal import Proposal
+
+    if getattr(args, "proposal", None):
+        from icbmap.plan.proposal import load_proposal
+
+        return load_proposal(args.proposal, atlas)
+    return Proposal.new(Plan(atlas), title="")
+
+
+def _check_output(path: Path) -> str | None:
+    if path.exists() and path.is_dir():
+        return f"{path} is a folder; give a file name"
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        return f"the folder {parent} does not exist"
+    return None
+
+
+@contextmanager
+def writing(args):
+    """Run a command that writes ``args.output``: a disk full or permission denied while
+    writing becomes one message naming the output the user gave (not the atomic writer's
+    temporary file beside it)."""
+    from icbmap.errors import DataError
+
+    try:
+        yield
+    except OSError as exc:
+        name, out = getattr(exc, "filename", None), getattr(args, "output", None)
+        if out and (not name or Path(str(name)).parent == Path(out).parent):
+            name = out
+        raise DataError(name, f"could not write: {exc.strerror or exc}") from exc

@@ -1,9 +1,9 @@
-"""``icbmap export``, ``icbmap import`` and ``icbmap print`` (headless).
+"""``icbmap export`` (headless): the baseline or a proposal as GeoJSON, GeoPackage, CSV,
+zipped shapefiles, an Excel workbook or a web page.
 
 Exit codes: 0 success; 1 bad input or a failed operation (the message on stderr names the
 file and the problem); 2 wrong usage (e.g. an output type the format cannot write, a
-precision out of range).  Without a PROPOSAL, ``export`` and ``print`` work on the
-baseline of the data pack in use.
+precision out of range).  Without a PROPOSAL the baseline of the data pack in use is exported.
 
 Examples::
 
@@ -15,25 +15,20 @@ Examples::
     icbmap export option-b.icbmap.json --format shp -o option-b.zip     # shapefile parts, zipped
     icbmap export option-b.icbmap.json --format xlsx -o option-b.xlsx   # Excel workbook
     icbmap export option-b.icbmap.json --format html -o option-b.html  # a web page, nothing to install
-    icbmap import their-boards.shp --code-field ICB_CODE -o theirs.icbmap.json
-    icbmap print option-b.icbmap.json -o brief.pdf --paper A3 --changed-pages
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from icbmap.errors import DataError
+from icbmap.cli.common import EXIT_ERROR, EXIT_OK, _atlas, _check_output, _err, _plan_for, _usage, _warn, writing
 from icbmap.progress import Progress
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 FORMAT_SUFFIXES = {"geojson": (".geojson", ".json"), "gpkg": (".gpkg",), "csv": (".csv", ".txt"),
                    "shp": (".zip",), "xlsx": (".xlsx",), "html": (".html", ".htm")}
 
 
-def register_export(sub) -> None:
+def register(sub) -> None:
     from icbmap.cli.common import add_baseline_argument
 
     exp = sub.add_parser("export", help="export the baseline or a proposal")
@@ -53,84 +48,6 @@ def register_export(sub) -> None:
     exp.add_argument("--rules", help="html, xlsx: the design principles shown, a rule file or preset name "
                                      "(default: the proposal's own rules, else NHS England 2025 guidance)")
     add_baseline_argument(exp)
-
-
-def register_import(sub) -> None:
-    from icbmap.cli.common import add_baseline_argument
-
-    imp = sub.add_parser("import", help="turn boards drawn elsewhere (polygons or CSV) into a proposal")
-    imp.add_argument("source", help="board polygons (GeoJSON, GeoPackage, shapefile or its .zip) "
-                                    "or an assignment CSV")
-    imp.add_argument("-o", "--output", required=True, help="proposal file to write")
-    imp.add_argument("--code-field", help="column or attribute holding the board code (default: the one ICB or "
-                                          "board column; needed when icbmap cannot tell)")
-    imp.add_argument("--name-field", help="column or attribute holding the board name")
-    add_baseline_argument(imp)
-
-
-def register_print(sub) -> None:
-    from icbmap.cli.common import add_baseline_argument
-
-    pr = sub.add_parser("print", help="briefing map as PDF or PNG")
-    pr.add_argument("proposal", nargs="?", help="proposal file (default: the baseline)")
-    pr.add_argument("-o", "--output", required=True, help="output .pdf or .png")
-    pr.add_argument("--paper", choices=["A4", "A3"], default="A4")
-    pr.add_argument("--title")
-    pr.add_argument("--subtitle")
-    pr.add_argument("--changed-pages", action="store_true", help="add a before/after page per changed board")
-    pr.add_argument("--rules", help="add a design-principles page: a rule file or preset name "
-                                    "(default: the proposal's own rules, if any)")
-    pr.add_argument("--compare", nargs="+", metavar="PROPOSAL",
-                    help="the comparison briefing of these proposals (one page: maps, table, differences)")
-    pr.add_argument("--focus", help="with --compare: an NHS region, or boards / places separated by commas")
-    pr.add_argument("--with-baseline", dest="include_baseline", action="store_true",
-                    help="with --compare: add the baseline boards as the first option")
-    pr.add_argument("--option-pages", action="store_true", help="with --compare: add each option's briefing pages")
-    pr.add_argument("--map", dest="map_pack", action="store_true",
-                    help="with --compare: map proposals drawn on another data pack onto this one")
-    add_baseline_argument(pr)
-
-
-def _err(message: str) -> None:
-    print(f"icbmap: error: {message}", file=sys.stderr)
-
-
-def _warn(message: str) -> None:
-    print(f"icbmap: warning: {message}", file=sys.stderr)
-
-
-def _usage(message: str) -> int:
-    print(f"icbmap: usage error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _atlas(args):
-    from icbmap.cli.common import load_atlas_for
-    from icbmap.plan.proposal import precheck_proposal
-
-    if getattr(args, "proposal", None):
-        precheck_proposal(args.proposal)  # a bad file fails before the pack loads
-    return load_atlas_for(args)
-
-
-def _plan_for(args, atlas):
-    from icbmap.plan.model import Plan
-    from icbmap.plan.proposal import Proposal
-
-    if getattr(args, "proposal", None):
-        from icbmap.plan.proposal import load_proposal
-
-        return load_proposal(args.proposal, atlas)
-    return Proposal.new(Plan(atlas), title="")
-
-
-def _check_output(path: Path) -> str | None:
-    if path.exists() and path.is_dir():
-        return f"{path} is a folder; give a file name"
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
-        return f"the folder {parent} does not exist"
-    return None
 
 
 def run_export(args) -> int:
@@ -227,75 +144,8 @@ def run_export(args) -> int:
     return EXIT_OK
 
 
-def run_import(args) -> int:
-    from icbmap.export.importers import import_file
-    from icbmap.plan.proposal import SUFFIX, write_proposal
-
-    out = Path(args.output)
-    if not out.name.lower().endswith(".json"):
-        return _usage(f"-o should name a proposal file ending in {SUFFIX}, not {out.name!r}")
-    problem = _check_output(out)
-    if problem:
-        _err(problem)
-        return EXIT_ERROR
-    src = Path(args.source)
-    if src.resolve() == out.resolve():
-        return _usage("the output would overwrite the source")
-    from icbmap.export.importers import precheck_import
-
-    precheck_import(src)  # a bad file fails before the pack loads
-    atlas = _atlas(args)
-    result = import_file(src, atlas, code_field=args.code_field, name_field=args.name_field,
-                         progress=Progress.stderr("import"))
-    proposal = result.to_proposal()
-    write_proposal(out, proposal)
-    print(result.report.summary(), file=sys.stderr)
-    print(out)
-    return EXIT_OK
-
-
-def run_print(args) -> int:
-    from icbmap.export.briefing import render_briefing
-
-    out = Path(args.output)
-    if out.suffix.lower() not in (".pdf", ".png"):
-        return _usage(f"-o should end in .pdf or .png, not {out.name!r}")
-    problem = _check_output(out)
-    if problem:
-        _err(problem)
-        return EXIT_ERROR
-    atlas = _atlas(args)
-    proposal = _plan_for(args, atlas)
-    rules = None
-    if getattr(args, "rules", None):
-        from icbmap.principles import load_rules
-
-        rules = load_rules(args.rules)
-    paths = render_briefing(proposal, out, paper=args.paper, title=args.title, subtitle=args.subtitle,
-                            changed_pages=args.changed_pages, progress=Progress.stderr("print"), rules=rules)
-    for p in paths:
-        print(p)
-    return EXIT_OK
-
-
 def run(args) -> int:
     """Entry point from :mod:`icbmap.cli`; errors other than usage propagate as
     :class:`~icbmap.errors.IcbmapError` and are reported there (exit 1)."""
-    command = args.command
-    if command == "print" and getattr(args, "compare", None):   # the comparison briefing
-        from icbmap.cli import compare
-
-        return compare.run(args)
-    try:
-        if command == "export":
-            return run_export(args)
-        if command == "import":
-            return run_import(args)
-        if command == "print":
-            return run_print(args)
-    except OSError as exc:  # disk full, permission denied... while writing the output
-        name, out = getattr(exc, "filename", None), getattr(args, "output", None)
-        if out and (not name or Path(str(name)).parent == Path(out).parent):
-            name = out  # the output the user named, not the atomic writer's temporary file beside it
-        raise DataError(name, f"could not write: {exc.strerror or exc}") from exc
-    return _usage(f"unknown command {command!r}")
+    with writing(args):
+        return run_export(args)

@@ -9,5 +9,6 @@
 * :mod:`icbmap.export.briefing` -- the printable briefing page;
 * :mod:`icbmap.export.webpage` -- the self-contained web page (map from
   :mod:`~icbmap.export.webmap`, script and style in :mod:`~icbmap.export.webpage_assets`);
-* ``icbmap export``, ``icbmap import`` and ``icbmap print`` are :mod:`icbmap.cli.export`.
+* ``icbmap export``, ``icbmap import`` and ``icbmap print`` are :mod:`icbmap.cli.export`,
+  :mod:`icbmap.cli.imports` and :mod:`icbmap.cli.briefing`.
 """
