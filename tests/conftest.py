@@ -87,3 +87,32 @@ def main_window(qtbot, atlas, tmp_path, *, size=None, normal=False, autosave_dir
         w.show()
         qtbot.waitExposed(w)
     return w
+
+
+X_TOOLS = ("Xvfb", "openbox", "xdotool")
+
+
+@pytest.fixture
+def xserver():
+    """A real X server (Xvfb, 1366x768) with a window manager (openbox) for the tests that drive
+    the app with real keys and mouse (xdotool); yields the environment that reaches it.  The
+    display is ICBMAP_XVFB_DISPLAY or one of this process's own."""
+    import shutil
+    import subprocess
+    import time
+
+    missing = [t for t in X_TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (apt install xvfb openbox xdotool)")
+    display = os.environ.get("ICBMAP_XVFB_DISPLAY") or f":{170 + os.getpid() % 60}"
+    x = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    env = dict(os.environ, DISPLAY=display)
+    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    yield env
+    wm.terminate()
+    x.terminate()
+    wm.wait(10)
+    x.wait(10)

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -87,26 +85,6 @@ def test_every_window_fits_the_screen(tmp_path, case):
     assert {"Open as option", "Close", "table:QTableWidget"} <= set(suggest["buttons"])
 
 
-TOOLS = ("Xvfb", "openbox")
-
-
-@pytest.fixture
-def xserver():
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} (apt install xvfb openbox)")
-    display = os.environ.get("ICBMAP_TEST_DISPLAY") or f":{230 + os.getpid() % 20}"
-    x = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    env = dict(os.environ, DISPLAY=display)
-    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    yield env
-    wm.terminate()
-    x.terminate()
-    wm.wait(10)
-    x.wait(10)
 
 
 def test_every_window_fits_under_a_window_manager(xserver, tmp_path):

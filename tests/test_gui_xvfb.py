@@ -4,8 +4,6 @@ overload" and did nothing).  Skipped where Xvfb, openbox or xdotool are missing.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,26 +14,6 @@ import pytest
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = ("Xvfb", "openbox", "xdotool")
-
-
-@pytest.fixture
-def xserver():
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} (apt install xvfb openbox xdotool)")
-    display = os.environ.get("ICBMAP_XVFB_DISPLAY") or f":{170 + os.getpid() % 60}"  # a helper's own display
-    x = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    env = dict(os.environ, DISPLAY=display)
-    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    yield env
-    wm.terminate()
-    x.terminate()
-    wm.wait(10)
-    x.wait(10)
 
 
 def test_undo_and_redo_keys_under_x(xserver):
