@@ -398,7 +398,7 @@ BAD_RULES = {
     "badparam.toml": ('name = "x"\n[[rule]]\nkind = "population"\nmin = "lots"\n', "parameter 'min'"),
     "extra.json": (json.dumps({"name": "x", "rule": [{"kind": "contiguous", "colour": 1}]}), "unknown parameter 'colour'"),
     "badweight.toml": ('name = "x"\n[[rule]]\nkind = "contiguous"\nhard = false\nweight = nan\n',
-                       "'weight' should be a finite number above 0"),
+                       "'rule[0].weight' is not a finite number"),
     "zeroweight.toml": ('name = "x"\n[[rule]]\nkind = "contiguous"\nweight = 0\n',
                         "'weight' should be a finite number above 0"),
     "badhard.json": (json.dumps({"name": "x", "rule": [{"kind": "contiguous", "hard": "yes"}]}),

@@ -88,9 +88,15 @@ class ScreenFitter(QObject):
             if isinstance(obj, QDockWidget) and not obj.isFloating():
                 return False
             # after the window's own showEvent (a dialog centres itself over its parent there),
-            # and again once the window manager has put its frame around it
+            # and again once the window manager has put its frame around it (later on a busy
+            # machine)
+            for ms in (0, 150, 600):
+                QTimer.singleShot(ms, obj, lambda o=obj: fit_to_screen(o))
+        elif event.type() == QEvent.Type.Resize and isinstance(obj, QWidget) and obj.isWindow() \
+                and obj.isVisible() and not isinstance(obj, QMainWindow) and obj.windowType() not in _SKIP_TYPES \
+                and not (isinstance(obj, QDockWidget) and not obj.isFloating()):
+            # a window that grows after it was shown (results filling a dialog) stays on the screen
             QTimer.singleShot(0, obj, lambda o=obj: fit_to_screen(o))
-            QTimer.singleShot(150, obj, lambda o=obj: fit_to_screen(o))
         return False
 
 

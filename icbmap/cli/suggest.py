@@ -87,7 +87,8 @@ def check_arguments(args) -> None:
     for part in boards.strip().split("-", 1):
         if part.strip().isdigit() and int(part) > MAX_BOARDS:
             raise SuggestError(f"--boards {boards}: at most {MAX_BOARDS} boards")
-    number(args.workers, "--workers", lo=1, hi=MAX_WORKERS, integer=True, error=lambda _p, m: SuggestError(m))
+    if args.workers is not None:      # default: the number of cores
+        number(args.workers, "--workers", lo=1, hi=MAX_WORKERS, integer=True, error=lambda _p, m: SuggestError(m))
     number(args.top, "--top", lo=1, hi=MAX_TOP, integer=True, error=lambda _p, m: SuggestError(m))
     number(args.time_limit, "--time-limit", hi=MAX_TIME, unit=" s", error=lambda _p, m: SuggestError(m))  # <= 0: spec
     for opt in ("scope", "lock", "objective"):

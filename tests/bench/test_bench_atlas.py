@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -33,17 +34,31 @@ def test_bench_load_other_baseline(benchmark):
     assert len(atlas.layers["board"]) == 42
 
 
+def _hwm_kb(pid: int) -> int:
+    """The peak resident memory of a running process so far (kB; 0 where /proc has none)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _start_app(home) -> tuple[float, str, float]:
     """Run the app until its window has shown (ICBMAP_SMOKE_EXIT_MS): seconds, output and the
-    child's own peak memory in MB (``os.wait4`` gives that child's usage alone; the process-wide
-    RUSAGE_CHILDREN figure is the largest of every child the test session has run)."""
+    app's own peak memory in MB: the high-water mark of its address space (``VmHWM``), read
+    while it runs.  Not ``ru_maxrss``: Linux carries the parent's high-water mark into a child
+    across the spawn, so a test session holding the England atlas read 660 MB for a 310 MB app."""
     env = {**os.environ, "ICBMAP_HOME": str(home), "ICBMAP_SMOKE_EXIT_MS": "1",
            "QT_QPA_PLATFORM": "offscreen"}
     with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "icbmap"], env=env, stdout=out_f, stderr=err_f, text=True)
         deadline = time.monotonic() + 120
+        peak_kb = 0
         while True:
+            peak_kb = max(peak_kb, _hwm_kb(proc.pid))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -57,7 +72,7 @@ def _start_app(home) -> tuple[float, str, float]:
         err_f.seek(0)
         out, err = out_f.read(), err_f.read()
     assert proc.returncode == 0, err[-2000:]
-    return took, out, usage.ru_maxrss / 1024
+    return took, out, peak_kb / 1024
 
 
 @pytest.mark.gui
@@ -69,7 +84,8 @@ def test_bench_first_start_to_window(benchmark, tmp_path_factory):
     took, out, peak_mb = benchmark.pedantic(first, rounds=3, iterations=1)
     assert re.search(r"window shown with 36 boards, 33755 LSOAs", out)
     benchmark.extra_info["peak_rss_mb"] = round(peak_mb)
-    assert peak_mb < 600, f"peak memory {peak_mb:.0f} MB"
+    if peak_mb:                   # Linux: read from /proc while the app ran
+        assert 100 < peak_mb < 600, f"peak memory {peak_mb:.0f} MB"
 
 
 @pytest.mark.gui

@@ -9,6 +9,8 @@ ever paints finished SVG pages (a few tenths of a second), never matplotlib.
 
 from __future__ import annotations
 
+import atexit
+
 import threading
 
 from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal, Slot
@@ -39,12 +41,30 @@ class _Job(QObject):
             self.fn(progress, lambda n, total, svg: self.page.emit(n, total, svg))
         except BaseException as exc:  # told in the UI thread
             self.done.emit(exc)
-            return
-        self.done.emit(None)
+        else:
+            self.done.emit(None)
+        finally:
+            # the thread ends on its own once the job has returned, even when no event loop
+            # runs in the UI thread any more to deliver ``done`` (a window closed at the end)
+            QThread.currentThread().quit()
 
 
 #: previews closed or cancelled while their worker still draws: kept until it has stopped
 _STOPPING: set = set()
+#: every worker thread started, so that the process never ends with one still running (Qt
+#: aborts when a running QThread is destroyed)
+_THREADS: list = []
+
+
+@atexit.register
+def _join_threads() -> None:
+    for t in _THREADS:
+        try:
+            if t.isRunning():
+                t.quit()
+                t.wait(10_000)
+        except RuntimeError:      # its C++ object is gone already: nothing runs
+            pass
 
 
 def _wait_at_quit() -> None:
@@ -57,6 +77,13 @@ def _wait_at_quit() -> None:
         return
     app._icbmap_preview_wait = True
     app.aboutToQuit.connect(lambda: [p._thread.wait(10_000) for p in list(_STOPPING)])
+
+
+def _alive(thread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:
+        return False
 
 
 class PreviewPages(QObject):
@@ -78,6 +105,7 @@ class PreviewPages(QObject):
         self.running = True
         self._job = _Job(fn)
         self._thread = QThread()
+        _THREADS[:] = [t for t in _THREADS if _alive(t)] + [self._thread]
         self._job.moveToThread(self._thread)
         q = Qt.ConnectionType.QueuedConnection
         self._job.page.connect(self._on_page, q)
