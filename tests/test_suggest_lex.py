@@ -5,6 +5,7 @@ or not), tie counts, pure mergers, the agreed boundary-change definition, and ba
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -284,7 +285,7 @@ def test_cli_nhse_boards_26_prints_terms_and_ties(england, tmp_path, capsys):
         failing = [r for r in pr if not r["passed"]]
         assert (o["checks"] == "all rules met") == (not failing and not o["violations"])
         if any(not r["hard"] for r in failing):
-            assert "soft rule(s) fail" in o["checks"]
+            assert re.search(r"\d+ soft rules? fails?", o["checks"])
 
 
 # ------------------------------------------------------------------ soft rules in the model
