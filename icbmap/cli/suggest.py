@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 from icbmap.errors import DataError
-from icbmap.suggest.figures import checks_text
 from icbmap.suggest.spec import (
     BLOCK_LEVELS,
     Constraints,
@@ -210,12 +209,16 @@ def summary_dict(result, files: list[str], plan_label: str) -> dict:
 
 
 def add_checks(summary: dict) -> dict:
+    from icbmap.suggest.figures import checks_text   # lazily: scipy.optimize is heavy
+
     for o in summary["options"]:
         o["checks"] = checks_text(o)
     return summary
 
 
 def format_table(summary: dict) -> str:
+    from icbmap.suggest.figures import checks_text   # lazily: scipy.optimize is heavy
+
     from icbmap.suggest.spec import SHORT_LABELS
 
     r = summary["request"]
