@@ -22,18 +22,24 @@ BUNDLED_FILE = "place_names_2024.csv"
 _NHS_SUFFIX = re.compile(r"-\s*([0-9A-Z]{3,5})\s*$")
 
 
-def read_place_names() -> pd.DataFrame | None:
-    path = shapefiles_dir() / BUNDLED_FILE
+def read_bundled_table(file: str, need: set, nrows: int, what: str) -> pd.DataFrame | None:
+    """A small bundled CSV under ``shapefiles/`` as text columns, or None with a warning naming
+    the file when it cannot be read or lacks a column in ``need`` (the app goes on without it)."""
+    path = shapefiles_dir() / file
     try:
-        t = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=1000)
+        t = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=nrows)
     except (OSError, ValueError) as exc:
-        warnings.warn(f"place names not read from {path}: {exc}", UserWarning, stacklevel=2)
+        warnings.warn(f"{what} not read from {path}: {exc}", UserWarning, stacklevel=3)
         return None
-    need = {"place_code", "place_code_nhs", "official_name", "usual_name"}
     if not need <= set(t.columns):
-        warnings.warn(f"place names not read from {path}: columns {sorted(need)} needed", UserWarning, stacklevel=2)
+        warnings.warn(f"{what} not read from {path}: columns {sorted(need)} needed", UserWarning, stacklevel=3)
         return None
     return t
+
+
+def read_place_names() -> pd.DataFrame | None:
+    return read_bundled_table(BUNDLED_FILE, {"place_code", "place_code_nhs", "official_name", "usual_name"},
+                              1000, "place names")
 
 
 def usual_names(codes, nhs_codes, names) -> list[str]:

@@ -11,13 +11,11 @@ Royston Palace in North Hertfordshire as one hit.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from icbmap.paths import shapefiles_dir
+from icbmap.atlas.place_names import read_bundled_table
 
 BUNDLED_FILE = "wards_2024.csv"
 SOURCE = ("ONS LSOA (2021) to Electoral Ward (2024) to LAD (2024) best-fit lookup "
@@ -35,15 +33,8 @@ class Wards:
 
 def read_wards(atlas) -> Wards | None:
     """The bundled wards with their units in ``atlas`` (wards with none are left out)."""
-    path = shapefiles_dir() / BUNDLED_FILE
-    try:
-        t = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=20_000)
-    except (OSError, ValueError) as exc:
-        warnings.warn(f"wards not read from {path}: {exc}", UserWarning, stacklevel=2)
-        return None
-    need = {"ward_code", "ward_name", "district_name", "lsoas"}
-    if not need <= set(t.columns):
-        warnings.warn(f"wards not read from {path}: columns {sorted(need)} needed", UserWarning, stacklevel=2)
+    t = read_bundled_table(BUNDLED_FILE, {"ward_code", "ward_name", "district_name", "lsoas"}, 20_000, "wards")
+    if t is None:
         return None
     index = {c: i for i, c in enumerate(atlas.units["code"].astype(str))}
     pop = atlas.population

@@ -40,54 +40,20 @@ def pdf_file_target(printer) -> str | None:
     return None
 
 
-def briefing_svgs(plan, paper: str = "A4", progress=None, on_svg=None, **kwargs) -> list[bytes]:
-    """The briefing's pages as SVG documents (page 1 first), made without Qt widgets so
-    that it runs in a worker thread: the print preview paints them and never draws with
-    matplotlib in the UI thread (issue 22: the preview froze the window for 6 s).
-    ``on_svg(number, pages, svg)`` is called as soon as each page is ready."""
+def _briefing_pages(plan, paper, progress, on_page, render, kwargs) -> list:
+    """Draw the briefing page by page: ``render(fig)`` turns each matplotlib page into what is
+    kept (SVG bytes or an image), and ``on_page(number, pages, kept)`` hears of it at once."""
     import matplotlib
 
     from icbmap.export.briefing import briefing_figures
     from icbmap.progress import Progress
 
     progress = progress or Progress.silent()
-    out: list[bytes] = []
+    out: list = []
 
     def page_made(fig, number: int, pages: int) -> None:
         progress.check()
-        out.append(bytes(figure_svg(fig).data()))
-        fig.clear()
-        if on_svg is not None:
-            on_svg(number, pages, out[-1])
-
-    with matplotlib.rc_context({"font.family": "DejaVu Sans"}):
-        briefing_figures(plan, paper=paper, progress=progress, on_page=page_made, **kwargs)
-    progress.step(1.0, "Pages ready")
-    return out
-
-
-def briefing_images(plan, paper: str = "A4", progress=None, on_page=None, dpi: int = 120,
-                    **kwargs) -> list[tuple[int, int, bytes]]:
-    """The briefing's pages as RGBA images ``(width, height, bytes)`` at ``dpi`` (matplotlib's
-    own renderer, in the calling thread): what the print preview shows.  Painting a finished
-    image is instant where replaying the vector page took the UI thread a second.
-    ``on_page(number, pages, image)`` is called as soon as each page is ready."""
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from icbmap.export.briefing import briefing_figures
-    from icbmap.progress import Progress
-
-    progress = progress or Progress.silent()
-    out: list[tuple[int, int, bytes]] = []
-
-    def page_made(fig, number: int, pages: int) -> None:
-        progress.check()
-        fig.set_dpi(dpi)
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
-        w, h = canvas.get_width_height()
-        out.append((w, h, bytes(canvas.buffer_rgba())))
+        out.append(render(fig))
         fig.clear()
         if on_page is not None:
             on_page(number, pages, out[-1])
@@ -96,6 +62,32 @@ def briefing_images(plan, paper: str = "A4", progress=None, on_page=None, dpi: i
         briefing_figures(plan, paper=paper, progress=progress, on_page=page_made, **kwargs)
     progress.step(1.0, "Pages ready")
     return out
+
+
+def briefing_svgs(plan, paper: str = "A4", progress=None, on_svg=None, **kwargs) -> list[bytes]:
+    """The briefing's pages as SVG documents (page 1 first), made without Qt widgets so
+    that it runs in a worker thread: the print preview paints them and never draws with
+    matplotlib in the UI thread (the preview used to freeze the window for 6 s).
+    ``on_svg(number, pages, svg)`` is called as soon as each page is ready."""
+    return _briefing_pages(plan, paper, progress, on_svg, lambda fig: bytes(figure_svg(fig).data()), kwargs)
+
+
+def briefing_images(plan, paper: str = "A4", progress=None, on_page=None, dpi: int = 120,
+                    **kwargs) -> list[tuple[int, int, bytes]]:
+    """The briefing's pages as RGBA images ``(width, height, bytes)`` at ``dpi`` (matplotlib's
+    own renderer, in the calling thread): what the print preview shows.  Painting a finished
+    image is instant where replaying the vector page took the UI thread a second.
+    ``on_page(number, pages, image)`` is called as soon as each page is ready."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    def image(fig) -> tuple[int, int, bytes]:
+        fig.set_dpi(dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        w, h = canvas.get_width_height()
+        return w, h, bytes(canvas.buffer_rgba())
+
+    return _briefing_pages(plan, paper, progress, on_page, image, kwargs)
 
 
 def paint_svgs(printer, pages) -> int:
