@@ -26,6 +26,7 @@ from icbmap.listeners import Listeners
 from icbmap.metrics.contiguity import Contiguity, island_units
 from icbmap.metrics.values import (
     DEFAULT_TOLERANCE,
+    COUNT_FIELDS,
     FusedColumns,
     LevelValues,
     MetricValues,
@@ -36,36 +37,29 @@ from icbmap.metrics.values import (
 )
 from icbmap.plan.model import Change, Plan
 
-
-def _row_sums(terms: np.ndarray) -> np.ndarray:
-    """``math.fsum`` of each row of ``terms`` (non-negative).
-
-    A row with at most two non-zero terms is summed by numpy: adding zeros is exact and one
-    addition of two floats is correctly rounded, which is what ``fsum`` returns.  Only rows
-    with three or more non-zero terms go through ``fsum``.
-    """
-    sums = terms.sum(-1)
-    busy = np.flatnonzero(np.count_nonzero(terms, axis=-1) > 2)
-    if len(busy):
-        rows = terms[busy].tolist()
-        for j, i in enumerate(busy.tolist()):
-            sums[i] = math.fsum(rows[j])
-    return sums
+_NONE = np.zeros(0, np.int64)
 
 
-def _segment_sums(terms: np.ndarray, starts: np.ndarray, extra: np.ndarray) -> np.ndarray:
-    """``math.fsum`` of ``terms[r, starts[i]:starts[i + 1]]`` plus ``extra[r, i]``, for every
-    row ``r`` and segment ``i`` (non-negative terms; the same exactness rule as :func:`_row_sums`)."""
-    sums = np.add.reduceat(terms, starts, axis=1) + extra
-    nnz = np.add.reduceat(terms != 0, starts, axis=1, dtype=np.int64) + (extra != 0)
-    busy = np.argwhere(nnz > 2)
-    if len(busy):
-        ends = np.append(starts[1:], terms.shape[1])
-        for r, i in busy.tolist():
-            seg = terms[r, starts[i]:ends[i]].tolist()
-            seg.append(float(extra[r, i]))
-            sums[r, i] = math.fsum(seg)
-    return sums
+def _fsum_groups(vals: list[float], bounds: list[int]) -> np.ndarray:
+    """``math.fsum(vals[bounds[j]:bounds[j + 1]])`` for each ``j``: exactly rounded sums, so
+    they depend neither on the order of the terms nor on zeros left out."""
+    fsum = math.fsum
+    return np.array([fsum(vals[a:b]) if b - a > 1 else (vals[a] if b > a else 0.0)
+                     for a, b in zip(bounds, bounds[1:])], np.float64)
+
+
+def _column_fsums(terms: np.ndarray) -> np.ndarray:
+    """``math.fsum`` of each column of ``terms`` (non-negative), reading the non-zero terms."""
+    tt = terms.T
+    rr, cc = np.nonzero(tt)
+    return _fsum_groups(tt[rr, cc].tolist(), np.searchsorted(rr, np.arange(tt.shape[0] + 1)).tolist())
+
+
+def _counts(nt: int, nr: int, un: int, people: int) -> tuple[int, ...]:
+    """One column's contribution to the summary counts (:func:`values.column_counts`)."""
+    split = nt > 1
+    return (int(nt == 1 and un == 0), int(split), max(nt - 1, 0), max(nr - 1, 0), int(nr > 1),
+            int(split and nr <= 1), people if split else 0)
 
 
 class _Level:
@@ -120,6 +114,7 @@ class Metrics(Listeners):
     def observe(self) -> None:
         """Start following the plan's edits (a table built with ``observe=False``)."""
         if not self._observing:
+            self._active = None
             self.plan.add_observer(self._on_change)
             self._observing = True
 
@@ -165,10 +160,15 @@ class Metrics(Listeners):
         self.area_pop = np.bincount(flat_cols, weights=wpop, minlength=T).astype(np.int64)
         self.area_units = np.bincount(flat_cols, minlength=T).astype(np.int64)
         flat = (np.repeat(rows, nlev) * T + flat_cols)
-        self.pop = np.bincount(flat, weights=wpop, minlength=(cap + 1) * T).astype(np.int64).reshape(cap + 1, T)
-        self.cnt = np.bincount(flat, minlength=(cap + 1) * T).astype(np.int64).reshape(cap + 1, T)
-        self.n_touch = np.zeros(T, np.int64)
-        self.n_real = np.zeros(T, np.int64)
+        # people and units per board x column, stacked so one move updates both in one step
+        self._pc = np.stack([
+            np.bincount(flat, weights=wpop, minlength=(cap + 1) * T).astype(np.int64).reshape(cap + 1, T),
+            np.bincount(flat, minlength=(cap + 1) * T).astype(np.int64).reshape(cap + 1, T)])
+        self.pop, self.cnt = self._pc
+        # per column: boards touching it, boards with a real piece, unassigned units (as last
+        # derived), side by side so one step reads or writes all three
+        self._seen = np.zeros((3, T), np.int64)
+        self.n_touch, self.n_real = self._seen[0], self._seen[1]
         self.main_board = np.full(T, -1, np.int64)
         self.main_pop = np.zeros(T, np.int64)
         self.area_score = np.zeros(T, np.float64)
@@ -178,6 +178,15 @@ class Metrics(Listeners):
         self.board_score = np.zeros((nlev, cap), np.float64)
         self._names = names
         self._ncols = ncols
+        self._active = None                          # (active boards, ids) for the summary
+        # the summary's counts summed per level (kept up to date by _update_cols from the
+        # columns whose counts changed, so reading the summary does not sum every column)
+        ap = self.area_pop.copy()
+        ap[self._starts] = 0
+        self._levc = [[0] * len(COUNT_FIELDS) + [p] for p in np.add.reduceat(ap, self._starts).tolist()]
+        self._group_key: dict[int, tuple] = {}       # rows -> (flat group key, bounds searched)
+        self._nocot = np.flatnonzero(~cot)
+        self._whole_in: dict[int, np.ndarray] = {}     # board -> derived columns holding it whole
         self._make_views()
         self._update_cols(np.flatnonzero(derived))
         self._update_rows(np.arange(plan.n_boards))
@@ -199,8 +208,8 @@ class Metrics(Listeners):
         self.board_units = np.concatenate([self.board_units, z(extra)])
         self.registered = np.concatenate([self.registered, z(extra)])
         T, nlev = self.pop.shape[1], len(self._names)
-        self.pop = np.vstack([self.pop, z(extra, T)])
-        self.cnt = np.vstack([self.cnt, z(extra, T)])
+        self._pc = np.concatenate([self._pc, z(2, extra, T)], axis=1)
+        self.pop, self.cnt = self._pc
         self.whole_n = np.hstack([self.whole_n, z(nlev, extra)])
         self.part_n = np.hstack([self.part_n, z(nlev, extra)])
         self.whole_pop = np.hstack([self.whole_pop, z(nlev, extra)])
@@ -219,48 +228,73 @@ class Metrics(Listeners):
         Pb, Cb = P[1:], C[1:]
         ap = self.area_pop[cols]
         touch = Cb > 0
-        self.n_touch[cols] = touch.sum(0)
-        self.n_real[cols] = (touch & ~(Pb < self.tolerance * ap)).sum(0)
+        seen = np.stack([touch.sum(0), (touch & (Pb >= self.tolerance * ap)).sum(0), C[0]])
+        self._count(cols, seen, ap)
+        self._seen[:, cols] = seen
         key = np.where(touch, Pb, -1)
-        m = key.argmax(0)
-        kmax = key[m, np.arange(len(cols))]
-        self.main_board[cols] = np.where(kmax >= 0, m, -1)
+        kmax = key.max(0)
+        self.main_board[cols] = np.where(kmax >= 0, key.argmax(0), -1)
         self.main_pop[cols] = np.maximum(kmax, 0)
         # reduced sqrt-entropy, area direction: whole boards inside the area form one piece
         whole_board = touch & (Cb == self.board_units[1:, None])
-        dummy = np.where(whole_board, Pb, 0).sum(0)
         pieces = np.where(whole_board, 0, Pb)
         safe = np.where(ap > 0, ap, 1)
-        terms = np.sqrt(np.vstack([pieces, dummy[None, :], P[0][None, :]]) / safe)
-        self.area_score[cols] = np.where(ap > 0, _row_sums(terms.T), 0.0)
+        terms = np.sqrt(np.vstack([pieces, np.where(whole_board, Pb, 0).sum(0), P[0]]) / safe)
+        self.area_score[cols] = np.where(ap > 0, _column_fsums(terms), 0.0)
 
-    def _update_rows(self, boards: np.ndarray) -> None:
-        """Re-derive the per-board figures of ``boards`` at every level at once."""
-        if len(boards) == 0:
+    def _count(self, cols: np.ndarray, seen: np.ndarray, ap: np.ndarray) -> None:
+        """Move the per-level summary counts of ``cols`` from their last figures to ``seen``."""
+        old = self._seen[:, cols]
+        ch = np.flatnonzero((seen != old).any(0))
+        if len(ch) == 0:
             return
+        levc = self._levc
+        new, old = seen[:, ch].tolist(), old[:, ch].tolist()
+        for lv, a, b, x, y, p, q, w in zip(self._col_level[cols[ch]].tolist(), *new, *old, ap[ch].tolist()):
+            row = levc[lv]
+            for j, (n, o) in enumerate(zip(_counts(a, b, x, w), _counts(y, p, q, w))):
+                row[j] += n - o
+
+    def _update_rows(self, boards: np.ndarray) -> np.ndarray | None:
+        """Re-derive the per-board figures of ``boards`` at every level at once; returns their
+        rows of the unit table."""
+        if len(boards) == 0:
+            return None
         r = boards + 1
         P = self.pop[r]
         C = self.cnt[r]
         touch = (C > 0) & self._derived
         whole = touch & (C == self.area_units)
+        part = touch & ~whole
         starts = self._starts
-        self.whole_n[:, boards] = np.add.reduceat(whole, starts, axis=1, dtype=np.int64).T
-        self.part_n[:, boards] = np.add.reduceat(touch & ~whole, starts, axis=1, dtype=np.int64).T
-        wp = np.add.reduceat(np.where(whole, P, 0), starts, axis=1)
-        self.whole_pop[:, boards] = wp.T
+        holds = touch & (C == self.board_units[r, None])          # columns holding the board whole
+        for b, row in zip(boards.tolist(), holds):
+            self._whole_in[b] = np.flatnonzero(row)
+        pieces = np.where(part, P, 0)
+        wpieces = np.where(whole, P, 0)
+        n = np.add.reduceat(np.stack([whole, part, wpieces], dtype=np.int64), starts, axis=2)
+        self.whole_n[:, boards], self.part_n[:, boards], self.whole_pop[:, boards] = n.transpose(0, 2, 1)
+        # board direction: areas wholly inside the board, with its people in no area, form one
+        # piece, put in the level's "no area" column (no piece of its own there)
+        pieces[:, starts] = n[2] + P[:, starts]
         bp = self.board_pop[r]
-        safe = np.where(bp > 0, bp, 1)[:, None]
-        pieces = np.where(touch & ~whole, P, 0)
-        dummy = wp + P[:, starts]
-        score = _segment_sums(np.sqrt(pieces / safe), starts, np.sqrt(dummy / safe))
-        score[bp <= 0] = 0.0
-        score[:, ~self._cot] = 0.0                       # regions: the table only
+        score = self._level_fsums(np.sqrt(pieces / np.where(bp > 0, bp, 1)[:, None]))
+        if (bp <= 0).any():
+            score[bp <= 0] = 0.0
+        score[:, self._nocot] = 0.0                      # regions: the table only
         self.board_score[:, boards] = score.T
+        return C
 
-    def _whole_cols(self, rows: np.ndarray) -> np.ndarray:
-        """Derived columns that wholly contain one of the boards at table rows ``rows``."""
-        C = self.cnt[rows]
-        return np.flatnonzero(((C == self.board_units[rows, None]) & (C > 0)).any(0) & self._derived)
+    def _level_fsums(self, terms: np.ndarray) -> np.ndarray:
+        """``math.fsum`` of each row's terms per level: ``(rows, levels)``, exactly rounded."""
+        m, nlev = terms.shape[0], len(self._starts)
+        keys = self._group_key.get(m)
+        if keys is None:
+            flat_key = (np.arange(m)[:, None] * nlev + self._col_level[None, :]).ravel()
+            keys = self._group_key[m] = (flat_key, np.arange(m * nlev + 1))
+        flat = np.flatnonzero(terms)
+        return _fsum_groups(terms.ravel()[flat].tolist(),
+                            np.searchsorted(keys[0][flat], keys[1]).tolist()).reshape(m, nlev)
 
     # ------------------------------------------------------------- updates
     def _on_change(self, change: Change) -> None:
@@ -273,6 +307,8 @@ class Metrics(Listeners):
             np.add.at(self.registered, change.new_practice_boards.astype(np.int64) + 1, pts)
         if change.structural:
             self._grow(self.plan.n_boards)
+        if change.kind not in ("assign", "practices"):
+            self._active = None                      # the board table changed
         self.last_dirty = dirty
         for fn in list(self._listeners):
             fn(change, dirty)
@@ -281,45 +317,44 @@ class Metrics(Listeners):
         units = change.units
         old = change.old_boards.astype(np.int64)
         new = change.new_boards.astype(np.int64)
-        ro, rn = old + 1, new + 1
-        upop = self._pop[units]
         if len(units) == 1:                              # the hot path: two boards at most
-            touched = np.array(sorted({int(old[0]), int(new[0])} - {-1}), np.int64)
+            o, n, u = int(old[0]), int(new[0]), int(units[0])
+            touched = np.array(sorted({o, n} - {-1}), np.int64)
+            p = int(self._pop[u])
+            self.board_pop[o + 1] -= p
+            self.board_pop[n + 1] += p
+            self.board_units[o + 1] -= 1
+            self.board_units[n + 1] += 1
+            moved = self._ucols[u]                       # sorted: levels' column ranges ascend
+            # both rows, every level, people and units at once (no repeated cells)
+            self._pc[:, ((o + 1,), (n + 1,)), moved] += np.array(((-p, p), (-1, 1)), np.int64)[:, :, None]
         else:
+            ro, rn = old + 1, new + 1
+            upop = self._pop[units]
             touched = np.unique(np.concatenate([old, new]))
             touched = touched[touched >= 0]
-        # an area's split score depends on which boards lie wholly inside it: the columns
-        # holding a touched board whole, before and after the move, are re-derived too
-        was_whole = self._whole_cols(touched + 1)
-        np.subtract.at(self.board_pop, ro, upop)
-        np.add.at(self.board_pop, rn, upop)
-        np.subtract.at(self.board_units, ro, 1)
-        np.add.at(self.board_units, rn, 1)
-        uc = self._ucols[units]                          # every level at once
-        if len(units) == 1:                              # the hot path: no repeated cells
-            moved = uc[0]                                # sorted: levels' column ranges ascend
-            p = upop[0]
-            self.pop[ro[0], moved] -= p
-            self.pop[rn[0], moved] += p
-            self.cnt[ro[0], moved] -= 1
-            self.cnt[rn[0], moved] += 1
-        else:
+            np.subtract.at(self.board_pop, ro, upop)
+            np.add.at(self.board_pop, rn, upop)
+            np.subtract.at(self.board_units, ro, 1)
+            np.add.at(self.board_units, rn, 1)
+            uc = self._ucols[units]                      # every level at once
             w = upop[:, None]
             np.subtract.at(self.pop, (ro[:, None], uc), w)
             np.add.at(self.pop, (rn[:, None], uc), w)
             np.subtract.at(self.cnt, (ro[:, None], uc), 1)
             np.add.at(self.cnt, (rn[:, None], uc), 1)
             moved = np.unique(uc)
-        rows = touched + 1
-        mark = np.zeros(len(self.area_pop), bool)
-        mark[moved] = True
-        mark[was_whole] = True
-        mark[self._whole_cols(rows)] = True
-        self._update_cols(np.flatnonzero(mark & self._derived))
-        self._update_rows(touched)
+        # an area's split score depends on which boards lie wholly inside it: the columns
+        # holding a touched board whole, before and after the move, are re-derived too
+        tl = touched.tolist()
+        whole_before = [self._whole_in.get(b, _NONE) for b in tl]
+        C = self._update_rows(touched)                   # the touched boards' rows, after the move
+        cols = np.concatenate([moved[self._derived[moved]], *whole_before, *(self._whole_in[b] for b in tl)])
+        self._update_cols(np.unique(cols))
         # what changed, per level: the areas of the moved units and, where coterminosity is
         # measured, the areas the touched boards have pieces in (the "no area" columns left out)
-        mark[:] = self.cnt[rows].any(0) & self._derived
+        mark = C.any(0) if len(tl) else np.zeros(len(self.area_pop), bool)
+        mark &= self._derived
         mark[moved[self._reported[moved]]] = True
         cols = np.flatnonzero(mark)
         cut = np.searchsorted(cols, self._starts).tolist() + [len(cols)]
@@ -359,7 +394,7 @@ class Metrics(Listeners):
 
     def _columns(self, n: int) -> FusedColumns:
         return FusedColumns(self._names, self._starts, self.area_pop, self.cnt[0], self.n_touch, self.n_real,
-                            self.main_board, self.area_score, self.board_score[:, :n])
+                            self.main_board, self.area_score, self.board_score[:, :n], self._levc)
 
     def values(self) -> MetricValues:
         """A snapshot of every raw figure (arrays cut to the plan's board ids)."""
@@ -367,9 +402,11 @@ class Metrics(Listeners):
 
     def summary(self):
         """Plan totals (cheap: read after every edit)."""
-        from icbmap.metrics.report import plan_summary
+        from icbmap.metrics.report import active_boards, plan_summary
 
-        return plan_summary(self.plan, self.values_view(), self.band)
+        if self._active is None:
+            self._active = active_boards(self.plan)
+        return plan_summary(self.plan, self.values_view(), self.band, self._active)
 
     def values_view(self) -> MetricValues:
         """Like :meth:`values` but sharing the live arrays (do not modify; valid until the next edit)."""

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from icbmap.metrics.values import MetricValues, PerLevel, PopulationBand, coterminosity_levels
+from icbmap.metrics.values import MetricValues, PerLevel, PopulationBand, coterminosity_levels, level_counts
 
 
 @dataclass
@@ -142,14 +142,14 @@ def _pct(a: int, b: int) -> float:
     return 100.0 * a / b if b else 0.0
 
 
-def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
-    active = [b for b in plan.boards if b.active]
-    ids = np.array([b.id for b in active], dtype=np.int64)
+def plan_summary(plan, v: MetricValues, band: PopulationBand,
+                 active: tuple[list, np.ndarray] | None = None) -> PlanSummary:
+    """The plan totals.  ``active``: the active boards and their ids, when the caller keeps
+    them (the engine does, between changes of the board table)."""
+    active, ids = active or active_boards(plan)
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
     total = int(plan.atlas.total_population)
-    below_floor = int((bp < band.floor).sum())
-    below_minimum = int(((bp >= band.floor) & (bp < band.minimum)).sum())      # as band.status
-    above_maximum = int(((bp >= band.floor) & (bp >= band.minimum) & (bp > band.maximum)).sum())
+    below_floor, below_minimum, above_maximum = band.counts(bp)
     if len(ids):
         lo, hi = int(np.argmin(bp)), int(np.argmax(bp))
         smallest = (int(ids[lo]), active[lo].name, int(bp[lo]))
@@ -170,6 +170,12 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
         registered=int(v.registered.sum()) + v.unassigned_registered, levels=levels)
 
 
+def active_boards(plan) -> tuple[list, np.ndarray]:
+    """The plan's active boards and their ids (int64)."""
+    active = [b for b in plan.boards if b.active]
+    return active, np.array([b.id for b in active], dtype=np.int64)
+
+
 def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> PerLevel:
     """The summary of each level in ``wanted``: the counts of every level at once over the
     fused columns, each level's :class:`LevelSummary` made when it is first read (so the cost
@@ -177,14 +183,8 @@ def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> Per
     F = v.fused()
     starts = F.starts
     T = len(F.area_pop)
-    nt, nr = F.n_touch, F.n_real
-    whole_one = (nt == 1) & (F.unassigned == 0)
-    split = nt > 1
-    counts = np.stack([whole_one, split, np.maximum(nt - 1, 0), np.maximum(nr - 1, 0), nr > 1,
-                       split & (nr <= 1), np.where(split, F.area_pop, 0), F.area_pop], dtype=np.int64)
-    counts[:, starts] = 0                                  # the "no area" columns
     (n_whole, n_split, split_pieces, real_pieces, real_split, sliver, people_split,
-     tot) = np.add.reduceat(counts, starts, axis=1).tolist()
+     tot) = zip(*level_counts(F))
     first = (starts + 1).tolist()
     ends = starts[1:].tolist() + [T]
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
@@ -204,7 +204,8 @@ def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> Per
         if lvl == "ca":
             L = v.levels[lvl]
             mb = L.main_board[1:]
-            eq = whole_one[a:b] & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
+            whole_one = (F.n_touch[a:b] == 1) & (F.unassigned[a:b] == 0)
+            eq = whole_one & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
             s.nest, s.equal = n_whole[i], int(eq.sum())
         return s
 

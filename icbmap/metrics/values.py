@@ -62,6 +62,18 @@ class PopulationBand:
             return "above_maximum"
         return "ok"
 
+    def counts(self, populations: np.ndarray) -> tuple[int, int, int]:
+        """How many of ``populations`` are below the floor, below the minimum and above the
+        maximum (as :meth:`status` says of each)."""
+        edges = (self.floor, self.minimum, self.maximum + 1)
+        if edges[0] <= edges[1] <= edges[2]:         # one search: status is an interval
+            n = np.bincount(np.searchsorted(edges, populations, side="right"), minlength=4).tolist()
+            return n[0], n[1], n[3]
+        p = np.asarray(populations)
+        low = p < self.floor
+        below = ~low & (p < self.minimum)
+        return int(low.sum()), int(below.sum()), int((~low & ~below & (p > self.maximum)).sum())
+
     def label(self, status: str) -> str:
         return {
             "below_floor": f"below {self.floor:,}",
@@ -210,6 +222,9 @@ class FusedColumns:
     main_board: np.ndarray
     area_score: np.ndarray
     board_score: np.ndarray    # float64 (levels, n_boards)
+    #: the per-level counts of :func:`level_counts` when the owner keeps them up to date
+    #: (the engine does, edit by edit); else ``None`` and they are summed when read
+    counts: list | None = None
 
     @classmethod
     def of(cls, levels: dict[str, LevelValues]) -> "FusedColumns":
@@ -221,6 +236,30 @@ class FusedColumns:
                    cat(lambda L: L.pop.sum(0)), cat(lambda L: L.cnt[0]), cat(lambda L: L.n_touch),
                    cat(lambda L: L.n_real), cat(lambda L: L.main_board), cat(lambda L: L.area_score),
                    np.stack([L.board_score for L in Ls]) if Ls else np.zeros((0, 0)))
+
+
+#: the per-area counts summed per level for the plan summary (see :func:`column_counts`)
+COUNT_FIELDS = ("whole", "split", "split_pieces", "real_pieces", "real_split", "sliver", "people_split")
+
+
+def column_counts(n_touch, n_real, unassigned, area_pop) -> np.ndarray:
+    """Each column's contribution to the summary counts, ``(len(COUNT_FIELDS), columns)``:
+    whole in one board (and no unassigned unit), split, extra pieces, extra real pieces,
+    really split, split by slivers only, people in split areas."""
+    split = n_touch > 1
+    return np.stack([(n_touch == 1) & (unassigned == 0), split, np.maximum(n_touch - 1, 0),
+                     np.maximum(n_real - 1, 0), n_real > 1, split & (n_real <= 1),
+                     np.where(split, area_pop, 0)], dtype=np.int64)
+
+
+def level_counts(F: "FusedColumns") -> list[list[int]]:
+    """For each level, :data:`COUNT_FIELDS` summed over its areas, then the level's
+    population (the "no area" columns left out)."""
+    if F.counts is not None:
+        return F.counts
+    c = np.vstack([column_counts(F.n_touch, F.n_real, F.unassigned, F.area_pop), F.area_pop[None, :]])
+    c[:, F.starts] = 0
+    return np.add.reduceat(c, F.starts, axis=1).T.tolist()
 
 
 @dataclass
