@@ -37,7 +37,6 @@ from icbmap.metrics.values import (
 )
 from icbmap.plan.model import Change, Plan
 
-_NONE = np.zeros(0, np.int64)
 
 
 def _fsum_groups(vals: list[float], bounds: list[int]) -> np.ndarray:
@@ -53,13 +52,6 @@ def _column_fsums(terms: np.ndarray) -> np.ndarray:
     tt = terms.T
     rr, cc = np.nonzero(tt)
     return _fsum_groups(tt[rr, cc].tolist(), np.searchsorted(rr, np.arange(tt.shape[0] + 1)).tolist())
-
-
-def _counts(nt: int, nr: int, un: int, people: int) -> tuple[int, ...]:
-    """One column's contribution to the summary counts (:func:`values.column_counts`)."""
-    split = nt > 1
-    return (int(nt == 1 and un == 0), int(split), max(nt - 1, 0), max(nr - 1, 0), int(nr > 1),
-            int(split and nr <= 1), people if split else 0)
 
 
 class _Level:
@@ -159,6 +151,9 @@ class Metrics(Listeners):
         wpop = np.repeat(pop, nlev)
         self.area_pop = np.bincount(flat_cols, weights=wpop, minlength=T).astype(np.int64)
         self.area_units = np.bincount(flat_cols, minlength=T).astype(np.int64)
+        self._sliver_pop = self.tolerance * self.area_pop          # a piece below this is a sliver
+        self._peopled = (self.area_pop > 0).astype(np.float64)
+        self._safe_pop = np.where(self.area_pop > 0, self.area_pop, 1)
         flat = (np.repeat(rows, nlev) * T + flat_cols)
         # people and units per board x column, stacked so one move updates both in one step
         self._pc = np.stack([
@@ -186,7 +181,7 @@ class Metrics(Listeners):
         self._levc = [[0] * len(COUNT_FIELDS) + [p] for p in np.add.reduceat(ap, self._starts).tolist()]
         self._group_key: dict[int, tuple] = {}       # rows -> (flat group key, bounds searched)
         self._nocot = np.flatnonzero(~cot)
-        self._whole_in: dict[int, np.ndarray] = {}     # board -> derived columns holding it whole
+        self._whole_in: dict[int, list[int]] = {}      # board -> derived columns holding it whole
         self._make_views()
         self._update_cols(np.flatnonzero(derived))
         self._update_rows(np.arange(plan.n_boards))
@@ -197,6 +192,7 @@ class Metrics(Listeners):
             lvl: _Level(lvl, i, int(self._starts[i]), self._ncols[i], self._ucols[:, i] - self._starts[i], self)
             for i, lvl in enumerate(self._names)}
         self._view_levels: tuple | None = None
+        self._fused: tuple | None = None
 
     def _grow(self, n_boards: int) -> None:
         if n_boards <= self.cap:
@@ -223,13 +219,11 @@ class Metrics(Listeners):
         """Re-derive the per-area figures of fused columns ``cols`` (derived columns only)."""
         if len(cols) == 0:
             return
-        P = self.pop[:, cols]
-        C = self.cnt[:, cols]
+        P, C = self._pc[:, :, cols]
         Pb, Cb = P[1:], C[1:]
-        ap = self.area_pop[cols]
         touch = Cb > 0
-        seen = np.stack([touch.sum(0), (touch & (Pb >= self.tolerance * ap)).sum(0), C[0]])
-        self._count(cols, seen, ap)
+        seen = np.stack([touch.sum(0), (touch & (Pb >= self._sliver_pop[cols])).sum(0), C[0]])
+        self._count(cols, seen)
         self._seen[:, cols] = seen
         key = np.where(touch, Pb, -1)
         kmax = key.max(0)
@@ -238,22 +232,28 @@ class Metrics(Listeners):
         # reduced sqrt-entropy, area direction: whole boards inside the area form one piece
         whole_board = touch & (Cb == self.board_units[1:, None])
         pieces = np.where(whole_board, 0, Pb)
-        safe = np.where(ap > 0, ap, 1)
-        terms = np.sqrt(np.vstack([pieces, np.where(whole_board, Pb, 0).sum(0), P[0]]) / safe)
-        self.area_score[cols] = np.where(ap > 0, _column_fsums(terms), 0.0)
+        terms = np.sqrt(np.vstack([pieces, np.where(whole_board, Pb, 0).sum(0), P[0]]) / self._safe_pop[cols])
+        self.area_score[cols] = _column_fsums(terms) * self._peopled[cols]     # 0 for an empty area
 
-    def _count(self, cols: np.ndarray, seen: np.ndarray, ap: np.ndarray) -> None:
-        """Move the per-level summary counts of ``cols`` from their last figures to ``seen``."""
+    def _count(self, cols: np.ndarray, seen: np.ndarray) -> None:
+        """Move the per-level summary counts of ``cols`` from their last figures to ``seen``
+        (the fields of :func:`~icbmap.metrics.values.column_counts`, new minus old)."""
         old = self._seen[:, cols]
         ch = np.flatnonzero((seen != old).any(0))
         if len(ch) == 0:
             return
         levc = self._levc
-        new, old = seen[:, ch].tolist(), old[:, ch].tolist()
-        for lv, a, b, x, y, p, q, w in zip(self._col_level[cols[ch]].tolist(), *new, *old, ap[ch].tolist()):
+        for lv, (a, b, x), (y, p, q), w in zip(self._col_level[cols[ch]].tolist(), seen[:, ch].T.tolist(),
+                                               old[:, ch].T.tolist(), self.area_pop[cols[ch]].tolist()):
             row = levc[lv]
-            for j, (n, o) in enumerate(zip(_counts(a, b, x, w), _counts(y, p, q, w))):
-                row[j] += n - o
+            sa, sy = a > 1, y > 1                       # split, now and before
+            row[0] += (a == 1 and x == 0) - (y == 1 and q == 0)
+            row[1] += sa - sy
+            row[2] += max(a - 1, 0) - max(y - 1, 0)
+            row[3] += max(b - 1, 0) - max(p - 1, 0)
+            row[4] += (b > 1) - (p > 1)
+            row[5] += (sa and b <= 1) - (sy and p <= 1)
+            row[6] += (w if sa else 0) - (w if sy else 0)
 
     def _update_rows(self, boards: np.ndarray) -> np.ndarray | None:
         """Re-derive the per-board figures of ``boards`` at every level at once; returns their
@@ -268,8 +268,10 @@ class Metrics(Listeners):
         part = touch & ~whole
         starts = self._starts
         holds = touch & (C == self.board_units[r, None])          # columns holding the board whole
-        for b, row in zip(boards.tolist(), holds):
-            self._whole_in[b] = np.flatnonzero(row)
+        at, col = np.nonzero(holds)
+        at, col = at.tolist(), col.tolist()
+        for i, b in enumerate(boards.tolist()):
+            self._whole_in[b] = [c for a, c in zip(at, col) if a == i]
         pieces = np.where(part, P, 0)
         wpieces = np.where(whole, P, 0)
         n = np.add.reduceat(np.stack([whole, part, wpieces], dtype=np.int64), starts, axis=2)
@@ -298,9 +300,11 @@ class Metrics(Listeners):
 
     # ------------------------------------------------------------- updates
     def _on_change(self, change: Change) -> None:
-        dirty = PerLevel(boards=set(change.boards))
         if len(change.units):
-            self._apply_units(change, dirty)
+            dirty = PerLevel({"boards": set(change.boards)}, pending=self._names,
+                             make=self._apply_units(change))
+        else:
+            dirty = PerLevel(boards=set(change.boards))
         if len(change.practices):  # with the units of the same move, or alone
             pts = self.plan.practice_patients[change.practices]
             np.subtract.at(self.registered, change.old_practice_boards.astype(np.int64) + 1, pts)
@@ -313,7 +317,8 @@ class Metrics(Listeners):
         for fn in list(self._listeners):
             fn(change, dirty)
 
-    def _apply_units(self, change: Change, dirty: dict) -> None:
+    def _apply_units(self, change: Change) -> Callable[[str], np.ndarray]:
+        """Apply a move of units; returns what the dirty areas of a level are, made when read."""
         units = change.units
         old = change.old_boards.astype(np.int64)
         new = change.new_boards.astype(np.int64)
@@ -347,25 +352,35 @@ class Metrics(Listeners):
         # an area's split score depends on which boards lie wholly inside it: the columns
         # holding a touched board whole, before and after the move, are re-derived too
         tl = touched.tolist()
-        whole_before = [self._whole_in.get(b, _NONE) for b in tl]
+        cols = set(moved[self._derived[moved]].tolist())
+        for b in tl:
+            cols.update(self._whole_in.get(b, ()))
         C = self._update_rows(touched)                   # the touched boards' rows, after the move
-        cols = np.concatenate([moved[self._derived[moved]], *whole_before, *(self._whole_in[b] for b in tl)])
-        self._update_cols(np.unique(cols))
-        # what changed, per level: the areas of the moved units and, where coterminosity is
-        # measured, the areas the touched boards have pieces in (the "no area" columns left out)
-        mark = C.any(0) if len(tl) else np.zeros(len(self.area_pop), bool)
-        mark &= self._derived
-        mark[moved[self._reported[moved]]] = True
-        cols = np.flatnonzero(mark)
-        cut = np.searchsorted(cols, self._starts).tolist() + [len(cols)]
-        index, first = self._index, self._first
+        for b in tl:
+            cols.update(self._whole_in[b])
+        self._update_cols(np.array(sorted(cols), np.int64))
+        self.contiguity.update(units, old, new)
+        return self._dirty_areas(C, moved)
+
+    def _dirty_areas(self, C: np.ndarray | None, moved: np.ndarray) -> Callable[[str], np.ndarray]:
+        """What changed, per level: the areas of the moved units (fused columns ``moved``) and,
+        where coterminosity is measured, the areas the touched boards (table rows ``C``, after
+        the move) have pieces in; the "no area" columns left out.  Worked out on first read."""
+        derived, reported, starts, index, first = self._derived, self._reported, self._starts, self._index, self._first
+        made: list = []
 
         def areas(level: str) -> np.ndarray:
+            if not made:
+                mark = C.any(0) if C is not None else np.zeros(len(derived), bool)
+                mark &= derived
+                mark[moved[reported[moved]]] = True
+                cols = np.flatnonzero(mark)
+                made.extend((cols, np.searchsorted(cols, starts).tolist() + [len(cols)]))
+            cols, cut = made
             i = index[level]
             return cols[cut[i]:cut[i + 1]] - first[i]
 
-        dirty.update_pending(self._names, areas)
-        self.contiguity.update(units, old, new)
+        return areas
 
     # ------------------------------------------------------------- results
     def _level_values(self, copy: bool) -> dict[str, LevelValues]:
@@ -393,6 +408,12 @@ class Metrics(Listeners):
             columns=None if copy else self._columns(n))
 
     def _columns(self, n: int) -> FusedColumns:
+        if self._fused is not None and self._fused[0] == n:    # live views: made once per size
+            return self._fused[1]
+        self._fused = (n, self._fused_columns(n))
+        return self._fused[1]
+
+    def _fused_columns(self, n: int) -> FusedColumns:
         return FusedColumns(self._names, self._starts, self.area_pop, self.cnt[0], self.n_touch, self.n_real,
                             self.main_board, self.area_score, self.board_score[:, :n], self._levc)
 

@@ -181,19 +181,14 @@ def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> Per
     fused columns, each level's :class:`LevelSummary` made when it is first read (so the cost
     does not grow with the number of reference geographies)."""
     F = v.fused()
-    starts = F.starts
-    T = len(F.area_pop)
     (n_whole, n_split, split_pieces, real_pieces, real_split, sliver, people_split,
      tot) = zip(*level_counts(F))
-    first = (starts + 1).tolist()
-    ends = starts[1:].tolist() + [T]
+    spans = F.spans
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
     btot = int(bp.sum())
-    index = {lvl: i for i, lvl in enumerate(F.levels)}
 
     def summary(lvl: str) -> LevelSummary:
-        i = index[lvl]
-        a, b = first[i], ends[i]
+        i, a, b = spans[lvl]
         n, t = b - a, tot[i]
         weighted = (F.area_pop[a:b] * F.area_score[a:b]).tolist()
         s = LevelSummary(

@@ -14,6 +14,7 @@ outside every combined authority land there).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -225,6 +226,12 @@ class FusedColumns:
     #: the per-level counts of :func:`level_counts` when the owner keeps them up to date
     #: (the engine does, edit by edit); else ``None`` and they are summed when read
     counts: list | None = None
+
+    @cached_property
+    def spans(self) -> dict[str, tuple[int, int, int]]:
+        """Each level's ``(index, first area column, end column)``."""
+        ends = self.starts[1:].tolist() + [len(self.area_pop)]
+        return {lvl: (i, a + 1, b) for i, (lvl, a, b) in enumerate(zip(self.levels, self.starts.tolist(), ends))}
 
     @classmethod
     def of(cls, levels: dict[str, LevelValues]) -> "FusedColumns":
