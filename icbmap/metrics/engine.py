@@ -178,13 +178,25 @@ class Metrics(Listeners):
         # columns whose counts changed, so reading the summary does not sum every column)
         ap = self.area_pop.copy()
         ap[self._starts] = 0
-        self._levc = [[0] * len(COUNT_FIELDS) + [p] for p in np.add.reduceat(ap, self._starts).tolist()]
+        self._levc: list = [[0] * len(COUNT_FIELDS) + [p] for p in np.add.reduceat(ap, self._starts).tolist()]
+        # the built-in levels' counts are kept move by move (the summary reads them after
+        # every edit); a reference geography's are summed from its columns when its summary is
+        # read (None until then), so a move's cost does not grow with their number
+        self._lazy_from = sum(not lvl.startswith("ref:") for lvl in names)
+        self._levc[self._lazy_from:] = [None] * (nlev - self._lazy_from)
+        # likewise a reference geography's per-area figures: a move marks its columns stale
+        # and they are re-derived, all at once, before anything reads them (values(),
+        # values_view(), report(), or that geography's summary)
+        self._lazy_col = int(off[self._lazy_from])      # reference geographies' columns come last
+        self._stale: set[int] = set()
         self._group_key: dict[int, tuple] = {}       # rows -> (flat group key, bounds searched)
         self._nocot = np.flatnonzero(~cot)
-        self._whole_in: dict[int, list[int]] = {}      # board -> derived columns holding it whole
+        self._stale_boards: set[int] = set()
         self._make_views()
+        self._make_parts()
         self._update_cols(np.flatnonzero(derived))
         self._update_rows(np.arange(plan.n_boards))
+        self._update_rows(np.arange(plan.n_boards), lazy=True)
         self.contiguity = Contiguity(atlas.adjacency, plan.assignment, self._island, cap)
 
     def _make_views(self) -> None:
@@ -242,10 +254,13 @@ class Metrics(Listeners):
         ch = np.flatnonzero((seen != old).any(0))
         if len(ch) == 0:
             return
-        levc = self._levc
+        levc, lazy = self._levc, self._lazy_from
         for lv, (a, b, x), (y, p, q), w in zip(self._col_level[cols[ch]].tolist(), seen[:, ch].T.tolist(),
                                                old[:, ch].T.tolist(), self.area_pop[cols[ch]].tolist()):
             row = levc[lv]
+            if lv >= lazy:          # a reference geography: summed again when its summary is read
+                levc[lv] = None
+                continue
             sa, sy = a > 1, y > 1                       # split, now and before
             row[0] += (a == 1 and x == 0) - (y == 1 and q == 0)
             row[1] += sa - sy
@@ -255,45 +270,62 @@ class Metrics(Listeners):
             row[5] += (sa and b <= 1) - (sy and p <= 1)
             row[6] += (w if sa else 0) - (w if sy else 0)
 
-    def _update_rows(self, boards: np.ndarray) -> np.ndarray | None:
-        """Re-derive the per-board figures of ``boards`` at every level at once; returns their
-        rows of the unit table."""
-        if len(boards) == 0:
-            return None
+    def _make_parts(self) -> None:
+        """The two column ranges a board's figures are derived over: the built-in levels
+        (after every move) and the reference geographies (when read)."""
+        T, nlev = len(self.area_pop), len(self._starts)
+        self._parts = {}
+        for lazy, (lo, hi, l0, l1) in ((False, (0, self._lazy_col, 0, self._lazy_from)),
+                                       (True, (self._lazy_col, T, self._lazy_from, nlev))):
+            cl = self._col_level[lo:hi] - l0
+            self._parts[lazy] = dict(
+                cols=slice(lo, hi), levels=slice(l0, l1), lo=lo, n_levels=l1 - l0,
+                derived=self._derived[lo:hi], area_units=self.area_units[lo:hi],
+                starts=self._starts[l0:l1] - lo, col_level=cl, nocot=np.flatnonzero(~self._cot[l0:l1]),
+                keys={}, whole_in={})
+
+    def _update_rows(self, boards: np.ndarray, lazy: bool = False) -> None:
+        """Re-derive the per-board figures of ``boards`` at every level of one part (the
+        built-in levels, or with ``lazy`` the reference geographies) at once."""
+        pt = self._parts[lazy]
+        if len(boards) == 0 or pt["n_levels"] == 0:
+            return
         r = boards + 1
-        P = self.pop[r]
-        C = self.cnt[r]
-        touch = (C > 0) & self._derived
-        whole = touch & (C == self.area_units)
+        s, L = pt["cols"], pt["levels"]
+        P = self.pop[r, s]
+        C = self.cnt[r, s]
+        touch = (C > 0) & pt["derived"]
+        whole = touch & (C == pt["area_units"])
         part = touch & ~whole
-        starts = self._starts
+        starts = pt["starts"]
         holds = touch & (C == self.board_units[r, None])          # columns holding the board whole
         at, col = np.nonzero(holds)
-        at, col = at.tolist(), col.tolist()
+        at, col = at.tolist(), (col + pt["lo"]).tolist()
+        whole_in = pt["whole_in"]
         for i, b in enumerate(boards.tolist()):
-            self._whole_in[b] = [c for a, c in zip(at, col) if a == i]
+            whole_in[b] = [c for a, c in zip(at, col) if a == i]
         pieces = np.where(part, P, 0)
         wpieces = np.where(whole, P, 0)
         n = np.add.reduceat(np.stack([whole, part, wpieces], dtype=np.int64), starts, axis=2)
-        self.whole_n[:, boards], self.part_n[:, boards], self.whole_pop[:, boards] = n.transpose(0, 2, 1)
+        self.whole_n[L, boards], self.part_n[L, boards], self.whole_pop[L, boards] = n.transpose(0, 2, 1)
         # board direction: areas wholly inside the board, with its people in no area, form one
         # piece, put in the level's "no area" column (no piece of its own there)
         pieces[:, starts] = n[2] + P[:, starts]
         bp = self.board_pop[r]
-        score = self._level_fsums(np.sqrt(pieces / np.where(bp > 0, bp, 1)[:, None]))
+        score = self._level_fsums(np.sqrt(pieces / np.where(bp > 0, bp, 1)[:, None]), pt)
         if (bp <= 0).any():
             score[bp <= 0] = 0.0
-        score[:, self._nocot] = 0.0                      # regions: the table only
-        self.board_score[:, boards] = score.T
-        return C
+        score[:, pt["nocot"]] = 0.0                      # regions: the table only
+        self.board_score[L, boards] = score.T
 
-    def _level_fsums(self, terms: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _level_fsums(terms: np.ndarray, pt: dict) -> np.ndarray:
         """``math.fsum`` of each row's terms per level: ``(rows, levels)``, exactly rounded."""
-        m, nlev = terms.shape[0], len(self._starts)
-        keys = self._group_key.get(m)
+        m, nlev = terms.shape[0], pt["n_levels"]
+        keys = pt["keys"].get(m)
         if keys is None:
-            flat_key = (np.arange(m)[:, None] * nlev + self._col_level[None, :]).ravel()
-            keys = self._group_key[m] = (flat_key, np.arange(m * nlev + 1))
+            flat_key = (np.arange(m)[:, None] * nlev + pt["col_level"][None, :]).ravel()
+            keys = pt["keys"][m] = (flat_key, np.arange(m * nlev + 1))
         flat = np.flatnonzero(terms)
         return _fsum_groups(terms.ravel()[flat].tolist(),
                             np.searchsorted(keys[0][flat], keys[1]).tolist()).reshape(m, nlev)
@@ -352,13 +384,20 @@ class Metrics(Listeners):
         # an area's split score depends on which boards lie wholly inside it: the columns
         # holding a touched board whole, before and after the move, are re-derived too
         tl = touched.tolist()
-        cols = set(moved[self._derived[moved]].tolist())
+        lazy = self._lazy_col
+        moved_d = moved[self._derived[moved]].tolist()
+        whole_in = self._parts[False]["whole_in"]
+        cols = {c for c in moved_d if c < lazy}
         for b in tl:
-            cols.update(self._whole_in.get(b, ()))
-        C = self._update_rows(touched)                   # the touched boards' rows, after the move
+            cols.update(whole_in.get(b, ()))
+        self._update_rows(touched)                       # the touched boards, after the move
         for b in tl:
-            cols.update(self._whole_in[b])
+            cols.update(whole_in[b])
         self._update_cols(np.array(sorted(cols), np.int64))
+        if self._parts[True]["n_levels"]:              # reference geographies: when read
+            self._stale.update(c for c in moved_d if c >= lazy)
+            self._stale_boards.update(tl)
+        C = self.cnt[touched + 1] if tl else None
         self.contiguity.update(units, old, new)
         return self._dirty_areas(C, moved)
 
@@ -405,7 +444,7 @@ class Metrics(Listeners):
             unassigned_units=int(self.board_units[0]), unassigned_pop=int(self.board_pop[0]),
             unassigned_registered=int(self.registered[0]),
             pieces=cp(c.pieces[:n]), island_pieces=cp(c.island_pieces[:n]), levels=levels,
-            columns=None if copy else self._columns(n))
+            columns=None if copy else self._columns(n), refresh=None if copy else self._refresh)
 
     def _columns(self, n: int) -> FusedColumns:
         if self._fused is not None and self._fused[0] == n:    # live views: made once per size
@@ -419,7 +458,26 @@ class Metrics(Listeners):
 
     def values(self) -> MetricValues:
         """A snapshot of every raw figure (arrays cut to the plan's board ids)."""
+        self._refresh()
         return self._values(self._level_values(copy=True), copy=True)
+
+    def _refresh(self, level: str | None = None) -> None:
+        """Re-derive the stale columns of the reference geographies (before any read, or
+        before reading ``level`` when it is one of them)."""
+        if self._stale_boards and (level is None or self._index[level] >= self._lazy_from):
+            # the columns the moved units are in, and those that held a touched board whole
+            # when last derived or hold it whole now
+            boards = np.array(sorted(self._stale_boards), np.int64)
+            whole_in = self._parts[True]["whole_in"]
+            cols = set(self._stale)
+            for b in boards.tolist():
+                cols.update(whole_in.get(b, ()))
+            self._update_rows(boards, lazy=True)
+            for b in boards.tolist():
+                cols.update(whole_in[b])
+            self._stale.clear()
+            self._stale_boards.clear()
+            self._update_cols(np.array(sorted(cols), np.int64))
 
     def summary(self):
         """Plan totals (cheap: read after every edit)."""
@@ -427,10 +485,15 @@ class Metrics(Listeners):
 
         if self._active is None:
             self._active = active_boards(self.plan)
-        return plan_summary(self.plan, self.values_view(), self.band, self._active)
+        # a reference geography's summary refreshes its columns when it is read
+        return plan_summary(self.plan, self.values_view(refresh=False), self.band, self._active)
 
-    def values_view(self) -> MetricValues:
-        """Like :meth:`values` but sharing the live arrays (do not modify; valid until the next edit)."""
+    def values_view(self, refresh: bool = True) -> MetricValues:
+        """Like :meth:`values` but sharing the live arrays (do not modify; valid until the next
+        edit).  ``refresh=False``: the reference geographies' area figures may be stale until
+        ``values.refresh(level)`` is called (the summary does, for the level it makes)."""
+        if refresh:
+            self._refresh()
         key = (self.plan.n_boards, id(self.pop))
         if self._view_levels is None or self._view_levels[0] != key:   # views stay live: made once
             self._view_levels = (key, self._level_values(copy=False))

@@ -181,19 +181,20 @@ def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> Per
     fused columns, each level's :class:`LevelSummary` made when it is first read (so the cost
     does not grow with the number of reference geographies)."""
     F = v.fused()
-    (n_whole, n_split, split_pieces, real_pieces, real_split, sliver, people_split,
-     tot) = zip(*level_counts(F))
     spans = F.spans
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
     btot = int(bp.sum())
 
     def summary(lvl: str) -> LevelSummary:
+        if v.refresh is not None:
+            v.refresh(lvl)
         i, a, b = spans[lvl]
-        n, t = b - a, tot[i]
+        n_whole, n_split, split_pieces, real_pieces, real_split, sliver, people_split, t = level_counts(F, lvl)
+        n = b - a
         weighted = (F.area_pop[a:b] * F.area_score[a:b]).tolist()
         s = LevelSummary(
-            lvl, n, n_whole[i], _pct(n_whole[i], n), n_split[i], split_pieces[i], real_split[i],
-            real_pieces[i], sliver[i], people_split[i], _pct(people_split[i], t),
+            lvl, n, n_whole, _pct(n_whole, n), n_split, split_pieces, real_split,
+            real_pieces, sliver, people_split, _pct(people_split, t),
             math.fsum(weighted) / t if t else 0.0,
             math.fsum((bp * F.board_score[i, ids]).tolist()) / btot if btot else 0.0)
         if lvl == "ca":
@@ -201,7 +202,7 @@ def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> Per
             mb = L.main_board[1:]
             whole_one = (F.n_touch[a:b] == 1) & (F.unassigned[a:b] == 0)
             eq = whole_one & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
-            s.nest, s.equal = n_whole[i], int(eq.sum())
+            s.nest, s.equal = n_whole, int(eq.sum())
         return s
 
     out = PerLevel(pending=tuple(wanted), make=summary)

@@ -259,14 +259,19 @@ def column_counts(n_touch, n_real, unassigned, area_pop) -> np.ndarray:
                      np.where(split, area_pop, 0)], dtype=np.int64)
 
 
-def level_counts(F: "FusedColumns") -> list[list[int]]:
-    """For each level, :data:`COUNT_FIELDS` summed over its areas, then the level's
-    population (the "no area" columns left out)."""
-    if F.counts is not None:
-        return F.counts
-    c = np.vstack([column_counts(F.n_touch, F.n_real, F.unassigned, F.area_pop), F.area_pop[None, :]])
-    c[:, F.starts] = 0
-    return np.add.reduceat(c, F.starts, axis=1).T.tolist()
+def level_counts(F: "FusedColumns", level: str) -> list[int]:
+    """:data:`COUNT_FIELDS` summed over the areas of ``level``, then the level's population:
+    kept by the owner of ``F`` (``F.counts``, the engine), or summed from the level's columns
+    (and kept there when the owner left a ``None`` for it)."""
+    i, a, b = F.spans[level]
+    row = F.counts[i] if F.counts is not None else None
+    if row is None:
+        s = slice(a, b)
+        c = column_counts(F.n_touch[s], F.n_real[s], F.unassigned[s], F.area_pop[s])
+        row = c.sum(1).tolist() + [int(F.area_pop[s].sum())]
+        if F.counts is not None:
+            F.counts[i] = row
+    return row
 
 
 @dataclass
@@ -285,6 +290,9 @@ class MetricValues:
     #: the same per-area figures fused across levels (the engine shares its own; else built
     #: from ``levels`` on first use).  Not compared by :meth:`diff`.
     columns: FusedColumns | None = field(default=None, compare=False, repr=False)
+    #: ``refresh(level)`` brings ``level``'s area figures up to date when the owner defers
+    #: them (the engine's reference geographies, see ``Metrics.values_view``); else ``None``
+    refresh: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     ARRAYS = ("board_pop", "board_units", "registered", "pieces", "island_pieces")
     SCALARS = ("n_boards", "tolerance", "unassigned_units", "unassigned_pop", "unassigned_registered")
