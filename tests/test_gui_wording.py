@@ -148,7 +148,7 @@ def _unit_point(window, unit: int):
 def test_dragging_or_painting_on_the_baseline_says_why_in_a_box(qtbot, window, england):
     """A drop or a paint stroke on the read-only baseline: the stroke stops, nothing changes,
     and one box (not only the status bar) says why and offers an option to edit."""
-    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
     om = window.options
