@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         self.refresh_panels(True)
 
     def refresh_panels(self, structural: bool = False) -> None:
-        report = self.controller.metrics.report()
+        report = self.controller.metrics.report(lazy_areas=True)   # a level's rows when its tab shows
         board_records = metrics_view.board_records(self.controller, report)
         self.boards.show_registered = self.controller.plan.n_practices > 0  # registered patients
         self.boards.set_records(board_records, flash=not structural)  # (fits the columns)

@@ -499,8 +499,10 @@ class Metrics(Listeners):
             self._view_levels = (key, self._level_values(copy=False))
         return self._values(self._view_levels[1], copy=False)
 
-    def report(self):
-        """The full report (plan summary, board rows, area rows per level, CA nesting)."""
+    def report(self, lazy_areas: bool = False):
+        """The full report (plan summary, board rows, area rows per level, CA nesting).
+        ``lazy_areas``: each level's area rows are made when first read, until the next edit
+        (the app's panels show one level at a time)."""
         from icbmap.metrics.report import build_report
 
-        return build_report(self.plan, self.values_view(), self.band)
+        return build_report(self.plan, self.values_view(), self.band, lazy_areas=lazy_areas)

@@ -211,7 +211,10 @@ def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> Per
     return out
 
 
-def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
+def build_report(plan, v: MetricValues, band: PopulationBand, lazy_areas: bool = False) -> Report:
+    """The full report.  ``lazy_areas``: each level's area rows are made when first read
+    (a :class:`PerLevel`; valid until the plan's next edit, as ``v`` is), for a caller that
+    shows one level at a time (the app's panels, after every edit)."""
     atlas = plan.atlas
     total = int(atlas.total_population)
     cot_levels = tuple(lvl for lvl in coterminosity_levels(atlas) if lvl in v.levels)
@@ -279,8 +282,8 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
 
     bcode = {b.id: b.code for b in plan.boards}
     bname = {b.id: b.name for b in plan.boards}
-    areas: dict[str, list[AreaRow]] = {}
-    for lvl in cot_levels:
+
+    def area_rows(lvl: str) -> list[AreaRow]:
         L = v.levels[lvl]
         area_pop = L.pop.sum(0)
         rows = []
@@ -306,7 +309,12 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
                 row.nests = nests
                 row.equals_board = mb if nests and int(L.cnt[mb + 1, c]) == int(v.board_units[mb]) else None
             rows.append(row)
-        areas[lvl] = rows
+        return rows
+
+    if lazy_areas:
+        areas = PerLevel(pending=cot_levels, make=area_rows)
+    else:
+        areas = {lvl: area_rows(lvl) for lvl in cot_levels}
     meta = {
         "pack": atlas.name, "content_hash": atlas.content_hash,
         "population_basis": atlas.population_basis, "population_estimated": atlas.population_estimated,
