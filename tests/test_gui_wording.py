@@ -136,3 +136,57 @@ def test_data_info_names_reference_layers_in_full(england):
     assert r.returncode == 0, r.stderr[-2000:]
     for ref in england.references.values():
         assert ref.label in r.stdout, ref.label
+
+
+def _unit_point(window, unit: int):
+    from PySide6.QtCore import QPointF
+
+    x, y = window.atlas.unit_xy[unit]
+    return window.map.mapFromScene(QPointF(x, -y))
+
+
+def test_dragging_or_painting_on_the_baseline_says_why_in_a_box(qtbot, window, england):
+    """A drop or a paint stroke on the read-only baseline: the stroke stops, nothing changes,
+    and one box (not only the status bar) says why and offers an option to edit."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    om = window.options
+    om.switch_to(0)
+    c = window.controller
+    assert c.read_only
+    before = c.plan.assignment.copy()
+    t = england.layers["district"].table
+    waverley = int(np.flatnonzero(t["name"].to_numpy() == "Waverley")[0])
+    units = england.members("district", waverley)
+    target = int(c.plan.assignment[england.members("district", int(np.flatnonzero(t["name"].to_numpy() == "Winchester")[0]))[0]])
+    assert target != int(c.plan.assignment[units[0]])
+    # the drag tool's drop
+    window.map.moveRequested.emit(units, target)
+    qtbot.waitUntil(lambda: window._read_only_box is not None and window._read_only_box.isVisible(), timeout=2000)
+    box = window._read_only_box
+    assert "read-only" in box.text() and "New option from baseline" in box.informativeText()
+    assert (c.plan.assignment == before).all()
+    # a second refusal while it is open does not stack another box
+    window.map.moveRequested.emit(units, target)
+    assert window._read_only_box is box
+    box.reject()
+    qtbot.waitUntil(lambda: window._read_only_box is None, timeout=2000)
+    # a paint stroke: refused at its first area, the brush stops
+    window.set_level("unit")
+    window.paint_combo.setCurrentIndex(window.paint_combo.findData(target))
+    window.set_tool("paint")
+    window.map.zoom_to_units(units)
+    vp = window.map.viewport()
+    pts = [_unit_point(window, int(u)) for u in units[:4]]
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
+    qtbot.waitUntil(lambda: window._read_only_box is not None and window._read_only_box.isVisible(), timeout=2000)
+    assert window.map.map_tool.mode is None          # the stroke was stopped
+    box = window._read_only_box
+    assert (c.plan.assignment == before).all() and c.stack.count() == 0
+    # the box's first button makes an option from the baseline, which can then be painted
+    n = len(om.options)
+    make = next(b for b in box.buttons() if "option" in b.text())
+    make.click()
+    qtbot.waitUntil(lambda: len(om.options) == n + 1 and not window.controller.read_only, timeout=3000)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])

@@ -439,3 +439,20 @@ def test_an_island_given_to_another_board_is_not_an_error(england):
     assert b.pieces == 2 and b.island_pieces == 1 and b.contiguous
     assert m.report().summary.non_contiguous == 0
     assert_agrees(m, plan)
+
+
+def test_lazy_area_rows_are_the_same_rows(england):
+    """The app's report makes a level's area rows when that level is read; the rows are
+    those of the full report, and a level nobody reads is never made."""
+    from icbmap.metrics.values import PerLevel
+
+    plan = Plan(england)
+    m = Metrics(plan)
+    plan.assign(england.members("district", by_name(england, "district", "Waverley")), 5)
+    lazy = m.report(lazy_areas=True)
+    assert isinstance(lazy.areas, PerLevel) and not dict.__len__(lazy.areas)
+    council = lazy.areas["council"]
+    assert dict.__len__(lazy.areas) == 1            # only the level read was made
+    full = m.report()
+    assert [dataclasses.asdict(r) for r in council] == [dataclasses.asdict(r) for r in full.areas["council"]]
+    assert lazy.to_dict() == full.to_dict()

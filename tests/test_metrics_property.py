@@ -116,6 +116,36 @@ def test_registered_population_with_practices(practice_atlas, data):
     _check(plan, metrics)
 
 
+def _edit(data, atlas, plan, hist) -> str:
+    """One random edit (or undo/redo) drawn from OPS; returns its name."""
+    op = data.draw(st.sampled_from(OPS), label="op")
+    active = [b.id for b in plan.boards if b.active]
+    try:
+        if op in ("unit", "neighbourhood", "district", "council", "place", "board_units", "encloser"):
+            units = _units(data, atlas, plan, op)
+            to = data.draw(st.sampled_from(active + [UNASSIGNED]), label="to")
+            hist.push(MoveUnits(units, to))
+        elif op == "merge" and len(active) > 1:
+            keep, absorb = data.draw(st.permutations(active).map(lambda p: p[:2]), label="pair")
+            hist.push(MergeBoards(keep, absorb))
+        elif op == "create":
+            hist.push(CreateBoard("Property board"))
+        elif op == "delete" and len(active) > 1:
+            gone = data.draw(st.sampled_from(active), label="gone")
+            to = data.draw(st.sampled_from([b for b in active if b != gone] + [UNASSIGNED]), label="to")
+            hist.push(DeleteBoard(gone, to))
+        elif op == "lock":
+            b = data.draw(st.sampled_from(active), label="lock")
+            hist.push(LockBoard(b, not plan.boards[b].locked))
+        elif op == "undo":
+            hist.undo()
+        elif op == "redo":
+            hist.redo()
+    except (LockedBoardError, PlanError):
+        pass  # refused before changing anything: the checks still hold
+    return op
+
+
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
@@ -126,31 +156,7 @@ def test_incremental_equals_full_recompute(england, data):
     hist = History(plan)
     steps = data.draw(st.integers(1, 14), label="steps")
     for _ in range(steps):
-        op = data.draw(st.sampled_from(OPS), label="op")
-        active = [b.id for b in plan.boards if b.active]
-        try:
-            if op in ("unit", "neighbourhood", "district", "council", "place", "board_units", "encloser"):
-                units = _units(data, england, plan, op)
-                to = data.draw(st.sampled_from(active + [UNASSIGNED]), label="to")
-                hist.push(MoveUnits(units, to))
-            elif op == "merge" and len(active) > 1:
-                keep, absorb = data.draw(st.permutations(active).map(lambda p: p[:2]), label="pair")
-                hist.push(MergeBoards(keep, absorb))
-            elif op == "create":
-                hist.push(CreateBoard("Property board"))
-            elif op == "delete" and len(active) > 1:
-                gone = data.draw(st.sampled_from(active), label="gone")
-                to = data.draw(st.sampled_from([b for b in active if b != gone] + [UNASSIGNED]), label="to")
-                hist.push(DeleteBoard(gone, to))
-            elif op == "lock":
-                b = data.draw(st.sampled_from(active), label="lock")
-                hist.push(LockBoard(b, not plan.boards[b].locked))
-            elif op == "undo":
-                hist.undo()
-            elif op == "redo":
-                hist.redo()
-        except (LockedBoardError, PlanError):
-            pass  # refused before changing anything: the check below still holds
+        op = _edit(data, england, plan, hist)
         diff = metrics.values().diff(compute_values(plan, metrics.tolerance))
         assert diff == [], (op, diff)
     assert metrics.report().to_dict() == full_recompute(plan).to_dict()
@@ -158,3 +164,36 @@ def test_incremental_equals_full_recompute(england, data):
         hist.undo()
     assert plan.is_baseline()
     assert metrics.values().diff(compute_values(plan)) == []
+
+
+@settings(max_examples=max(EXAMPLES // 2, 10), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(data=st.data())
+@pytest.mark.parametrize("refs", ["bundled", "partial"])
+def test_reference_figures_deferred_across_edits(england, refs, data):
+    """The engine derives the reference geographies' area and board figures when they are
+    read, not at every move: after several edits with only the plan summary read between them
+    (as the status bar does), each reference geography's summary, then every figure, equals
+    the full recompute.  ``partial``: only the 2026 strategic authorities, which cover part of
+    England, so most moves change a board's figures there without touching any of its areas."""
+    import copy
+
+    assert england.references, "the offline atlas carries its bundled reference geographies"
+    atlas = england
+    if refs == "partial":
+        atlas = copy.copy(england)
+        atlas.set_references({k: v for k, v in england.references.items() if "strategic_authorities_2026" in k})
+        assert len(atlas.references) == 1
+    plan = Plan(atlas)
+    metrics = Metrics(plan)
+    hist = History(plan)
+    for _ in range(data.draw(st.integers(2, 10), label="steps")):
+        _edit(data, atlas, plan, hist)
+        metrics.summary().levels["district"]          # the built-in levels only
+    full = full_recompute(plan)
+    summary = metrics.summary()
+    for lvl in (k for k in full.summary.levels if k.startswith("ref:")):
+        assert dataclasses.asdict(summary.levels[lvl]) == dataclasses.asdict(full.summary.levels[lvl]), lvl
+    assert metrics.values().diff(compute_values(plan, metrics.tolerance)) == []
+    assert metrics.report().to_dict() == full.to_dict()

@@ -108,6 +108,13 @@ class Controller(QObject):
     # ------------------------------------------------------------------ edits
     def execute(self, command) -> bool:
         """Run ``command`` and put it on the undo stack; False (with a message) if refused."""
+        if not self._do(command):
+            return False
+        self.stack.push(PlanUndoCommand(self, command))
+        return True
+
+    def _do(self, command) -> bool:
+        """Run ``command`` on the plan; False (with a message, nothing changed) if refused."""
         if self.read_only:
             self.message.emit("The baseline is read-only: make a new option from it "
                               "(Options \u25b8 New option from baseline) to edit")
@@ -117,7 +124,6 @@ class Controller(QObject):
         except IcbmapError as exc:
             self.message.emit(str(exc))
             return False
-        self.stack.push(PlanUndoCommand(self, command))
         return True
 
     def move_units(self, units, board: int, carry_practices: bool = True) -> bool:
@@ -149,12 +155,15 @@ class Controller(QObject):
         units = units[self.plan.assignment[units] != board]
         if len(units) == 0:
             return
+        command = cmds.MoveUnits(units, board)
+        if not self._do(command):
+            return           # refused (the baseline, a locked board): no empty undo step either
         if not self._macro_open:
             name = short_board_name(self.plan.boards[board].name)
             self.stack.beginMacro(f"Paint into {name}")
             self._macro_open = True
-        if self.execute(cmds.MoveUnits(units, board)):
-            self._macro_count += 1
+        self.stack.push(PlanUndoCommand(self, command))
+        self._macro_count += 1
 
     def end_paint(self) -> None:
         if self._macro_open:

@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         self.refresh_panels(True)
 
     def refresh_panels(self, structural: bool = False) -> None:
-        report = self.controller.metrics.report()
+        report = self.controller.metrics.report(lazy_areas=True)   # a level's rows when its tab shows
         board_records = metrics_view.board_records(self.controller, report)
         self.boards.show_registered = self.controller.plan.n_practices > 0  # registered patients
         self.boards.set_records(board_records, flash=not structural)  # (fits the columns)
@@ -294,7 +294,19 @@ class MainWindow(QMainWindow):
         text = self.controller.ui_text(text)
         text = text[:1].upper() + text[1:]  # a sentence, whatever the model's wording
         self.statusBar().showMessage(text, 6000)
-        if "locked" in text.lower():
+        if self.controller.read_only:
+            # a drag, drop or paint stroke on the baseline: the stroke stops and one box says
+            # why and offers an option to edit (the status bar alone was easy to miss)
+            tool = self.map.map_tool
+            if getattr(tool, "mode", None) == "paint":
+                tool.cancel()
+            box = getattr(self, "_read_only_box", None)
+            if box is None or not box.isVisible():
+                box = board_actions.read_only_box(self, "Edit the baseline")
+                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+                box.destroyed.connect(lambda *_: setattr(self, "_read_only_box", None))
+                box.open()  # window-modal, without a nested event loop
+        elif "locked" in text.lower():
             box = QMessageBox(QMessageBox.Icon.Information, "Board locked", text, parent=self)
             box.setIconPixmap(ui_icon("lock").pixmap(48, 48))
             box.setInformativeText("Unlock it with Boards \u25b8 Lock / unlock board (Ctrl+L).")

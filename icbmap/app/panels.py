@@ -92,6 +92,12 @@ class RecordsTable(QTableWidget):
         head.setSortIndicatorShown(True)
         head.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         head.sectionClicked.connect(self.sort_by_user)
+        # one line a row (a wrapped cell showed the top of its second line), and every header
+        # readable whole: a column starts at least as wide as its header and sort arrow
+        self.setWordWrap(False)
+        fm = head.fontMetrics()
+        for c, (_field, header, _fmt) in enumerate(self.columns):
+            head.resizeSection(c, max(head.sectionSize(c), fm.horizontalAdvance(header) + 3 * fm.averageCharWidth() + 12))
         self._values: dict[Any, list[str]] = {}
         self._flash_timer = QTimer(self)
         self._flash_timer.setSingleShot(True)
@@ -157,6 +163,8 @@ class RecordsTable(QTableWidget):
                     item.setData(Qt.ItemDataRole.UserRole + 1, sort_value)
                     if isinstance(value, (int, float)) and not isinstance(value, bool):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    elif text:
+                        item.setToolTip(text)      # words may be cut at the column's edge
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, k)
                 if old is not None and old[c] != text:

@@ -332,7 +332,7 @@ class Atlas:
     def population(self) -> np.ndarray:
         return self.units["population"].to_numpy(dtype=np.int64)
 
-    @property
+    @cached_property
     def total_population(self) -> int:
         return int(self.population.sum())
 

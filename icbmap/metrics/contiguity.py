@@ -102,6 +102,7 @@ class Contiguity:
         self.main = (~island).astype(np.int64)
         n = adjacency.n
         self._local = np.full(n, -1, np.int64)
+        self._nbrs: dict[int, list[int]] = {}     # neighbour lists of the units visited so far
         self.pieces = np.zeros(capacity, np.int64)
         self.island_pieces = np.zeros(capacity, np.int64)
         self.rebuild()
@@ -167,15 +168,16 @@ class Contiguity:
         self._recount(np.unique(a[assigned]))
 
     def _recount(self, boards) -> None:
-        live = self.size[:self._next] > 0
-        lb = self.board[:self._next]
-        for b in boards:
-            b = int(b)
-            if b < 0:
-                continue
-            mine = live & (lb == b)
-            self.pieces[b] = int(mine.sum())
-            self.island_pieces[b] = int((mine & (self.nmain[:self._next] == 0)).sum())
+        boards = np.asarray(boards, np.int64)
+        boards = boards[boards >= 0]
+        if len(boards) == 0:
+            return
+        k = self._next
+        live = self.size[:k] > 0
+        lb = self.board[:k][live]                   # every live piece's board, counted at once
+        n = max(int(boards.max()) + 1, 1)
+        self.pieces[boards] = np.bincount(lb, minlength=n)[boards]
+        self.island_pieces[boards] = np.bincount(lb[self.nmain[:k][live] == 0], minlength=n)[boards]
 
     # ----------------------------------------------------------- updates
     def update(self, units: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
@@ -205,8 +207,11 @@ class Contiguity:
 
     def _neighbours(self, u: int) -> list[int]:
         """Every adjacency neighbour of unit ``u`` (bridges included), as Python ints."""
-        indptr = self.adj.indptr
-        return self.adj.indices[indptr[u]:indptr[u + 1]].tolist()
+        nb = self._nbrs.get(u)
+        if nb is None:
+            indptr = self.adj.indptr
+            nb = self._nbrs[u] = self.adj.indices[indptr[u]:indptr[u + 1]].tolist()
+        return nb
 
     def _update_one(self, u: int, a: int, b: int) -> None:
         """:meth:`update` for one unit moved from board ``a`` to ``b`` (the hot path: a single
@@ -225,9 +230,15 @@ class Contiguity:
                     self._check_split(lab, np.array([u], np.int64))
         if b >= 0:
             a_ = self.assignment
-            labs = sorted({int(comp[v]) for v in nb if a_[v] == b} - {-1})
-            self._attach(b, np.array([u], np.int64), np.array(labs, np.int64))
-        self._recount(sorted({a, b}))
+            labs = {int(comp[v]) for v in nb if a_[v] == b} - {-1}
+            if len(labs) == 1:                   # the usual case: it joins one piece
+                (target,) = labs
+                comp[u] = target
+                self.size[target] += 1
+                self.nmain[target] += int(self.main[u])
+            else:
+                self._attach(b, np.array([u], np.int64), np.array(sorted(labs), np.int64))
+        self._recount((a, b))
 
     def _frontier_joined(self, frontier: list[int]) -> bool:
         """True when the ``frontier`` units reach each other through edges among themselves."""

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from icbmap.metrics.values import MetricValues, PerLevel, PopulationBand, coterminosity_levels
+from icbmap.metrics.values import MetricValues, PerLevel, PopulationBand, coterminosity_levels, level_counts
 
 
 @dataclass
@@ -142,14 +142,14 @@ def _pct(a: int, b: int) -> float:
     return 100.0 * a / b if b else 0.0
 
 
-def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
-    active = [b for b in plan.boards if b.active]
-    ids = np.array([b.id for b in active], dtype=np.int64)
+def plan_summary(plan, v: MetricValues, band: PopulationBand,
+                 active: tuple[list, np.ndarray] | None = None) -> PlanSummary:
+    """The plan totals.  ``active``: the active boards and their ids, when the caller keeps
+    them (the engine does, between changes of the board table)."""
+    active, ids = active or active_boards(plan)
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
     total = int(plan.atlas.total_population)
-    below_floor = int((bp < band.floor).sum())
-    below_minimum = int(((bp >= band.floor) & (bp < band.minimum)).sum())      # as band.status
-    above_maximum = int(((bp >= band.floor) & (bp >= band.minimum) & (bp > band.maximum)).sum())
+    below_floor, below_minimum, above_maximum = band.counts(bp)
     if len(ids):
         lo, hi = int(np.argmin(bp)), int(np.argmax(bp))
         smallest = (int(ids[lo]), active[lo].name, int(bp[lo]))
@@ -170,42 +170,39 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand) -> PlanSummary:
         registered=int(v.registered.sum()) + v.unassigned_registered, levels=levels)
 
 
+def active_boards(plan) -> tuple[list, np.ndarray]:
+    """The plan's active boards and their ids (int64)."""
+    active = [b for b in plan.boards if b.active]
+    return active, np.array([b.id for b in active], dtype=np.int64)
+
+
 def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> PerLevel:
     """The summary of each level in ``wanted``: the counts of every level at once over the
     fused columns, each level's :class:`LevelSummary` made when it is first read (so the cost
     does not grow with the number of reference geographies)."""
     F = v.fused()
-    starts = F.starts
-    T = len(F.area_pop)
-    nt, nr = F.n_touch, F.n_real
-    whole_one = (nt == 1) & (F.unassigned == 0)
-    split = nt > 1
-    counts = np.stack([whole_one, split, np.maximum(nt - 1, 0), np.maximum(nr - 1, 0), nr > 1,
-                       split & (nr <= 1), np.where(split, F.area_pop, 0), F.area_pop], dtype=np.int64)
-    counts[:, starts] = 0                                  # the "no area" columns
-    (n_whole, n_split, split_pieces, real_pieces, real_split, sliver, people_split,
-     tot) = np.add.reduceat(counts, starts, axis=1).tolist()
-    first = (starts + 1).tolist()
-    ends = starts[1:].tolist() + [T]
+    spans = F.spans
     bp = v.board_pop[ids] if len(ids) else np.zeros(0, np.int64)
     btot = int(bp.sum())
-    index = {lvl: i for i, lvl in enumerate(F.levels)}
 
     def summary(lvl: str) -> LevelSummary:
-        i = index[lvl]
-        a, b = first[i], ends[i]
-        n, t = b - a, tot[i]
+        if v.refresh is not None:
+            v.refresh(lvl)
+        i, a, b = spans[lvl]
+        n_whole, n_split, split_pieces, real_pieces, real_split, sliver, people_split, t = level_counts(F, lvl)
+        n = b - a
         weighted = (F.area_pop[a:b] * F.area_score[a:b]).tolist()
         s = LevelSummary(
-            lvl, n, n_whole[i], _pct(n_whole[i], n), n_split[i], split_pieces[i], real_split[i],
-            real_pieces[i], sliver[i], people_split[i], _pct(people_split[i], t),
+            lvl, n, n_whole, _pct(n_whole, n), n_split, split_pieces, real_split,
+            real_pieces, sliver, people_split, _pct(people_split, t),
             math.fsum(weighted) / t if t else 0.0,
             math.fsum((bp * F.board_score[i, ids]).tolist()) / btot if btot else 0.0)
         if lvl == "ca":
             L = v.levels[lvl]
             mb = L.main_board[1:]
-            eq = whole_one[a:b] & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
-            s.nest, s.equal = n_whole[i], int(eq.sum())
+            whole_one = (F.n_touch[a:b] == 1) & (F.unassigned[a:b] == 0)
+            eq = whole_one & (mb >= 0) & (L.cnt[mb + 1, np.arange(1, len(mb) + 1)] == v.board_units[np.maximum(mb, 0)])
+            s.nest, s.equal = n_whole, int(eq.sum())
         return s
 
     out = PerLevel(pending=tuple(wanted), make=summary)
@@ -214,7 +211,10 @@ def _level_summaries(wanted: list[str], v: MetricValues, ids: np.ndarray) -> Per
     return out
 
 
-def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
+def build_report(plan, v: MetricValues, band: PopulationBand, lazy_areas: bool = False) -> Report:
+    """The full report.  ``lazy_areas``: each level's area rows are made when first read
+    (a :class:`PerLevel`; valid until the plan's next edit, as ``v`` is), for a caller that
+    shows one level at a time (the app's panels, after every edit)."""
     atlas = plan.atlas
     total = int(atlas.total_population)
     cot_levels = tuple(lvl for lvl in coterminosity_levels(atlas) if lvl in v.levels)
@@ -282,8 +282,8 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
 
     bcode = {b.id: b.code for b in plan.boards}
     bname = {b.id: b.name for b in plan.boards}
-    areas: dict[str, list[AreaRow]] = {}
-    for lvl in cot_levels:
+
+    def area_rows(lvl: str) -> list[AreaRow]:
         L = v.levels[lvl]
         area_pop = L.pop.sum(0)
         rows = []
@@ -309,7 +309,12 @@ def build_report(plan, v: MetricValues, band: PopulationBand) -> Report:
                 row.nests = nests
                 row.equals_board = mb if nests and int(L.cnt[mb + 1, c]) == int(v.board_units[mb]) else None
             rows.append(row)
-        areas[lvl] = rows
+        return rows
+
+    if lazy_areas:
+        areas = PerLevel(pending=cot_levels, make=area_rows)
+    else:
+        areas = {lvl: area_rows(lvl) for lvl in cot_levels}
     meta = {
         "pack": atlas.name, "content_hash": atlas.content_hash,
         "population_basis": atlas.population_basis, "population_estimated": atlas.population_estimated,

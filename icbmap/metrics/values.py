@@ -14,6 +14,7 @@ outside every combined authority land there).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -61,6 +62,18 @@ class PopulationBand:
         if population > self.maximum:
             return "above_maximum"
         return "ok"
+
+    def counts(self, populations: np.ndarray) -> tuple[int, int, int]:
+        """How many of ``populations`` are below the floor, below the minimum and above the
+        maximum (as :meth:`status` says of each)."""
+        edges = (self.floor, self.minimum, self.maximum + 1)
+        if edges[0] <= edges[1] <= edges[2]:         # one search: status is an interval
+            n = np.bincount(np.searchsorted(edges, populations, side="right"), minlength=4).tolist()
+            return n[0], n[1], n[3]
+        p = np.asarray(populations)
+        low = p < self.floor
+        below = ~low & (p < self.minimum)
+        return int(low.sum()), int(below.sum()), int((~low & ~below & (p > self.maximum)).sum())
 
     def label(self, status: str) -> str:
         return {
@@ -210,6 +223,15 @@ class FusedColumns:
     main_board: np.ndarray
     area_score: np.ndarray
     board_score: np.ndarray    # float64 (levels, n_boards)
+    #: the per-level counts of :func:`level_counts` when the owner keeps them up to date
+    #: (the engine does, edit by edit); else ``None`` and they are summed when read
+    counts: list | None = None
+
+    @cached_property
+    def spans(self) -> dict[str, tuple[int, int, int]]:
+        """Each level's ``(index, first area column, end column)``."""
+        ends = self.starts[1:].tolist() + [len(self.area_pop)]
+        return {lvl: (i, a + 1, b) for i, (lvl, a, b) in enumerate(zip(self.levels, self.starts.tolist(), ends))}
 
     @classmethod
     def of(cls, levels: dict[str, LevelValues]) -> "FusedColumns":
@@ -221,6 +243,35 @@ class FusedColumns:
                    cat(lambda L: L.pop.sum(0)), cat(lambda L: L.cnt[0]), cat(lambda L: L.n_touch),
                    cat(lambda L: L.n_real), cat(lambda L: L.main_board), cat(lambda L: L.area_score),
                    np.stack([L.board_score for L in Ls]) if Ls else np.zeros((0, 0)))
+
+
+#: the per-area counts summed per level for the plan summary (see :func:`column_counts`)
+COUNT_FIELDS = ("whole", "split", "split_pieces", "real_pieces", "real_split", "sliver", "people_split")
+
+
+def column_counts(n_touch, n_real, unassigned, area_pop) -> np.ndarray:
+    """Each column's contribution to the summary counts, ``(len(COUNT_FIELDS), columns)``:
+    whole in one board (and no unassigned unit), split, extra pieces, extra real pieces,
+    really split, split by slivers only, people in split areas."""
+    split = n_touch > 1
+    return np.stack([(n_touch == 1) & (unassigned == 0), split, np.maximum(n_touch - 1, 0),
+                     np.maximum(n_real - 1, 0), n_real > 1, split & (n_real <= 1),
+                     np.where(split, area_pop, 0)], dtype=np.int64)
+
+
+def level_counts(F: "FusedColumns", level: str) -> list[int]:
+    """:data:`COUNT_FIELDS` summed over the areas of ``level``, then the level's population:
+    kept by the owner of ``F`` (``F.counts``, the engine), or summed from the level's columns
+    (and kept there when the owner left a ``None`` for it)."""
+    i, a, b = F.spans[level]
+    row = F.counts[i] if F.counts is not None else None
+    if row is None:
+        s = slice(a, b)
+        c = column_counts(F.n_touch[s], F.n_real[s], F.unassigned[s], F.area_pop[s])
+        row = c.sum(1).tolist() + [int(F.area_pop[s].sum())]
+        if F.counts is not None:
+            F.counts[i] = row
+    return row
 
 
 @dataclass
@@ -239,6 +290,9 @@ class MetricValues:
     #: the same per-area figures fused across levels (the engine shares its own; else built
     #: from ``levels`` on first use).  Not compared by :meth:`diff`.
     columns: FusedColumns | None = field(default=None, compare=False, repr=False)
+    #: ``refresh(level)`` brings ``level``'s area figures up to date when the owner defers
+    #: them (the engine's reference geographies, see ``Metrics.values_view``); else ``None``
+    refresh: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     ARRAYS = ("board_pop", "board_units", "registered", "pieces", "island_pieces")
     SCALARS = ("n_boards", "tolerance", "unassigned_units", "unassigned_pop", "unassigned_registered")

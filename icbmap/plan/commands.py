@@ -63,7 +63,8 @@ class MoveUnits(Command):
     """
 
     def __init__(self, units, to_board: int, carry_practices: bool = True, label: str | None = None):
-        self.units = np.unique(np.asarray(units, dtype=np.int64).ravel())
+        units = np.asarray(units, dtype=np.int64).ravel()
+        self.units = units.copy() if len(units) <= 1 else np.unique(units)
         self.to_board = int(to_board)
         self.carry_practices = carry_practices
         self.label = label
@@ -93,8 +94,8 @@ class MoveUnits(Command):
 
     def do(self, plan: Plan) -> None:
         plan.check_board(self.to_board, allow_unassigned=True)
-        if len(self.units) and (self.units.min() < 0 or self.units.max() >= plan.n_units):
-            raise PlanError("unit index out of range")
+        if len(self.units) and not (0 <= int(self.units[0]) and int(self.units[-1]) < plan.n_units):
+            raise PlanError("unit index out of range")            # (units are sorted)
         old = plan.assignment[self.units]
         moving = old != self.to_board
         units, old = self.units[moving], old[moving]

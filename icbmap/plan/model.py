@@ -294,7 +294,7 @@ class Plan:
                                          self.n_practices, "practice")
         self.assignment[units] = new
         self.practice_assignment[prac] = pnew
-        touched = frozenset(int(b) for b in np.unique(np.concatenate([old, new, pold, pnew])))
+        touched = frozenset(old.tolist()).union(new.tolist(), pold.tolist(), pnew.tolist())
         change = Change("assign" if len(units) or not len(prac) else "practices", touched, units, old, new,
                         prac, pold, pnew)
         if len(units) or len(prac):
@@ -305,8 +305,14 @@ class Plan:
     def _changed(items, boards, assignment: np.ndarray, n: int, what: str):
         """(items, old boards, new boards) of the items whose board would change."""
         items = np.asarray(items, dtype=np.int64).ravel()
-        new = np.broadcast_to(np.asarray(boards, dtype=np.int32), items.shape).copy()
-        if len(items):
+        if len(items) == 0:
+            return items, assignment[items], np.zeros(0, assignment.dtype)
+        boards = np.asarray(boards, dtype=np.int32)
+        new = np.full(items.shape, boards) if boards.ndim == 0 else np.broadcast_to(boards, items.shape).copy()
+        if len(items) == 1:                         # one item (a single LSOA dragged): no sort
+            if not 0 <= int(items[0]) < n:
+                raise PlanError(f"{what} index out of range")
+        else:
             if items.min() < 0 or items.max() >= n:
                 raise PlanError(f"{what} index out of range")
             items, first = np.unique(items, return_index=True)

@@ -61,25 +61,29 @@ def move_target_default(window: QMainWindow, units) -> int | None:
     return ranked[0] if ranked else None
 
 
-def refuse_read_only(window: QMainWindow, title: str) -> bool:
-    """True (after saying so in a message box, before any other question) when the current
-    option is the read-only baseline; the box offers to make an option from it (issue 22:
-    the Move dialog opened first, then the status bar alone refused)."""
-    if not getattr(window.controller, "read_only", False):
-        return False
+def read_only_box(window: QMainWindow, title: str) -> QMessageBox:
+    """The box that says the baseline is read-only and offers to make an option from it."""
     box = QMessageBox(QMessageBox.Icon.Information, title,
                       "The baseline is read-only: it stays as published, so that every option is "
                       "compared with it.", parent=window)
     box.setInformativeText("To change boards, make an option from it (Options \u25b8 New option from "
                            "baseline) and edit that.")
     options = getattr(window, "options", None)
-    make = (box.addButton("Make an option from it", QMessageBox.ButtonRole.AcceptRole)
-            if options is not None else None)
+    if options is not None:
+        make = box.addButton("Make an option from it", QMessageBox.ButtonRole.AcceptRole)
+        make.clicked.connect(options.new_from_baseline)
     box.addButton(QMessageBox.StandardButton.Cancel)
     window._read_only_box = box
-    box.exec()
-    if make is not None and box.clickedButton() is make:
-        options.new_from_baseline()
+    return box
+
+
+def refuse_read_only(window: QMainWindow, title: str) -> bool:
+    """True (after saying so in a message box, before any other question) when the current
+    option is the read-only baseline; the box offers to make an option from it (the Move
+    dialog used to open first, then the status bar alone refused)."""
+    if not getattr(window.controller, "read_only", False):
+        return False
+    read_only_box(window, title).exec()
     return True
 
 
