@@ -93,6 +93,32 @@ def crossing(problem, cons, weights):
     return True, forced
 
 
+def always_failing(problem, cons, forced: dict, nest_keys) -> set:
+    """Crossing areas ``(rule key, area)`` that fail nest-or-contain in every solution: some
+    region holds a real piece of the area (so the area is split) but too few of its people for
+    any board there to lie inside it, since every board has at least the floor's people
+    (inside means fewer than the tolerance of the board's people outside the area:
+    ``(1 - tol) * floor`` of the area's people at least).  Their failures are a constant of the
+    programme, not a pattern to solve for."""
+    from icbmap.suggest.terms import _fraction
+
+    if not cons.floor:
+        return set()
+    reg = _region_of_atoms(problem)
+    out = set()
+    for key, level, tol in nest_keys:
+        num, den = _fraction(tol)
+        for (lv, c), regs in forced.items():
+            if lv != level:
+                continue
+            for g in regs:
+                held = sum(problem.areas[lv][a].get(c, 0) for a in np.flatnonzero(reg == g))
+                if den * held <= (den - num) * cons.floor:
+                    out.add((key, c))
+                    break
+    return out
+
+
 def decomposable(problem: Problem, cons, weights) -> bool:
     if not cons.region_nesting or not weights.decomposable or problem.n < 2:
         return False
@@ -193,6 +219,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
     regions = sorted(set(reg.tolist()))
     _ok, forced = crossing(problem, cons, weights)
     nest_keys = _nest_rules(problem, cons, weights)
+    always = always_failing(problem, cons, forced, nest_keys)
     n_fixed = len(problem.fixed_pops)
     lo_all, hi_all = target.lo - n_fixed, target.hi - n_fixed
     G = len(regions)
@@ -223,7 +250,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         atoms = np.flatnonzero(reg == g)
         sub = sub_problem(problem, atoms, forced, g)
         keys = [(key, c) for key, lv, _t in nest_keys for (lv2, c) in sub.or_areas if lv2 == lv]
-        keys = sorted(set(keys), key=str)
+        keys = sorted(set(keys) - always, key=str)
         k_hi = min(len(np.unique(sub.block)), hi_all - (G - 1))
         if k_hi < 1:
             return Solved([], "infeasible", "too few boards for one in every region", time.monotonic() - t0)
@@ -327,7 +354,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
             if not lo_all <= ks <= hi_all:
                 continue
             extra_vec = [0] * (n_levels + 1)
-            for key, _c in mask:
+            for key, _c in mask | always:
                 lvl, cost = or_cost(key)
                 extra_vec[lvl] += cost
             for e in entries:

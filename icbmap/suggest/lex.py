@@ -162,7 +162,16 @@ def lex_solve(model, time_limit: float, workers: int, cancel: threading.Event | 
             first_bound = max(0, first_bound)
         if status != cp_model.OPTIMAL:
             proven = False
-        cp.Add(expr <= val)
+        if status == cp_model.OPTIMAL and not os.environ.get("ICBMAP_LEX_PACKED_CUT"):
+            # the packing is exact, so the optimum fixes each packed level's value: fixing them one
+            # by one (small coefficients) is the same set of solutions and far easier to propagate
+            for j in idx:
+                e = model.tiebreak if j == -1 else model.levels[j]
+                v = tie_now if j == -1 else lv_now[j]
+                if not isinstance(e, int):
+                    cp.Add(e == v)
+        else:
+            cp.Add(expr <= val)
         # continue from this solution
         cp.ClearHints()
         for (a, r), v in model.x.items():
