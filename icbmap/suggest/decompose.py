@@ -291,7 +291,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
 
                 w_here = 1
                 ts = time.monotonic()
-                status, lf = lex_solve(model, remaining, w_here, cancel, None, extra=extra)
+                status, lf = lex_solve(model, remaining, w_here, cancel, None, extra=extra, light=True)
                 if os.environ.get("ICBMAP_LEX_DEBUG"):
                     print(f"[decompose] region {regions[gi]} ({sub.n} atoms) k={k} pattern={pattern}: "
                           f"{'-' if lf is None else lf.level_ints} {time.monotonic() - ts:.2f} s", flush=True)
@@ -398,6 +398,9 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                         progress(SolveProgress(1, top, points(sf[0][0][0] * d),
                                                None if lbv is None else points(lbv),
                                                time.monotonic() - t0, 0, stage=1, stages=1))
+    if os.environ.get("ICBMAP_LEX_DEBUG"):
+        print(f"[decompose] {solves} solves, {time.monotonic() - t0:.2f} s; process CPU {time.process_time():.2f} s",
+              flush=True)
     if not proven or todo:
         finals = dp(solved_only=True)
     finals = [(v, e) for v, e in finals if all(p is not None for _k, p in e.picks)]
@@ -441,7 +444,8 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         n_paths = sum(1 for vec, _e in finals if vec[:n_levels] == best)
         e1 = out[0][1]
         total, complete = 1, n_paths == 1
-        for T, (k, pattern), lp in zip(tables, e1.picks, e1.parts):
+
+        def count_region(T, k, pattern, lp):
             lst = T["table"][(k, pattern)]
             vec_g = next(v for v, gp, _f, _l in lst if gp == lp)
             model, keys = T["model"], T["keys"]
@@ -454,12 +458,19 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                         cp.Add(lit == 0)
 
             remaining = max(1.0, time_limit - (time.monotonic() - t0))
-            cnt, comp = count_ties(model, list(vec_g[:n_levels]), tie_cap, remaining, workers, cancel, extra=extra)
+            return count_ties(model, list(vec_g[:n_levels]), tie_cap, remaining, 1, cancel, extra=extra, light=True)
+
+        # regions side by side, one solver thread each (as the entries)
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, G))) as pool:
+            counts = list(pool.map(lambda args: count_region(*args),
+                                   [(T, k, pattern, lp) for T, (k, pattern), lp in zip(tables, e1.picks, e1.parts)]))
+        if os.environ.get("ICBMAP_LEX_DEBUG"):
+            print(f"[decompose] ties counted: {counts}, {time.monotonic() - t0:.2f} s from the start", flush=True)
+        for cnt, comp in counts:
             total *= max(cnt, 1)
             complete = complete and comp
-            if total > 10 ** 12:
-                complete = False
-                break
+        if total > 10 ** 12:
+            complete = False
         solved.ties = (total, complete)
     solved.elapsed = time.monotonic() - t0
     return solved

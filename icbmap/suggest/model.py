@@ -227,6 +227,7 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
     pop = problem.pop
     total = int(pop.sum())
     groups = together_groups(problem, cons)
+    group_of = {a: i for i, g in enumerate(groups) for a in g}
     cand = candidates(problem, cons, groups)
     m = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -375,7 +376,13 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
         for a in range(n):
             for c in problem.areas[lvl][a]:
                 atoms_of.setdefault(c, []).append(a)
+        one_board = 0      # areas whose atoms must share a board: they touch exactly one board
         for c, atoms in atoms_of.items():
+            if len({group_of[a] for a in atoms}) == 1:
+                one_board += 1
+                for r in cand[atoms[0]]:
+                    t[(c, r)] = x[(atoms[0], r)]
+                continue
             for r in sorted({r for a in atoms for r in cand[a]}):
                 tv = m.NewBoolVar(f"t[{lvl},{c},{r}]")
                 for a in atoms:
@@ -384,7 +391,8 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
                 t[(c, r)] = tv
         touch[lvl] = t
         if term in want:
-            terms[term] = sum(t.values()) + sum(problem.out_touch[lvl].get(c, 0) - 1 for c in atoms_of)
+            free_t = [tv for (c, _r), tv in t.items() if len({group_of[a] for a in atoms_of[c]}) > 1]
+            terms[term] = sum(free_t) + one_board + sum(problem.out_touch[lvl].get(c, 0) - 1 for c in atoms_of)
     if "councils_per_board" in want:
         t = touch["council"]
         mc = m.NewIntVar(0, len({c for c, _ in t}) + max(problem.fixed_councils or [0]), "max_councils")
