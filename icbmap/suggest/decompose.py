@@ -671,7 +671,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
 
         def count_region(T, k, pattern, lp):
             lst = T["table"][(k, pattern)]
-            vec_g = next(v for v, gp, _f, _l in lst if gp == lp)
+            vec_g, local = next((v, ll) for v, gp, _f, ll in lst if gp == lp)
             model, keys = T["model"], T["keys"]
 
             def extra(cp, k=k, pattern=pattern, model=model, keys=keys):
@@ -682,7 +682,10 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                         cp.Add(lit == 0)
 
             remaining = max(1.0, time_limit - (time.monotonic() - t0))
-            return count_ties(model, list(vec_g[:n_levels]), tie_cap, remaining, 1, cancel, extra=extra, light=True)
+            # option 1's own partition is known: count the others (one solve fewer when it is unique)
+            cnt, comp = count_ties(model, list(vec_g[:n_levels]), tie_cap - 1, remaining, 1, cancel,
+                                   exclude=[local], extra=extra, light=True)
+            return cnt + 1, comp
 
         # regions side by side, one solver thread each (as the entries)
         with ThreadPoolExecutor(max_workers=max(1, min(workers, G))) as pool:
