@@ -82,3 +82,20 @@ def test_majority_region_only_would_leave_cumbria_split(england):
 def test_regions_follow_boards_notes(england, mode):
     r = suggest(Plan(england), _request(england, decompose=mode), explain=False)
     assert any("straddle an NHS region line" in n and "one of its regions" in n for n in r.problem.notes)
+
+
+@pytest.mark.parametrize("n,top", [(5, 2), (6, 1)])
+def test_decomposed_equals_whole_with_a_shared_starting_board(england, n, top):
+    """Thames Valley's Buckinghamshire and Oxfordshire may each leave the South East, so which
+    region continues Thames Valley is the programme's choice (a variant); Central East split in
+    two with Buckinghamshire (n = 5) needs a board made mostly of people counted in another
+    region, which an earlier bound cut off.  Split by region and not: the same options."""
+    plan = Plan(england)
+    scope = "E54000070,E54000065,E54000040,E54000043,E54000059,E54000018"
+    out = {}
+    for mode in ("on", "off"):
+        req = replace(_request(england, decompose=mode, top=top), scope=scope, target=Target(n, n))
+        r = suggest(plan, req, explain=False)
+        assert r.status == "optimal"
+        out[mode] = [(o.figures["levels"], o.plan.assignment.tobytes()) for o in r.options]
+    assert out["on"] == out["off"]

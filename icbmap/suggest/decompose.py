@@ -304,15 +304,17 @@ def start_homes(problem: Problem, floor: int | None = None) -> tuple[dict[int, i
     return homes, shared
 
 
-def _level_lb(weights, k: int, n_starts: int, cons, pop: int = 0) -> list[int]:
+def _level_lb(weights, k: int, n_starts: int, cons, pop: int = 0, uncounted: int = 0) -> list[int]:
     """A lower bound of each level for a region with ``k`` boards and ``n_starts`` starting
     boards: at most ``n_starts`` boards continue one, so ``k - n_starts`` boards (each at
-    least the floor) move all their people, and ``n_starts - k`` boards at least merge."""
+    least the floor) move all their people but the ``uncounted`` (people of starting boards
+    continued in another region, counted there), and ``n_starts - k`` boards at least merge."""
     from icbmap.suggest.terms import level_coefs
 
     lo, hi = weights.band
     # the boards' distances from the band add up to at least the distance of their total
-    lb = {"boundary_change": (cons.floor or 0) * max(0, k - n_starts), "merges": max(0, n_starts - k),
+    lb = {"boundary_change": max(0, (cons.floor or 0) * max(0, k - n_starts) - uncounted),
+          "merges": max(0, n_starts - k),
           "size_band": max(0, lo * k - pop) + max(0, pop - hi * k)}
     return [sum(c * lb.get(t, 0) for t, c in lv.items()) for lv in level_coefs(weights)]
 
@@ -363,7 +365,7 @@ class _Entry:
 def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_limit: float, workers: int,
                      progress=None, cancel: threading.Event | None = None, tie_cap: int = 20):
     """:func:`~icbmap.suggest.solve.solve_problem` by regions (see the module docstring)."""
-    from icbmap.suggest.lex import count_ties, lex_solve
+    from icbmap.suggest.lex import LexRun, count_ties, lex_solve
     from icbmap.suggest.model import build_model
     from icbmap.suggest.results import Found, Solved, SolveProgress
     from icbmap.suggest.spec import WEIGHT_SCALE, Target
@@ -432,14 +434,17 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                 continue
             conts = {t[1] for t in v.taken if t[0] == "s"}
             starts = {s_ for a in v.atoms for s_ in problem.start[int(a)] if lay.homes.get(s_, -1) == g or s_ in conts}
+            uncounted = sum(p_ for a in v.atoms for s_, p_ in problem.start[int(a)].items() if s_ not in starts)
             const = tuple(_const_vec(weights, v.const)) + (0,)
-            lbs = {k: tuple(a + b for a, b in zip(tuple(_level_lb(weights, k, len(starts), cons, pop)) + (0,), const))
+            lbs = {k: tuple(a + b for a, b in zip(tuple(_level_lb(weights, k, len(starts), cons, pop, uncounted))
+                                                  + (0,), const))
                    for k in range(k_lo, k_hi + 1)}
             keys = sorted({(key, c) for key, lv, _t in nest_keys for (lv2, c) in v.cross if lv2 == lv} - v.always,
                           key=str)
             flag_state = tuple((dep_ix[key], f) for key, f in sorted(v.flags.items(), key=str))
             by_region[gi].append(len(tables))
             tables.append({"gi": gi, "v": v, "model": None, "keys": keys, "table": {}, "solved": set(), "lb": lbs,
+                           "runs": {}, "partial": {},
                            "k_hi": k_hi, "const": const, "flags": flag_state})
         if not by_region[gi]:
             return Solved([], "infeasible", "too few boards for one in every region", time.monotonic() - t0)
@@ -461,7 +466,11 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         T = tables[ti]
         model, keys, sub = T["model"], T["keys"], T["sub"]
         with lock:
+            first = k not in T["solved"]
             T["solved"].add(k)
+        if top == 1:
+            solve_entry_lazy(ti, k, budget, first)
+            return
         for pattern in itertools.product((0, 1), repeat=len(keys)):
             found_here = []
             for _rank in range(top):
@@ -504,7 +513,64 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
             progress(SolveProgress(1, top, None, None, time.monotonic() - t0, 0, stage=len(
                 [1 for t in tables for _ in t["solved"]]), stages=sum(len(t["lb"]) for t in tables)))
 
-    def dp(solved_only: bool = False):
+    def solve_entry_lazy(ti: int, k: int, budget: float, first: bool) -> None:
+        """For one option: the first stage of each pattern on the first visit (the entry then
+        stands in with its first-stage levels and lower bounds for the rest), the other stages
+        only when the programme needs the entry's full value."""
+        nonlocal proven, solves
+        T = tables[ti]
+        model, keys, sub = T["model"], T["keys"], T["sub"]
+        patterns = list(itertools.product((0, 1), repeat=len(keys))) if first else \
+            sorted(p for (k2, p) in T["runs"] if k2 == k)
+        for pattern in patterns:
+            remaining = min(budget, time_limit - (time.monotonic() - t0))
+            if remaining <= 0 or (cancel is not None and cancel.is_set()):
+                proven = False
+                break
+            if first:
+                def extra(cp, k=k, pattern=pattern):
+                    cp.Add(model.used == k)
+                    for (key, c), allow in zip(keys, pattern):
+                        lit = model.or_lits.get((key, c))
+                        if lit is not None and not isinstance(lit, int) and not allow:
+                            cp.Add(lit == 0)
+
+                run = LexRun(model, extra, light=True)
+            else:
+                with lock:
+                    run = T["runs"].pop((k, pattern))
+                    T["partial"].pop((k, pattern), None)
+            ts = time.monotonic()
+            status, lf = run.run(remaining, 1, cancel, None, until=1 if first else None)
+            if os.environ.get("ICBMAP_LEX_DEBUG"):
+                v = T["v"]
+                print(f"[decompose] region {regions[T['gi']]} (takes {sorted(v.taken)}, {v.flags}; {sub.n} atoms) "
+                      f"k={k} pattern={pattern} {'stage 1' if first else 'rest'}: "
+                      f"{'-' if lf is None else lf.level_ints} {time.monotonic() - ts:.2f} s", flush=True)
+            solves += 1
+            if lf is None:
+                if status != cp_model.INFEASIBLE:
+                    proven = False
+                continue
+            fails = frozenset(kc for kc, allow in zip(keys, pattern) if allow)
+            if not run.proven and not run.complete:
+                proven = False
+            if run.complete:
+                if not lf.proven:
+                    proven = False
+                vec = tuple(lf.level_ints) + (lf.tie,)
+                gpart = [[int(sub.gid[a]) for a in b] for b in lf.partition]
+                with lock:
+                    T["table"].setdefault((k, pattern), []).append((vec, gpart, fails, lf.partition))
+            else:
+                done = run.levels_done()
+                lbk = T["lb"][k]
+                vec = tuple(lf.level_ints[i] if i in done else lbk[i] - T["const"][i] for i in range(n_levels)) + (0,)
+                with lock:
+                    T["runs"][(k, pattern)] = run
+                    T["partial"][(k, pattern)] = (vec, fails)
+
+    def dp(solved_only: bool = False, bound=None):
         """The K best combinations; entries not solved yet stand in with their lower bound.
         A state is (boards so far, crossing areas failed, straddling blocks taken, how the
         areas across regions lie so far)."""
@@ -520,12 +586,16 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                 options = []
                 with lock:
                     items = sorted(T["table"].items())
+                    partial = sorted(T["partial"].items())
                 for k, lb in T["lb"].items():
                     if k in T["solved"]:
                         for (k2, pattern), lst in items:
                             if k2 == k:
                                 options += [(k, pattern, tuple(a + b for a, b in zip(vec, T["const"])), gpart,
                                              fails | v.always) for vec, gpart, fails, _lp in lst]
+                        if not solved_only:    # first stage only: its levels, then lower bounds
+                            options += [(k, pattern, tuple(a + b for a, b in zip(vec, T["const"])), None,
+                                         fails | v.always) for (k2, pattern), (vec, fails) in partial if k2 == k]
                     elif not solved_only:
                         options.append((k, None, lb, None, v.always))
                 if not options:
@@ -555,6 +625,8 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                         m2 = mask | fails
                         for e in entries:
                             vv = tuple(a + b for a, b in zip(e.vec, vec))
+                            if bound is not None and vv[:n_levels] > bound:
+                                continue    # levels only grow: worse than a known option on the levels
                             nxt.setdefault((ks, m2, tk, fl), []).append(
                                 _Entry(vv, e.parts + (gpart,), m2, e.picks + ((ti, k, pattern),)))
             states = {}
@@ -588,15 +660,20 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         finals.sort(key=lambda t: (t[0], str(t[1].picks)))
         return finals
 
+    bound = None      # the levels of the best complete combination so far (top 1 only)
     while True:
-        finals = dp()
+        finals = dp(bound=bound)
+        if top == 1:
+            done_ = [v[:n_levels] for v, e in finals if all(p is not None for p in e.parts)]
+            if done_ and (bound is None or done_[0] < bound):
+                bound = done_[0]
         head = finals[:top + 1]
-        todo = sorted({(ti, k) for _v, e in head for (ti, k, pattern) in e.picks if pattern is None})
+        todo = sorted({(ti, k) for _v, e in head for (ti, k, _p), part in zip(e.picks, e.parts) if part is None})
         # also entries that could tie with the best on every level
         if finals:
             best = finals[0][0][:n_levels]
             todo += sorted({(ti, k) for v, e in finals if v[:n_levels] <= best
-                            for (ti, k, pattern) in e.picks if pattern is None} - set(todo))
+                            for (ti, k, _p), part in zip(e.picks, e.parts) if part is None} - set(todo))
         if not todo:
             break
         if (cancel is not None and cancel.is_set()) or time.monotonic() - t0 > time_limit:
@@ -627,7 +704,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
               flush=True)
     if not proven or todo:
         finals = dp(solved_only=True)
-    finals = [(v, e) for v, e in finals if all(p is not None for _t, _k, p in e.picks)]
+    finals = [(v, e) for v, e in finals if all(p is not None for p in e.parts)]
     out, seen = [], set()
     for vec, e in finals:
         part = sorted((sorted(b) for p in e.parts for b in p), key=min)
