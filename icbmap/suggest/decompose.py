@@ -462,53 +462,11 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         T["sub"], T["model"] = sub, model
 
     def solve_entry(ti: int, k: int, budget: float) -> None:
-        nonlocal proven, solves
         T = tables[ti]
-        model, keys, sub = T["model"], T["keys"], T["sub"]
         with lock:
             first = k not in T["solved"]
             T["solved"].add(k)
-        if top == 1:
-            solve_entry_lazy(ti, k, budget, first)
-            return
-        for pattern in itertools.product((0, 1), repeat=len(keys)):
-            found_here = []
-            for _rank in range(top):
-                remaining = min(budget, time_limit - (time.monotonic() - t0))
-                if remaining <= 0 or (cancel is not None and cancel.is_set()):
-                    proven = False
-                    break
-
-                def extra(cp, k=k, pattern=pattern, found_here=found_here):
-                    cp.Add(model.used == k)
-                    for (key, c), allow in zip(keys, pattern):
-                        lit = model.or_lits.get((key, c))
-                        if lit is not None and not isinstance(lit, int) and not allow:
-                            cp.Add(lit == 0)
-                    for part in found_here:
-                        lits = [model.x[(a, min(b))] for b in part for a in b]
-                        cp.Add(sum(lits) <= len(lits) - 1)
-
-                ts = time.monotonic()
-                status, lf = lex_solve(model, remaining, 1, cancel, None, extra=extra, light=True)
-                if os.environ.get("ICBMAP_LEX_DEBUG"):
-                    v = T["v"]
-                    print(f"[decompose] region {regions[T['gi']]} (takes {sorted(v.taken)}, {v.flags}; {sub.n} atoms) "
-                          f"k={k} pattern={pattern}: {'-' if lf is None else lf.level_ints} "
-                          f"{time.monotonic() - ts:.2f} s", flush=True)
-                solves += 1
-                if lf is None:
-                    if status != cp_model.INFEASIBLE:
-                        proven = False
-                    break
-                if not lf.proven:
-                    proven = False
-                found_here.append(lf.partition)
-                vec = tuple(lf.level_ints) + (lf.tie,)
-                gpart = [[int(sub.gid[a]) for a in b] for b in lf.partition]
-                fails = frozenset(kc for kc, allow in zip(keys, pattern) if allow)
-                with lock:
-                    T["table"].setdefault((k, pattern), []).append((vec, gpart, fails, lf.partition))
+        solve_entry_lazy(ti, k, budget, first)
         if progress is not None:
             progress(SolveProgress(1, top, None, None, time.monotonic() - t0, 0, stage=len(
                 [1 for t in tables for _ in t["solved"]]), stages=sum(len(t["lb"]) for t in tables)))
@@ -562,6 +520,7 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                 gpart = [[int(sub.gid[a]) for a in b] for b in lf.partition]
                 with lock:
                     T["table"].setdefault((k, pattern), []).append((vec, gpart, fails, lf.partition))
+                more_ranks(T, k, pattern, budget, fails, [lf.partition])
             else:
                 done = run.levels_done()
                 lbk = T["lb"][k]
@@ -569,6 +528,40 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                 with lock:
                     T["runs"][(k, pattern)] = run
                     T["partial"][(k, pattern)] = (vec, fails)
+
+    def more_ranks(T, k, pattern, budget, fails, found_here) -> None:
+        """Ranks 2..K of an entry (``--top K``), each with the earlier ones forbidden."""
+        nonlocal proven, solves
+        model, keys, sub = T["model"], T["keys"], T["sub"]
+        for _rank in range(1, top):
+            remaining = min(budget, time_limit - (time.monotonic() - t0))
+            if remaining <= 0 or (cancel is not None and cancel.is_set()):
+                proven = False
+                return
+
+            def extra(cp, k=k, pattern=pattern, found_here=found_here):
+                cp.Add(model.used == k)
+                for (key, c), allow in zip(keys, pattern):
+                    lit = model.or_lits.get((key, c))
+                    if lit is not None and not isinstance(lit, int) and not allow:
+                        cp.Add(lit == 0)
+                for part in found_here:
+                    lits = [model.x[(a, min(b))] for b in part for a in b]
+                    cp.Add(sum(lits) <= len(lits) - 1)
+
+            status, lf = lex_solve(model, remaining, 1, cancel, None, extra=extra, light=True)
+            solves += 1
+            if lf is None:
+                if status != cp_model.INFEASIBLE:
+                    proven = False
+                return
+            if not lf.proven:
+                proven = False
+            found_here.append(lf.partition)
+            gpart = [[int(sub.gid[a]) for a in b] for b in lf.partition]
+            with lock:
+                T["table"].setdefault((k, pattern), []).append((tuple(lf.level_ints) + (lf.tie,), gpart, fails,
+                                                               lf.partition))
 
     def dp(solved_only: bool = False, bound=None):
         """The K best combinations; entries not solved yet stand in with their lower bound.
@@ -660,13 +653,19 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         finals.sort(key=lambda t: (t[0], str(t[1].picks)))
         return finals
 
-    bound = None      # the levels of the best complete combination so far (top 1 only)
+    bound = None      # the levels of the K-th best complete combination so far
     while True:
         finals = dp(bound=bound)
-        if top == 1:
-            done_ = [v[:n_levels] for v, e in finals if all(p is not None for p in e.parts)]
-            if done_ and (bound is None or done_[0] < bound):
-                bound = done_[0]
+        # the K-th best distinct complete combination bounds what can still matter
+        done_, sigs = [], set()
+        for v, e in finals:
+            if all(p is not None for p in e.parts):
+                sig = tuple(sorted(tuple(sorted(b)) for p in e.parts for b in p))
+                if sig not in sigs:
+                    sigs.add(sig)
+                    done_.append(v[:n_levels])
+        if len(done_) >= top and (bound is None or done_[top - 1] < bound):
+            bound = done_[top - 1]
         head = finals[:top + 1]
         todo = sorted({(ti, k) for _v, e in head for (ti, k, _p), part in zip(e.picks, e.parts) if part is None})
         # also entries that could tie with the best on every level
