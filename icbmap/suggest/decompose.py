@@ -11,15 +11,25 @@ boards, and the best plan overall is the best choice of ``(k_g)`` with ``sum k_g
 a knapsack-like dynamic programme over regions.  The top K come the same way (each region's K
 best per board count; the programme keeps the K best per state).
 
-Areas that cross a region line.  A starting board in two regions would tie the regions'
-continuation choices: then the problem is not split (the whole model is solved).  A strategic
-authority (or other area of a nest-or-contain rule in the objective) with real pieces in two
-regions fails when it fails in *either*: the programme's state carries which of these areas
-have failed so far, and each region is solved once per pattern of "may fail / must pass" for
-its crossing areas (a pattern only bounds the failures, so the best over patterns is exact).
-An area whose crossing share is not held by one piece (so that whether it is split depends on
-the solution) makes the problem not split either.
+Areas that cross a region line.  A strategic authority (or other area of a nest-or-contain
+rule in the objective) with real pieces in two regions fails when it fails in *either*: the
+programme's state carries which of these areas have failed so far, and each region is solved
+once per pattern of "may fail / must pass" for its crossing areas (a pattern only bounds the
+failures, so the best over patterns is exact).  One that no board of some region can lie in
+(too few of its people there for the floor) fails whatever: a constant, not a pattern.  An area
+whose crossing share is not held by one piece (so that whether it is split depends on the
+solution) makes the problem not split.
 
+Regions follow boards.  A straddling block may go to any of its regions, so each region comes
+in *variants* (:func:`layout`): the straddling blocks it takes, the starting boards of several
+regions it continues (when which region continues one cannot be told in advance:
+:func:`start_homes`), and for each area that may lie in it alone or across regions, which is
+assumed.  The state carries the choices so far, so each block goes to one region, each such
+starting board continues in one, and an area assumed across regions has pieces in two.
+
+Lazily.  Entries (a variant, a board count, a pattern) stand in with lower bounds until a best
+combination uses them; then their first lexicographic stage is solved, and the rest only when
+a combination that could be best or tie still uses them.
 Terms that are not sums over boards (the population range ``balance``, ``councils_per_board``,
 the legacy ``disruption`` matching and CA coterminosity) make it not split.
 """
