@@ -737,8 +737,10 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
         raw = evaluate(problem, cons, weights, part)
         lv = level_values(weights, raw)
         obj = points(lv[0])
+        # each level's value in the model's units (the programme's sums leave out constants)
         found.append(Found(part, obj, obj, "optimal" if proven else "feasible", raw,
-                           levels=[points(v) for v in lv], level_ints=list(vec[:n_levels])))
+                           levels=[points(v) for v in lv],
+                           level_ints=[v // level_divisor(weights, i) for i, v in enumerate(lv)]))
     status = "optimal" if proven else "feasible"
     if cancel is not None and cancel.is_set():
         status, status_msg = "cancelled", f"cancelled: kept the best {len(found)} option(s) found so far"
