@@ -573,10 +573,13 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                 T["table"].setdefault((k, pattern), []).append((tuple(lf.level_ints) + (lf.tie,), gpart, fails,
                                                                lf.partition))
 
-    def dp(solved_only: bool = False, bound=None):
+    dp_info = {"tie_dropped": False}
+
+    def dp(solved_only: bool = False, bound=None, keep_n: int | None = None):
         """The K best combinations; entries not solved yet stand in with their lower bound.
         A state is (boards so far, crossing areas failed, straddling blocks taken, how the
         areas across regions lie so far)."""
+        dp_info["tie_dropped"] = False
         empty_flags = tuple((None, 0) for _ in dep)
         states = {(0, frozenset(), frozenset(), empty_flags): [_Entry((0,) * (n_levels + 1), (), frozenset(), ())]}
         for step, gi in enumerate(order):
@@ -641,9 +644,13 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                     if sig in seen:
                         continue
                     seen.add(sig)
-                    keep.append(e)
-                    if len(keep) >= top + 1:
+                    if len(keep) >= (keep_n or top + 1):
+                        # a combination dropped here that ties the last kept one on every level
+                        # could end tied with option 1: then the tie count is only "at least"
+                        if e.vec[:n_levels] == keep[-1].vec[:n_levels]:
+                            dp_info["tie_dropped"] = True
                         break
+                    keep.append(e)
                 states[key] = keep
             if os.environ.get("ICBMAP_DP_DEBUG"):
                 print(f"[dp] region {gi}: {len(states)} states, {sum(len(v) for v in states.values())} entries",
@@ -753,14 +760,34 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
     # ties: option 1's regions, each counted with its variant, board count and pattern fixed
     if tie_cap > 0 and proven and not (cancel is not None and cancel.is_set()):
         best = out[0][0][:n_levels]
-        n_paths = sum(1 for vec, _e in finals if vec[:n_levels] == best)
         e1 = out[0][1]
-        total, complete = 1, n_paths == 1
+        # one combination reaching option 1's levels (the programme keeps K + 1 per state, so a
+        # hidden tie would show at least K + 1 here): count within it; otherwise look for every
+        # combination that could tie (no state cut to K + 1)
+        n_paths = sum(1 for vec, _e in finals if vec[:n_levels] == best)
+        tie_finals = [] if n_paths == 1 else dp(bound=best, keep_n=tie_cap + 1)
+        tied, seen_picks = [], set()
+        unsure = n_paths > 1 and dp_info["tie_dropped"]
+        for vec, e in tie_finals:
+            if vec[:n_levels] > best:
+                continue
+            if any(p is None for p in e.parts):
+                unsure = True      # an entry not solved could still tie
+                continue
+            if vec[:n_levels] == best and e.picks not in seen_picks:
+                seen_picks.add(e.picks)
+                tied.append(e)
+        if not any(e.picks == e1.picks for e in tied):
+            tied.append(e1)
+        if os.environ.get("ICBMAP_LEX_DEBUG"):
+            print(f"[decompose] ties: {len(tied)} combination(s); unsure {unsure} (dropped "
+                  f"{dp_info['tie_dropped']})", flush=True)
 
         def count_region(T, k, pattern, lp):
+            """This entry's partitions with its level values (global atom ids) and whether all."""
             lst = T["table"][(k, pattern)]
             vec_g, local = next((v, ll) for v, gp, _f, ll in lst if gp == lp)
-            model, keys = T["model"], T["keys"]
+            model, keys, sub = T["model"], T["keys"], T["sub"]
 
             def extra(cp, k=k, pattern=pattern, model=model, keys=keys):
                 cp.Add(model.used == k)
@@ -770,20 +797,41 @@ def solve_decomposed(problem: Problem, cons, target, weights, top: int, time_lim
                         cp.Add(lit == 0)
 
             remaining = max(1.0, time_limit - (time.monotonic() - t0))
-            # option 1's own partition is known: count the others (one solve fewer when it is unique)
-            cnt, comp = count_ties(model, list(vec_g[:n_levels]), tie_cap - 1, remaining, 1, cancel,
-                                   exclude=[local], extra=extra, light=True)
-            return cnt + 1, comp
+            # this entry's own partition is known: find the others (one solve fewer when unique)
+            more: list = []
+            _cnt, comp = count_ties(model, list(vec_g[:n_levels]), tie_cap - 1, remaining, 1, cancel,
+                                    exclude=[local], extra=extra, light=True, collect=more)
+            parts = [[tuple(sorted(int(sub.gid[a]) for a in b)) for b in p] for p in [local, *more]]
+            return parts, comp
 
-        # regions side by side, one solver thread each (as the entries)
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, G))) as pool:
-            counts = list(pool.map(lambda args: count_region(*args),
-                                   [(tables[ti], k, pattern, lp) for (ti, k, pattern), lp in zip(e1.picks, e1.parts)]))
+        # regions side by side, one solver thread each (as the entries); an entry counted once
+        combos = [e1] if unsure else tied
+        jobs = {}
+        for e in combos:
+            for (ti, k, pattern), lp in zip(e.picks, e.parts):
+                jobs.setdefault((ti, k, pattern, str(lp)), (tables[ti], k, pattern, lp))
+        keys_ = list(jobs)
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys_)))) as pool:
+            counts = dict(zip(keys_, pool.map(lambda args: count_region(*args), [jobs[k_] for k_ in keys_])))
         if os.environ.get("ICBMAP_LEX_DEBUG"):
-            print(f"[decompose] ties counted: {counts}, {time.monotonic() - t0:.2f} s from the start", flush=True)
-        for cnt, comp in counts:
-            total *= max(cnt, 1)
-            complete = complete and comp
+            print(f"[decompose] ties counted: {[len(p) for p, _c in counts.values()]} over {len(combos)} "
+                  f"combination(s), {time.monotonic() - t0:.2f} s from the start", flush=True)
+        # the distinct plans: each combination's regions' partitions put together (a plan that
+        # two combinations share is counted once)
+        complete = not unsure
+        plans: set = set()
+        for e in combos:
+            per = []
+            for (ti, k, pattern), lp in zip(e.picks, e.parts):
+                parts, comp = counts[(ti, k, pattern, str(lp))]
+                complete = complete and comp
+                per.append(parts)
+            for choice in itertools.product(*per):
+                plans.add(tuple(sorted(b for p in choice for b in p)))
+                if len(plans) > tie_cap:     # as the whole model: at least the cap
+                    complete = False
+                    break
+        total = len(plans)
         if total > 10 ** 12:
             complete = False
         solved.ties = (total, complete)

@@ -231,9 +231,10 @@ class LexRun:
 
 def count_ties(model, level_values: list[int], cap: int, time_limit: float, workers: int,
                cancel: threading.Event | None = None, exclude: list[list[list[int]]] = (),
-               extra: Callable | None = None, light: bool = False) -> tuple[int, bool]:
+               extra: Callable | None = None, light: bool = False, collect: list | None = None) -> tuple[int, bool]:
     """Partitions with exactly these level values, other than ``exclude`` (already listed):
-    ``(count, complete)``; ``complete`` is False when the cap or the time limit stopped it."""
+    ``(count, complete)``; ``complete`` is False when the cap or the time limit stopped it.
+    ``collect``: a list the partitions found are appended to."""
     t0 = time.monotonic()
     cp = model.cp.Clone()
     if extra is not None:
@@ -257,6 +258,8 @@ def count_ties(model, level_values: list[int], cap: int, time_limit: float, work
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return count, False
         part = model.partition(lambda v: solver.BooleanValue(v))
+        if collect is not None:
+            collect.append(part)
         lits = [model.x[(a, min(board))] for board in part for a in board]
         cp.Add(sum(lits) <= len(lits) - 1)
         count += 1
