@@ -263,9 +263,11 @@ def format_table(summary: dict) -> str:
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     for o in summary["options"]:
         lines.append("")
-        lines.append(f"Option {o['rank']} boards (population; councils it deals with):")
+        lines.append(f"Option {o['rank']} boards (population; councils it deals with; NHS region, as regions "
+                     "follow boards):")
         for b in o["figures"]["board_list"]:
             lines.append(f"  {b['code']}  {b['name']}: {b['population']:,}; {b['councils']}"
+                         + (f"; {b['nhs_region']}" if b.get("nhs_region") else "")
                          + (" (locked)" if b["locked"] else ""))
         for v in o["violations"]:
             lines.append(f"  BROKEN: {v}")

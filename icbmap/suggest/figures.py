@@ -89,6 +89,22 @@ def option_plan(start, problem, partition: list[list[int]], title: str = ""):
     return p
 
 
+def option_regions(problem, partition) -> np.ndarray | None:
+    """The NHS region of every unit for an option when regions follow boards: a free unit's
+    region is its board's (a straddling block goes whole to the region its board is in), so
+    each region is the union of its boards.  ``None`` when regions do not follow boards."""
+    ur = getattr(problem, "unit_region", None)
+    if ur is None or partition is None or not getattr(problem, "alt_region", None):
+        return ur
+    ur = ur.copy()
+    atom_reg = np.full(problem.n, -1, np.int64)
+    for board in partition:
+        atom_reg[board] = problem.board_region(board)
+    free = problem.unit_atom >= 0
+    ur[free] = atom_reg[problem.unit_atom[free]]
+    return ur
+
+
 def option_figures(start, plan, problem, request: Request, found=None) -> tuple[dict, list[str]]:
     """Figures of an option, all read from the metrics engine's report, and the hard
     constraints it breaks (an empty list when it meets every rule)."""
@@ -97,6 +113,8 @@ def option_figures(start, plan, problem, request: Request, found=None) -> tuple[
     report = Metrics(plan, observe=False).report()
     by_id = {b.id: b for b in report.boards}
     free_units = problem.unit_atom >= 0
+    unit_region = option_regions(problem, found.partition if found is not None else None)
+    region_names = atlas.layers["region"].table["name"].tolist()
     new_ids = sorted({int(b) for b in plan.assignment[free_units]})
     scope_ids = new_ids + list(problem.locked_boards)
     pops = {i: by_id[i].population for i in scope_ids}
@@ -141,6 +159,7 @@ def option_figures(start, plan, problem, request: Request, found=None) -> tuple[
     boards = [{"id": i, "code": by_id[i].code, "name": by_id[i].name, "population": by_id[i].population,
                "locked": i in problem.locked_boards, "contiguous": by_id[i].contiguous,
                "regions": by_id[i].regions,
+               "nhs_region": _board_region_name(plan, i, unit_region, region_names),
                "councils": len(by_id[i].councils_whole) + len(by_id[i].councils_part)}
               for i in sorted(scope_ids, key=lambda i: -pops[i])]
     figs = {
@@ -160,10 +179,22 @@ def option_figures(start, plan, problem, request: Request, found=None) -> tuple[
         "cas_equal_to_a_board": len(areas_touched["ca"]) - ca_not_equal,
         "board_list": boards,
     }
-    return figs, violations(start, plan, problem, request, report, scope_ids, areas_touched)
+    if unit_region is not None:    # regions follow boards: a board lies in the region it went to
+        figs["multi_region"] = sum(1 for i in scope_ids
+                                   if len(np.unique(unit_region[plan.assignment == i])) > 1)
+    return figs, violations(start, plan, problem, request, report, scope_ids, areas_touched, unit_region)
 
 
-def violations(start, plan, problem, request: Request, report, scope_ids, areas_touched) -> list[str]:
+def _board_region_name(plan, i, unit_region, names) -> str:
+    """The NHS region a board lies in (as regions follow boards: the union of their boards), or
+    its regions joined with " + " when it spans several."""
+    region = unit_region if unit_region is not None else plan.atlas.unit_level("region")
+    regs = [int(g) for g in np.unique(region[plan.assignment == i]) if g >= 0]
+    return " + ".join(str(names[g]) for g in regs)
+
+
+def violations(start, plan, problem, request: Request, report, scope_ids, areas_touched,
+               unit_region=None) -> list[str]:
     """Every hard constraint the option breaks, judged from the metrics report."""
     cons = request.constraints
     atlas = start.atlas
@@ -181,7 +212,7 @@ def violations(start, plan, problem, request: Request, report, scope_ids, areas_
         if cons.contiguity and not b.contiguous:
             out.append(f"{b.name} is not in one piece")
     region = atlas.unit_level("region")
-    ur = getattr(problem, "unit_region", None)
+    ur = unit_region if unit_region is not None else getattr(problem, "unit_region", None)
     if ur is not None:   # regions follow boards: a straddling block counts in the region it went to
         region = np.where(problem.unit_atom >= 0, ur, region)
     for i in scope_ids:

@@ -63,11 +63,19 @@ def stages(model) -> list[tuple[object, list[int], int]]:
     return out
 
 
-def _solver(time_limit: float, workers: int) -> cp_model.CpSolver:
+def _solver(time_limit: float, workers: int, light: bool = False) -> cp_model.CpSolver:
     s = cp_model.CpSolver()
     s.parameters.max_time_in_seconds = max(0.01, float(time_limit))
     s.parameters.num_workers = int(workers)
     s.parameters.random_seed = 1
+    if light:
+        # many small solves (a region's entries, stage after stage): the default presolve's
+        # probing, symmetry detection and repeated passes cost more than they save there
+        # (councils -> 26 with the NHS England preset: 10.8 -> 4.3 s CPU); the search and its
+        # proof are unchanged, so the answers are the same
+        s.parameters.cp_model_probing_level = 0
+        s.parameters.symmetry_level = 0
+        s.parameters.max_presolve_iterations = 1
     return s
 
 
@@ -107,80 +115,126 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
 def lex_solve(model, time_limit: float, workers: int, cancel: threading.Event | None = None,
               report: Callable[[int, int, float | None, float | None], None] | None = None,
-              extra: Callable | None = None) -> tuple[int, LexFound | None]:
+              extra: Callable | None = None, light: bool = False) -> tuple[int, LexFound | None]:
     """Solve ``model`` (its current constraints, cuts included) stage by stage.
 
     Returns ``(status of the first stage, found)``; ``report(stage, n_stages, value, bound)``
     is called with the first level's figures while stage 1 runs and with the stage's own
     figures afterwards.
     """
-    t0 = time.monotonic()
-    st = stages(model)
-    cp = model.cp.Clone()
-    if extra is not None:
-        extra(cp)
-    values: list[int] = []
-    first_bound = None
-    proven = True
-    part = None
-    status0 = cp_model.UNKNOWN
-    for i, (expr, idx, lead) in enumerate(st):
-        remaining = time_limit - (time.monotonic() - t0)
-        if remaining <= 0 and part is not None:
-            proven = False
-            break
-        cp.Minimize(expr)
-        solver = _solver(max(remaining, 0.05), workers)
-        if model.objective is not None and report is not None:
-            def rep(v, b, i=i, lead=lead):
-                report(i + 1, len(st), v / lead if v is not None else None, b / lead if b is not None else None)
-            solver.best_bound_callback = lambda b, rep=rep: rep(None, b)
-            cb = _Progress(lambda v, b, rep=rep: rep(v, b), cancel)
-        else:
-            cb = _Progress(lambda v, b: None, cancel)
-        ts = time.monotonic()
-        with _Watch(solver, cancel):
-            status = solver.Solve(cp, cb)
-        if _DEBUG:
-            print(f"[lex] stage {i + 1}/{len(st)} levels {idx}: {solver.StatusName(status)} "
-                  f"{time.monotonic() - ts:.2f} s", flush=True)
-        if i == 0:
-            status0 = status
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            if part is None:
-                return status0 if i == 0 else status, None
-            proven = False
-            break
-        part = model.partition(lambda v: solver.BooleanValue(v))
-        lv_now = [int(solver.Value(e)) for e in model.levels]
-        tie_now = int(solver.Value(model.tiebreak)) if model.tiebreak is not None else 0
-        val = int(round(solver.ObjectiveValue()))
-        values.append(val)
-        if i == 0:
-            b = int(round(solver.BestObjectiveBound()))
-            first_bound = -(-(b - lead + 1) // lead) if status != cp_model.OPTIMAL else val // lead
-            first_bound = max(0, first_bound)
-        if status != cp_model.OPTIMAL:
-            proven = False
-        cp.Add(expr <= val)
-        # continue from this solution
-        cp.ClearHints()
-        for (a, r), v in model.x.items():
-            cp.AddHint(v, solver.BooleanValue(v))
-        if cancel is not None and cancel.is_set():
-            return status0, LexFound(part, values, first_bound, False, cancelled=True, level_ints=lv_now,
-                                     tie=tie_now)
-        if status != cp_model.OPTIMAL:
-            break          # not proven: later stages would be judged against an unproven value
-    return status0, LexFound(part, values, first_bound, proven and len(values) == len(st), level_ints=lv_now,
-                             tie=tie_now)
+    return LexRun(model, extra, light).run(time_limit, workers, cancel, report)
+
+
+class LexRun:
+    """A lexicographic solve that can stop after some stages and go on later (the region
+    decomposition solves the first stage of many entries and the rest only where needed)."""
+
+    def __init__(self, model, extra: Callable | None = None, light: bool = False):
+        self.model, self.light = model, light
+        self.st = stages(model)
+        self.cp = model.cp.Clone()
+        if extra is not None:
+            extra(self.cp)
+        self.values: list[int] = []
+        self.first_bound = None
+        self.proven = True
+        self.part = None
+        self.status0 = cp_model.UNKNOWN
+        self.next = 0                  # the next stage to solve
+        self.stopped = False           # a stage was not proven: later stages are not solved
+        self.lv_now: list[int] = []
+        self.tie_now = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped or self.next >= len(self.st)
+
+    def levels_done(self) -> set[int]:
+        """Indices of the levels whose values are final (proven) so far."""
+        return {j for _e, idx, _l in self.st[:self.next] for j in idx if j >= 0} if self.proven else set()
+
+    def run(self, time_limit: float, workers: int, cancel: threading.Event | None = None,
+            report: Callable | None = None, until: int | None = None) -> tuple[int, LexFound | None]:
+        """Solve the stages from the next one up to ``until`` (all by default)."""
+        model, cp, st = self.model, self.cp, self.st
+        t0 = time.monotonic()
+        last = len(st) if until is None else min(until, len(st))
+        while self.next < last and not self.stopped:
+            i = self.next
+            expr, idx, lead = st[i]
+            remaining = time_limit - (time.monotonic() - t0)
+            if remaining <= 0 and self.part is not None:
+                self.proven, self.stopped = False, True
+                break
+            cp.Minimize(expr)
+            solver = _solver(max(remaining, 0.05), workers, self.light)
+            if model.objective is not None and report is not None:
+                def rep(v, b, i=i, lead=lead):
+                    report(i + 1, len(st), v / lead if v is not None else None, b / lead if b is not None else None)
+                solver.best_bound_callback = lambda b, rep=rep: rep(None, b)
+                cb = _Progress(lambda v, b, rep=rep: rep(v, b), cancel)
+            else:
+                cb = _Progress(lambda v, b: None, cancel)
+            ts = time.monotonic()
+            with _Watch(solver, cancel):
+                status = solver.Solve(cp, cb)
+            if _DEBUG:
+                print(f"[lex] stage {i + 1}/{len(st)} levels {idx}: {solver.StatusName(status)} "
+                      f"{time.monotonic() - ts:.2f} s", flush=True)
+            self.next += 1
+            if i == 0:
+                self.status0 = status
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                if self.part is None:
+                    self.stopped = True
+                    return self.status0 if i == 0 else status, None
+                self.proven, self.stopped = False, True
+                break
+            self.part = model.partition(lambda v, solver=solver: solver.BooleanValue(v))
+            self.lv_now = [int(solver.Value(e)) for e in model.levels]
+            self.tie_now = int(solver.Value(model.tiebreak)) if model.tiebreak is not None else 0
+            val = round(solver.ObjectiveValue())
+            self.values.append(val)
+            if i == 0:
+                b = round(solver.BestObjectiveBound())
+                fb = -(-(b - lead + 1) // lead) if status != cp_model.OPTIMAL else val // lead
+                self.first_bound = max(0, fb)
+            if status == cp_model.OPTIMAL:
+                # the packing is exact, so the optimum fixes each packed level's value: fixing them
+                # one by one (small coefficients) is the same set of solutions and far easier to
+                # propagate than the packed sum
+                for j in idx:
+                    e = model.tiebreak if j == -1 else model.levels[j]
+                    v = self.tie_now if j == -1 else self.lv_now[j]
+                    if not isinstance(e, int):
+                        cp.Add(e == v)
+            else:
+                self.proven = False
+                cp.Add(expr <= val)
+            # continue from this solution
+            cp.ClearHints()
+            for v in model.x.values():
+                cp.AddHint(v, solver.BooleanValue(v))
+            if cancel is not None and cancel.is_set():
+                self.stopped = True
+                return self.status0, LexFound(self.part, list(self.values), self.first_bound, False, cancelled=True,
+                                              level_ints=list(self.lv_now), tie=self.tie_now)
+            if status != cp_model.OPTIMAL:
+                self.stopped = True
+                break          # not proven: later stages would be judged against an unproven value
+        if self.part is None:
+            return self.status0, None
+        return self.status0, LexFound(self.part, list(self.values), self.first_bound,
+                                      self.proven and len(self.values) == len(st), level_ints=list(self.lv_now),
+                                      tie=self.tie_now)
 
 
 def count_ties(model, level_values: list[int], cap: int, time_limit: float, workers: int,
                cancel: threading.Event | None = None, exclude: list[list[list[int]]] = (),
-               extra: Callable | None = None) -> tuple[int, bool]:
+               extra: Callable | None = None, light: bool = False, collect: list | None = None) -> tuple[int, bool]:
     """Partitions with exactly these level values, other than ``exclude`` (already listed):
-    ``(count, complete)``; ``complete`` is False when the cap or the time limit stopped it."""
+    ``(count, complete)``; ``complete`` is False when the cap or the time limit stopped it.
+    ``collect``: a list the partitions found are appended to."""
     t0 = time.monotonic()
     cp = model.cp.Clone()
     if extra is not None:
@@ -196,7 +250,7 @@ def count_ties(model, level_values: list[int], cap: int, time_limit: float, work
         remaining = time_limit - (time.monotonic() - t0)
         if remaining <= 0 or (cancel is not None and cancel.is_set()):
             return count, False
-        solver = _solver(remaining, workers)
+        solver = _solver(remaining, workers, light)
         with _Watch(solver, cancel):
             status = solver.Solve(cp)
         if status == cp_model.INFEASIBLE:
@@ -204,6 +258,8 @@ def count_ties(model, level_values: list[int], cap: int, time_limit: float, work
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return count, False
         part = model.partition(lambda v: solver.BooleanValue(v))
+        if collect is not None:
+            collect.append(part)
         lits = [model.x[(a, min(board))] for board in part for a in board]
         cp.Add(sum(lits) <= len(lits) - 1)
         count += 1

@@ -80,6 +80,7 @@ def candidates(problem: Problem, cons: Constraints, groups: list[list[int]]) -> 
     for g in groups:
         gmin[g] = min(g)
     can_root = [int(gmin[a]) == a for a in range(n)]
+    regs = [problem.regions_of(a) for a in range(n)]   # a straddling block may join either region
     reach: list[set[int]] = [set() for _ in range(n)]   # reach[a] = roots
     ceiling = cons.ceiling
     for r in range(n):
@@ -87,7 +88,7 @@ def candidates(problem: Problem, cons: Constraints, groups: list[list[int]]) -> 
             continue
         if not cons.contiguity:
             for a in range(r, n):
-                if not cons.region_nesting or problem.region[a] == problem.region[r]:
+                if not cons.region_nesting or set(regs[a]) & set(regs[r]):
                     reach[a].add(r)
             continue
         dist = {r: int(pop[r])}
@@ -98,7 +99,7 @@ def candidates(problem: Problem, cons: Constraints, groups: list[list[int]]) -> 
                 continue
             reach[v].add(r)
             for w in nb[v]:
-                if w < r or (cons.region_nesting and problem.region[w] != problem.region[r]):
+                if w < r or (cons.region_nesting and not set(regs[w]) & set(regs[r])):
                     continue
                 nd = dv + int(pop[w])
                 if ceiling is not None and nd > ceiling:
@@ -156,6 +157,7 @@ class Model:
     tiebreak: object = None
     used: object = None                               # number of boards built from atoms
     or_lits: dict = field(default_factory=dict)       # (rule key, area) -> failure literal
+    board_region: dict = field(default_factory=dict)  # root of a straddling block -> {region: literal}
 
     def hint(self, partition: list[list[int]]) -> int:
         """Warm start from a partition (e.g. a coarser solution mapped onto these atoms):
@@ -227,6 +229,7 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
     pop = problem.pop
     total = int(pop.sum())
     groups = together_groups(problem, cons)
+    group_of = {a: i for i, g in enumerate(groups) for a in g}
     cand = candidates(problem, cons, groups)
     m = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -250,6 +253,21 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
         for r in cand[a]:
             if r != a:
                 m.AddImplication(x[(a, r)], x[(r, r)])
+    # regions follow boards: a board rooted at an atom of a straddling block lies in one of its
+    # regions (board_region[r, g]), and every atom on it may join that region
+    model.board_region = {}
+    if cons.region_nesting and problem.alt_region:
+        for r in roots:
+            rr = problem.regions_of(r)
+            if len(rr) < 2:
+                continue
+            bv = {g: m.NewBoolVar(f"region[{r},{g}]") for g in rr}
+            m.Add(sum(bv.values()) == x[(r, r)])
+            model.board_region[r] = bv
+            for a in members[r]:
+                ok = [g for g in rr if g in problem.regions_of(a)]
+                if len(ok) < len(rr):
+                    m.AddBoolOr([bv[g] for g in ok]).OnlyEnforceIf(x[(a, r)])
     # atoms that must share a board
     for g in groups:
         for a, b in zip(g, g[1:]):
@@ -332,7 +350,8 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
                 by_s.setdefault(s, []).append(mv)
                 kept.append(w)
                 model.keeps[(r, s)] = (mv, w)
-                kept_in.setdefault(int(problem.region[r]) if cons.region_nesting else 0, []).append(w)
+                kept_in.setdefault(int(problem.region[r]) if cons.region_nesting and not problem.alt_region else 0,
+                                   []).append(w)
             if mr:
                 m.Add(sum(mr) <= x[(r, r)])
         for s, lits in by_s.items():
@@ -340,13 +359,14 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
         # Redundant cuts (tighten the bound): a part of the map (a region when boards nest)
         # with k boards keeps at most the people of its k largest starting boards there.
         for g, ws in kept_in.items():
-            in_g = [a for a in range(n) if not cons.region_nesting or int(problem.region[a]) == g]
+            by_reg = cons.region_nesting and not problem.alt_region
+            in_g = [a for a in range(n) if not by_reg or int(problem.region[a]) == g]
             sp: dict[int, int] = {}
             for a in in_g:
                 for s_, p_ in problem.start[a].items():
                     sp[s_] = sp.get(s_, 0) + p_
             sizes = sorted(sp.values(), reverse=True)
-            n_g = sum(x[(r, r)] for r in roots if not cons.region_nesting or int(problem.region[r]) == g)
+            n_g = sum(x[(r, r)] for r in roots if not by_reg or int(problem.region[r]) == g)
             top = 0
             for k, size in enumerate(sizes):
                 m.Add(sum(ws) <= top + size * (n_g - k))
@@ -375,7 +395,13 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
         for a in range(n):
             for c in problem.areas[lvl][a]:
                 atoms_of.setdefault(c, []).append(a)
+        one_board = 0      # areas whose atoms must share a board: they touch exactly one board
         for c, atoms in atoms_of.items():
+            if len({group_of[a] for a in atoms}) == 1:
+                one_board += 1
+                for r in cand[atoms[0]]:
+                    t[(c, r)] = x[(atoms[0], r)]
+                continue
             for r in sorted({r for a in atoms for r in cand[a]}):
                 tv = m.NewBoolVar(f"t[{lvl},{c},{r}]")
                 for a in atoms:
@@ -384,7 +410,8 @@ def build_model(problem: Problem, cons: Constraints, target: Target, weights: We
                 t[(c, r)] = tv
         touch[lvl] = t
         if term in want:
-            terms[term] = sum(t.values()) + sum(problem.out_touch[lvl].get(c, 0) - 1 for c in atoms_of)
+            free_t = [tv for (c, _r), tv in t.items() if len({group_of[a] for a in atoms_of[c]}) > 1]
+            terms[term] = sum(free_t) + one_board + sum(problem.out_touch[lvl].get(c, 0) - 1 for c in atoms_of)
     if "councils_per_board" in want:
         t = touch["council"]
         mc = m.NewIntVar(0, len({c for c, _ in t}) + max(problem.fixed_councils or [0]), "max_councils")

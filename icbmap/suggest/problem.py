@@ -41,6 +41,7 @@ class Problem:
     sa_level: str | None = None           # metrics level of the strategic authorities (sa_nesting)
     or_areas: set = field(default_factory=set)   # (level, area) counted by the decomposition itself
     unit_region: np.ndarray | None = None  # NHS region of every unit as the boards' regions follow them
+    alt_region: dict[int, tuple[int, ...]] = field(default_factory=dict)   # atom -> regions it may join
     # Atlas problems only
     unit_atom: np.ndarray | None = None   # atom of every unit (-1: not free)
     scope_boards: list[int] = field(default_factory=list)
@@ -57,6 +58,19 @@ class Problem:
     @property
     def free_pop(self) -> int:
         return int(self.pop.sum())
+
+    def regions_of(self, a: int) -> tuple[int, ...]:
+        """The NHS regions atom ``a`` may join: its own, or any of a straddling block's."""
+        return self.alt_region.get(a) or (int(self.region[a]),)
+
+    def board_region(self, board) -> int:
+        """The region a board of these atoms lies in (regions follow boards): the one its atoms
+        share (the lowest if several)."""
+        common = None
+        for a in board:
+            r = set(self.regions_of(int(a)))
+            common = r if common is None else common & r
+        return min(common) if common else int(self.region[int(board[0])])
 
     def neighbours(self) -> list[list[int]]:
         nb: list[list[int]] = [[] for _ in range(self.n)]
@@ -195,20 +209,25 @@ def build_problem(plan, request: Request) -> Problem:
     region = atlas.unit_level("region").astype(np.int64)
     n_reg = len(atlas.layers["region"])
     n_straddle = 0
+    unit_alt = None
     if cons.region_nesting and cons.regions_follow_boards:
-        # regions follow boards: a block that straddles a region line goes whole with the region
-        # holding most of its people (ties: the lowest region number)
+        # regions follow boards: a block that straddles a region line goes whole to one of its
+        # regions, whichever the solution chooses (Problem.alt_region); the region holding most of
+        # its people (ties: the lowest region number) is its main one, which orders the atoms
         fu = np.flatnonzero(is_free)
         bk, binv = np.unique(key[fu], return_inverse=True)
         w = np.zeros((len(bk), n_reg))
         np.add.at(w, (binv, region[fu]), pop[fu] + 1e-6)
         breg = np.argmax(w, axis=1)
-        n_straddle = int(((w > 0).sum(axis=1) > 1).sum())
+        strad = (w > 0).sum(axis=1) > 1
+        n_straddle = int(strad.sum())
+        unit_alt = np.full(atlas.n_units, -1, np.int64)
+        unit_alt[fu] = np.where(strad[binv], binv, -1)
+        block_regions = {int(i): tuple(int(g) for g in np.flatnonzero(w[i] > 0)) for i in np.flatnonzero(strad)}
         region = region.copy()
         region[fu] = breg[binv]
     key2 = key * (n_reg + 1) + region if cons.region_nesting else key
     n_units = atlas.n_units
-
     # atoms: connected pieces of (block [∩ region]) over free units
     ea, eb, _sh, _br = atlas.adjacency.pairs()
     same = is_free[ea] & is_free[eb] & (key2[ea] == key2[eb])
@@ -245,6 +264,10 @@ def build_problem(plan, request: Request) -> Problem:
     edges = np.unique(np.stack([lo, hi], axis=1), axis=0) if len(lo) else np.zeros((0, 2), np.int64)
 
     start = _pair_sums(ua, A[free_units].astype(np.int64), pop[free_units], n)
+    alt_region: dict[int, tuple[int, ...]] = {}
+    if unit_alt is not None:
+        for u in free_units[unit_alt[free_units] >= 0]:
+            alt_region[int(unit_atom[u])] = block_regions[int(unit_alt[u])]
     sa_level = _sa_level(atlas) if "sa_nesting" in request.weights.active() else None
     extra = list(cons.whole_areas) + [r.level for r in cons.nest + cons.soft if r.level] + ([sa_level] if sa_level else [])
     levels = ("council", "ca") + tuple(dict.fromkeys(lv for lv in extra if lv not in ("council", "ca")))
@@ -295,8 +318,8 @@ def build_problem(plan, request: Request) -> Problem:
     anames = [block_names[int(b)] + (" (part)" if per_block[b] > 1 else "") for b in ablock]
     notes = []
     if n_straddle:
-        notes.append(f"{n_straddle} {request.blocks} straddle an NHS region line: each goes whole with the region "
-                     "holding most of its people (regions follow boards)")
+        notes.append(f"{n_straddle} {request.blocks} straddle an NHS region line: each goes whole to one of its "
+                     "regions, whichever suits best (regions follow boards)")
     if cons.region_nesting and not cons.regions_follow_boards and level not in ("plan-board", "place"):
         base = key[free_units]
         cut = len(np.unique(base)) != len(ukey)
@@ -322,4 +345,4 @@ def build_problem(plan, request: Request) -> Problem:
                    fixed_pops=fixed_pops,
                    fixed_councils=fixed_councils, names=anames, unit_atom=unit_atom, scope_boards=scope_ids,
                    locked_boards=locked_in, free_boards=free, scope_label=scope_label,
-                   n_blocks=len(ukey), notes=notes, unit_region=region)
+                   n_blocks=len(ukey), notes=notes, unit_region=region, alt_region=alt_region)

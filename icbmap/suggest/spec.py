@@ -92,7 +92,7 @@ class Constraints:
     floor: int | None = None            # every board in the scope has at least this many people
     ceiling: int | None = None          # ... and at most this many
     region_nesting: bool = True         # every board inside one NHS region
-    regions_follow_boards: bool = True  # a block straddling a region line goes whole to one region
+    regions_follow_boards: bool = True  # a block straddling a region line goes whole to either region
     contiguity: bool = True             # every board in one piece over the block adjacency
     councils_whole: bool = False        # no council split between boards (within a region when nesting)
     cas_whole: bool = False             # no combined authority split between boards

@@ -285,8 +285,11 @@ def add_terms(model, want: set[str]) -> dict:
             terms["boundary_change"] = tot - sum(kept)
             if model.cons.floor and model.used is not None:
                 # redundant: at most n_starts boards continue a starting board; every other board
-                # has at least the floor's people, all of them moved
-                m.Add(tot - sum(kept) >= model.cons.floor * (model.used - n_starts))
+                # has at least the floor's people, all of them moved, except people of no starting
+                # board counted here (a region of a decomposition leaves out boards continued in
+                # another region)
+                uncounted = int(pr.pop.sum()) - tot
+                m.Add(tot - sum(kept) >= model.cons.floor * (model.used - n_starts) - uncounted)
         by_root: dict[int, list] = {}
         for (r, s), v in y.items():
             by_root.setdefault(r, []).append((s, v))

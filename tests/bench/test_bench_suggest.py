@@ -1,7 +1,7 @@
 """Benchmarks of the optimiser (icbmap suggest) on the pack's baseline, whatever it holds.
 
 Run with figures:  python -m pytest tests/bench/test_bench_suggest.py --benchmark-enable
-The slow councils case runs only with ICBMAP_SLOW_BENCH=1 (about two minutes).
+The slow cases run only with ICBMAP_SLOW_BENCH=1.
 
 Each target is given to the solver as its time limit, so the assertion *is* the target:
 - whole boards, England -> 26 (or fewer than the baseline's boards), region-nested,
@@ -133,20 +133,23 @@ def test_nhse_whole_boards_26(benchmark, england):
 @pytest.mark.skipif(not os.environ.get("ICBMAP_SLOW_BENCH"), reason="minutes: set ICBMAP_SLOW_BENCH=1")
 @pytest.mark.benchmark(group="suggest-issue-20")
 def test_nhse_councils_26(benchmark, england):
-    """Target: councils -> 26 with the preset, proven optimal in <= 5 s CPU (not met yet:
-    docs/suggest.md gives the measured figure)."""
+    """Target: councils -> 26 with the preset, proven optimal in <= 5 s CPU (split by region;
+    docs/suggest.md gives the measured figure; the assertion allows the shared machine 2x)."""
     r, cpu = _run_cpu(benchmark, Plan(england), _nhse(england, "councils", 26, 300))
-    assert r.options
+    assert r.status == "optimal" and r.options
+    assert cpu < 10.0
 
 
 @pytest.mark.skipif(not os.environ.get("ICBMAP_SLOW_BENCH"), reason="minutes: set ICBMAP_SLOW_BENCH=1")
 @pytest.mark.benchmark(group="suggest-issue-20")
 def test_nhse_districts_26(benchmark, england):
-    """Target: districts -> 26, <= 60 s CPU (not met yet: docs/suggest.md gives the figure)."""
+    """Target: districts -> 26 with the preset, split by region, proven optimal in <= 60 s CPU
+    (docs/suggest.md gives the figure)."""
     req = _nhse(england, "districts", 26, 300)
     req.decompose = "on"
     r, cpu = _run_cpu(benchmark, Plan(england), req)
-    assert r.options
+    assert r.status == "optimal" and r.options
+    assert cpu < 60.0
 
 
 # ---------------------------------------------------------------- GerryChain anchor
