@@ -326,7 +326,9 @@ def build_problem(plan, request: Request) -> Problem:
         if cut:
             notes.append(f"{len(ukey) - len(np.unique(base))} {request.blocks} cross an NHS region line and are "
                          "cut along it so that boards can nest in regions")
-    if cons.region_nesting:
+    # with regions following boards a block that crosses a region line goes whole to one of
+    # its regions, so only whole boards (blocks fixed in their regions) keep such areas cut
+    if cons.region_nesting and (not cons.regions_follow_boards or level == "plan-board"):
         whole = (["council"] if cons.councils_whole else []) + (["ca"] if cons.cas_whole else []) \
             + [lv for lv in cons.whole_areas if lv not in ("council", "ca")]
         for lvl in whole:
