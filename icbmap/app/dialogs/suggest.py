@@ -228,6 +228,7 @@ class SuggestDialog(QDialog):
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results.verticalHeader().setVisible(False)
+        self.results.setWordWrap(False)
         self.results.cellDoubleClicked.connect(lambda row, _c: self.open_option(row))
         buttons = QDialogButtonBox()
         self.open_button = buttons.addButton("&Open as option", QDialogButtonBox.ButtonRole.ActionRole)
@@ -262,7 +263,9 @@ class SuggestDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(split, 1)
         lay.addWidget(buttons)
-        self.resize(760, 860)  # shrunk to the screen when shown (app.screenfit)
+        # as wide as the settings need (so nothing scrolls sideways on a laptop), shrunk to the
+        # screen when shown (app.screenfit)
+        self.resize(max(760, settings.sizeHint().width() + 60), 860)
         self.prefill_from_principles()
 
     def prefill_from_principles(self) -> None:
@@ -404,8 +407,15 @@ class SuggestDialog(QDialog):
                 item = QTableWidgetItem(text)
                 if c in (2, 3, 4, 5, 6, 9):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                else:
+                    item.setToolTip(text)          # the words in full where the column cuts them
                 self.results.setItem(r, c, item)
         self.results.resizeColumnsToContents()
+        # the terms are long: their column takes at most a third of the table, so the checks
+        # and the gap beside it stay in view (the whole text is in the tooltip)
+        cap = max(200, self.results.viewport().width() // 3)
+        if self.results.columnWidth(7) > cap:
+            self.results.setColumnWidth(7, cap)
         if result.options:
             self.results.selectRow(0)
             self.open_button.setEnabled(True)
