@@ -32,6 +32,7 @@ from icbmap.metrics.values import (
     MetricValues,
     PerLevel,
     PopulationBand,
+    column_count,
     has_coterminosity,
     table_levels,
 )
@@ -249,7 +250,7 @@ class Metrics(Listeners):
 
     def _count(self, cols: np.ndarray, seen: np.ndarray) -> None:
         """Move the per-level summary counts of ``cols`` from their last figures to ``seen``
-        (the fields of :func:`~icbmap.metrics.values.column_counts`, new minus old)."""
+        (:func:`~icbmap.metrics.values.column_count`, new minus old)."""
         old = self._seen[:, cols]
         ch = np.flatnonzero((seen != old).any(0))
         if len(ch) == 0:
@@ -261,14 +262,8 @@ class Metrics(Listeners):
             if lv >= lazy:          # a reference geography: summed again when its summary is read
                 levc[lv] = None
                 continue
-            sa, sy = a > 1, y > 1                       # split, now and before
-            row[0] += (a == 1 and x == 0) - (y == 1 and q == 0)
-            row[1] += sa - sy
-            row[2] += max(a - 1, 0) - max(y - 1, 0)
-            row[3] += max(b - 1, 0) - max(p - 1, 0)
-            row[4] += (b > 1) - (p > 1)
-            row[5] += (sa and b <= 1) - (sy and p <= 1)
-            row[6] += (w if sa else 0) - (w if sy else 0)
+            for j, (n, o) in enumerate(zip(column_count(a, b, x, w), column_count(y, p, q, w))):
+                row[j] += n - o
 
     def _make_parts(self) -> None:
         """The two column ranges a board's figures are derived over: the built-in levels

@@ -245,18 +245,18 @@ class FusedColumns:
                    np.stack([L.board_score for L in Ls]) if Ls else np.zeros((0, 0)))
 
 
-#: the per-area counts summed per level for the plan summary (see :func:`column_counts`)
+#: the per-area counts summed per level for the plan summary (see :func:`column_count`)
 COUNT_FIELDS = ("whole", "split", "split_pieces", "real_pieces", "real_split", "sliver", "people_split")
 
 
-def column_counts(n_touch, n_real, unassigned, area_pop) -> np.ndarray:
-    """Each column's contribution to the summary counts, ``(len(COUNT_FIELDS), columns)``:
-    whole in one board (and no unassigned unit), split, extra pieces, extra real pieces,
-    really split, split by slivers only, people in split areas."""
+def column_count(n_touch: int, n_real: int, unassigned: int, people: int) -> tuple[int, ...]:
+    """One area's contribution to its level's summary counts (:data:`COUNT_FIELDS`): whole in
+    one board (and no unassigned unit), split, extra pieces, extra real pieces, really split,
+    split by slivers only, people in split areas.  The one definition: the engine moves its
+    kept sums by it, and :func:`level_counts` sums it where nobody keeps them."""
     split = n_touch > 1
-    return np.stack([(n_touch == 1) & (unassigned == 0), split, np.maximum(n_touch - 1, 0),
-                     np.maximum(n_real - 1, 0), n_real > 1, split & (n_real <= 1),
-                     np.where(split, area_pop, 0)], dtype=np.int64)
+    return (int(n_touch == 1 and unassigned == 0), int(split), max(n_touch - 1, 0), max(n_real - 1, 0),
+            int(n_real > 1), int(split and n_real <= 1), people if split else 0)
 
 
 def level_counts(F: "FusedColumns", level: str) -> list[int]:
@@ -267,8 +267,9 @@ def level_counts(F: "FusedColumns", level: str) -> list[int]:
     row = F.counts[i] if F.counts is not None else None
     if row is None:
         s = slice(a, b)
-        c = column_counts(F.n_touch[s], F.n_real[s], F.unassigned[s], F.area_pop[s])
-        row = c.sum(1).tolist() + [int(F.area_pop[s].sum())]
+        areas = zip(F.n_touch[s].tolist(), F.n_real[s].tolist(), F.unassigned[s].tolist(), F.area_pop[s].tolist())
+        row = [sum(f) for f in zip(*(column_count(*a) for a in areas))] or [0] * len(COUNT_FIELDS)
+        row.append(int(F.area_pop[s].sum()))
         if F.counts is not None:
             F.counts[i] = row
     return row
