@@ -172,7 +172,7 @@ def plan_summary(plan, v: MetricValues, band: PopulationBand,
 
 def active_boards(plan) -> tuple[list, np.ndarray]:
     """The plan's active boards and their ids (int64)."""
-    active = [b for b in plan.boards if b.active]
+    active = plan.active_boards()
     return active, np.array([b.id for b in active], dtype=np.int64)
 
 
