@@ -43,6 +43,7 @@ class Controller(QObject):
     changed = Signal(object)     # the plan's Change
     planReplaced = Signal()      # a new or opened plan
     message = Signal(str)        # a refusal or note for the status bar / a message box
+    readOnlyRefused = Signal()   # an edit refused because the current option is the baseline
     edited = Signal()            # after every pushed edit, undo or redo (autosave hooks on it)
 
     def __init__(self, atlas, plan: Plan | None = None, parent=None):
@@ -118,6 +119,7 @@ class Controller(QObject):
         if self.read_only:
             self.message.emit("The baseline is read-only: make a new option from it "
                               "(Options \u25b8 New option from baseline) to edit")
+            self.readOnlyRefused.emit()
             return False
         try:
             command.do(self.plan)

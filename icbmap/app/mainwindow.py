@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         c.changed.connect(self.on_change)
         c.planReplaced.connect(self.refresh_all)
         c.message.connect(self.show_refusal)
+        c.readOnlyRefused.connect(self.refuse_read_only)
         self.map.hoverChanged.connect(self.show_hover)
         self.map.practiceHovered.connect(self.show_practice)
         self.map.moveRequested.connect(self.on_move_requested)
@@ -294,24 +295,25 @@ class MainWindow(QMainWindow):
         text = self.controller.ui_text(text)
         text = text[:1].upper() + text[1:]  # a sentence, whatever the model's wording
         self.statusBar().showMessage(text, 6000)
-        if self.controller.read_only:
-            # a drag, drop or paint stroke on the baseline: the stroke stops and one box says
-            # why and offers an option to edit (the status bar alone was easy to miss)
-            tool = self.map.map_tool
-            if getattr(tool, "mode", None) == "paint":
-                tool.cancel()
-            box = getattr(self, "_read_only_box", None)
-            if box is None or not box.isVisible():
-                box = board_actions.read_only_box(self, "Edit the baseline")
-                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-                box.destroyed.connect(lambda *_: setattr(self, "_read_only_box", None))
-                box.open()  # window-modal, without a nested event loop
-        elif "locked" in text.lower():
+        if "locked" in text.lower():
             box = QMessageBox(QMessageBox.Icon.Information, "Board locked", text, parent=self)
             box.setIconPixmap(ui_icon("lock").pixmap(48, 48))
             box.setInformativeText("Unlock it with Boards \u25b8 Lock / unlock board (Ctrl+L).")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             self.refusal_box = box
+            box.open()  # window-modal, without a nested event loop
+
+    def refuse_read_only(self) -> None:
+        """A drag, drop or paint stroke on the baseline: the stroke stops and one box says why
+        and offers an option to edit (the status bar alone was easy to miss)."""
+        tool = self.map.map_tool
+        if getattr(tool, "mode", None) == "paint":
+            tool.cancel()
+        box = getattr(self, "_read_only_box", None)
+        if box is None or not box.isVisible():
+            box = board_actions.read_only_box(self, "Edit the baseline")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.destroyed.connect(lambda *_: setattr(self, "_read_only_box", None))
             box.open()  # window-modal, without a nested event loop
 
     def toggle_layer(self, key: str, on: bool) -> None:
